@@ -1,0 +1,127 @@
+/* snapshot.h: plain C facts collected from one node (no ei types); owned by one arena. */
+#ifndef BP_SNAPSHOT_H
+#define BP_SNAPSHOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+
+/* Outcome of collecting one group of facts. */
+typedef enum {
+    BP_FACT_UNSET = 0, /* not asked for in this probe */
+    BP_FACT_OK,        /* collected */
+    BP_FACT_ERROR,     /* asked, but failed: `error` says why */
+    BP_FACT_TIMEOUT    /* asked, no answer before the deadline */
+} bp_fact_state;
+
+typedef struct {
+    bp_fact_state state;
+    const char *error; /* arena string or NULL */
+} bp_fact;
+
+typedef struct {
+    const char **v; /* arena strings */
+    size_t n;
+} bp_strv;
+
+typedef struct {
+    const char *kind; /* "total", "processes", ... as erlang:memory/0 names them */
+    int64_t bytes;
+} bp_memory_kind;
+
+typedef struct {
+    const char *name;
+    const char *version;
+} bp_app;
+
+#define BP_CHILD_DOWN_MAX 32
+typedef struct {
+    const char *name;   /* registered name, or "parent/child_id" for nested ones */
+    const char *pid;    /* text, NULL if unknown */
+    int depth;          /* 0 for a --supervisor root */
+    bp_fact fact;       /* exists and answered count_children/which_children */
+    int64_t specs, active, supervisors, workers; /* count_children; -1 unknown */
+    size_t n_down;      /* children whose pid is restarting or undefined */
+    const char *down[BP_CHILD_DOWN_MAX]; /* "child_id (restarting)"; first BP_CHILD_DOWN_MAX */
+    int children_truncated; /* which_children refused (reply too large) */
+} bp_supervisor_snap;
+
+typedef struct {
+    const char *name;        /* registered name */
+    bp_fact fact;            /* whereis + process_info */
+    int alive;               /* registered and alive */
+    const char *pid;         /* text */
+    int64_t message_queue_len; /* -1 unknown */
+    int64_t memory;          /* bytes, -1 unknown */
+    bp_fact state_fact;      /* sys:get_state under the governor timeout */
+    const char *state;       /* state name, NULL if unknown */
+} bp_governor_snap;
+
+typedef enum { BP_VERDICT_PASS = 0, BP_VERDICT_WARN, BP_VERDICT_FAIL } bp_verdict;
+
+typedef struct {
+    const char *mfa;    /* "mod:fun" */
+    bp_fact fact;
+    bp_verdict verdict;
+    const char *detail; /* the returned term, formatted and bounded */
+} bp_custom_snap;
+
+typedef struct bp_snapshot {
+    bp_arena *arena;       /* owns every string and array below */
+    const char *node;      /* target name@host */
+    int64_t timestamp_ms;  /* Unix time when collection started */
+    int64_t duration_us;   /* wall time of the whole probe */
+    int round_trips;       /* request/reply rounds after the handshake */
+
+    bp_fact connect;       /* session: OK when the handshake succeeded */
+    int connect_code;      /* BP_E* code when connect failed, else 0 */
+
+    bp_fact identity;
+    const char *otp_release, *erts_version;
+    int64_t uptime_ms;
+
+    bp_fact membership;
+    bp_strv visible, hidden; /* hidden excludes the probe's own C node */
+
+    bp_fact memory;
+    size_t n_memory;
+    bp_memory_kind memory_kinds[24];
+
+    bp_fact cgroup;            /* target's cgroup files; ERROR/UNSET when absent */
+    const char *cgroup_version; /* "v2", "v1" or NULL */
+    int64_t cgroup_limit;       /* bytes, -1 unlimited/unknown */
+    int64_t cgroup_usage;       /* bytes, -1 unknown */
+
+    bp_fact limits;
+    int64_t process_count, process_limit, port_count, port_limit;
+    int64_t atom_count, atom_limit, ets_count, ets_limit;
+
+    bp_fact schedulers;
+    int64_t run_queue;           /* total of the normal run queues */
+    int64_t dirty_cpu_run_queue, dirty_io_run_queue;
+    int64_t schedulers_online, dirty_cpu_schedulers_online, dirty_io_schedulers;
+
+    bp_fact applications;
+    size_t n_apps;
+    bp_app *apps;
+
+    size_t n_supervisors;
+    bp_supervisor_snap *supervisors;
+    size_t n_governors;
+    bp_governor_snap *governors;
+    size_t n_custom;
+    bp_custom_snap *custom;
+} bp_snapshot;
+
+/* New empty snapshot for `node` with its own arena; NULL on OOM. */
+bp_snapshot *bp_snapshot_new(const char *node);
+/* Free the snapshot and its arena. NULL is fine. */
+void bp_snapshot_free(bp_snapshot *s);
+/* Mark a fact failed with a printf-style reason copied into the arena. */
+void bp_fact_fail(bp_snapshot *s, bp_fact *f, bp_fact_state state, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Bytes of erlang:memory(total), or -1. */
+int64_t bp_snapshot_memory(const bp_snapshot *s, const char *kind);
+
+#endif
