@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define BP_NAME_MAX 256   /* node names, registered names, mfa strings */
 #define BP_LIST_MAX 64    /* entries per repeatable option */
@@ -57,27 +58,134 @@ typedef struct bp_config {
     int json;                      /* --json */
     int strict;                    /* degraded counts as failing */
     int verbose;
+
+    /* Which options were given since bp_config_defaults (bit i = entry i of
+     * bp_config_options()); maintained by bp_config_set. Query it with
+     * bp_config_is_given. */
+    uint64_t given;
 } bp_config;
 
-/* Defaults for everything (documented in --help). */
+/* Subcommands an option applies to (bit mask; bp_config_option.subcommands). */
+#define BP_SUB_CHECK   (1u << 0)
+#define BP_SUB_SERVE   (1u << 1)
+#define BP_SUB_CLUSTER (1u << 2)
+#define BP_SUB_ALL     (BP_SUB_CHECK | BP_SUB_SERVE | BP_SUB_CLUSTER)
+
+/* How an option's value is written and stored. */
+typedef enum {
+    BP_OPT_SWITCH,   /* int 0/1; no value on argv; "true"/"false"/"yes"/"no"/"on"/"off"/"1"/"0" */
+    BP_OPT_STRING,   /* char[size]; non-empty */
+    BP_OPT_INT,      /* int; decimal digits, range min..max */
+    BP_OPT_DURATION, /* int milliseconds; bp_parse_duration_ms, range min..max ms */
+    BP_OPT_BYTES,    /* int64_t; bp_parse_bytes, range min..max */
+    BP_OPT_RATIO,    /* double in (0, 1]; "0.8" or "80%" */
+    BP_OPT_NUMBER,   /* double; non-negative decimal ("10", "2.5"), at most max */
+    BP_OPT_LIST,     /* bp_namelist; comma-separated, repeatable, duplicates dropped */
+    BP_OPT_PROBE,    /* bp_probe_kind; live|ready|startup */
+    BP_OPT_REFUSED   /* takes a value but is always rejected (--cookie) */
+} bp_option_kind;
+
+#define BP_OPTF_HIDDEN  1u /* not shown in --help */
+#define BP_OPTF_REPLACE 2u /* LIST: the first use replaces the default entries */
+#define BP_OPTF_UNSET   4u /* INT: -1 means "not set" (default, accepted by validate) */
+
+/* One entry of the option table that drives argv, the config file and --help. */
+typedef struct bp_config_option {
+    const char *name;       /* long option without "--"; also the config-file key */
+    char short_name;        /* -x, or 0 */
+    bp_option_kind kind;
+    size_t offset;          /* of the field in bp_config */
+    size_t size;            /* STRING: size of the char array (value < size bytes) */
+    int64_t min, max;       /* INT, DURATION (ms), BYTES, NUMBER: inclusive range */
+    /* STRING values and LIST entries: 0 if acceptable, else -1 with a reason in why. */
+    int (*check)(const char *value, char *why, size_t whylen);
+    unsigned flags;         /* BP_OPTF_* */
+    unsigned subcommands;   /* BP_SUB_* mask */
+    const char *group;      /* heading in --help; entries of a group are adjacent */
+    const char *metavar;    /* "NODE", "DURATION", ...; NULL for switches */
+    const char *def;        /* default: applied by bp_config_defaults, shown in --help */
+    const char *def_text;   /* shown in --help instead of def (NULL = def) */
+    const char *help;       /* one line */
+} bp_config_option;
+
+/* The option table (static storage) and its length. */
+const bp_config_option *bp_config_options(size_t *count);
+/* The table entry named `name` (long name, no "--"), or NULL. */
+const bp_config_option *bp_config_option_find(const char *name);
+
+/*
+ * Defaults for everything (documented in --help). Every default that has a
+ * textual form lives in the option table and is applied through the same
+ * setter as user input, so --help cannot drift from the real defaults:
+ * timeout 1s, governor-timeout 200ms, max-reply 1MiB, supervisor-depth 3,
+ * cnode-name beamprobe, cnode-pool 4, probe ready, expect-size -1 (unset),
+ * memory-limit 0 (= the target's cgroup limit), governor-fail-states
+ * refusing, governor-warn-states degraded,intervening, ratio thresholds warn
+ * 0.8 / fail 0.9, run-queue warn 10 / fail 50. Clears `given`.
+ */
 void bp_config_defaults(bp_config *c);
 
 /*
  * Apply one long option (name without "--", value may be NULL for switches)
  * to the configuration. Used by the argv parser and the config-file loader so
- * both accept the same names. Returns 0, or BP_EUSAGE with a message in err.
+ * both accept the same names. Scalars: the last value wins. Lists: the value
+ * is split on commas (blanks around entries ignored, empty entries refused),
+ * each entry is checked, duplicates are dropped, and the entries are appended
+ * (BP_OPTF_REPLACE lists start over on their first use). A failed call leaves
+ * the configuration unchanged. The subcommand mask is not consulted here.
+ * "cookie" is refused with a message that never contains the value.
+ * Returns 0, or BP_EUSAGE with a message in err (err may be NULL).
  */
 int bp_config_set(bp_config *c, const char *name, const char *value, char *err, size_t errlen);
 
-/* Whether option `name` takes a value (1), is a switch (0), or is unknown (-1). */
+/*
+ * Whether option `name` takes a value (1), is a switch (0), or is unknown (-1).
+ * The refused "cookie" reports 1, so that a scanner skips (and never shows) its value.
+ */
 int bp_config_option_arity(const char *name);
 
-/* Check cross-field consistency after parsing. 0 or BP_EUSAGE with err. */
+/* Whether option `name` was set by bp_config_set since bp_config_defaults. */
+int bp_config_is_given(const bp_config *c, const char *name);
+
+/*
+ * Check every field against the table (ranges, name syntax, list sizes,
+ * termination) and the cross-field rules: warn <= fail for each threshold
+ * pair, governor-timeout < timeout, fail and warn governor states disjoint.
+ * Whether a target is required depends on the subcommand: the CLI checks that.
+ * 0 or BP_EUSAGE with err.
+ */
 int bp_config_validate(const bp_config *c, char *err, size_t errlen);
 
-/* Parse a duration such as "1500", "1500ms", "2s", "1m" into milliseconds. 0 or -1. */
+/*
+ * Parse argv (argv[0], the program or subcommand name, is skipped, as with
+ * getopt) for a subcommand given as a BP_SUB_* mask: "--name value",
+ * "--name=value", "-x value", "-xvalue", clustered short switches ("-jv"),
+ * and "--" ending the options. Other arguments are target nodes, appended to
+ * c->nodes like --node. A value that begins with '-' must use "--name=value".
+ * --help/-h and --version are not handled here. Does not call validate.
+ * 0, or BP_EUSAGE with a message in err that names the option.
+ */
+int bp_config_parse_argv(bp_config *c, unsigned subcommand_mask, int argc, char **argv,
+                         char *err, size_t errlen);
+
+/* Print the options section of --help for a subcommand mask, from the table. */
+void bp_config_print_help(FILE *f, unsigned subcommand_mask);
+
+/*
+ * Parse a duration into milliseconds: a non-negative decimal number with an
+ * optional unit ms (default), s, m, h (any case): "1500", "1500ms", "2s",
+ * "1.5s", "1m". The result must be a whole number of milliseconds. No signs,
+ * blanks or exponents. 0, or -1 on garbage or overflow.
+ */
 int bp_parse_duration_ms(const char *s, int64_t *ms);
-/* Parse a size such as "1048576", "512k", "1MiB", "2G" into bytes. 0 or -1. */
+
+/*
+ * Parse a size into bytes: a non-negative decimal number with an optional
+ * unit (any case): none or B = 1; k, KiB = 1024; M, MiB = 1024^2; G, GiB =
+ * 1024^3; T, TiB = 1024^4; KB = 1000; MB = 1000^2; GB = 1000^3; TB = 1000^4.
+ * So "512k" = "512KiB" = 524288, "1M" = "1MiB" = 1048576, "2GB" = 2000000000.
+ * Fractions must give whole bytes ("0.5k" = 512). 0, or -1 on garbage or overflow.
+ */
 int bp_parse_bytes(const char *s, int64_t *bytes);
 
 #endif

@@ -3,6 +3,7 @@
 #define BP_REPORT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/config.h"
 #include "core/snapshot.h"
@@ -10,14 +11,57 @@
 /* Check-level status; the overall status uses the same scale. */
 typedef enum { BP_PASS = 0, BP_WARN = 1, BP_FAIL = 2 } bp_status;
 
+/* What a check looks at; decides which detail fields below are meaningful. */
+typedef enum {
+    BP_CHECK_CONNECTION = 0,
+    BP_CHECK_IDENTITY,
+    BP_CHECK_MEMORY,
+    BP_CHECK_LIMITS,
+    BP_CHECK_SCHEDULERS,
+    BP_CHECK_APPLICATIONS,
+    BP_CHECK_MEMBERSHIP,
+    BP_CHECK_SUPERVISOR,
+    BP_CHECK_GOVERNOR,
+    BP_CHECK_CUSTOM
+} bp_check_kind;
+
 #define BP_REASON_MAX 256
+
+/* A child found down under a supervisor check (root or one of its nested supervisors). */
+typedef struct {
+    const char *supervisor; /* snapshot name of the supervisor holding it (borrowed) */
+    const char *child;      /* "child_id (restarting)" (borrowed from the snapshot) */
+} bp_child_down;
 
 typedef struct {
     const char *name;            /* "memory", "governor:cost_guard", ... (arena) */
+    bp_check_kind kind;
     bp_status status;
-    int incomplete;              /* the facts behind it timed out */
+    int incomplete;              /* the facts behind it timed out or were not collected */
     char reason[BP_REASON_MAX];  /* one line, always set */
+
+    /* Per-kind details; all borrowed from the snapshot or its arena. */
+    const char *subject;                   /* supervisor/governor name or custom mfa, else NULL */
+    const bp_supervisor_snap *supervisor;  /* SUPERVISOR: the root, NULL if not in the snapshot */
+    const bp_governor_snap *governor;      /* GOVERNOR: NULL if not in the snapshot */
+    const bp_custom_snap *custom;          /* CUSTOM: NULL if not in the snapshot */
+    size_t n_nested;                       /* SUPERVISOR: nested supervisors rolled in */
+    size_t n_children_down;                /* SUPERVISOR: total down, root + nested */
+    size_t n_children_listed;              /* SUPERVISOR: entries in children_down */
+    bp_child_down *children_down;          /* SUPERVISOR: first ones, arena */
+    int children_truncated;                /* SUPERVISOR: some which_children was refused */
 } bp_check;
+
+/* One system limit as the `limits` check saw it. */
+typedef struct {
+    const char *name;      /* "processes", "ports", "atoms", "ets" (static) */
+    int64_t count, limit;  /* -1 unknown */
+    double ratio;          /* count / limit, -1 unknown */
+    bp_ratio threshold;
+    bp_status status;
+} bp_limit_use;
+
+#define BP_LIMIT_KINDS 4
 
 typedef struct bp_report {
     const bp_snapshot *snap;     /* borrowed; must outlive the report */
@@ -26,11 +70,28 @@ typedef struct bp_report {
     int incomplete;              /* some check could not complete in time */
     size_t n_checks;
     bp_check *checks;            /* allocated from snap->arena */
+
+    bp_thresholds thresholds;    /* copy of the thresholds the checks were judged by */
+
+    /* memory: computed limit and where it came from */
+    int64_t memory_total;        /* erlang:memory(total), -1 unknown */
+    int64_t memory_limit;        /* bytes, -1 none known */
+    const char *memory_limit_source; /* "config", "cgroup" or NULL (static) */
+    double memory_ratio;         /* total / limit, -1 unknown */
+
+    bp_limit_use limits[BP_LIMIT_KINDS]; /* processes, ports, atoms, ets */
+
+    double run_queue_per_scheduler; /* -1 unknown */
+
+    bp_strv missing_apps;        /* required applications not running (arena) */
+    bp_strv missing_peers;       /* expected peers not visible (arena) */
+    int expect_size;             /* copy of cfg->expect_size (<= 0: not set) */
 } bp_report;
 
 /*
  * Evaluate a snapshot under the configuration's thresholds and probe kind.
- * Pure: no I/O. Returns 0 or BP_ENOMEM.
+ * Pure: no I/O. Returns 0, BP_ENOMEM (snapshot arena full) or BP_EUSAGE (NULL argument).
+ * A ratio threshold <= 0 disables that level (warn or fail).
  */
 int bp_evaluate(const bp_snapshot *snap, const bp_config *cfg, bp_report *out);
 
@@ -45,6 +106,9 @@ const bp_check *bp_report_find(const bp_report *r, const char *name);
 
 /* CLI exit code for a report (BP_EXIT_*), honouring cfg->strict. */
 int bp_report_exit_code(const bp_report *r, const bp_config *cfg);
+
+/* "512 B", "12.3 KiB", "1.5 GiB" into buf (always NUL-terminated); returns buf. */
+char *bp_format_bytes(int64_t bytes, char *buf, size_t len);
 
 /*
  * Renderers. Each returns a malloc'd NUL-terminated string the caller frees,

@@ -41,6 +41,7 @@ struct bp_term {
     size_t len;
     int64_t i;           /* BP_T_INT; id for PID/PORT */
     int64_t serial;      /* BP_T_PID */
+    uint32_t creation;   /* BP_T_PID, BP_T_PORT, BP_T_REF: node incarnation (needed to send a pid back) */
     double f;            /* BP_T_FLOAT, BP_T_BIGINT (approximate) */
     bp_term *items;      /* LIST, TUPLE, MAP */
     size_t n;            /* number of items (MAP: number of pairs) */

@@ -1,0 +1,60 @@
+/* main.c: the beamprobe command: dispatch to subcommands, top-level help and version. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "beamprobe.h"
+#include "cli/cli.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: beamprobe COMMAND [OPTIONS]\n"
+            "\n"
+            "Health probe for Erlang/OTP nodes: connects as a hidden C node over the\n"
+            "distribution protocol, with a deadline on every step, and reports what it sees.\n"
+            "\n"
+            "Commands:\n"
+            "  check NODE     probe one node (exit code for Kubernetes exec probes)\n"
+            "  help [COMMAND] show help\n"
+            "  version        print the version\n"
+            "\n"
+            "Run 'beamprobe COMMAND --help' for the options of a command.\n");
+}
+
+void bp_cli_print_exit_codes(void)
+{
+    printf("\nExit codes:\n"
+           "  %d  healthy (or degraded, unless --strict)\n"
+           "  %d  usage or configuration error\n"
+           "  %d  could not connect (name resolution, EPMD, TCP, handshake, cookie, timeout)\n"
+           "  %d  connected, but the checks could not complete in time\n"
+           "  %d  unhealthy (or degraded with --strict)\n",
+           BP_EXIT_HEALTHY, BP_EXIT_USAGE, BP_EXIT_CONNECT, BP_EXIT_INCOMPLETE, BP_EXIT_UNHEALTHY);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return BP_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "check") == 0)
+        return bp_cli_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("beamprobe %s (report schema %d)\n", BP_VERSION, BP_SCHEMA_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        if (argc > 2 && strcmp(argv[2], "check") == 0) {
+            char *hargv[] = { argv[2], (char *)(uintptr_t)"--help", NULL };
+            return bp_cli_check(2, hargv);
+        }
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "beamprobe: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return BP_EXIT_USAGE;
+}

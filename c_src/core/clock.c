@@ -1,0 +1,34 @@
+/* clock.c: monotonic and wall clocks in milliseconds. */
+#include "core/clock.h"
+
+#include <time.h>
+
+static int64_t clock_us(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t bp_now_us(void)
+{
+    return clock_us(CLOCK_MONOTONIC);
+}
+
+int64_t bp_now_ms(void)
+{
+    return bp_now_us() / 1000;
+}
+
+int64_t bp_wall_ms(void)
+{
+    return clock_us(CLOCK_REALTIME) / 1000;
+}
+
+int bp_remaining_ms(int64_t deadline_ms)
+{
+    int64_t left = deadline_ms - bp_now_ms();
+    if (left <= 0)
+        return 0;
+    return left > 0x7fffffff ? 0x7fffffff : (int)left;
+}

@@ -1,0 +1,876 @@
+/* config.c: defaults, value parsers, argv parsing, validation and --help, all driven by the option table. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "beamprobe.h"
+#include "core/config.h"
+
+/* ---- messages ---------------------------------------------------------- */
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return BP_EUSAGE;
+}
+
+#define SHOW_MAX 48
+
+/* A user-supplied string made safe to print: control bytes become '?', long ones end in "...". */
+static const char *show(const char *s, char *buf, size_t n)
+{
+    size_t i = 0, len = strlen(s);
+    size_t keep = len > SHOW_MAX ? SHOW_MAX : len;
+
+    if (n < SHOW_MAX + 4)
+        return "?";
+    for (; i < keep; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        buf[i] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+    }
+    if (len > keep) {
+        memcpy(buf + i, "...", 3);
+        i += 3;
+    }
+    buf[i] = '\0';
+    return buf;
+}
+
+static void fmt_duration(int64_t ms, char *buf, size_t n)
+{
+    if (ms != 0 && ms % 3600000 == 0)
+        snprintf(buf, n, "%lldh", (long long)(ms / 3600000));
+    else if (ms != 0 && ms % 60000 == 0)
+        snprintf(buf, n, "%lldm", (long long)(ms / 60000));
+    else if (ms != 0 && ms % 1000 == 0)
+        snprintf(buf, n, "%llds", (long long)(ms / 1000));
+    else
+        snprintf(buf, n, "%lldms", (long long)ms);
+}
+
+static void fmt_bytes(int64_t b, char *buf, size_t n)
+{
+    static const char *const unit[] = { "TiB", "GiB", "MiB", "KiB" };
+    static const int shift[] = { 40, 30, 20, 10 };
+
+    for (size_t i = 0; i < 4; i++) {
+        int64_t u = (int64_t)1 << shift[i];
+        if (b != 0 && b % u == 0) {
+            snprintf(buf, n, "%lld%s", (long long)(b / u), unit[i]);
+            return;
+        }
+    }
+    snprintf(buf, n, "%lld", (long long)b);
+}
+
+/* ---- value parsers ----------------------------------------------------- */
+
+#define FRAC_DIGITS 6
+#define FRAC_SCALE 1000000 /* 10^FRAC_DIGITS */
+
+/*
+ * A non-negative decimal "123" or "1.25" at the start of s: integer part in
+ * *ip, fraction in millionths in *frac, *end after the number. At least one
+ * digit on each side of a '.', at most six significant fraction digits.
+ */
+static int parse_fixed(const char *s, int64_t *ip, int64_t *frac, const char **end)
+{
+    const char *p = s;
+    int64_t v = 0, f = 0;
+
+    if (*p < '0' || *p > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        int d = *p - '0';
+        if (v > (INT64_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    if (*p == '.') {
+        const char *q = ++p, *last;
+        int nd;
+        if (*p < '0' || *p > '9')
+            return -1;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        last = p; /* drop trailing zeros: "1.500000000" is 1.5 */
+        while (last > q && last[-1] == '0')
+            last--;
+        if (last - q > FRAC_DIGITS)
+            return -1;
+        for (nd = 0; q < last; q++, nd++)
+            f = f * 10 + (*q - '0');
+        for (; nd < FRAC_DIGITS; nd++)
+            f *= 10;
+    }
+    *ip = v;
+    *frac = f;
+    *end = p;
+    return 0;
+}
+
+/* ip.frac * mult, which must be a whole number; -1 on overflow or a remainder. */
+static int scale_exact(int64_t ip, int64_t frac, int64_t mult, int64_t *out)
+{
+    int64_t whole, part;
+
+    if (ip > INT64_MAX / mult)
+        return -1;
+    whole = ip * mult;
+    /* frac < 10^6 and mult <= 2^40, so the product fits in 63 bits */
+    if ((frac * mult) % FRAC_SCALE != 0)
+        return -1;
+    part = frac * mult / FRAC_SCALE;
+    if (whole > INT64_MAX - part)
+        return -1;
+    *out = whole + part;
+    return 0;
+}
+
+typedef struct {
+    const char *suffix;
+    int64_t mult;
+} unit_def;
+
+static int parse_with_units(const char *s, const unit_def *units, size_t nunits, int64_t *out)
+{
+    int64_t ip, frac, v;
+    const char *end;
+
+    if (!s || !out || parse_fixed(s, &ip, &frac, &end) < 0)
+        return -1;
+    for (size_t i = 0; i < nunits; i++) {
+        if (strcasecmp(end, units[i].suffix) == 0) {
+            if (scale_exact(ip, frac, units[i].mult, &v) < 0)
+                return -1;
+            *out = v;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int bp_parse_duration_ms(const char *s, int64_t *ms)
+{
+    static const unit_def units[] = {
+        { "", 1 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+    };
+    return parse_with_units(s, units, sizeof units / sizeof units[0], ms);
+}
+
+int bp_parse_bytes(const char *s, int64_t *bytes)
+{
+    static const unit_def units[] = {
+        { "", 1 },
+        { "b", 1 },
+        { "k", (int64_t)1 << 10 },
+        { "kib", (int64_t)1 << 10 },
+        { "kb", 1000 },
+        { "m", (int64_t)1 << 20 },
+        { "mib", (int64_t)1 << 20 },
+        { "mb", 1000000 },
+        { "g", (int64_t)1 << 30 },
+        { "gib", (int64_t)1 << 30 },
+        { "gb", 1000000000 },
+        { "t", (int64_t)1 << 40 },
+        { "tib", (int64_t)1 << 40 },
+        { "tb", 1000000000000 },
+    };
+    return parse_with_units(s, units, sizeof units / sizeof units[0], bytes);
+}
+
+/* "0.8" or "80%" as a double (range checked by the caller). */
+static int parse_ratio(const char *s, double *out)
+{
+    int64_t ip, frac;
+    const char *end;
+    double v;
+
+    if (parse_fixed(s, &ip, &frac, &end) < 0 || ip > 1000000)
+        return -1;
+    v = (double)ip + (double)frac / FRAC_SCALE;
+    if (strcmp(end, "%") == 0)
+        v /= 100.0;
+    else if (*end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* A non-negative decimal number, integer part at most max. */
+static int parse_number(const char *s, int64_t max, double *out)
+{
+    int64_t ip, frac;
+    const char *end;
+
+    if (parse_fixed(s, &ip, &frac, &end) < 0 || *end || ip > max || (ip == max && frac > 0))
+        return -1;
+    *out = (double)ip + (double)frac / FRAC_SCALE;
+    return 0;
+}
+
+static int parse_int(const char *s, int64_t *out)
+{
+    int64_t ip, frac;
+    const char *end;
+
+    if (parse_fixed(s, &ip, &frac, &end) < 0 || *end || end != s + strspn(s, "0123456789"))
+        return -1;
+    *out = ip;
+    return 0;
+}
+
+static int parse_bool(const char *s, int *out)
+{
+    static const char *const yes[] = { "true", "yes", "on", "1" };
+    static const char *const no[] = { "false", "no", "off", "0" };
+
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(s, yes[i]) == 0) {
+            *out = 1;
+            return 0;
+        }
+        if (strcasecmp(s, no[i]) == 0) {
+            *out = 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* ---- setting one option ------------------------------------------------ */
+
+static void *field_of(bp_config *c, const bp_config_option *o)
+{
+    return (char *)c + o->offset;
+}
+
+static const void *cfield_of(const bp_config *c, const bp_config_option *o)
+{
+    return (const char *)c + o->offset;
+}
+
+static size_t index_of(const bp_config_option *o)
+{
+    size_t n;
+    const bp_config_option *t = bp_config_options(&n);
+    return (size_t)(o - t);
+}
+
+static int refuse_cookie(const char *label, char *err, size_t errlen)
+{
+    return fail(err, errlen,
+                "%s is not accepted: a cookie on the command line is visible to other users "
+                "(ps, /proc); put it in a file (--cookie-file FILE, mode 0600) or in the "
+                "BEAMPROBE_COOKIE environment variable",
+                label);
+}
+
+static int bad_value(const char *label, const char *value, const char *why, char *err,
+                     size_t errlen)
+{
+    char sv[SHOW_MAX + 4];
+    return fail(err, errlen, "invalid value '%s' for %s: %s", show(value, sv, sizeof sv), label, why);
+}
+
+static int out_of_range(const bp_config_option *o, const char *label, const char *value,
+                        char *err, size_t errlen)
+{
+    char lo[32], hi[32], why[96];
+
+    if (o->kind == BP_OPT_DURATION) {
+        fmt_duration(o->min, lo, sizeof lo);
+        fmt_duration(o->max, hi, sizeof hi);
+    } else if (o->kind == BP_OPT_BYTES) {
+        fmt_bytes(o->min, lo, sizeof lo);
+        fmt_bytes(o->max, hi, sizeof hi);
+    } else {
+        snprintf(lo, sizeof lo, "%lld", (long long)o->min);
+        snprintf(hi, sizeof hi, "%lld", (long long)o->max);
+    }
+    snprintf(why, sizeof why, "must be between %s and %s", lo, hi);
+    return bad_value(label, value, why, err, errlen);
+}
+
+/* Split a list value on commas into `list`, all or nothing. */
+static int set_list(bp_config *c, const bp_config_option *o, const char *value, const char *label,
+                    char *err, size_t errlen)
+{
+    bp_namelist *list = field_of(c, o);
+    bp_namelist tmp;
+    const char *p = value;
+    int replace = (o->flags & BP_OPTF_REPLACE) && !(c->given & ((uint64_t)1 << index_of(o)));
+    char sv[SHOW_MAX + 4];
+
+    if (replace)
+        tmp.n = 0;
+    else
+        memcpy(&tmp, list, sizeof tmp);
+    if (tmp.n > BP_LIST_MAX)
+        return fail(err, errlen, "%s holds too many values (max %d)", label, BP_LIST_MAX);
+
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        const char *b = p, *e = comma ? comma : p + strlen(p);
+        char entry[BP_NAME_MAX], why[128];
+        size_t len, i;
+
+        while (b < e && (*b == ' ' || *b == '\t'))
+            b++;
+        while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+            e--;
+        len = (size_t)(e - b);
+        if (len == 0)
+            return fail(err, errlen, "empty entry in '%s' for %s", show(value, sv, sizeof sv), label);
+        if (len >= BP_NAME_MAX) {
+            char big[SHOW_MAX + 1];
+            memcpy(big, b, SHOW_MAX);
+            big[SHOW_MAX] = '\0';
+            return fail(err, errlen, "entry '%s...' for %s is too long (%zu bytes, max %d)",
+                        show(big, sv, sizeof sv), label, len, BP_NAME_MAX - 1);
+        }
+        memcpy(entry, b, len);
+        entry[len] = '\0';
+        if (o->check && o->check(entry, why, sizeof why) < 0)
+            return bad_value(label, entry, why, err, errlen);
+        for (i = 0; i < tmp.n; i++)
+            if (strcmp(tmp.v[i], entry) == 0)
+                break;
+        if (i == tmp.n) {
+            if (tmp.n == BP_LIST_MAX)
+                return fail(err, errlen, "too many values for %s (max %d)", label, BP_LIST_MAX);
+            memcpy(tmp.v[tmp.n++], entry, len + 1);
+        }
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    memcpy(list, &tmp, sizeof tmp);
+    return 0;
+}
+
+/*
+ * Apply `value` to option `o`; `label` names the option in messages ("--node",
+ * or "target" for positional arguments). On error nothing is changed.
+ */
+static int set_opt(bp_config *c, const bp_config_option *o, const char *value, const char *label,
+                   char *err, size_t errlen)
+{
+    void *f = field_of(c, o);
+    char why[128];
+    int64_t v;
+    double d;
+    int b;
+
+    if (o->kind == BP_OPT_REFUSED)
+        return refuse_cookie(label, err, errlen);
+    if (!value && o->kind != BP_OPT_SWITCH)
+        return fail(err, errlen, "option %s requires a value (%s)", label, o->metavar);
+
+    switch (o->kind) {
+    case BP_OPT_SWITCH:
+        if (!value)
+            b = 1;
+        else if (parse_bool(value, &b) < 0)
+            return bad_value(label, value, "expected true or false", err, errlen);
+        *(int *)f = b;
+        break;
+    case BP_OPT_STRING: {
+        size_t len = strlen(value);
+        char sv[SHOW_MAX + 4];
+        if (len == 0)
+            return fail(err, errlen, "empty value for %s", label);
+        if (len >= o->size)
+            return fail(err, errlen, "value '%s' for %s is too long (%zu bytes, max %zu)",
+                        show(value, sv, sizeof sv), label, len, o->size - 1);
+        if (o->check && o->check(value, why, sizeof why) < 0)
+            return bad_value(label, value, why, err, errlen);
+        memcpy(f, value, len + 1);
+        break;
+    }
+    case BP_OPT_INT:
+        if (parse_int(value, &v) < 0)
+            return bad_value(label, value, "expected a whole number", err, errlen);
+        if (v < o->min || v > o->max)
+            return out_of_range(o, label, value, err, errlen);
+        *(int *)f = (int)v;
+        break;
+    case BP_OPT_DURATION:
+        if (bp_parse_duration_ms(value, &v) < 0)
+            return bad_value(label, value,
+                             "expected a duration such as 1500ms, 2s, 1.5s or 1m", err, errlen);
+        if (v < o->min || v > o->max)
+            return out_of_range(o, label, value, err, errlen);
+        *(int *)f = (int)v;
+        break;
+    case BP_OPT_BYTES:
+        if (bp_parse_bytes(value, &v) < 0)
+            return bad_value(label, value,
+                             "expected a size such as 1048576, 512k, 4MiB or 2GB", err, errlen);
+        if (v < o->min || v > o->max)
+            return out_of_range(o, label, value, err, errlen);
+        *(int64_t *)f = v;
+        break;
+    case BP_OPT_RATIO:
+        if (parse_ratio(value, &d) < 0 || !(d > 0.0 && d <= 1.0))
+            return bad_value(label, value, "expected a ratio in (0, 1] such as 0.8 or 80%",
+                             err, errlen);
+        *(double *)f = d;
+        break;
+    case BP_OPT_NUMBER:
+        if (parse_number(value, o->max, &d) < 0) {
+            snprintf(why, sizeof why, "expected a non-negative number up to %lld, such as 10 or 2.5",
+                     (long long)o->max);
+            return bad_value(label, value, why, err, errlen);
+        }
+        *(double *)f = d;
+        break;
+    case BP_OPT_LIST: {
+        int rc = set_list(c, o, value, label, err, errlen);
+        if (rc < 0)
+            return rc;
+        break;
+    }
+    case BP_OPT_PROBE:
+        if (strcmp(value, "live") == 0)
+            *(bp_probe_kind *)f = BP_PROBE_LIVE;
+        else if (strcmp(value, "ready") == 0)
+            *(bp_probe_kind *)f = BP_PROBE_READY;
+        else if (strcmp(value, "startup") == 0)
+            *(bp_probe_kind *)f = BP_PROBE_STARTUP;
+        else
+            return bad_value(label, value, "expected live, ready or startup", err, errlen);
+        break;
+    case BP_OPT_REFUSED:
+        break; /* handled above */
+    }
+    c->given |= (uint64_t)1 << index_of(o);
+    return 0;
+}
+
+/* ---- public entry points ----------------------------------------------- */
+
+void bp_config_defaults(bp_config *c)
+{
+    size_t n;
+    const bp_config_option *t = bp_config_options(&n);
+
+    if (!c)
+        return;
+    memset(c, 0, sizeof *c);
+    c->expect_size = -1;
+    for (size_t i = 0; i < n; i++)
+        if (t[i].def)
+            (void)set_opt(c, &t[i], t[i].def, t[i].name, NULL, 0); /* checked by the tests */
+    c->given = 0;
+}
+
+int bp_config_set(bp_config *c, const char *name, const char *value, char *err, size_t errlen)
+{
+    const bp_config_option *o;
+    char label[80], sv[SHOW_MAX + 4];
+
+    if (!c || !name)
+        return fail(err, errlen, "no option name");
+    o = bp_config_option_find(name);
+    if (!o)
+        return fail(err, errlen, "unknown option '%s'", show(name, sv, sizeof sv));
+    snprintf(label, sizeof label, "--%s", o->name);
+    return set_opt(c, o, value, label, err, errlen);
+}
+
+int bp_config_option_arity(const char *name)
+{
+    const bp_config_option *o = bp_config_option_find(name);
+
+    if (!o)
+        return -1;
+    return o->kind == BP_OPT_SWITCH ? 0 : 1;
+}
+
+int bp_config_is_given(const bp_config *c, const char *name)
+{
+    const bp_config_option *o = bp_config_option_find(name);
+
+    if (!c || !o)
+        return 0;
+    return (c->given >> index_of(o)) & 1 ? 1 : 0;
+}
+
+/* ---- validation -------------------------------------------------------- */
+
+static int validate_one(const bp_config *c, const bp_config_option *o, char *err, size_t errlen)
+{
+    const void *f = cfield_of(c, o);
+    char why[128], sv[SHOW_MAX + 4], a[32], b[32];
+    int64_t v = 0;
+
+    switch (o->kind) {
+    case BP_OPT_REFUSED:
+        return 0;
+    case BP_OPT_SWITCH:
+        if (*(const int *)f != 0 && *(const int *)f != 1)
+            return fail(err, errlen, "--%s must be 0 or 1", o->name);
+        return 0;
+    case BP_OPT_STRING: {
+        const char *s = f;
+        if (!memchr(s, '\0', o->size))
+            return fail(err, errlen, "--%s is too long (max %zu bytes)", o->name, o->size - 1);
+        if (!*s && o->def)
+            return fail(err, errlen, "--%s must not be empty", o->name);
+        if (*s && o->check && o->check(s, why, sizeof why) < 0)
+            return fail(err, errlen, "invalid --%s '%s': %s", o->name, show(s, sv, sizeof sv), why);
+        return 0;
+    }
+    case BP_OPT_INT:
+    case BP_OPT_DURATION:
+        v = *(const int *)f;
+        if ((o->flags & BP_OPTF_UNSET) && v == -1)
+            return 0;
+        break;
+    case BP_OPT_BYTES:
+        v = *(const int64_t *)f;
+        break;
+    case BP_OPT_RATIO: {
+        double d = *(const double *)f;
+        if (!(isfinite(d) && d > 0.0 && d <= 1.0))
+            return fail(err, errlen, "--%s must be a ratio in (0, 1], not %g", o->name, d);
+        return 0;
+    }
+    case BP_OPT_NUMBER: {
+        double d = *(const double *)f;
+        if (!(isfinite(d) && d >= (double)o->min && d <= (double)o->max))
+            return fail(err, errlen, "--%s must be between %lld and %lld, not %g", o->name,
+                        (long long)o->min, (long long)o->max, d);
+        return 0;
+    }
+    case BP_OPT_LIST: {
+        const bp_namelist *l = f;
+        if (l->n > BP_LIST_MAX)
+            return fail(err, errlen, "too many values for --%s (%zu, max %d)", o->name, l->n,
+                        BP_LIST_MAX);
+        for (size_t i = 0; i < l->n; i++) {
+            const char *s = l->v[i];
+            if (!memchr(s, '\0', BP_NAME_MAX))
+                return fail(err, errlen, "value %zu of --%s is too long (max %d bytes)", i + 1,
+                            o->name, BP_NAME_MAX - 1);
+            if (!*s)
+                return fail(err, errlen, "value %zu of --%s is empty", i + 1, o->name);
+            if (o->check && o->check(s, why, sizeof why) < 0)
+                return fail(err, errlen, "invalid value '%s' for --%s: %s", show(s, sv, sizeof sv),
+                            o->name, why);
+        }
+        return 0;
+    }
+    case BP_OPT_PROBE: {
+        bp_probe_kind k = *(const bp_probe_kind *)f;
+        if (k != BP_PROBE_LIVE && k != BP_PROBE_READY && k != BP_PROBE_STARTUP)
+            return fail(err, errlen, "--%s must be live, ready or startup", o->name);
+        return 0;
+    }
+    }
+
+    if (v >= o->min && v <= o->max)
+        return 0;
+    if (o->kind == BP_OPT_DURATION) {
+        fmt_duration(o->min, a, sizeof a);
+        fmt_duration(o->max, b, sizeof b);
+        return fail(err, errlen, "--%s must be between %s and %s, not %lldms", o->name, a, b,
+                    (long long)v);
+    }
+    if (o->kind == BP_OPT_BYTES) {
+        fmt_bytes(o->min, a, sizeof a);
+        fmt_bytes(o->max, b, sizeof b);
+        return fail(err, errlen, "--%s must be between %s and %s, not %lld", o->name, a, b,
+                    (long long)v);
+    }
+    return fail(err, errlen, "--%s must be between %lld and %lld, not %lld", o->name,
+                (long long)o->min, (long long)o->max, (long long)v);
+}
+
+/* For every "X-warn" number or ratio with an "X-fail" partner: warn <= fail. */
+static int validate_pair(const bp_config *c, const bp_config_option *w, char *err, size_t errlen)
+{
+    size_t len = strlen(w->name);
+    char fname[64];
+    const bp_config_option *fo;
+    double wv, fv;
+
+    if ((w->kind != BP_OPT_RATIO && w->kind != BP_OPT_NUMBER) || len < 5 || len >= sizeof fname ||
+        strcmp(w->name + len - 5, "-warn") != 0)
+        return 0;
+    memcpy(fname, w->name, len - 5);
+    memcpy(fname + len - 5, "-fail", 6);
+    fo = bp_config_option_find(fname);
+    if (!fo || fo->kind != w->kind)
+        return 0;
+    wv = *(const double *)cfield_of(c, w);
+    fv = *(const double *)cfield_of(c, fo);
+    if (wv > fv)
+        return fail(err, errlen, "--%s (%g) must not be above --%s (%g)", w->name, wv, fo->name, fv);
+    return 0;
+}
+
+int bp_config_validate(const bp_config *c, char *err, size_t errlen)
+{
+    size_t n;
+    const bp_config_option *t = bp_config_options(&n);
+    int rc;
+
+    if (!c)
+        return fail(err, errlen, "no configuration");
+    for (size_t i = 0; i < n; i++)
+        if ((rc = validate_one(c, &t[i], err, errlen)) < 0)
+            return rc;
+    for (size_t i = 0; i < n; i++)
+        if ((rc = validate_pair(c, &t[i], err, errlen)) < 0)
+            return rc;
+    if (c->governor_timeout_ms >= c->timeout_ms)
+        return fail(err, errlen, "--governor-timeout (%dms) must be shorter than --timeout (%dms)",
+                    c->governor_timeout_ms, c->timeout_ms);
+    for (size_t i = 0; i < c->governor_fail_states.n; i++)
+        for (size_t j = 0; j < c->governor_warn_states.n; j++)
+            if (strcmp(c->governor_fail_states.v[i], c->governor_warn_states.v[j]) == 0)
+                return fail(err, errlen,
+                            "governor state '%s' is in both --governor-fail-states and "
+                            "--governor-warn-states",
+                            c->governor_fail_states.v[i]);
+    return 0;
+}
+
+/* ---- argv -------------------------------------------------------------- */
+
+static const char *subcommand_name(unsigned mask)
+{
+    switch (mask) {
+    case BP_SUB_CHECK: return "beamprobe check";
+    case BP_SUB_SERVE: return "beamprobe serve";
+    case BP_SUB_CLUSTER: return "beamprobe cluster";
+    default: return "beamprobe";
+    }
+}
+
+/* The table entry for the first n bytes of name, or NULL. */
+static const bp_config_option *find_n(const char *name, size_t len)
+{
+    size_t n;
+    const bp_config_option *t = bp_config_options(&n);
+
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(t[i].name, name, len) == 0 && t[i].name[len] == '\0')
+            return &t[i];
+    return NULL;
+}
+
+static const bp_config_option *find_short(char ch)
+{
+    size_t n;
+    const bp_config_option *t = bp_config_options(&n);
+
+    for (size_t i = 0; i < n; i++)
+        if (ch != '\0' && t[i].short_name == ch)
+            return &t[i];
+    return NULL;
+}
+
+/* An argument that the parser would read as an option, so not as an option's value. */
+static int looks_like_option(const char *a)
+{
+    return a[0] == '-' && a[1] != '\0';
+}
+
+static int unknown(const char *spelled, size_t len, unsigned mask, char *err, size_t errlen)
+{
+    char name[SHOW_MAX + 1], sv[SHOW_MAX + 4];
+
+    if (len > SHOW_MAX)
+        len = SHOW_MAX;
+    memcpy(name, spelled, len);
+    name[len] = '\0';
+    return fail(err, errlen, "unknown option '%s' (see '%s --help')", show(name, sv, sizeof sv),
+                subcommand_name(mask));
+}
+
+static int not_here(const char *label, unsigned mask, char *err, size_t errlen)
+{
+    const char *sub = subcommand_name(mask);
+    return fail(err, errlen, "option %s does not apply to '%s' (see '%s --help')", label, sub, sub);
+}
+
+static int missing_value(const bp_config_option *o, const char *label, char *err, size_t errlen)
+{
+    return fail(err, errlen, "option %s requires a %s value", label, o->metavar);
+}
+
+/* One "--name", "--name=value" or "--name value" argument at argv[*i]. */
+static int parse_long(bp_config *c, unsigned mask, int argc, char **argv, int *i, char *err,
+                      size_t errlen)
+{
+    const char *a = argv[*i];
+    const char *name = a + 2;
+    const char *eq = strchr(name, '=');
+    size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+    const bp_config_option *o = find_n(name, nlen);
+    const char *value = eq ? eq + 1 : NULL;
+    char label[80];
+
+    if (!o)
+        return unknown(a, nlen + 2, mask, err, errlen);
+    snprintf(label, sizeof label, "--%s", o->name);
+    if (o->kind == BP_OPT_REFUSED)
+        return refuse_cookie(label, err, errlen);
+    if (!(o->subcommands & mask))
+        return not_here(label, mask, err, errlen);
+    if (o->kind != BP_OPT_SWITCH && !value) {
+        if (*i + 1 >= argc || !argv[*i + 1] || looks_like_option(argv[*i + 1]))
+            return missing_value(o, label, err, errlen);
+        value = argv[++*i];
+    }
+    return set_opt(c, o, value, label, err, errlen);
+}
+
+/* One "-x", "-xvalue", "-x value" or "-jv" argument at argv[*i]. */
+static int parse_short(bp_config *c, unsigned mask, int argc, char **argv, int *i, char *err,
+                       size_t errlen)
+{
+    const char *a = argv[*i];
+    const char *eq = strchr(a + 1, '=');
+    size_t nlen = eq ? (size_t)(eq - a - 1) : strlen(a + 1);
+    const bp_config_option *o = find_n(a + 1, nlen);
+    char label[80];
+
+    /* Erlang habits such as "-setcookie X" are refused like --cookie, never parsed as -s... */
+    if (o && o->kind == BP_OPT_REFUSED) {
+        snprintf(label, sizeof label, "-%s", o->name);
+        return refuse_cookie(label, err, errlen);
+    }
+    if (o && nlen > 1)
+        return fail(err, errlen, "unknown option '-%s': long options take two dashes (--%s)",
+                    o->name, o->name);
+    for (const char *p = a + 1; *p; p++) {
+        char spelled[3] = { '-', *p, '\0' };
+        const char *value;
+        int rc;
+
+        o = find_short(*p);
+        if (!o)
+            return unknown(spelled, 2, mask, err, errlen);
+        snprintf(label, sizeof label, "-%c/--%s", *p, o->name);
+        if (!(o->subcommands & mask))
+            return not_here(label, mask, err, errlen);
+        if (o->kind == BP_OPT_SWITCH) {
+            if ((rc = set_opt(c, o, NULL, label, err, errlen)) < 0)
+                return rc;
+            continue;
+        }
+        value = p + 1;
+        if (*value == '=')
+            value++;
+        if (!*value) {
+            if (*i + 1 >= argc || !argv[*i + 1] || looks_like_option(argv[*i + 1]))
+                return missing_value(o, label, err, errlen);
+            value = argv[++*i];
+        }
+        return set_opt(c, o, value, label, err, errlen);
+    }
+    return 0;
+}
+
+int bp_config_parse_argv(bp_config *c, unsigned subcommand_mask, int argc, char **argv, char *err,
+                         size_t errlen)
+{
+    const bp_config_option *node = bp_config_option_find("node");
+    unsigned mask = subcommand_mask ? subcommand_mask : BP_SUB_ALL;
+    int only_positional = 0;
+
+    if (!c || (argc > 0 && !argv))
+        return fail(err, errlen, "no arguments");
+    for (int i = 1; i < argc && argv[i]; i++) {
+        const char *a = argv[i];
+        int rc;
+
+        if (only_positional || !looks_like_option(a))
+            rc = set_opt(c, node, a, "target node", err, errlen);
+        else if (strcmp(a, "--") == 0) {
+            only_positional = 1;
+            continue;
+        } else if (a[1] == '-')
+            rc = parse_long(c, mask, argc, argv, &i, err, errlen);
+        else
+            rc = parse_short(c, mask, argc, argv, &i, err, errlen);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- --help ------------------------------------------------------------ */
+
+#define HELP_WIDTH 100
+
+static int visible(const bp_config_option *o, unsigned mask)
+{
+    return !(o->flags & BP_OPTF_HIDDEN) && (o->subcommands & mask);
+}
+
+static void left_column(const bp_config_option *o, char *buf, size_t n)
+{
+    const char *mv = o->kind == BP_OPT_SWITCH ? "" : o->metavar;
+    const char *sp = *mv ? " " : "";
+
+    if (o->short_name)
+        snprintf(buf, n, "-%c, --%s%s%s", o->short_name, o->name, sp, mv);
+    else
+        snprintf(buf, n, "    --%s%s%s", o->name, sp, mv);
+}
+
+void bp_config_print_help(FILE *f, unsigned subcommand_mask)
+{
+    size_t n;
+    const bp_config_option *t = bp_config_options(&n);
+    unsigned mask = subcommand_mask ? subcommand_mask : BP_SUB_ALL;
+    const char *group = NULL;
+    int width = 0;
+    char left[128];
+
+    if (!f)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (!visible(&t[i], mask))
+            continue;
+        left_column(&t[i], left, sizeof left);
+        if ((int)strlen(left) > width)
+            width = (int)strlen(left);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const bp_config_option *o = &t[i];
+        const char *d = o->def_text ? o->def_text : o->def;
+        size_t used;
+
+        if (!visible(o, mask))
+            continue;
+        if (!group || strcmp(group, o->group) != 0) {
+            fprintf(f, "%s%s:\n", group ? "\n" : "", o->group);
+            group = o->group;
+        }
+        left_column(o, left, sizeof left);
+        fprintf(f, "  %-*s  %s", width, left, o->help);
+        used = 2 + (size_t)width + 2 + strlen(o->help);
+        if (d) {
+            if (used + strlen(d) + 12 > HELP_WIDTH)
+                fprintf(f, "\n  %-*s  [default: %s]", width, "", d);
+            else
+                fprintf(f, " [default: %s]", d);
+        }
+        fputc('\n', f);
+    }
+}

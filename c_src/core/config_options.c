@@ -1,0 +1,273 @@
+/* config_options.c: the option table behind argv, the config file and --help, with its value checks. */
+#include <stddef.h>
+#include <string.h>
+
+#include "core/config.h"
+
+static int is_alnum(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+}
+
+static int is_alive_char(char ch)
+{
+    return is_alnum(ch) || ch == '_' || ch == '-';
+}
+
+static int is_atom_char(char ch)
+{
+    return is_alnum(ch) || ch == '_' || ch == '@' || ch == '.';
+}
+
+/* Copy a reason into why (bounded, always terminated) and return -1. */
+static int why_set(char *why, size_t whylen, const char *text)
+{
+    if (why && whylen > 0) {
+        size_t n = strlen(text);
+        if (n >= whylen)
+            n = whylen - 1;
+        memcpy(why, text, n);
+        why[n] = '\0';
+    }
+    return -1;
+}
+
+/* The alive part of a node name: letters, digits, '_' and '-'. */
+static int check_alive_part(const char *s, size_t n, char *why, size_t whylen)
+{
+    if (n == 0)
+        return why_set(why, whylen, "the name before '@' is empty");
+    for (size_t i = 0; i < n; i++)
+        if (!is_alive_char(s[i]))
+            return why_set(why, whylen, "the name may contain only letters, digits, '_' and '-'");
+    return 0;
+}
+
+/* A host name or address: labels of letters, digits, '_' and '-' separated by single dots. */
+static int check_host_part(const char *s, size_t n, char *why, size_t whylen)
+{
+    if (n == 0)
+        return why_set(why, whylen, "the host after '@' is empty");
+    if (s[0] == '.' || s[n - 1] == '.')
+        return why_set(why, whylen, "the host must not begin or end with '.'");
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '.') {
+            if (s[i + 1] == '.')
+                return why_set(why, whylen, "the host contains an empty label ('..')");
+        } else if (!is_alive_char(s[i])) {
+            return why_set(why, whylen, "the host may contain only letters, digits, '.', '_' and '-'");
+        }
+    }
+    return 0;
+}
+
+/* Erlang node names are atoms, so at most 255 characters. */
+#define NODE_NAME_MAX 255
+
+static int check_node(const char *v, char *why, size_t whylen)
+{
+    const char *at = strchr(v, '@');
+    size_t len = strlen(v);
+
+    if (!at)
+        return why_set(why, whylen, "expected a node name like alive@host");
+    if (strchr(at + 1, '@'))
+        return why_set(why, whylen, "a node name has exactly one '@'");
+    if (len > NODE_NAME_MAX)
+        return why_set(why, whylen, "a node name is at most 255 characters");
+    if (check_alive_part(v, (size_t)(at - v), why, whylen) < 0)
+        return -1;
+    return check_host_part(at + 1, len - (size_t)(at - v) - 1, why, whylen);
+}
+
+static int check_alive(const char *v, char *why, size_t whylen)
+{
+    if (!*v)
+        return why_set(why, whylen, "the name is empty");
+    for (const char *p = v; *p; p++)
+        if (!is_alive_char(*p))
+            return why_set(why, whylen, "the name may contain only letters, digits, '_' and '-'");
+    return 0;
+}
+
+static int check_host(const char *v, char *why, size_t whylen)
+{
+    return check_host_part(v, strlen(v), why, whylen);
+}
+
+/* An atom written without quotes: letters, digits, '_', '@' and '.' (Elixir.Mod.Name). */
+static int check_atom_part(const char *s, size_t n, char *why, size_t whylen)
+{
+    if (n == 0)
+        return why_set(why, whylen, "the name is empty");
+    if (n > 255)
+        return why_set(why, whylen, "an atom is at most 255 characters");
+    for (size_t i = 0; i < n; i++)
+        if (!is_atom_char(s[i]))
+            return why_set(why, whylen, "an atom may contain only letters, digits, '_', '@' and '.'");
+    return 0;
+}
+
+static int check_atom(const char *v, char *why, size_t whylen)
+{
+    return check_atom_part(v, strlen(v), why, whylen);
+}
+
+/* mod:fun, both atoms; the function may end in '?' or '!' (Elixir). */
+static int check_mfa(const char *v, char *why, size_t whylen)
+{
+    const char *colon = strchr(v, ':');
+    size_t flen;
+
+    if (!colon || strchr(colon + 1, ':'))
+        return why_set(why, whylen, "expected module:function (one ':'), called with no arguments");
+    if (check_atom_part(v, (size_t)(colon - v), why, whylen) < 0)
+        return -1;
+    flen = strlen(colon + 1);
+    if (flen > 1 && (colon[flen] == '?' || colon[flen] == '!'))
+        flen--;
+    return check_atom_part(colon + 1, flen, why, whylen);
+}
+
+#define OFF(field) offsetof(bp_config, field)
+
+#define G_TARGET "Targets and connection"
+#define G_LIMITS "Time and size limits"
+#define G_CHECKS "Checks"
+#define G_THRESH "Thresholds (warn at or above warn, fail at or above fail)"
+#define G_OUTPUT "Output"
+
+#define SUB_NODE (BP_SUB_CHECK | BP_SUB_SERVE)   /* per-node health checks */
+#define SUB_REPORT (BP_SUB_CHECK | BP_SUB_CLUSTER) /* commands that print a report */
+
+#define RATIO(nm, fld, dflt, what)                                                      \
+    { .name = nm, .kind = BP_OPT_RATIO, .offset = OFF(fld), .subcommands = SUB_NODE, \
+      .group = G_THRESH, .metavar = "RATIO", .def = dflt, .help = what }
+
+#define LIST(nm, fld, chk, fl, sub, grp, mv, dflt, what)                                  \
+    { .name = nm, .kind = BP_OPT_LIST, .offset = OFF(fld), .check = chk, .flags = fl,  \
+      .subcommands = sub, .group = grp, .metavar = mv, .def = dflt, .help = what }
+
+static const bp_config_option options[] = {
+    /* Targets and connection */
+    { .name = "node", .short_name = 'n', .kind = BP_OPT_LIST, .offset = OFF(nodes),
+      .check = check_node, .subcommands = BP_SUB_ALL, .group = G_TARGET, .metavar = "NODE",
+      .help = "target node alive@host; repeatable, comma-separated; also positional" },
+    { .name = "cookie-file", .kind = BP_OPT_STRING, .offset = OFF(cookie_file),
+      .size = sizeof(((bp_config *)0)->cookie_file), .subcommands = BP_SUB_ALL,
+      .group = G_TARGET, .metavar = "FILE", .def_text = "~/.erlang.cookie",
+      .help = "file holding the cookie, not group/world readable (or set BEAMPROBE_COOKIE)" },
+    { .name = "cnode-name", .kind = BP_OPT_STRING, .offset = OFF(cnode_name),
+      .size = sizeof(((bp_config *)0)->cnode_name), .check = check_alive,
+      .subcommands = BP_SUB_ALL, .group = G_TARGET, .metavar = "NAME", .def = "beamprobe",
+      .help = "alive-name prefix of the probe's own node (NAME_0, NAME_1, ...)" },
+    { .name = "cnode-pool", .kind = BP_OPT_INT, .offset = OFF(cnode_pool), .min = 1, .max = 64,
+      .subcommands = BP_SUB_ALL, .group = G_TARGET, .metavar = "N", .def = "4",
+      .help = "how many probe node names may be in use at once (1..64)" },
+    { .name = "cnode-host", .kind = BP_OPT_STRING, .offset = OFF(cnode_host),
+      .size = sizeof(((bp_config *)0)->cnode_host), .check = check_host,
+      .subcommands = BP_SUB_ALL, .group = G_TARGET, .metavar = "HOST",
+      .def_text = "from the target names", .help = "host part of the probe's own node name" },
+    { .name = "runtime-dir", .kind = BP_OPT_STRING, .offset = OFF(runtime_dir),
+      .size = sizeof(((bp_config *)0)->runtime_dir), .subcommands = BP_SUB_ALL,
+      .group = G_TARGET, .metavar = "DIR", .def_text = "$XDG_RUNTIME_DIR or /tmp",
+      .help = "directory for the node-name slot locks" },
+    /* The cookie never comes from argv: these exist only to refuse it clearly. */
+    { .name = "cookie", .kind = BP_OPT_REFUSED, .flags = BP_OPTF_HIDDEN,
+      .subcommands = BP_SUB_ALL, .group = G_TARGET, .metavar = "COOKIE", .help = "refused" },
+    { .name = "setcookie", .kind = BP_OPT_REFUSED, .flags = BP_OPTF_HIDDEN,
+      .subcommands = BP_SUB_ALL, .group = G_TARGET, .metavar = "COOKIE", .help = "refused" },
+
+    /* Time and size limits */
+    { .name = "timeout", .short_name = 't', .kind = BP_OPT_DURATION, .offset = OFF(timeout_ms),
+      .min = 1, .max = 600000, .subcommands = BP_SUB_ALL, .group = G_LIMITS,
+      .metavar = "DURATION", .def = "1s",
+      .help = "overall deadline of one probe, e.g. 1500ms, 2s (1ms..10m)" },
+    { .name = "governor-timeout", .kind = BP_OPT_DURATION, .offset = OFF(governor_timeout_ms),
+      .min = 1, .max = 600000, .subcommands = SUB_NODE, .group = G_LIMITS,
+      .metavar = "DURATION", .def = "200ms",
+      .help = "sys:get_state timeout on the target; below --timeout" },
+    { .name = "max-reply", .kind = BP_OPT_BYTES, .offset = OFF(max_reply_bytes),
+      .min = 1024, .max = (int64_t)1 << 30, .subcommands = BP_SUB_ALL, .group = G_LIMITS,
+      .metavar = "BYTES", .def = "1MiB",
+      .help = "refuse replies larger than this, e.g. 512k, 4MiB (1KiB..1GiB)" },
+    { .name = "supervisor-depth", .kind = BP_OPT_INT, .offset = OFF(supervisor_depth),
+      .min = 0, .max = 32, .subcommands = SUB_NODE, .group = G_LIMITS, .metavar = "N",
+      .def = "3", .help = "nested supervisor levels walked below each --supervisor (0..32)" },
+
+    /* Checks */
+    { .name = "probe", .kind = BP_OPT_PROBE, .offset = OFF(probe), .subcommands = SUB_NODE,
+      .group = G_CHECKS, .metavar = "KIND", .def = "ready",
+      .help = "live (local checks only), ready (adds cluster checks) or startup" },
+    LIST("expect-peers", expect_peers, check_node, 0, BP_SUB_ALL, G_CHECKS, "NODES", NULL,
+         "nodes that must be connected; comma list, repeatable"),
+    { .name = "expect-size", .kind = BP_OPT_INT, .offset = OFF(expect_size), .min = 1,
+      .max = 65536, .flags = BP_OPTF_UNSET, .subcommands = BP_SUB_ALL, .group = G_CHECKS,
+      .metavar = "N", .def_text = "unset",
+      .help = "expected cluster size, the target included" },
+    { .name = "memory-limit", .kind = BP_OPT_BYTES, .offset = OFF(memory_limit), .min = 0,
+      .max = INT64_MAX, .subcommands = SUB_NODE, .group = G_CHECKS, .metavar = "BYTES",
+      .def = "0", .def_text = "0 = the target's cgroup limit",
+      .help = "memory the target may use, for --memory-warn/--memory-fail" },
+    LIST("require-app", require_apps, check_atom, 0, SUB_NODE, G_CHECKS, "APPS", NULL,
+         "applications that must be running; repeatable, comma-separated"),
+    LIST("supervisor", supervisors, check_atom, 0, SUB_NODE, G_CHECKS, "NAMES", NULL,
+         "registered supervisors whose children must be alive; repeatable"),
+    LIST("governor", governors, check_atom, 0, SUB_NODE, G_CHECKS, "NAMES", NULL,
+         "registered gen_statem/gen_server whose state is checked; repeatable"),
+    LIST("governor-fail-states", governor_fail_states, check_atom, BP_OPTF_REPLACE, SUB_NODE,
+         G_CHECKS, "STATES", "refusing", "governor states that fail; replaces the default"),
+    LIST("governor-warn-states", governor_warn_states, check_atom, BP_OPTF_REPLACE, SUB_NODE,
+         G_CHECKS, "STATES", "degraded,intervening",
+         "governor states that warn; replaces the default"),
+    LIST("check-mfa", check_mfas, check_mfa, 0, SUB_NODE, G_CHECKS, "MOD:FUN", NULL,
+         "call MOD:FUN() on the target; ok or true passes; repeatable"),
+
+    /* Thresholds */
+    RATIO("memory-warn", thresholds.memory.warn, "0.8", "memory use / limit that warns"),
+    RATIO("memory-fail", thresholds.memory.fail, "0.9", "memory use / limit that fails"),
+    RATIO("process-warn", thresholds.processes.warn, "0.8", "process count / process limit that warns"),
+    RATIO("process-fail", thresholds.processes.fail, "0.9", "process count / process limit that fails"),
+    RATIO("port-warn", thresholds.ports.warn, "0.8", "port count / port limit that warns"),
+    RATIO("port-fail", thresholds.ports.fail, "0.9", "port count / port limit that fails"),
+    RATIO("atom-warn", thresholds.atoms.warn, "0.8", "atom count / atom limit that warns"),
+    RATIO("atom-fail", thresholds.atoms.fail, "0.9", "atom count / atom limit that fails"),
+    RATIO("ets-warn", thresholds.ets.warn, "0.8", "ETS table count / table limit that warns"),
+    RATIO("ets-fail", thresholds.ets.fail, "0.9", "ETS table count / table limit that fails"),
+    { .name = "run-queue-warn", .kind = BP_OPT_NUMBER, .offset = OFF(thresholds.run_queue_warn),
+      .min = 0, .max = 1000000, .subcommands = SUB_NODE, .group = G_THRESH, .metavar = "N",
+      .def = "10", .help = "run-queue length per online scheduler that warns" },
+    { .name = "run-queue-fail", .kind = BP_OPT_NUMBER, .offset = OFF(thresholds.run_queue_fail),
+      .min = 0, .max = 1000000, .subcommands = SUB_NODE, .group = G_THRESH, .metavar = "N",
+      .def = "50", .help = "run-queue length per online scheduler that fails" },
+
+    /* Output */
+    { .name = "json", .short_name = 'j', .kind = BP_OPT_SWITCH, .offset = OFF(json),
+      .subcommands = SUB_REPORT, .group = G_OUTPUT, .help = "print the report as JSON" },
+    { .name = "strict", .kind = BP_OPT_SWITCH, .offset = OFF(strict), .subcommands = BP_SUB_ALL,
+      .group = G_OUTPUT, .help = "count degraded (warnings) as unhealthy" },
+    { .name = "verbose", .short_name = 'v', .kind = BP_OPT_SWITCH, .offset = OFF(verbose),
+      .subcommands = BP_SUB_ALL, .group = G_OUTPUT, .help = "more detail: every check and its reason" },
+};
+
+#define NOPTIONS (sizeof options / sizeof options[0])
+
+/* bp_config.given has one bit per entry. */
+_Static_assert(NOPTIONS <= 64, "bp_config.given needs one bit per option");
+
+const bp_config_option *bp_config_options(size_t *count)
+{
+    if (count)
+        *count = NOPTIONS;
+    return options;
+}
+
+const bp_config_option *bp_config_option_find(const char *name)
+{
+    if (!name)
+        return NULL;
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if (strcmp(options[i].name, name) == 0)
+            return &options[i];
+    return NULL;
+}

@@ -1,0 +1,745 @@
+/* collect.c: the RPC plan of a probe and the decoding of its replies into a snapshot. */
+#include "dist/collect.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "beamprobe.h"
+#include "core/clock.h"
+
+/* Fact groups, each filling one bp_fact of the snapshot. */
+enum { G_IDENTITY, G_MEMBERSHIP, G_MEMORY, G_CGROUP, G_LIMITS, G_SCHED, G_APPS, G_COUNT };
+
+/* The node-level calls of round one, one reply each. */
+enum {
+    C_OTP, C_VSN, C_START, C_NOW, C_UNIT,
+    C_VISIBLE, C_HIDDEN,
+    C_MEMORY,
+    C_CG2_MAX, C_CG2_CUR, C_CG1_MAX, C_CG1_CUR,
+    C_PCOUNT, C_PLIMIT, C_PORTCOUNT, C_PORTLIMIT, C_ACOUNT, C_ALIMIT, C_ECOUNT, C_ELIMIT,
+    C_RUNQ, C_SCHED_ONLINE, C_DCPU_ONLINE, C_DIO,
+    C_APPS,
+    C_COUNT
+};
+
+/* Argument shapes: none, one atom, one string, (1, second, native), one timeout. */
+typedef enum { A_NONE, A_ATOM, A_STRING, A_UNIT, A_TIMEOUT } arg_kind;
+
+static const struct {
+    int group;
+    const char *mod, *fun;
+    arg_kind kind;
+    const char *arg;
+} node_calls[C_COUNT] = {
+    [C_OTP] = { G_IDENTITY, "erlang", "system_info", A_ATOM, "otp_release" },
+    [C_VSN] = { G_IDENTITY, "erlang", "system_info", A_ATOM, "version" },
+    [C_START] = { G_IDENTITY, "erlang", "system_info", A_ATOM, "start_time" },
+    [C_NOW] = { G_IDENTITY, "erlang", "monotonic_time", A_NONE, NULL },
+    [C_UNIT] = { G_IDENTITY, "erlang", "convert_time_unit", A_UNIT, NULL },
+    [C_VISIBLE] = { G_MEMBERSHIP, "erlang", "nodes", A_ATOM, "visible" },
+    [C_HIDDEN] = { G_MEMBERSHIP, "erlang", "nodes", A_ATOM, "hidden" },
+    [C_MEMORY] = { G_MEMORY, "erlang", "memory", A_NONE, NULL },
+    [C_CG2_MAX] = { G_CGROUP, "file", "read_file", A_STRING, "/sys/fs/cgroup/memory.max" },
+    [C_CG2_CUR] = { G_CGROUP, "file", "read_file", A_STRING, "/sys/fs/cgroup/memory.current" },
+    [C_CG1_MAX] = { G_CGROUP, "file", "read_file", A_STRING, "/sys/fs/cgroup/memory/memory.limit_in_bytes" },
+    [C_CG1_CUR] = { G_CGROUP, "file", "read_file", A_STRING, "/sys/fs/cgroup/memory/memory.usage_in_bytes" },
+    [C_PCOUNT] = { G_LIMITS, "erlang", "system_info", A_ATOM, "process_count" },
+    [C_PLIMIT] = { G_LIMITS, "erlang", "system_info", A_ATOM, "process_limit" },
+    [C_PORTCOUNT] = { G_LIMITS, "erlang", "system_info", A_ATOM, "port_count" },
+    [C_PORTLIMIT] = { G_LIMITS, "erlang", "system_info", A_ATOM, "port_limit" },
+    [C_ACOUNT] = { G_LIMITS, "erlang", "system_info", A_ATOM, "atom_count" },
+    [C_ALIMIT] = { G_LIMITS, "erlang", "system_info", A_ATOM, "atom_limit" },
+    [C_ECOUNT] = { G_LIMITS, "erlang", "system_info", A_ATOM, "ets_count" },
+    [C_ELIMIT] = { G_LIMITS, "erlang", "system_info", A_ATOM, "ets_limit" },
+    [C_RUNQ] = { G_SCHED, "erlang", "statistics", A_ATOM, "run_queue_lengths_all" },
+    [C_SCHED_ONLINE] = { G_SCHED, "erlang", "system_info", A_ATOM, "schedulers_online" },
+    [C_DCPU_ONLINE] = { G_SCHED, "erlang", "system_info", A_ATOM, "dirty_cpu_schedulers_online" },
+    [C_DIO] = { G_SCHED, "erlang", "system_info", A_ATOM, "dirty_io_schedulers" },
+    [C_APPS] = { G_APPS, "application", "which_applications", A_TIMEOUT, NULL },
+};
+
+/* Which groups each probe kind needs. Liveness stays local: no membership. */
+static int group_wanted(bp_probe_kind k, int g)
+{
+    switch (k) {
+    case BP_PROBE_LIVE:
+        return g == G_IDENTITY || g == G_MEMORY || g == G_CGROUP || g == G_LIMITS || g == G_SCHED;
+    case BP_PROBE_STARTUP:
+        return g == G_IDENTITY || g == G_APPS;
+    case BP_PROBE_READY:
+    default:
+        return 1;
+    }
+}
+
+#define MAX_SUPERVISORS 64
+
+/* A supervisor being walked: where its replies are in the current round. */
+typedef struct {
+    bp_supervisor_snap *snap;
+    bp_term pid;       /* valid when by_pid */
+    int by_pid;
+    int at_count, at_children;
+} sup_job;
+
+typedef struct {
+    bp_session *s;
+    const bp_config *cfg;
+    bp_snapshot *snap;
+    int64_t deadline;
+    int at[C_COUNT];          /* index of each node call in round one, -1 if not asked */
+    int *gov_whereis, *gov_state, *gov_info;
+    int *custom_at;
+    sup_job sups[MAX_SUPERVISORS];
+    size_t n_sups;
+} collector;
+
+/* ---------- encoding helpers ---------- */
+
+static ei_x_buff *add_call(bp_batch *b, const char *mod, const char *fun, int argc, int *index)
+{
+    ei_x_buff *x = bp_batch_add(b, mod, fun, argc);
+    if (x)
+        *index = (int)bp_batch_count(b) - 1;
+    return x;
+}
+
+static int encode_pid(ei_x_buff *x, const bp_term *t)
+{
+    erlang_pid p;
+    memset(&p, 0, sizeof p);
+    snprintf(p.node, sizeof p.node, "%s", t->str ? t->str : "");
+    p.num = (unsigned)t->i;
+    p.serial = (unsigned)t->serial;
+    p.creation = t->creation;
+    return ei_x_encode_pid(x, &p);
+}
+
+/* gen:call(Target, '$gen_call', Request, Timeout): a gen_server call that cannot hang the target. */
+static int add_gen_call(collector *c, bp_batch *b, const char *name, const bp_term *pid, const char *request,
+                        int *index)
+{
+    ei_x_buff *x = add_call(b, "gen", "call", 4, index);
+    if (!x)
+        return BP_ENOMEM;
+    int rc = pid ? encode_pid(x, pid) : ei_x_encode_atom(x, name);
+    if (rc < 0 || ei_x_encode_atom(x, "$gen_call") < 0 || ei_x_encode_atom(x, request) < 0
+        || ei_x_encode_long(x, c->cfg->governor_timeout_ms) < 0)
+        return BP_ENOMEM;
+    return 0;
+}
+
+/* ---------- reply helpers ---------- */
+
+/*
+ * The useful reply of call i, or NULL with the fact marked failed (first
+ * failure wins, so one bad call explains its whole group).
+ */
+static const bp_term *reply_of(collector *c, bp_batch *b, int i, bp_fact *f)
+{
+    if (i < 0)
+        return NULL;
+    bp_rpc *r = bp_batch_get(b, (size_t)i);
+    if (!r)
+        return NULL;
+    if (r->rc != 0) {
+        if (f->state != BP_FACT_ERROR && f->state != BP_FACT_TIMEOUT) {
+            if (r->rc == BP_ETIMEDOUT)
+                bp_fact_fail(c->snap, f, BP_FACT_TIMEOUT, "timed out after %d ms waiting for %s:%s",
+                             c->cfg->timeout_ms, r->mod, r->fun);
+            else
+                bp_fact_fail(c->snap, f, BP_FACT_ERROR, "%s:%s: %s", r->mod, r->fun, bp_rpc_error(r));
+        }
+        return NULL;
+    }
+    if (bp_term_is_tagged(r->reply, "badrpc", 2)) {
+        if (f->state != BP_FACT_ERROR && f->state != BP_FACT_TIMEOUT) {
+            char why[200];
+            bp_term_format(bp_term_elem(r->reply, 1), why, sizeof why);
+            bp_fact_fail(c->snap, f, BP_FACT_ERROR, "%s:%s failed: %s", r->mod, r->fun, why);
+        }
+        return NULL;
+    }
+    return r->reply;
+}
+
+static int64_t int_or(const bp_term *t, int64_t dflt)
+{
+    int64_t v;
+    return bp_term_int(t, &v) == 0 ? v : dflt;
+}
+
+static const char *text_dup(collector *c, const bp_term *t)
+{
+    char buf[BP_NAME_MAX];
+    if (bp_term_text(t, buf, sizeof buf) != 0)
+        bp_term_format(t, buf, sizeof buf);
+    return bp_arena_strdup(c->snap->arena, buf);
+}
+
+/* Fact OK unless a reply already failed it. */
+static void fact_ok(bp_fact *f)
+{
+    if (f->state == BP_FACT_UNSET)
+        f->state = BP_FACT_OK;
+}
+
+/* Reason text of a {badrpc, {'EXIT', {Reason, _}}} style reply. */
+static int exit_reason_is(const bp_rpc *r, const char *reason)
+{
+    const bp_term *e = bp_term_elem(r->reply, 1);
+    if (!bp_term_is_tagged(r->reply, "badrpc", 2) || !bp_term_is_tagged(e, "EXIT", 2))
+        return 0;
+    const bp_term *why = bp_term_elem(e, 1);
+    return bp_term_is_atom(why, reason) || bp_term_is_atom(bp_term_elem(why, 0), reason);
+}
+
+/* ---------- node-level facts ---------- */
+
+static int plan_node_calls(collector *c, bp_batch *b)
+{
+    for (int k = 0; k < C_COUNT; k++) {
+        c->at[k] = -1;
+        if (!group_wanted(c->cfg->probe, node_calls[k].group))
+            continue;
+        int argc = node_calls[k].kind == A_NONE ? 0 : node_calls[k].kind == A_UNIT ? 3 : 1;
+        ei_x_buff *x = add_call(b, node_calls[k].mod, node_calls[k].fun, argc, &c->at[k]);
+        if (!x)
+            return BP_ENOMEM;
+        int rc = 0;
+        switch (node_calls[k].kind) {
+        case A_NONE: break;
+        case A_ATOM: rc = ei_x_encode_atom(x, node_calls[k].arg); break;
+        case A_STRING: rc = ei_x_encode_string(x, node_calls[k].arg); break;
+        case A_UNIT:
+            rc = ei_x_encode_long(x, 1) | ei_x_encode_atom(x, "second") | ei_x_encode_atom(x, "native");
+            break;
+        case A_TIMEOUT: rc = ei_x_encode_long(x, c->cfg->governor_timeout_ms); break;
+        }
+        if (rc < 0)
+            return BP_ENOMEM;
+    }
+    return 0;
+}
+
+static void take_identity(collector *c, bp_batch *b)
+{
+    bp_snapshot *s = c->snap;
+    bp_fact *f = &s->identity;
+    const bp_term *otp = reply_of(c, b, c->at[C_OTP], f);
+    const bp_term *vsn = reply_of(c, b, c->at[C_VSN], f);
+    const bp_term *start = reply_of(c, b, c->at[C_START], f);
+    const bp_term *now = reply_of(c, b, c->at[C_NOW], f);
+    const bp_term *unit = reply_of(c, b, c->at[C_UNIT], f);
+    if (otp)
+        s->otp_release = text_dup(c, otp);
+    if (vsn)
+        s->erts_version = text_dup(c, vsn);
+    int64_t t0 = int_or(start, -1), t1 = int_or(now, -1), per_sec = int_or(unit, 0);
+    if (start && now && per_sec > 0)
+        s->uptime_ms = (int64_t)((double)(t1 - t0) * 1000.0 / (double)per_sec);
+    fact_ok(f);
+}
+
+static int names_of(collector *c, const bp_term *list, bp_strv *out, const char *skip)
+{
+    if (!list || (list->type != BP_T_LIST && list->type != BP_T_NIL))
+        return -1;
+    out->n = 0;
+    out->v = bp_arena_alloc(c->snap->arena, (list->n + 1) * sizeof *out->v);
+    if (!out->v)
+        return BP_ENOMEM;
+    for (size_t i = 0; i < list->n; i++) {
+        const bp_term *t = &list->items[i];
+        if (t->type != BP_T_ATOM || (skip && strcmp(t->str, skip) == 0))
+            continue;
+        out->v[out->n++] = bp_arena_strdup(c->snap->arena, t->str);
+    }
+    return 0;
+}
+
+static void take_membership(collector *c, bp_batch *b)
+{
+    bp_snapshot *s = c->snap;
+    const bp_term *vis = reply_of(c, b, c->at[C_VISIBLE], &s->membership);
+    const bp_term *hid = reply_of(c, b, c->at[C_HIDDEN], &s->membership);
+    if ((vis && names_of(c, vis, &s->visible, NULL) != 0)
+        || (hid && names_of(c, hid, &s->hidden, bp_session_self_name(c->s)) != 0))
+        bp_fact_fail(s, &s->membership, BP_FACT_ERROR, "unexpected reply to erlang:nodes/1");
+    fact_ok(&s->membership);
+}
+
+static void take_memory(collector *c, bp_batch *b)
+{
+    bp_snapshot *s = c->snap;
+    const bp_term *m = reply_of(c, b, c->at[C_MEMORY], &s->memory);
+    if (m && m->type == BP_T_LIST) {
+        for (size_t i = 0; i < m->n && s->n_memory < sizeof s->memory_kinds / sizeof s->memory_kinds[0]; i++) {
+            const bp_term *kv = &m->items[i];
+            int64_t v;
+            if (kv->type != BP_T_TUPLE || kv->n != 2 || kv->items[0].type != BP_T_ATOM
+                || bp_term_int(&kv->items[1], &v) != 0)
+                continue;
+            s->memory_kinds[s->n_memory].kind = bp_arena_strdup(s->arena, kv->items[0].str);
+            s->memory_kinds[s->n_memory].bytes = v;
+            s->n_memory++;
+        }
+    } else if (m) {
+        bp_fact_fail(s, &s->memory, BP_FACT_ERROR, "unexpected reply to erlang:memory/0");
+    }
+    fact_ok(&s->memory);
+}
+
+/* A cgroup file's value: bytes, -1 for "max"/unlimited, -2 when unreadable. */
+static int64_t cgroup_value(collector *c, bp_batch *b, int i)
+{
+    bp_fact scratch = { 0 };
+    const bp_term *r = reply_of(c, b, i, &scratch);
+    if (!bp_term_is_tagged(r, "ok", 2))
+        return -2;
+    char buf[64];
+    if (bp_term_text(bp_term_elem(r, 1), buf, sizeof buf) != 0)
+        return -2;
+    if (strncmp(buf, "max", 3) == 0)
+        return -1;
+    char *end;
+    long long v = strtoll(buf, &end, 10);
+    if (end == buf || v < 0)
+        return -2;
+    return v >= (1LL << 60) ? -1 : v; /* v1 reports "unlimited" as a huge number */
+}
+
+static void take_cgroup(collector *c, bp_batch *b)
+{
+    bp_snapshot *s = c->snap;
+    int64_t v2max = cgroup_value(c, b, c->at[C_CG2_MAX]);
+    if (v2max != -2) {
+        s->cgroup_version = "v2";
+        s->cgroup_limit = v2max;
+        int64_t cur = cgroup_value(c, b, c->at[C_CG2_CUR]);
+        s->cgroup_usage = cur >= 0 ? cur : -1;
+        s->cgroup.state = BP_FACT_OK;
+        return;
+    }
+    int64_t v1max = cgroup_value(c, b, c->at[C_CG1_MAX]);
+    if (v1max != -2) {
+        s->cgroup_version = "v1";
+        s->cgroup_limit = v1max;
+        int64_t cur = cgroup_value(c, b, c->at[C_CG1_CUR]);
+        s->cgroup_usage = cur >= 0 ? cur : -1;
+        s->cgroup.state = BP_FACT_OK;
+        return;
+    }
+    bp_fact_fail(s, &s->cgroup, BP_FACT_ERROR, "no cgroup memory files readable on the target");
+}
+
+static void take_limits(collector *c, bp_batch *b)
+{
+    bp_snapshot *s = c->snap;
+    bp_fact *f = &s->limits;
+    s->process_count = int_or(reply_of(c, b, c->at[C_PCOUNT], f), -1);
+    s->process_limit = int_or(reply_of(c, b, c->at[C_PLIMIT], f), -1);
+    s->port_count = int_or(reply_of(c, b, c->at[C_PORTCOUNT], f), -1);
+    s->port_limit = int_or(reply_of(c, b, c->at[C_PORTLIMIT], f), -1);
+    s->atom_count = int_or(reply_of(c, b, c->at[C_ACOUNT], f), -1);
+    s->atom_limit = int_or(reply_of(c, b, c->at[C_ALIMIT], f), -1);
+    s->ets_count = int_or(reply_of(c, b, c->at[C_ECOUNT], f), -1);
+    s->ets_limit = int_or(reply_of(c, b, c->at[C_ELIMIT], f), -1);
+    fact_ok(f);
+}
+
+static void take_schedulers(collector *c, bp_batch *b)
+{
+    bp_snapshot *s = c->snap;
+    bp_fact *f = &s->schedulers;
+    const bp_term *q = reply_of(c, b, c->at[C_RUNQ], f);
+    s->schedulers_online = int_or(reply_of(c, b, c->at[C_SCHED_ONLINE], f), -1);
+    s->dirty_cpu_schedulers_online = int_or(reply_of(c, b, c->at[C_DCPU_ONLINE], f), -1);
+    s->dirty_io_schedulers = int_or(reply_of(c, b, c->at[C_DIO], f), -1);
+    s->run_queue = s->dirty_cpu_run_queue = s->dirty_io_run_queue = -1;
+    /* a list of small integers arrives as STRING_EXT: one byte per queue */
+    size_t n = q && q->type == BP_T_LIST ? q->n : q && q->type == BP_T_STRING ? q->len : 0;
+    if (n >= 2) {
+        int64_t v[3] = { 0, 0, 0 };
+        for (size_t i = 0; i < n; i++) {
+            int64_t len = q->type == BP_T_STRING ? (unsigned char)q->str[i] : int_or(&q->items[i], 0);
+            v[i + 2 < n ? 0 : i + 2 == n ? 1 : 2] += len;
+        }
+        s->run_queue = v[0];
+        s->dirty_cpu_run_queue = v[1];
+        s->dirty_io_run_queue = v[2];
+    } else if (q) {
+        bp_fact_fail(s, f, BP_FACT_ERROR, "unexpected reply to statistics(run_queue_lengths_all)");
+    }
+    fact_ok(f);
+}
+
+static void take_applications(collector *c, bp_batch *b)
+{
+    bp_snapshot *s = c->snap;
+    const bp_term *l = reply_of(c, b, c->at[C_APPS], &s->applications);
+    if (l && (l->type == BP_T_LIST || l->type == BP_T_NIL)) {
+        s->apps = bp_arena_alloc(s->arena, (l->n + 1) * sizeof *s->apps);
+        if (!s->apps)
+            return;
+        for (size_t i = 0; i < l->n; i++) {
+            const bp_term *a = &l->items[i];
+            if (a->type != BP_T_TUPLE || a->n != 3 || a->items[0].type != BP_T_ATOM)
+                continue;
+            s->apps[s->n_apps].name = bp_arena_strdup(s->arena, a->items[0].str);
+            s->apps[s->n_apps].version = text_dup(c, &a->items[2]);
+            s->n_apps++;
+        }
+    } else if (l) {
+        bp_fact_fail(s, &s->applications, BP_FACT_ERROR, "unexpected reply to application:which_applications/1");
+    }
+    fact_ok(&s->applications);
+}
+
+/* ---------- governors ---------- */
+
+static int plan_governors(collector *c, bp_batch *b)
+{
+    const bp_namelist *g = &c->cfg->governors;
+    bp_snapshot *s = c->snap;
+    s->n_governors = g->n;
+    s->governors = bp_arena_alloc(s->arena, (g->n + 1) * sizeof *s->governors);
+    c->gov_whereis = bp_arena_alloc(s->arena, (g->n + 1) * sizeof(int));
+    c->gov_state = bp_arena_alloc(s->arena, (g->n + 1) * sizeof(int));
+    c->gov_info = bp_arena_alloc(s->arena, (g->n + 1) * sizeof(int));
+    if (!s->governors || !c->gov_whereis || !c->gov_state || !c->gov_info)
+        return BP_ENOMEM;
+    for (size_t i = 0; i < g->n; i++) {
+        bp_governor_snap *gs = &s->governors[i];
+        gs->name = bp_arena_strdup(s->arena, g->v[i]);
+        gs->message_queue_len = gs->memory = -1;
+        c->gov_info[i] = -1;
+        ei_x_buff *x = add_call(b, "erlang", "whereis", 1, &c->gov_whereis[i]);
+        if (!x || ei_x_encode_atom(x, g->v[i]) < 0)
+            return BP_ENOMEM;
+        x = add_call(b, "sys", "get_state", 2, &c->gov_state[i]);
+        if (!x || ei_x_encode_atom(x, g->v[i]) < 0 || ei_x_encode_long(x, c->cfg->governor_timeout_ms) < 0)
+            return BP_ENOMEM;
+    }
+    return 0;
+}
+
+/* Reduce a sys:get_state reply to the state's name at once: gen_statem {Name, Data}, or an atom. */
+static const char *state_name(collector *c, const bp_term *st)
+{
+    if (st && st->type == BP_T_ATOM)
+        return bp_arena_strdup(c->snap->arena, st->str);
+    if (st && st->type == BP_T_TUPLE && st->n == 2) {
+        const bp_term *n = &st->items[0];
+        if (n->type == BP_T_ATOM)
+            return bp_arena_strdup(c->snap->arena, n->str);
+        if (n->type == BP_T_TUPLE && n->n > 0 && n->items[0].type == BP_T_ATOM)
+            return bp_arena_strdup(c->snap->arena, n->items[0].str); /* complex state {Name, ...} */
+    }
+    return NULL;
+}
+
+static void take_governors_round1(collector *c, bp_batch *b, bp_batch *next)
+{
+    bp_snapshot *s = c->snap;
+    for (size_t i = 0; i < s->n_governors; i++) {
+        bp_governor_snap *g = &s->governors[i];
+        const bp_term *pid = reply_of(c, b, c->gov_whereis[i], &g->fact);
+        if (pid && pid->type == BP_T_PID) {
+            g->alive = 1;
+            g->pid = bp_arena_printf(s->arena, "<%s.%lld.%lld>", pid->str, (long long)pid->i,
+                                     (long long)pid->serial);
+            ei_x_buff *x = add_call(next, "erlang", "process_info", 2, &c->gov_info[i]);
+            if (x && encode_pid(x, pid) >= 0) {
+                ei_x_encode_list_header(x, 2);
+                ei_x_encode_atom(x, "message_queue_len");
+                ei_x_encode_atom(x, "memory");
+                ei_x_encode_empty_list(x);
+            }
+        } else if (pid) {
+            g->fact.state = BP_FACT_OK; /* answered: not registered */
+        }
+        bp_rpc *r = bp_batch_get(b, (size_t)c->gov_state[i]);
+        if (r && r->rc == 0 && !bp_term_is_tagged(r->reply, "badrpc", 2)) {
+            g->state = state_name(c, r->reply);
+            g->state_fact.state = BP_FACT_OK;
+            if (!g->state)
+                g->state = "unknown";
+        } else if (r && r->rc == 0 && exit_reason_is(r, "timeout")) {
+            bp_fact_fail(s, &g->state_fact, BP_FACT_ERROR, "no reply to sys:get_state within %d ms",
+                         c->cfg->governor_timeout_ms);
+        } else if (r && r->rc == 0 && exit_reason_is(r, "noproc")) {
+            bp_fact_fail(s, &g->state_fact, BP_FACT_ERROR, "not running");
+        } else {
+            (void)reply_of(c, b, c->gov_state[i], &g->state_fact);
+        }
+    }
+}
+
+static void take_governors_round2(collector *c, bp_batch *b)
+{
+    bp_snapshot *s = c->snap;
+    for (size_t i = 0; i < s->n_governors; i++) {
+        bp_governor_snap *g = &s->governors[i];
+        if (c->gov_info[i] < 0)
+            continue;
+        const bp_term *info = reply_of(c, b, c->gov_info[i], &g->fact);
+        if (bp_term_is_atom(info, "undefined")) {
+            g->alive = 0; /* died between the two rounds */
+        } else if (info) {
+            g->message_queue_len = int_or(bp_term_prop(info, "message_queue_len"), -1);
+            g->memory = int_or(bp_term_prop(info, "memory"), -1);
+        }
+        fact_ok(&g->fact);
+    }
+}
+
+/* ---------- supervisors ---------- */
+
+static int plan_supervisor(collector *c, bp_batch *b, sup_job *j)
+{
+    const bp_term *pid = j->by_pid ? &j->pid : NULL;
+    int rc = add_gen_call(c, b, j->snap->name, pid, "count_children", &j->at_count);
+    if (rc == 0)
+        rc = add_gen_call(c, b, j->snap->name, pid, "which_children", &j->at_children);
+    return rc;
+}
+
+static bp_supervisor_snap *new_sup(collector *c, const char *name, int depth)
+{
+    bp_snapshot *s = c->snap;
+    if (s->n_supervisors >= MAX_SUPERVISORS)
+        return NULL;
+    bp_supervisor_snap *p = &s->supervisors[s->n_supervisors++];
+    p->name = bp_arena_strdup(s->arena, name);
+    p->depth = depth;
+    p->specs = p->active = p->supervisors = p->workers = -1;
+    return p;
+}
+
+/* The reply {ok, X} of gen:call, or NULL with the fact failed. */
+static const bp_term *gen_reply(collector *c, bp_batch *b, int i, bp_fact *f)
+{
+    bp_rpc *r = bp_batch_get(b, (size_t)i);
+    if (r && r->rc == 0 && exit_reason_is(r, "noproc")) {
+        bp_fact_fail(c->snap, f, BP_FACT_ERROR, "not running");
+        return NULL;
+    }
+    if (r && r->rc == 0 && exit_reason_is(r, "timeout")) {
+        bp_fact_fail(c->snap, f, BP_FACT_ERROR, "no reply within %d ms", c->cfg->governor_timeout_ms);
+        return NULL;
+    }
+    const bp_term *t = reply_of(c, b, i, f);
+    if (t && !bp_term_is_tagged(t, "ok", 2)) {
+        bp_fact_fail(c->snap, f, BP_FACT_ERROR, "unexpected reply from the supervisor");
+        return NULL;
+    }
+    return bp_term_elem(t, 1);
+}
+
+/* Record one supervisor's replies; queue its child supervisors into `next`. */
+static void take_supervisor(collector *c, bp_batch *b, sup_job *j, sup_job *next, size_t *n_next)
+{
+    bp_supervisor_snap *p = j->snap;
+    bp_rpc *wc = bp_batch_get(b, (size_t)j->at_children);
+    const bp_term *counts = gen_reply(c, b, j->at_count, &p->fact);
+    if (counts) {
+        p->specs = int_or(bp_term_prop(counts, "specs"), -1);
+        p->active = int_or(bp_term_prop(counts, "active"), -1);
+        p->supervisors = int_or(bp_term_prop(counts, "supervisors"), -1);
+        p->workers = int_or(bp_term_prop(counts, "workers"), -1);
+    }
+    if (wc && wc->rc == BP_ETOOBIG) {
+        p->children_truncated = 1; /* counts alone still tell */
+    } else if (p->fact.state != BP_FACT_ERROR && p->fact.state != BP_FACT_TIMEOUT) {
+        const bp_term *kids = gen_reply(c, b, j->at_children, &p->fact);
+        for (size_t i = 0; kids && kids->type == BP_T_LIST && i < kids->n; i++) {
+            const bp_term *k = &kids->items[i];
+            if (k->type != BP_T_TUPLE || k->n != 4)
+                continue;
+            char id[96];
+            bp_term_format(&k->items[0], id, sizeof id);
+            const bp_term *child = &k->items[1];
+            if (bp_term_is_atom(child, "restarting") || bp_term_is_atom(child, "undefined")) {
+                if (p->n_down < BP_CHILD_DOWN_MAX)
+                    p->down[p->n_down] = bp_arena_printf(c->snap->arena, "%s (%s)", id, child->str);
+                p->n_down++;
+            } else if (child->type == BP_T_PID && bp_term_is_atom(&k->items[2], "supervisor")
+                       && p->depth < c->cfg->supervisor_depth && *n_next < MAX_SUPERVISORS) {
+                char name[BP_NAME_MAX * 2];
+                snprintf(name, sizeof name, "%s/%s", p->name, id);
+                bp_supervisor_snap *sub = new_sup(c, name, p->depth + 1);
+                if (sub) {
+                    sub->pid = bp_arena_printf(c->snap->arena, "<%s.%lld.%lld>", child->str,
+                                               (long long)child->i, (long long)child->serial);
+                    sup_job *nj = &next[(*n_next)++];
+                    memset(nj, 0, sizeof *nj);
+                    nj->snap = sub;
+                    nj->by_pid = 1;
+                    nj->pid = *child; /* the term lives in b's arena: plan before freeing b */
+                }
+            }
+        }
+    }
+    fact_ok(&p->fact);
+}
+
+/* ---------- custom checks ---------- */
+
+static int plan_custom(collector *c, bp_batch *b)
+{
+    const bp_namelist *m = &c->cfg->check_mfas;
+    bp_snapshot *s = c->snap;
+    s->n_custom = m->n;
+    s->custom = bp_arena_alloc(s->arena, (m->n + 1) * sizeof *s->custom);
+    c->custom_at = bp_arena_alloc(s->arena, (m->n + 1) * sizeof(int));
+    if (!s->custom || !c->custom_at)
+        return BP_ENOMEM;
+    for (size_t i = 0; i < m->n; i++) {
+        char mod[BP_NAME_MAX];
+        snprintf(mod, sizeof mod, "%s", m->v[i]);
+        char *colon = strchr(mod, ':');
+        s->custom[i].mfa = bp_arena_strdup(s->arena, m->v[i]);
+        c->custom_at[i] = -1;
+        if (!colon) {
+            bp_fact_fail(s, &s->custom[i].fact, BP_FACT_ERROR, "not of the form mod:fun");
+            continue;
+        }
+        *colon = '\0';
+        if (!add_call(b, mod, colon + 1, 0, &c->custom_at[i]))
+            return BP_ENOMEM;
+    }
+    return 0;
+}
+
+static void take_custom(collector *c, bp_batch *b)
+{
+    bp_snapshot *s = c->snap;
+    for (size_t i = 0; i < s->n_custom; i++) {
+        bp_custom_snap *k = &s->custom[i];
+        if (c->custom_at[i] < 0)
+            continue;
+        const bp_term *t = reply_of(c, b, c->custom_at[i], &k->fact);
+        if (!t) {
+            k->verdict = BP_VERDICT_FAIL;
+            continue;
+        }
+        char buf[200];
+        bp_term_format(t, buf, sizeof buf);
+        k->detail = bp_arena_strdup(s->arena, buf);
+        if (bp_term_is_atom(t, "ok") || bp_term_is_atom(t, "healthy") || bp_term_is_tagged(t, "ok", 2))
+            k->verdict = BP_VERDICT_PASS;
+        else if (bp_term_is_atom(t, "degraded") || bp_term_is_tagged(t, "warn", 2))
+            k->verdict = BP_VERDICT_WARN;
+        else
+            k->verdict = BP_VERDICT_FAIL;
+        fact_ok(&k->fact);
+    }
+}
+
+/* ---------- rounds ---------- */
+
+static int run_round(collector *c, bp_batch *b)
+{
+    if (bp_batch_count(b) == 0)
+        return 0;
+    c->snap->round_trips++;
+    return bp_session_call(c->s, b, c->deadline);
+}
+
+int bp_collect(bp_session *s, const bp_config *cfg, int64_t deadline_ms, bp_snapshot *snap)
+{
+    collector c = { .s = s, .cfg = cfg, .snap = snap, .deadline = deadline_ms };
+    int ready = cfg->probe == BP_PROBE_READY;
+    int rc = BP_ENOMEM;
+    bp_batch *b1 = bp_batch_new(0), *b2 = NULL;
+    if (!b1)
+        goto out;
+    snap->supervisors = bp_arena_alloc(snap->arena, MAX_SUPERVISORS * sizeof *snap->supervisors);
+    if (!snap->supervisors)
+        goto out;
+
+    /* round one: every independent call at once */
+    if (plan_node_calls(&c, b1) != 0)
+        goto out;
+    if (ready) {
+        if (plan_governors(&c, b1) != 0 || plan_custom(&c, b1) != 0)
+            goto out;
+        for (size_t i = 0; i < cfg->supervisors.n && c.n_sups < MAX_SUPERVISORS; i++) {
+            sup_job *j = &c.sups[c.n_sups++];
+            memset(j, 0, sizeof *j);
+            j->snap = new_sup(&c, cfg->supervisors.v[i], 0);
+            if (!j->snap || plan_supervisor(&c, b1, j) != 0)
+                goto out;
+        }
+    }
+    (void)run_round(&c, b1);
+
+    if (group_wanted(cfg->probe, G_IDENTITY))
+        take_identity(&c, b1);
+    if (group_wanted(cfg->probe, G_MEMBERSHIP))
+        take_membership(&c, b1);
+    if (group_wanted(cfg->probe, G_MEMORY))
+        take_memory(&c, b1);
+    if (group_wanted(cfg->probe, G_CGROUP))
+        take_cgroup(&c, b1);
+    if (group_wanted(cfg->probe, G_LIMITS))
+        take_limits(&c, b1);
+    if (group_wanted(cfg->probe, G_SCHED))
+        take_schedulers(&c, b1);
+    if (group_wanted(cfg->probe, G_APPS))
+        take_applications(&c, b1);
+    if (ready)
+        take_custom(&c, b1);
+
+    /* later rounds: processes found by the previous round (governor pids, child supervisors) */
+    bp_batch *prev = b1;
+    b1 = NULL;
+    b2 = bp_batch_new(0);
+    if (!b2) {
+        b1 = prev;
+        goto out;
+    }
+    if (ready)
+        take_governors_round1(&c, prev, b2);
+    for (int depth = 0; ; depth++) {
+        sup_job next[MAX_SUPERVISORS];
+        size_t n_next = 0;
+        for (size_t i = 0; i < c.n_sups; i++)
+            take_supervisor(&c, prev, &c.sups[i], next, &n_next);
+        c.n_sups = 0;
+        for (size_t i = 0; i < n_next; i++) {
+            c.sups[c.n_sups] = next[i];
+            if (plan_supervisor(&c, b2, &c.sups[c.n_sups]) != 0) {
+                bp_batch_free(prev);
+                goto out;
+            }
+            c.n_sups++;
+        }
+        bp_batch_free(prev); /* child pids were re-encoded into b2 above */
+        prev = NULL;
+        if (bp_batch_count(b2) == 0 || !bp_session_alive(s) || bp_remaining_ms(deadline_ms) == 0) {
+            /* nothing more to ask, or no way to ask it: mark what is left */
+            if (bp_batch_count(b2) > 0)
+                (void)run_round(&c, b2); /* fails fast: marks every call */
+        } else {
+            (void)run_round(&c, b2);
+        }
+        if (depth == 0 && ready)
+            take_governors_round2(&c, b2);
+        if (c.n_sups == 0)
+            break;
+        prev = b2;
+        b2 = bp_batch_new(0);
+        if (!b2) {
+            bp_batch_free(prev);
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    bp_batch_free(b1);
+    bp_batch_free(b2);
+    return rc;
+}

@@ -1,0 +1,28 @@
+/* collect.h: turn a configuration into pipelined RPC rounds on a session and their replies into a snapshot. */
+#ifndef BP_COLLECT_H
+#define BP_COLLECT_H
+
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/snapshot.h"
+#include "dist/session.h"
+
+/*
+ * Collect every fact the configured probe kind needs from the node behind
+ * `s` into `snap`, before `deadline_ms`. Round one sends every independent
+ * call at once; a second round (only with --governor or nested
+ * --supervisor) asks about the processes round one found. Facts that fail
+ * are marked in the snapshot; the others are still filled in.
+ * Returns 0, or BP_ENOMEM.
+ */
+int bp_collect(bp_session *s, const bp_config *cfg, int64_t deadline_ms, bp_snapshot *snap);
+
+/*
+ * The whole probe of one node: take a C-node name from the pool, connect,
+ * collect, disconnect. Always returns a snapshot (connect failures are
+ * recorded in snap->connect and snap->connect_code) or NULL on OOM.
+ */
+bp_snapshot *bp_probe_node(const bp_config *cfg, const char *node, const char *cookie);
+
+#endif

@@ -1,0 +1,147 @@
+/* epmd.c: a small EPMD client (PORT_PLEASE2 and NAMES) with deadlines. */
+#include "dist/epmd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "beamprobe.h"
+#include "dist/net.h"
+
+#define EPMD_PORT2_REQ 122
+#define EPMD_PORT2_RESP 119
+#define EPMD_NAMES_REQ 110
+#define EPMD_NAMES_MAX_BODY (64 * 1024)
+
+int bp__epmd_port(void)
+{
+    const char *env = getenv("ERL_EPMD_PORT");
+    if (env && *env) {
+        char *end;
+        long p = strtol(env, &end, 10);
+        if (*end == '\0' && p > 0 && p < 65536)
+            return (int)p;
+    }
+    return 4369;
+}
+
+static int epmd_connect(const struct in_addr *addr, int64_t deadline_ms, int *fd)
+{
+    int rc = bp__tcp_connect(addr, bp__epmd_port(), deadline_ms, fd, NULL);
+    return rc == BP_ETIMEDOUT ? rc : rc ? BP_EEPMD : 0;
+}
+
+static int io_rc(int rc)
+{
+    return rc == BP_ETIMEDOUT ? rc : rc ? BP_EEPMD : 0;
+}
+
+int bp__epmd_port_please(const struct in_addr *addr, const char *alive, int64_t deadline_ms, int *port)
+{
+    size_t n = strlen(alive);
+    if (n == 0 || n > 255)
+        return BP_ENOTREG;
+    unsigned char req[2 + 1 + 255];
+    req[0] = (unsigned char)((n + 1) >> 8);
+    req[1] = (unsigned char)((n + 1) & 0xff);
+    req[2] = EPMD_PORT2_REQ;
+    memcpy(req + 3, alive, n);
+
+    int fd = -1, rc = epmd_connect(addr, deadline_ms, &fd);
+    if (rc)
+        goto out;
+    rc = io_rc(bp__write_full(fd, req, n + 3, deadline_ms));
+    if (rc)
+        goto out;
+    unsigned char head[2];
+    rc = io_rc(bp__read_full(fd, head, 2, deadline_ms, NULL));
+    if (rc)
+        goto out;
+    if (head[0] != EPMD_PORT2_RESP) {
+        rc = BP_EEPMD;
+        goto out;
+    }
+    if (head[1] != 0) {
+        rc = BP_ENOTREG;
+        goto out;
+    }
+    unsigned char p[2];
+    rc = io_rc(bp__read_full(fd, p, 2, deadline_ms, NULL));
+    if (rc)
+        goto out;
+    *port = (p[0] << 8) | p[1];
+    if (*port == 0)
+        rc = BP_EEPMD;
+out:
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+size_t bp__epmd_parse_names(const char *body, size_t len, char (*names)[256], int *ports, size_t max)
+{
+    size_t count = 0, i = 0;
+    while (i < len && count < max) {
+        size_t j = i;
+        while (j < len && body[j] != '\n')
+            j++;
+        char line[512];
+        size_t ll = j - i < sizeof line - 1 ? j - i : sizeof line - 1;
+        memcpy(line, body + i, ll);
+        line[ll] = '\0';
+        char name[256];
+        int port;
+        if (sscanf(line, "name %255s at port %d", name, &port) == 2 && port > 0 && port < 65536) {
+            snprintf(names[count], 256, "%s", name);
+            if (ports)
+                ports[count] = port;
+            count++;
+        }
+        i = j + 1;
+    }
+    return count;
+}
+
+int bp__epmd_names(const struct in_addr *addr, int64_t deadline_ms, char (*names)[256], int *ports,
+                   size_t max, size_t *count)
+{
+    static const unsigned char req[3] = { 0, 1, EPMD_NAMES_REQ };
+    char *body = NULL;
+    int fd = -1, rc = epmd_connect(addr, deadline_ms, &fd);
+    *count = 0;
+    if (rc)
+        goto out;
+    rc = io_rc(bp__write_full(fd, req, sizeof req, deadline_ms));
+    if (rc)
+        goto out;
+    unsigned char eport[4];
+    rc = io_rc(bp__read_full(fd, eport, 4, deadline_ms, NULL));
+    if (rc)
+        goto out;
+    body = malloc(EPMD_NAMES_MAX_BODY);
+    if (!body) {
+        rc = BP_ENOMEM;
+        goto out;
+    }
+    size_t len = 0;
+    while (len < EPMD_NAMES_MAX_BODY) { /* EPMD closes the connection after the list */
+        size_t got = 0;
+        rc = bp__read_some(fd, body + len, EPMD_NAMES_MAX_BODY - len, deadline_ms, &got);
+        if (rc == BP_EIO && got == 0) {
+            rc = 0;
+            break;
+        }
+        if (rc) {
+            rc = io_rc(rc);
+            goto out;
+        }
+        len += got;
+    }
+    *count = bp__epmd_parse_names(body, len, names, ports, max);
+out:
+    free(body);
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}

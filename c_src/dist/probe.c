@@ -1,0 +1,56 @@
+/* probe.c: one complete probe of one node: name slot, connect, collect, disconnect. */
+#include "dist/collect.h"
+
+#include <stdio.h>
+
+#include "beamprobe.h"
+#include "core/clock.h"
+#include "dist/nameslot.h"
+
+bp_snapshot *bp_probe_node(const bp_config *cfg, const char *node, const char *cookie)
+{
+    int64_t t0 = bp_now_us();
+    int64_t deadline = bp_now_ms() + cfg->timeout_ms;
+    bp_snapshot *snap = bp_snapshot_new(node);
+    if (!snap)
+        return NULL;
+    snap->timestamp_ms = bp_wall_ms();
+
+    char alive[96], err[512];
+    int lock = -1;
+    bp_session *s = NULL;
+    int rc = bp_nameslot_acquire(cfg->cnode_name, cfg->cnode_pool, node, deadline, alive, sizeof alive, &lock);
+    if (rc == BP_EBUSY) {
+        snprintf(err, sizeof err, "timed out after %d ms: all %d probe names %s_0..%s_%d are in use",
+                 cfg->timeout_ms, cfg->cnode_pool, cfg->cnode_name, cfg->cnode_name, cfg->cnode_pool - 1);
+        rc = BP_ETIMEDOUT;
+    } else if (rc) {
+        snprintf(err, sizeof err, "cannot reserve a probe name: %s", bp_strerror(rc));
+    } else {
+        bp_session_opts o = {
+            .target = node,
+            .cookie = cookie,
+            .cnode_alive = alive,
+            .cnode_host = cfg->cnode_host,
+            .max_reply_bytes = cfg->max_reply_bytes,
+            .timeout_ms = cfg->timeout_ms,
+        };
+        rc = bp_session_open(&o, deadline, &s, err, sizeof err);
+    }
+    if (rc) {
+        snap->connect_code = rc;
+        bp_fact_fail(snap, &snap->connect, BP_FACT_ERROR, "%s", err);
+    } else {
+        snap->connect.state = BP_FACT_OK;
+        if (bp_collect(s, cfg, deadline, snap) != 0) {
+            bp_session_close(s);
+            bp_nameslot_release(lock);
+            bp_snapshot_free(snap);
+            return NULL;
+        }
+    }
+    bp_session_close(s);
+    bp_nameslot_release(lock);
+    snap->duration_us = bp_now_us() - t0;
+    return snap;
+}

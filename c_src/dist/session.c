@@ -1,0 +1,303 @@
+/* session.c: connect to one node as a hidden C node (resolve, EPMD, ei handshake) and frame its packets. */
+#include "dist/session.h"
+#include "dist/session_int.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "beamprobe.h"
+#include "core/clock.h"
+#include "dist/epmd.h"
+#include "dist/net.h"
+#include "dist/resolve.h"
+#include "dist/transport.h"
+
+static pthread_once_t ei_once = PTHREAD_ONCE_INIT;
+static int ei_init_rc;
+
+static void ei_init_once(void)
+{
+    ei_init_rc = ei_init();
+}
+
+/* Split alive@host; 0 or -1. */
+static int split_node(const char *node, char *alive, size_t alen, char *host, size_t hlen)
+{
+    const char *at = strchr(node, '@');
+    if (!at || at == node || !at[1] || strchr(at + 1, '@'))
+        return -1;
+    size_t an = (size_t)(at - node);
+    if (an >= alen || strlen(at + 1) >= hlen)
+        return -1;
+    memcpy(alive, node, an);
+    alive[an] = '\0';
+    snprintf(host, hlen, "%s", at + 1);
+    return 0;
+}
+
+/* Our host part: short names get the short host name, long names a dotted one. */
+static void derive_host(const char *target_host, const char *given, char *out, size_t outlen)
+{
+    if (given && *given) {
+        snprintf(out, outlen, "%s", given);
+        return;
+    }
+    char h[256] = "localhost";
+    if (gethostname(h, sizeof h) != 0)
+        snprintf(h, sizeof h, "localhost");
+    h[sizeof h - 1] = '\0';
+    int long_names = strchr(target_host, '.') != NULL;
+    char *dot = strchr(h, '.');
+    if (!long_names) {
+        if (dot)
+            *dot = '\0';
+        snprintf(out, outlen, "%s", h);
+    } else {
+        /* a long name needs a dot; fall back to the loopback address */
+        snprintf(out, outlen, "%s", dot ? h : "127.0.0.1");
+    }
+}
+
+static unsigned make_creation(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned v = (unsigned)ts.tv_nsec ^ ((unsigned)getpid() << 8) ^ (unsigned)ts.tv_sec;
+    return (v & 0x3fffffffu) | 4u; /* never 0..3, the old-style creations */
+}
+
+static int handshake_error(const bp__transport *t, const char *target, const char *self,
+                           int timeout_ms, char *err, size_t errlen)
+{
+    char status[32];
+    bp__transport_status(t, status, sizeof status);
+    if (t->timed_out) {
+        snprintf(err, errlen, "timed out after %d ms waiting for the distribution handshake with %s",
+                 timeout_ms, target);
+        return BP_ETIMEDOUT;
+    }
+    if (status[0] && strcmp(status, "ok") != 0 && strncmp(status, "ok_", 3) != 0) {
+        if (strcmp(status, "alive") == 0)
+            snprintf(err, errlen, "node %s refused the handshake: a node named %s is already connected to it",
+                     target, self);
+        else if (strcmp(status, "not_allowed") == 0)
+            snprintf(err, errlen, "node %s refused the handshake (not_allowed): check short vs long names "
+                     "(--cnode-host) and net_kernel:allow/1", target);
+        else
+            snprintf(err, errlen, "node %s refused the handshake (status '%s')", target, status);
+        return BP_EHANDSHAKE;
+    }
+    if (t->writes >= 2 && (t->eof || t->sys_errno == ECONNRESET)) {
+        snprintf(err, errlen, "authentication failed (cookie mismatch) with %s", target);
+        return BP_EAUTH;
+    }
+    snprintf(err, errlen, "distribution handshake with %s failed%s%s", target,
+             t->sys_errno ? ": " : "", t->sys_errno ? strerror(t->sys_errno) : "");
+    return BP_EHANDSHAKE;
+}
+
+int bp_session_open(const bp_session_opts *o, int64_t deadline_ms, bp_session **out, char *err, size_t errlen)
+{
+    char alive[256], host[256], self_host[256];
+    bp_session *s = NULL;
+    int rc;
+    *out = NULL;
+
+    pthread_once(&ei_once, ei_init_once);
+    if (ei_init_rc != 0) {
+        snprintf(err, errlen, "erl_interface initialisation failed");
+        return BP_EIO;
+    }
+    if (split_node(o->target, alive, sizeof alive, host, sizeof host) != 0) {
+        snprintf(err, errlen, "bad node name '%s' (expected name@host)", o->target);
+        return BP_EUSAGE;
+    }
+    s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return BP_ENOMEM;
+    }
+    s->fd = -1;
+    s->max_reply = o->max_reply_bytes > 0 ? o->max_reply_bytes : (int64_t)1 << 20;
+    snprintf(s->target, sizeof s->target, "%s", o->target);
+
+    struct in_addr addr;
+    rc = bp__resolve_ipv4(host, deadline_ms, &addr);
+    if (rc == BP_ETIMEDOUT) {
+        snprintf(err, errlen, "timed out after %d ms resolving host %s", o->timeout_ms, host);
+        goto out;
+    }
+    if (rc) {
+        snprintf(err, errlen, "cannot resolve host %s (of node %s)", host, o->target);
+        goto out;
+    }
+
+    int port = 0;
+    rc = bp__epmd_port_please(&addr, alive, deadline_ms, &port);
+    if (rc == BP_ETIMEDOUT) {
+        snprintf(err, errlen, "timed out after %d ms waiting for EPMD on %s:%d", o->timeout_ms, host,
+                 bp__epmd_port());
+        goto out;
+    }
+    if (rc == BP_ENOTREG) {
+        snprintf(err, errlen, "node %s not registered with EPMD on %s", o->target, host);
+        goto out;
+    }
+    if (rc) {
+        snprintf(err, errlen, "EPMD not reachable on %s:%d", host, bp__epmd_port());
+        goto out;
+    }
+
+    derive_host(host, o->cnode_host, self_host, sizeof self_host);
+    snprintf(s->self, sizeof s->self, "%s@%s", o->cnode_alive, self_host);
+    bp__transport_init(&s->tr, deadline_ms);
+    if (ei_connect_xinit_ussi(&s->ec, self_host, o->cnode_alive, s->self, NULL, o->cookie,
+                              make_creation(), &bp__transport_callbacks,
+                              sizeof bp__transport_callbacks, &s->tr) < 0) {
+        snprintf(err, errlen, "cannot initialise C node %s (name or cookie too long?)", s->self);
+        rc = BP_EUSAGE;
+        goto out;
+    }
+    int left = bp_remaining_ms(deadline_ms);
+    if (left == 0) {
+        snprintf(err, errlen, "timed out after %d ms before connecting to %s", o->timeout_ms, o->target);
+        rc = BP_ETIMEDOUT;
+        goto out;
+    }
+    int fd = ei_xconnect_host_port_tmo(&s->ec, &addr, port, (unsigned)left);
+    if (fd < 0) {
+        if (!s->tr.connected) {
+            if (s->tr.timed_out) {
+                snprintf(err, errlen, "timed out after %d ms connecting to %s at %s:%d", o->timeout_ms,
+                         o->target, host, port);
+                rc = BP_ETIMEDOUT;
+            } else {
+                snprintf(err, errlen, "cannot connect to %s at %s:%d: %s", o->target, host, port,
+                         strerror(s->tr.sys_errno ? s->tr.sys_errno : ECONNREFUSED));
+                rc = BP_ECONNECT;
+            }
+        } else {
+            rc = handshake_error(&s->tr, o->target, s->self, o->timeout_ms, err, errlen);
+        }
+        goto out;
+    }
+    s->fd = fd;
+    *out = s;
+    s = NULL;
+    rc = 0;
+out:
+    if (s)
+        bp_session_close(s);
+    return rc;
+}
+
+void bp_session_close(bp_session *s)
+{
+    if (!s)
+        return;
+    if (s->fd >= 0)
+        ei_close_connection(s->fd); /* closes through our callbacks and forgets the fd */
+    free(s->rx);
+    free(s);
+}
+
+const char *bp_session_self_name(const bp_session *s)
+{
+    return s->self;
+}
+
+int bp_session_fd(const bp_session *s)
+{
+    return s && !s->broken ? s->fd : -1;
+}
+
+int bp_session_alive(const bp_session *s)
+{
+    return s && s->fd >= 0 && !s->broken;
+}
+
+static uint32_t get32be(const unsigned char *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+int bp__session_write(bp_session *s, const void *buf, size_t n, int64_t deadline_ms)
+{
+    int rc = bp__write_full(s->fd, buf, n, deadline_ms);
+    if (rc)
+        s->broken = 1; /* a partial packet desynchronises the stream */
+    return rc;
+}
+
+/* Discard n bytes of the current packet. */
+static int drain(bp_session *s, size_t n, int64_t deadline_ms)
+{
+    unsigned char scratch[8192];
+    while (n > 0) {
+        size_t k = n < sizeof scratch ? n : sizeof scratch;
+        int rc = bp__read_full(s->fd, scratch, k, deadline_ms, NULL);
+        if (rc)
+            return rc;
+        n -= k;
+    }
+    return 0;
+}
+
+int bp__session_read_packet(bp_session *s, int64_t deadline_ms, bp__packet *p)
+{
+    unsigned char head[4];
+    memset(p, 0, sizeof *p);
+    for (;;) {
+        /* nothing read yet: a timeout here leaves the stream intact */
+        int rc = bp__wait_fd(s->fd, POLLIN, deadline_ms);
+        if (rc == BP_ETIMEDOUT)
+            return rc;
+        rc = bp__read_full(s->fd, head, 4, deadline_ms, NULL);
+        if (rc)
+            goto broken;
+        uint32_t len = get32be(head);
+        if (len == 0) { /* tick: answer it so net_ticktime never drops us */
+            static const unsigned char tick[4];
+            rc = bp__session_write(s, tick, sizeof tick, deadline_ms);
+            if (rc)
+                return rc;
+            continue;
+        }
+        p->len = len;
+        if ((int64_t)len > s->max_reply) {
+            /* refuse: read just enough to learn whose reply it is, drop the rest */
+            size_t k = len < BP__PREFIX_MAX ? len : BP__PREFIX_MAX;
+            rc = bp__read_full(s->fd, p->prefix, k, deadline_ms, NULL);
+            if (rc)
+                goto broken;
+            p->prefix_len = k;
+            p->oversized = 1;
+            rc = drain(s, len - k, deadline_ms);
+            if (rc)
+                goto broken;
+            return 0;
+        }
+        if (len > s->rx_cap) {
+            unsigned char *nb = realloc(s->rx, len);
+            if (!nb)
+                return BP_ENOMEM;
+            s->rx = nb;
+            s->rx_cap = len;
+        }
+        rc = bp__read_full(s->fd, s->rx, len, deadline_ms, NULL);
+        if (rc)
+            goto broken;
+        p->data = s->rx;
+        return 0;
+    broken:
+        /* a timeout mid-packet or a closed connection leaves the stream unusable */
+        s->broken = 1;
+        return rc;
+    }
+}

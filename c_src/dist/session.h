@@ -1,0 +1,80 @@
+/* session.h: a distribution connection to one node (ei C node) and pipelined RPC batches over it. */
+#ifndef BP_SESSION_H
+#define BP_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ei.h>
+
+#include "dist/term.h"
+
+typedef struct bp_session bp_session;
+
+typedef struct {
+    const char *target;       /* alive@host */
+    const char *cookie;       /* never logged */
+    const char *cnode_alive;  /* our alive name, e.g. "beamprobe_0" */
+    const char *cnode_host;   /* our host part; NULL or "" = derived from the target's name style */
+    int64_t max_reply_bytes;  /* larger replies are refused undecoded */
+    int timeout_ms;           /* the overall budget, quoted in error messages */
+} bp_session_opts;
+
+/*
+ * Resolve the host, ask its EPMD for the node's port, connect and complete
+ * the handshake, all before `deadline_ms` (absolute, monotonic). On failure
+ * returns a BP_E* code (BP_ERESOLVE, BP_EEPMD, BP_ENOTREG, BP_ECONNECT,
+ * BP_EHANDSHAKE, BP_EAUTH, BP_ETIMEDOUT, ...) with a one-line explanation in
+ * err that never contains the cookie.
+ */
+int bp_session_open(const bp_session_opts *o, int64_t deadline_ms, bp_session **out, char *err, size_t errlen);
+/* Close the connection and free the session. NULL is fine. */
+void bp_session_close(bp_session *s);
+/* Our full node name as the target sees it. */
+const char *bp_session_self_name(const bp_session *s);
+/* The connected socket (for event loops); -1 if broken. */
+int bp_session_fd(const bp_session *s);
+/* 1 while the connection is usable. */
+int bp_session_alive(const bp_session *s);
+
+/* One remote call of a batch. */
+typedef struct {
+    char mod[64], fun[64];
+    ei_x_buff args;        /* encoded argument list, without version byte */
+    int argc, argn;        /* declared and encoded argument counts */
+    uint64_t tag;          /* correlates the reply */
+    /* results */
+    int rc;                /* 0, BP_ETIMEDOUT, BP_ETOOBIG, BP_EDECODE, BP_ENOMEM, BP_EIO */
+    bp_term *reply;        /* the returned term (may be {badrpc, Reason}); in the batch arena */
+    size_t reply_bytes;    /* size of the reply packet on the wire */
+} bp_rpc;
+
+typedef struct bp_batch bp_batch;
+
+/* New empty batch whose replies decode into an arena capped at arena_cap bytes (0 = 64 MiB). */
+bp_batch *bp_batch_new(size_t arena_cap);
+void bp_batch_free(bp_batch *b);
+/*
+ * Append a call mod:fun/argc and return the buffer to encode exactly argc
+ * arguments into (ei_x_encode_*); the list wrapper is handled for you.
+ * Returns NULL on OOM. The index of the call is bp_batch_count()-1.
+ */
+ei_x_buff *bp_batch_add(bp_batch *b, const char *mod, const char *fun, int argc);
+size_t bp_batch_count(const bp_batch *b);
+bp_rpc *bp_batch_get(bp_batch *b, size_t i);
+bp_arena *bp_batch_arena(bp_batch *b);
+
+/*
+ * Send every call of the batch that has not been sent yet at once (one
+ * write), then read replies until all are answered or `deadline_ms` passes.
+ * Calls unanswered at the deadline get rc = BP_ETIMEDOUT. Returns 0 when the
+ * round completed (individual calls may still have failed), BP_ETIMEDOUT if
+ * some call timed out, BP_EIO if the connection broke (the session is then
+ * unusable).
+ */
+int bp_session_call(bp_session *s, bp_batch *b, int64_t deadline_ms);
+
+/* Text for a failed call: "timed out", "reply of N bytes over the cap", ... */
+const char *bp_rpc_error(const bp_rpc *r);
+
+#endif

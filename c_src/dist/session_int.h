@@ -1,0 +1,41 @@
+/* session_int.h: session internals shared by session.c (connection) and rpc.c (calls). */
+#ifndef BP_SESSION_INT_H
+#define BP_SESSION_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ei.h>
+
+#include "dist/transport.h"
+
+#define BP__PREFIX_MAX 512
+
+struct bp_session {
+    ei_cnode ec;
+    bp__transport tr;
+    int fd;
+    int broken;
+    int64_t max_reply;
+    uint64_t next_tag;
+    unsigned char *rx;
+    size_t rx_cap;
+    char target[256];
+    char self[512];
+};
+
+/* One distribution packet (after the 4-byte length). */
+typedef struct {
+    size_t len;                 /* full packet length */
+    const unsigned char *data;  /* whole packet, valid until the next read; NULL if oversized */
+    int oversized;              /* refused: only prefix[] was kept */
+    unsigned char prefix[BP__PREFIX_MAX];
+    size_t prefix_len;
+} bp__packet;
+
+/* Read the next non-tick packet (ticks are answered). Marks the session broken on failure. */
+int bp__session_read_packet(bp_session *s, int64_t deadline_ms, bp__packet *p);
+/* Write bytes; marks the session broken on failure. */
+int bp__session_write(bp_session *s, const void *buf, size_t n, int64_t deadline_ms);
+
+#endif

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs (only if missing) the Debian packages needed to build and test beamprobe.
+set -euo pipefail
+
+PACKAGES=(
+  erlang-nox erlang-dev rebar3
+  libjansson-dev libssl-dev libcurl4-openssl-dev libcmocka-dev
+  gcc make pkg-config clang libclang-rt-14-dev
+  curl ca-certificates procps iproute2
+)
+
+die() { echo "install-deps: error: $*" >&2; exit 1; }
+
+command -v dpkg-query >/dev/null 2>&1 || die "dpkg-query not found (this script supports Debian/Ubuntu only)"
+
+installed=" $(dpkg-query -W -f='${db:Status-Abbrev}${Package} ' "${PACKAGES[@]}" 2>/dev/null || true)"
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  [[ "$installed" == *" ii $pkg "* ]] || missing+=("$pkg")
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#PACKAGES[@]} packages already installed"
+  exit 0
+fi
+
+SUDO=()
+if [[ "$(id -u)" -ne 0 ]]; then
+  command -v sudo >/dev/null 2>&1 || die "not root and sudo not available; install as root: ${missing[*]}"
+  SUDO=(sudo)
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+echo "install-deps: missing: ${missing[*]}"
+echo "install-deps: running apt-get update"
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update \
+  || die "apt-get update failed"
+echo "install-deps: running apt-get install -y --no-install-recommends ${missing[*]}"
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" \
+  || die "apt-get install failed for: ${missing[*]}"
+echo "install-deps: done"
