@@ -13,12 +13,13 @@ enum { G_IDENTITY, G_MEMBERSHIP, G_MEMORY, G_CGROUP, G_LIMITS, G_SCHED, G_APPS, 
 
 /* The node-level calls of round one, one reply each. */
 enum {
+    C_RUNQ, /* first: measured before any of our own calls is spawned */
     C_OTP, C_VSN, C_START, C_NOW, C_UNIT,
     C_VISIBLE, C_HIDDEN,
     C_MEMORY,
     C_CG2_MAX, C_CG2_CUR, C_CG1_MAX, C_CG1_CUR,
     C_PCOUNT, C_PLIMIT, C_PORTCOUNT, C_PORTLIMIT, C_ACOUNT, C_ALIMIT, C_ECOUNT, C_ELIMIT,
-    C_RUNQ, C_SCHED_ONLINE, C_DCPU_ONLINE, C_DIO,
+    C_SCHED_ONLINE, C_DCPU_ONLINE, C_DIO,
     C_APPS,
     C_COUNT
 };
@@ -26,6 +27,11 @@ enum {
 /* Argument shapes: none, one atom, one string, (1, second, native), one timeout. */
 typedef enum { A_NONE, A_ATOM, A_STRING, A_UNIT, A_TIMEOUT } arg_kind;
 
+/*
+ * Cheap BIFs run inside rex (block_call): rex handles its mailbox in order, so
+ * the run-queue reading, sent first, is taken before any of our spawned calls
+ * exists. File reads and gen_server calls, which may block, are spawned.
+ */
 static const struct {
     int group;
     const char *mod, *fun;
@@ -207,6 +213,7 @@ static int plan_node_calls(collector *c, bp_batch *b)
         ei_x_buff *x = add_call(b, node_calls[k].mod, node_calls[k].fun, argc, &c->at[k]);
         if (!x)
             return BP_ENOMEM;
+        bp_batch_get(b, (size_t)c->at[k])->block = node_calls[k].group != G_CGROUP && node_calls[k].group != G_APPS;
         int rc = 0;
         switch (node_calls[k].kind) {
         case A_NONE: break;

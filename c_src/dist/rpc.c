@@ -85,7 +85,7 @@ bp_arena *bp_batch_arena(bp_batch *b)
     return b->arena;
 }
 
-/* Append one REG_SEND packet {'$gen_call', {Self, Tag}, {call, M, F, Args, user}} to rex. */
+/* Append one REG_SEND packet {'$gen_call', {Self, Tag}, {call | block_call, M, F, Args, user}} to rex. */
 static int encode_call(bp_session *s, bp_rpc *r, ei_x_buff *out)
 {
     int start = out->index;
@@ -100,7 +100,7 @@ static int encode_call(bp_session *s, bp_rpc *r, ei_x_buff *out)
         || ei_x_encode_tuple_header(out, 3) < 0 || ei_x_encode_atom(out, "$gen_call") < 0
         || ei_x_encode_tuple_header(out, 2) < 0 || ei_x_encode_pid(out, self) < 0
         || ei_x_encode_ulonglong(out, (unsigned long long)r->tag) < 0
-        || ei_x_encode_tuple_header(out, 5) < 0 || ei_x_encode_atom(out, "call") < 0
+        || ei_x_encode_tuple_header(out, 5) < 0 || ei_x_encode_atom(out, r->block ? "block_call" : "call") < 0
         || ei_x_encode_atom(out, r->mod) < 0 || ei_x_encode_atom(out, r->fun) < 0
         || ei_x_append_buf(out, r->args.buff, r->args.index) < 0
         || ei_x_encode_empty_list(out) < 0 /* tail of the argument list (or [] itself) */

@@ -43,6 +43,9 @@ typedef struct {
     ei_x_buff args;        /* encoded argument list, without version byte */
     int argc, argn;        /* declared and encoded argument counts */
     uint64_t tag;          /* correlates the reply */
+    int block;             /* run inside rex itself (block_call) instead of a spawned process:
+                              only for cheap BIFs; keeps our own calls out of run-queue and
+                              process counts and costs the target no spawn */
     /* results */
     int rc;                /* 0, BP_ETIMEDOUT, BP_ETOOBIG, BP_EDECODE, BP_ENOMEM, BP_EIO */
     bp_term *reply;        /* the returned term (may be {badrpc, Reason}); in the batch arena */

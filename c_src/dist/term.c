@@ -539,14 +539,16 @@ static int dec_float_ext(dec *d, bp_term *t)
 
 static int dec_pid(dec *d, unsigned tag, bp_term *t)
 {
-    uint32_t id, serial;
+    uint32_t id, serial, creation;
+    unsigned old_creation = 0;
     int rc;
     if ((rc = rd_atom(d, &t->str, &t->len)) || (rc = rd_u32(d, &id)) || (rc = rd_u32(d, &serial)) ||
-        (rc = skip(d, tag == TAG_PID ? 1 : 4)))
+        (rc = tag == TAG_PID ? rd_u8(d, &old_creation) : rd_u32(d, &creation)))
         return rc;
     t->type = BP_T_PID;
     t->i = id;
     t->serial = serial;
+    t->creation = tag == TAG_PID ? old_creation : creation; /* needed to send the pid back */
     return 0;
 }
 
