@@ -5,7 +5,7 @@ set -euo pipefail
 PACKAGES=(
   erlang-nox erlang-dev rebar3
   libjansson-dev libssl-dev libcurl4-openssl-dev libcmocka-dev
-  gcc make pkg-config clang libclang-rt-14-dev
+  gcc make pkg-config jq hostname util-linux
   curl ca-certificates procps iproute2
 )
 

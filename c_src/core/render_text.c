@@ -65,7 +65,7 @@ static size_t text_width(const char *s)
     return w;
 }
 
-/* Append s with control characters (terminal escapes, newlines) shown as '?'; pad to width. */
+/* Append s with C0/C1 control characters (terminal escapes, newlines) shown as '?'; pad to width. */
 static void tb_clean(tbuf *b, const char *s, size_t width)
 {
     if (!s)
@@ -76,6 +76,11 @@ static void tb_clean(tbuf *b, const char *s, size_t width)
         return;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c == 0xC2 && i + 1 < len && ((unsigned char)s[i + 1] & 0xE0) == 0x80) {
+            b->p[b->len++] = '?'; /* C1 control U+0080..U+009F (e.g. CSI) */
+            i++;
+            continue;
+        }
         b->p[b->len++] = (c < 0x20 || c == 0x7F) ? '?' : (char)c;
     }
     memset(b->p + b->len, ' ', pad);
@@ -91,6 +96,15 @@ static void upper(char *dst, size_t len, const char *src)
     dst[i] = '\0';
 }
 
+/* int64 as text, "?" when unknown (< 0). */
+static const char *num(int64_t v, char *buf, size_t len)
+{
+    if (v < 0)
+        return "?";
+    snprintf(buf, len, "%" PRId64, v);
+    return buf;
+}
+
 static void key_numbers(tbuf *b, const bp_report *r)
 {
     const bp_snapshot *s = r->snap;
@@ -104,13 +118,17 @@ static void key_numbers(tbuf *b, const bp_report *r)
         any = 1;
     }
     if (s->limits.state == BP_FACT_OK) {
-        tb_addf(b, "\n  %-11s %" PRId64 " of %" PRId64 ", ports %" PRId64 ", atoms %" PRId64 ", ets %" PRId64,
-                "processes", s->process_count, s->process_limit, s->port_count, s->atom_count, s->ets_count);
+        char pc[24], pl[24], po[24], at[24], et[24];
+        tb_addf(b, "\n  %-11s %s of %s, ports %s, atoms %s, ets %s", "processes", num(s->process_count, pc, sizeof pc),
+                num(s->process_limit, pl, sizeof pl), num(s->port_count, po, sizeof po),
+                num(s->atom_count, at, sizeof at), num(s->ets_count, et, sizeof et));
         any = 1;
     }
     if (s->schedulers.state == BP_FACT_OK) {
-        tb_addf(b, "\n  %-11s %" PRId64 " over %" PRId64 " schedulers, dirty cpu %" PRId64 ", dirty io %" PRId64,
-                "run queue", s->run_queue, s->schedulers_online, s->dirty_cpu_run_queue, s->dirty_io_run_queue);
+        char rq[24], on[24], dc[24], dio[24];
+        tb_addf(b, "\n  %-11s %s over %s schedulers, dirty cpu %s, dirty io %s", "run queue",
+                num(s->run_queue, rq, sizeof rq), num(s->schedulers_online, on, sizeof on),
+                num(s->dirty_cpu_run_queue, dc, sizeof dc), num(s->dirty_io_run_queue, dio, sizeof dio));
         any = 1;
     }
     if (s->membership.state == BP_FACT_OK) {
@@ -155,7 +173,8 @@ char *bp_render_text(const bp_report *r)
         tb_clean(&b, c->reason, 0);
         tb_addf(&b, "%s\n", c->incomplete ? " [incomplete]" : "");
     }
-    key_numbers(&b, r);
+    if (s->connect.state == BP_FACT_OK)
+        key_numbers(&b, r);
     if (b.oom || !b.p) {
         free(b.p);
         return NULL;
