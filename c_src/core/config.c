@@ -312,7 +312,7 @@ static int set_list(bp_config *c, const bp_config_option *o, const char *value, 
     char sv[SHOW_MAX + 4];
 
     if (replace)
-        tmp.n = 0;
+        memset(&tmp, 0, sizeof tmp); /* no stale bytes: equal configs compare equal */
     else
         memcpy(&tmp, list, sizeof tmp);
     if (tmp.n > BP_LIST_MAX)

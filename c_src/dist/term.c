@@ -583,6 +583,9 @@ static int dec_ref(dec *d, unsigned tag, bp_term *t)
             return rc;
         if (words > REF_MAX_WORDS)
             return BP_EDECODE;
+        /* node atom (at least 2 bytes), creation and the id words must fit */
+        if (2 + (tag == TAG_NEW_REF ? 1 : 4) + 4 * words > left(d))
+            return BP_EDECODE;
     }
     if ((rc = rd_atom(d, &t->str, &t->len)))
         return rc;
@@ -1034,9 +1037,9 @@ static void w_bytes(wr *w, const char *s, size_t n)
     }
 }
 
+/* Shortest round-trip form, laid out like Erlang's float_to_list(F, [short]). */
 static void w_float(wr *w, double f)
 {
-    char b[64];
     if (isnan(f)) {
         w_str(w, "nan");
         return;
@@ -1045,29 +1048,59 @@ static void w_float(wr *w, double f)
         w_str(w, f < 0 ? "-inf" : "inf");
         return;
     }
-    /* shortest form that reads back as the same double */
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(b, sizeof b, "%.*g", prec, f);
-        if (strtod(b, NULL) == f)
+    char e[48];
+    for (int prec = 0; prec <= 16; prec++) {
+        snprintf(e, sizeof e, "%.*e", prec, f);
+        if (strtod(e, NULL) == f)
             break;
     }
-    /* Erlang style: the mantissa always has a ".", the exponent has no "+" or leading zeros */
-    char *e = strchr(b, 'e');
-    size_t mlen = e ? (size_t)(e - b) : strlen(b);
-    w_put(w, b, mlen);
-    if (!memchr(b, '.', mlen))
-        w_str(w, ".0");
-    if (e) {
-        e++;
-        w_chr(w, 'e');
-        if (*e == '-' || *e == '+') {
-            if (*e == '-')
-                w_chr(w, '-');
-            e++;
+    /* e is "[-]d[.ddd]e[+-]xx": split into sign, digits and exponent */
+    char dg[24];
+    size_t nd = 0;
+    int neg = e[0] == '-';
+    const char *p = e + neg;
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9' && nd < sizeof dg)
+            dg[nd++] = *p;
+    int ex = *p == 'e' ? atoi(p + 1) : 0;
+    while (nd > 1 && dg[nd - 1] == '0')
+        nd--;
+    char exs[16];
+    snprintf(exs, sizeof exs, "%d", ex);
+    size_t sci_len = nd + 1 + (nd == 1) + 1 + strlen(exs);
+    size_t fix_len;
+    if (ex >= 0) {
+        size_t ip = nd > (size_t)ex + 1 ? nd : (size_t)ex + 1;
+        fix_len = ip + 1 + (nd > (size_t)ex + 1 ? nd - (size_t)ex - 1 : 1);
+    } else {
+        fix_len = 2 + (size_t)(-ex - 1) + nd;
+    }
+    if (neg)
+        w_chr(w, '-');
+    if (fabs(f) < 9007199254740992.0 && fix_len <= sci_len) {
+        if (ex >= 0) {
+            for (size_t k = 0; k <= (size_t)ex; k++)
+                w_chr(w, k < nd ? dg[k] : '0');
+            w_chr(w, '.');
+            if (nd > (size_t)ex + 1)
+                w_put(w, dg + ex + 1, nd - (size_t)ex - 1);
+            else
+                w_chr(w, '0');
+        } else {
+            w_str(w, "0.");
+            for (int k = 0; k < -ex - 1; k++)
+                w_chr(w, '0');
+            w_put(w, dg, nd);
         }
-        while (e[0] == '0' && e[1] != '\0')
-            e++;
-        w_str(w, e);
+    } else {
+        w_chr(w, dg[0]);
+        w_chr(w, '.');
+        if (nd > 1)
+            w_put(w, dg + 1, nd - 1);
+        else
+            w_chr(w, '0');
+        w_chr(w, 'e');
+        w_str(w, exs);
     }
 }
 

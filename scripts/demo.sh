@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Starts (or reuses) a local 3-node demo cluster and shows beamprobe's report of it; `demo.sh stop` stops it.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DIR="$ROOT/.tmp/demo"
+CLUSTER="$ROOT/test/fixtures/cluster.sh"
+BP="$ROOT/priv/beamprobe"
+
+if [[ ${1:-} == stop ]]; then
+  [[ -d $DIR ]] && "$CLUSTER" stop "$DIR"
+  rm -rf "$DIR"
+  echo "demo: cluster stopped"
+  exit 0
+fi
+
+[[ -x $BP ]] || make -s -C "$ROOT/c_src" >/dev/null
+if [[ -f $DIR/nodes ]] && "$CLUSTER" status "$DIR" 2>/dev/null | grep -q ' up$' \
+   && ! "$CLUSTER" status "$DIR" | grep -qv ' up$'; then
+  echo "demo: reusing the running cluster in $DIR"
+else
+  [[ -d $DIR ]] && "$CLUSTER" stop "$DIR" >/dev/null 2>&1 || true
+  rm -rf "$DIR"
+  mkdir -p "$DIR"
+  "$CLUSTER" start "$DIR" 3 demo >/dev/null
+fi
+mapfile -t NODES <"$DIR/nodes"
+PEERS=$(IFS=,; echo "${NODES[*]}")
+
+run() {
+  printf '\n$ %s\n' "beamprobe $*"
+  set +e
+  "$BP" "$@"
+  local code=$?
+  set -e
+  echo "(exit code $code)"
+}
+
+echo "demo: 3 nodes running the demo app: ${NODES[*]}"
+echo "demo: cookie file $DIR/cookie"
+COMMON=(--cookie-file "$DIR/cookie" --governor cost_guard,rollback_guard,backlog_valve
+        --supervisor demo_sup --require-app demo --expect-peers "$PEERS")
+run check "${NODES[0]}" "${COMMON[@]}"
+
+echo
+echo "demo: pushing backlog_valve on ${NODES[1]} to 'refusing' and probing it:"
+"$CLUSTER" eval "$DIR" "${NODES[1]}" 'demo_governor:set_state(backlog_valve, refusing).' >/dev/null
+run check "${NODES[1]}" "${COMMON[@]}"
+"$CLUSTER" eval "$DIR" "${NODES[1]}" 'demo_governor:set_state(backlog_valve, stable).' >/dev/null
+
+cat <<MSG
+
+demo: the cluster keeps running. Try for example:
+  $BP check ${NODES[2]} --cookie-file $DIR/cookie --json
+  $BP check ${NODES[2]} --cookie-file $DIR/cookie --probe live
+demo: stop it with: make demo-stop
+MSG
