@@ -25,10 +25,13 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 #define SHOW_MAX 48
 
-/* A user-supplied string made safe to print: control bytes become '?', long ones end in "...". */
-static const char *show(const char *s, char *buf, size_t n)
+/*
+ * At most the first `max` bytes of a user-supplied string, made safe to print:
+ * control bytes become '?', and anything beyond SHOW_MAX bytes becomes "...".
+ */
+static const char *show_n(const char *s, size_t max, char *buf, size_t n)
 {
-    size_t i = 0, len = strlen(s);
+    size_t i = 0, len = strnlen(s, max);
     size_t keep = len > SHOW_MAX ? SHOW_MAX : len;
 
     if (n < SHOW_MAX + 4)
@@ -43,6 +46,11 @@ static const char *show(const char *s, char *buf, size_t n)
     }
     buf[i] = '\0';
     return buf;
+}
+
+static const char *show(const char *s, char *buf, size_t n)
+{
+    return show_n(s, SIZE_MAX, buf, n);
 }
 
 static void fmt_duration(int64_t ms, char *buf, size_t n)
@@ -331,13 +339,9 @@ static int set_list(bp_config *c, const bp_config_option *o, const char *value, 
         len = (size_t)(e - b);
         if (len == 0)
             return fail(err, errlen, "empty entry in '%s' for %s", show(value, sv, sizeof sv), label);
-        if (len >= BP_NAME_MAX) {
-            char big[SHOW_MAX + 1];
-            memcpy(big, b, SHOW_MAX);
-            big[SHOW_MAX] = '\0';
-            return fail(err, errlen, "entry '%s...' for %s is too long (%zu bytes, max %d)",
-                        show(big, sv, sizeof sv), label, len, BP_NAME_MAX - 1);
-        }
+        if (len >= BP_NAME_MAX)
+            return fail(err, errlen, "entry '%s' for %s is too long (%zu bytes, max %d)",
+                        show_n(b, len, sv, sizeof sv), label, len, BP_NAME_MAX - 1);
         memcpy(entry, b, len);
         entry[len] = '\0';
         if (o->check && o->check(entry, why, sizeof why) < 0)
@@ -688,16 +692,13 @@ static int looks_like_option(const char *a)
     return a[0] == '-' && a[1] != '\0';
 }
 
+/* `spelled` is shown up to `len` bytes: the value of "--foo=value" never is. */
 static int unknown(const char *spelled, size_t len, unsigned mask, char *err, size_t errlen)
 {
-    char name[SHOW_MAX + 1], sv[SHOW_MAX + 4];
+    char sv[SHOW_MAX + 4];
 
-    if (len > SHOW_MAX)
-        len = SHOW_MAX;
-    memcpy(name, spelled, len);
-    name[len] = '\0';
-    return fail(err, errlen, "unknown option '%s' (see '%s --help')", show(name, sv, sizeof sv),
-                subcommand_name(mask));
+    return fail(err, errlen, "unknown option '%s' (see '%s --help')",
+                show_n(spelled, len, sv, sizeof sv), subcommand_name(mask));
 }
 
 static int not_here(const char *label, unsigned mask, char *err, size_t errlen)
@@ -757,13 +758,15 @@ static int parse_short(bp_config *c, unsigned mask, int argc, char **argv, int *
         return fail(err, errlen, "unknown option '-%s': long options take two dashes (--%s)",
                     o->name, o->name);
     for (const char *p = a + 1; *p; p++) {
-        char spelled[3] = { '-', *p, '\0' };
         const char *value;
         int rc;
 
         o = find_short(*p);
-        if (!o)
-            return unknown(spelled, 2, mask, err, errlen);
+        if (!o) {
+            char ch = (*p < 0x20 || *p == 0x7f) ? '?' : *p; /* may be a UTF-8 byte: shown as is */
+            return fail(err, errlen, "unknown option '-%c' (see '%s --help')", ch,
+                        subcommand_name(mask));
+        }
         snprintf(label, sizeof label, "-%c/--%s", *p, o->name);
         if (!(o->subcommands & mask))
             return not_here(label, mask, err, errlen);

@@ -537,25 +537,36 @@ static int dec_float_ext(dec *d, bp_term *t)
     return 0;
 }
 
+/* Creation of a pid, port or reference: one byte in the old encodings, four in the new. */
+static int rd_creation(dec *d, int old, uint32_t *c)
+{
+    unsigned c8;
+    int rc;
+    if (!old)
+        return rd_u32(d, c);
+    if ((rc = rd_u8(d, &c8)) == 0)
+        *c = c8;
+    return rc;
+}
+
 static int dec_pid(dec *d, unsigned tag, bp_term *t)
 {
     uint32_t id, serial, creation;
-    unsigned old_creation = 0;
     int rc;
     if ((rc = rd_atom(d, &t->str, &t->len)) || (rc = rd_u32(d, &id)) || (rc = rd_u32(d, &serial)) ||
-        (rc = tag == TAG_PID ? rd_u8(d, &old_creation) : rd_u32(d, &creation)))
+        (rc = rd_creation(d, tag == TAG_PID, &creation)))
         return rc;
     t->type = BP_T_PID;
     t->i = id;
     t->serial = serial;
-    t->creation = tag == TAG_PID ? old_creation : creation; /* needed to send the pid back */
+    t->creation = creation; /* needed to send the pid back */
     return 0;
 }
 
 static int dec_port(dec *d, unsigned tag, bp_term *t)
 {
     uint64_t id;
-    uint32_t id32;
+    uint32_t id32, creation;
     int rc;
     if ((rc = rd_atom(d, &t->str, &t->len)))
         return rc;
@@ -565,18 +576,20 @@ static int dec_port(dec *d, unsigned tag, bp_term *t)
         rc = rd_u32(d, &id32);
         id = id32;
     }
-    if (rc || (rc = skip(d, tag == TAG_PORT ? 1 : 4)))
+    if (rc || (rc = rd_creation(d, tag == TAG_PORT, &creation)))
         return rc;
     if (id > (uint64_t)INT64_MAX)
         return BP_EDECODE;
     t->type = BP_T_PORT;
     t->i = (int64_t)id;
+    t->creation = creation;
     return 0;
 }
 
 static int dec_ref(dec *d, unsigned tag, bp_term *t)
 {
     size_t words = 1;
+    uint32_t creation;
     int rc;
     if (tag != TAG_REF) {
         if ((rc = rd_u16(d, &words)))
@@ -589,13 +602,13 @@ static int dec_ref(dec *d, unsigned tag, bp_term *t)
     }
     if ((rc = rd_atom(d, &t->str, &t->len)))
         return rc;
-    if (tag == TAG_REF)
-        rc = skip(d, 4 + 1); /* id, creation */
-    else
-        rc = skip(d, (tag == TAG_NEW_REF ? 1 : 4) + 4 * words);
-    if (rc)
+    if (tag == TAG_REF) /* node, id, creation */
+        rc = skip(d, 4);
+    if (rc || (rc = rd_creation(d, tag != TAG_NEWER_REF, &creation)) ||
+        (tag != TAG_REF && (rc = skip(d, 4 * words))))
         return rc;
     t->type = BP_T_REF;
+    t->creation = creation;
     return 0;
 }
 

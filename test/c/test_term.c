@@ -170,7 +170,8 @@ static void test_small_integer(void **state)
 static void test_integer(void **state)
 {
     (void)state;
-    const long vals[] = { 256, -1, -256, INT32_MAX, INT32_MIN };
+    /* ei uses INTEGER_EXT for 28-bit values only */
+    const long vals[] = { 256, -1, -256, (1L << 27) - 1, -(1L << 27) };
     for (size_t k = 0; k < sizeof vals / sizeof vals[0]; k++) {
         bp_arena *a = bp_arena_new(0);
         ei_x_buff x;
@@ -184,6 +185,13 @@ static void test_integer(void **state)
         ei_x_free(&x);
         bp_arena_free(a);
     }
+    /* the full 32-bit range, by hand */
+    static const unsigned char max32[] = { 131, 98, 0x7f, 0xff, 0xff, 0xff };
+    static const unsigned char min32[] = { 131, 98, 0x80, 0, 0, 0 };
+    bp_arena *a = bp_arena_new(0);
+    assert_true(dec_ok(a, max32, sizeof max32, 1)->i == INT32_MAX);
+    assert_true(dec_ok(a, min32, sizeof min32, 1)->i == INT32_MIN);
+    bp_arena_free(a);
 }
 
 static void test_longlong_via_big(void **state)
@@ -307,7 +315,12 @@ static void test_new_float(void **state)
     } cases[] = {
         { 3.25, "3.25" }, { 0.1, "0.1" }, { 100.0, "100.0" }, { -2.5e-7, "-2.5e-7" },
         { 1e20, "1.0e20" }, { 0.0, "0.0" }, { 1.0 / 3.0, "0.3333333333333333" },
-        { DBL_MAX, "1.7976931348623157e308" },
+        { DBL_MAX, "1.7976931348623157e308" }, { 1000.0, "1.0e3" }, { 150.0, "150.0" },
+        { 0.0001, "0.0001" }, { 1e-5, "1.0e-5" }, { 0.00123, "0.00123" },
+        { 123456789.0, "123456789.0" }, { 12345678.9, "12345678.9" }, { 1.25e14, "1.25e14" },
+        { 9007199254740991.0, "9007199254740991.0" }, { 9007199254740992.0, "9.007199254740992e15" },
+        { 123456789012345678.0, "1.2345678901234568e17" }, { 5e-324, "5.0e-324" },
+        { -1.5, "-1.5" },
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         bp_arena *a = bp_arena_new(0);
@@ -757,6 +770,7 @@ static void test_pids(void **state)
     assert_string_equal(t->str, "n@h");
     assert_int_equal(t->i, 42);
     assert_int_equal(t->serial, 1);
+    assert_int_equal(t->creation, 7);
     assert_string_equal(fmt(t), "<n@h.42.1>");
     ei_x_free(&x);
 
@@ -771,6 +785,7 @@ static void test_pids(void **state)
     b_u8(&o, 3);
     t = dec_ok(a, o.b, o.n, 1);
     assert_int_equal(t->type, BP_T_PID);
+    assert_int_equal(t->creation, 3);
     assert_string_equal(fmt(t), "<a@b.7.2>");
     b_free(&o);
     bp_arena_free(a);
@@ -790,7 +805,7 @@ static void test_ports(void **state)
     memset(&p, 0, sizeof p);
     snprintf(p.node, sizeof p.node, "n@h");
     p.id = 5;
-    p.creation = 1;
+    p.creation = 0x01020304;
     ei_x_buff x;
     x_new(&x);
     assert_int_equal(ei_x_encode_port(&x, &p), 0);
@@ -799,6 +814,7 @@ static void test_ports(void **state)
     assert_int_equal(t->type, BP_T_PORT);
     assert_string_equal(t->str, "n@h");
     assert_int_equal(t->i, 5);
+    assert_int_equal(t->creation, 0x01020304);
     assert_string_equal(fmt(t), "#Port<n@h.5>");
     ei_x_free(&x);
 
@@ -809,6 +825,7 @@ static void test_ports(void **state)
     t = dec_x(a, &x);
     assert_int_equal(t->type, BP_T_PORT);
     assert_true(t->i == 0x123456789LL);
+    assert_int_equal(t->creation, 0x01020304);
     ei_x_free(&x);
 
     bytes o = { 0 };
@@ -816,10 +833,11 @@ static void test_ports(void **state)
     b_u8(&o, 102);
     b_atom(&o, "a@b");
     b_u32(&o, 9);
-    b_u8(&o, 1);
+    b_u8(&o, 2);
     t = dec_ok(a, o.b, o.n, 1);
     assert_int_equal(t->type, BP_T_PORT);
     assert_int_equal(t->i, 9);
+    assert_int_equal(t->creation, 2);
     b_free(&o);
     bp_arena_free(a);
 
@@ -854,6 +872,7 @@ static void test_refs(void **state)
     bp_term *t = dec_x(a, &x);
     assert_int_equal(t->type, BP_T_REF);
     assert_string_equal(t->str, "n@h");
+    assert_int_equal(t->creation, 4);
     assert_string_equal(fmt(t), "#Ref<n@h>");
     ei_x_free(&x);
 
@@ -863,10 +882,11 @@ static void test_refs(void **state)
     b_u8(&o, 101);
     b_atom(&o, "a@b");
     b_u32(&o, 1);
-    b_u8(&o, 0);
+    b_u8(&o, 2);
     t = dec_ok(a, o.b, o.n, 1);
     assert_int_equal(t->type, BP_T_REF);
     assert_string_equal(t->str, "a@b");
+    assert_int_equal(t->creation, 2);
     b_free(&o);
 
     /* NEW_REFERENCE_EXT with 3 words */
@@ -881,6 +901,7 @@ static void test_refs(void **state)
     b_u32(&o, 3);
     t = dec_ok(a, o.b, o.n, 1);
     assert_int_equal(t->type, BP_T_REF);
+    assert_int_equal(t->creation, 1);
     b_free(&o);
     bp_arena_free(a);
 
@@ -1126,8 +1147,9 @@ static void build_everything(ei_x_buff *x)
 /* Every strict prefix of buf fails with BP_EDECODE and leaves everything untouched. */
 static void check_all_prefixes(const unsigned char *buf, size_t len)
 {
-    bp_arena *a = bp_arena_new(0);
     for (size_t n = 0; n < len; n++) {
+        /* a fresh arena each time: failed attempts keep what they took */
+        bp_arena *a = bp_arena_new(0);
         assert_int_equal(dec_fail_in(a, buf, n, 1), BP_EDECODE);
         if (n > 0) {
             /* the same bytes unversioned, starting after the version byte */
@@ -1137,7 +1159,9 @@ static void check_all_prefixes(const unsigned char *buf, size_t len)
             assert_int_equal(idx, 1);
             assert_null(t);
         }
+        bp_arena_free(a);
     }
+    bp_arena *a = bp_arena_new(0);
     dec_ok(a, buf, len, 1);
     bp_arena_free(a);
 }
@@ -1213,7 +1237,7 @@ static void test_truncation_old_tags(void **state)
     bp_arena *a = bp_arena_new(0);
     bp_term *t = dec_ok(a, o.b, o.n, 1);
     assert_string_equal(fmt(t), "{ab,c,2.5,<a@b.1.2>,#Port<a@b.3>,#Ref<a@b>,#Ref<a@b>,"
-                                "18519084246547628289,[1,97,98]}");
+                                "18519084246547628032,[1,97,98]}");
     bp_arena_free(a);
     b_free(&o);
 }
