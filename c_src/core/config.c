@@ -226,12 +226,13 @@ static int parse_number(const char *s, int64_t max, double *out)
     return 0;
 }
 
+/* Decimal digits only: no sign, no fraction. */
 static int parse_int(const char *s, int64_t *out)
 {
     int64_t ip, frac;
     const char *end;
 
-    if (parse_fixed(s, &ip, &frac, &end) < 0 || *end || end != s + strspn(s, "0123456789"))
+    if (s[strspn(s, "0123456789")] != '\0' || parse_fixed(s, &ip, &frac, &end) < 0)
         return -1;
     *out = ip;
     return 0;
@@ -763,7 +764,8 @@ static int parse_short(bp_config *c, unsigned mask, int argc, char **argv, int *
 
         o = find_short(*p);
         if (!o) {
-            char ch = (*p < 0x20 || *p == 0x7f) ? '?' : *p; /* may be a UTF-8 byte: shown as is */
+            unsigned char uc = (unsigned char)*p;
+            char ch = (uc < 0x20 || uc >= 0x7f) ? '?' : *p;
             return fail(err, errlen, "unknown option '-%c' (see '%s --help')", ch,
                         subcommand_name(mask));
         }
@@ -818,7 +820,7 @@ int bp_config_parse_argv(bp_config *c, unsigned subcommand_mask, int argc, char 
 
 /* ---- --help ------------------------------------------------------------ */
 
-#define HELP_WIDTH 100
+#define HELP_WIDTH 80
 
 static int visible(const bp_config_option *o, unsigned mask)
 {
@@ -834,6 +836,43 @@ static void left_column(const bp_config_option *o, char *buf, size_t n)
         snprintf(buf, n, "-%c, --%s%s%s", o->short_name, o->name, sp, mv);
     else
         snprintf(buf, n, "    --%s%s%s", o->name, sp, mv);
+}
+
+/* Print one word (n bytes) of a help column that starts at `col`, wrapping at HELP_WIDTH. */
+static void help_word(FILE *f, int *pos, int col, const char *w, size_t n)
+{
+    if (*pos > col) {
+        if (*pos + 1 + (int)n > HELP_WIDTH) {
+            fprintf(f, "\n%*s", col, "");
+            *pos = col;
+        } else {
+            fputc(' ', f);
+            (*pos)++;
+        }
+    }
+    fprintf(f, "%.*s", (int)n, w);
+    *pos += (int)n;
+}
+
+/* The help text from column `col` on, words wrapped; "[default: X]" is never split. */
+static void help_text(FILE *f, int col, const char *help, const char *def)
+{
+    int pos = col;
+    char chunk[160];
+
+    for (const char *p = help; *p;) {
+        size_t n = strcspn(p, " ");
+        if (n)
+            help_word(f, &pos, col, p, n);
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+    if (def) {
+        snprintf(chunk, sizeof chunk, "[default: %s]", def);
+        help_word(f, &pos, col, chunk, strlen(chunk));
+    }
+    fputc('\n', f);
 }
 
 void bp_config_print_help(FILE *f, unsigned subcommand_mask)
@@ -856,24 +895,15 @@ void bp_config_print_help(FILE *f, unsigned subcommand_mask)
     }
     for (size_t i = 0; i < n; i++) {
         const bp_config_option *o = &t[i];
-        const char *d = o->def_text ? o->def_text : o->def;
-        size_t used;
 
         if (!visible(o, mask))
             continue;
         if (!group || strcmp(group, o->group) != 0) {
-            fprintf(f, "%s%s:\n", group ? "\n" : "", o->group);
+            fprintf(f, "\n%s:\n", o->group);
             group = o->group;
         }
         left_column(o, left, sizeof left);
-        fprintf(f, "  %-*s  %s", width, left, o->help);
-        used = 2 + (size_t)width + 2 + strlen(o->help);
-        if (d) {
-            if (used + strlen(d) + 12 > HELP_WIDTH)
-                fprintf(f, "\n  %-*s  [default: %s]", width, "", d);
-            else
-                fprintf(f, " [default: %s]", d);
-        }
-        fputc('\n', f);
+        fprintf(f, "  %-*s  ", width, left);
+        help_text(f, 2 + width + 2, o->help, o->def_text ? o->def_text : o->def);
     }
 }

@@ -96,7 +96,8 @@ typedef struct bp_config_option {
     bp_option_kind kind;
     size_t offset;          /* of the field in bp_config */
     size_t size;            /* STRING: size of the char array (value < size bytes) */
-    int64_t min, max;       /* INT, DURATION (ms), BYTES, NUMBER: inclusive range */
+    int64_t min, max;       /* INT, DURATION (ms), BYTES, NUMBER: inclusive range (INT and
+                               DURATION are stored in an int: keep the range within one) */
     /* STRING values and LIST entries: 0 if acceptable, else -1 with a reason in why. */
     int (*check)(const char *value, char *why, size_t whylen);
     unsigned flags;         /* BP_OPTF_* */

@@ -134,7 +134,7 @@ static int check_mfa(const char *v, char *why, size_t whylen)
 #define G_TARGET "Targets and connection"
 #define G_LIMITS "Time and size limits"
 #define G_CHECKS "Checks"
-#define G_THRESH "Thresholds (warn at or above warn, fail at or above fail)"
+#define G_THRESH "Thresholds (a check warns at or above -warn, fails at or above -fail)"
 #define G_OUTPUT "Output"
 
 #define SUB_NODE (BP_SUB_CHECK | BP_SUB_SERVE)   /* per-node health checks */
@@ -155,8 +155,10 @@ static const bp_config_option options[] = {
       .help = "target node alive@host; repeatable, comma-separated; also positional" },
     { .name = "cookie-file", .kind = BP_OPT_STRING, .offset = OFF(cookie_file),
       .size = sizeof(((bp_config *)0)->cookie_file), .subcommands = BP_SUB_ALL,
-      .group = G_TARGET, .metavar = "FILE", .def_text = "~/.erlang.cookie",
-      .help = "file holding the cookie, not group/world readable (or set BEAMPROBE_COOKIE)" },
+      .group = G_TARGET, .metavar = "FILE",
+      .def_text = "~/.erlang.cookie",
+      .help = "file holding the cookie, not group or world readable; overrides "
+              "$BEAMPROBE_COOKIE" },
     { .name = "cnode-name", .kind = BP_OPT_STRING, .offset = OFF(cnode_name),
       .size = sizeof(((bp_config *)0)->cnode_name), .check = check_alive,
       .subcommands = BP_SUB_ALL, .group = G_TARGET, .metavar = "NAME", .def = "beamprobe",
@@ -224,22 +226,22 @@ static const bp_config_option options[] = {
          "call MOD:FUN() on the target; ok or true passes; repeatable"),
 
     /* Thresholds */
-    RATIO("memory-warn", thresholds.memory.warn, "0.8", "memory use / limit that warns"),
-    RATIO("memory-fail", thresholds.memory.fail, "0.9", "memory use / limit that fails"),
-    RATIO("process-warn", thresholds.processes.warn, "0.8", "process count / process limit that warns"),
-    RATIO("process-fail", thresholds.processes.fail, "0.9", "process count / process limit that fails"),
-    RATIO("port-warn", thresholds.ports.warn, "0.8", "port count / port limit that warns"),
-    RATIO("port-fail", thresholds.ports.fail, "0.9", "port count / port limit that fails"),
-    RATIO("atom-warn", thresholds.atoms.warn, "0.8", "atom count / atom limit that warns"),
-    RATIO("atom-fail", thresholds.atoms.fail, "0.9", "atom count / atom limit that fails"),
-    RATIO("ets-warn", thresholds.ets.warn, "0.8", "ETS table count / table limit that warns"),
-    RATIO("ets-fail", thresholds.ets.fail, "0.9", "ETS table count / table limit that fails"),
+    RATIO("memory-warn", thresholds.memory.warn, "0.8", "memory use / --memory-limit"),
+    RATIO("memory-fail", thresholds.memory.fail, "0.9", "memory use / --memory-limit"),
+    RATIO("process-warn", thresholds.processes.warn, "0.8", "processes / process limit"),
+    RATIO("process-fail", thresholds.processes.fail, "0.9", "processes / process limit"),
+    RATIO("port-warn", thresholds.ports.warn, "0.8", "ports / port limit"),
+    RATIO("port-fail", thresholds.ports.fail, "0.9", "ports / port limit"),
+    RATIO("atom-warn", thresholds.atoms.warn, "0.8", "atoms / atom limit"),
+    RATIO("atom-fail", thresholds.atoms.fail, "0.9", "atoms / atom limit"),
+    RATIO("ets-warn", thresholds.ets.warn, "0.8", "ETS tables / ETS table limit"),
+    RATIO("ets-fail", thresholds.ets.fail, "0.9", "ETS tables / ETS table limit"),
     { .name = "run-queue-warn", .kind = BP_OPT_NUMBER, .offset = OFF(thresholds.run_queue_warn),
       .min = 0, .max = 1000000, .subcommands = SUB_NODE, .group = G_THRESH, .metavar = "N",
-      .def = "10", .help = "run-queue length per online scheduler that warns" },
+      .def = "10", .help = "run queue / online schedulers" },
     { .name = "run-queue-fail", .kind = BP_OPT_NUMBER, .offset = OFF(thresholds.run_queue_fail),
       .min = 0, .max = 1000000, .subcommands = SUB_NODE, .group = G_THRESH, .metavar = "N",
-      .def = "50", .help = "run-queue length per online scheduler that fails" },
+      .def = "50", .help = "run queue / online schedulers" },
 
     /* Output */
     { .name = "json", .short_name = 'j', .kind = BP_OPT_SWITCH, .offset = OFF(json),

@@ -70,6 +70,11 @@ ei_x_buff *bp_batch_add(bp_batch *b, const char *mod, const char *fun, int argc)
     return &r->args;
 }
 
+void bp__batch_mark_sent(bp_batch *b)
+{
+    b->sent = b->n;
+}
+
 size_t bp_batch_count(const bp_batch *b)
 {
     return b->n;
@@ -86,11 +91,10 @@ bp_arena *bp_batch_arena(bp_batch *b)
 }
 
 /* Append one REG_SEND packet {'$gen_call', {Self, Tag}, {call | block_call, M, F, Args, user}} to rex. */
-static int encode_call(bp_session *s, bp_rpc *r, ei_x_buff *out)
+int bp__rpc_encode_call(const erlang_pid *self, const bp_rpc *r, ei_x_buff *out)
 {
     int start = out->index;
     static const char zero[5] = { 0, 0, 0, 0, PASS_THROUGH };
-    erlang_pid *self = ei_self(&s->ec);
     if (ei_x_append_buf(out, zero, sizeof zero) < 0
         || ei_x_encode_version(out) < 0
         || ei_x_encode_tuple_header(out, 4) < 0 || ei_x_encode_long(out, DOP_REG_SEND) < 0
@@ -164,7 +168,7 @@ static bp_rpc *peek_call(bp_batch *b, const unsigned char *d, size_t len, bp_are
 }
 
 /* Handle one packet: store the reply it carries, if it answers a pending call. */
-static void take_packet(bp_batch *b, const bp__packet *p, size_t *pending)
+void bp__rpc_take_packet(bp_batch *b, const bp__packet *p, size_t *pending)
 {
     bp_arena *scratch = bp_arena_new(64 * 1024);
     if (!scratch)
@@ -208,7 +212,7 @@ int bp_session_call(bp_session *s, bp_batch *b, int64_t deadline_ms)
     for (size_t i = b->sent; i < b->n; i++) {
         bp_rpc *r = &b->calls[i];
         r->tag = ++s->next_tag;
-        rc = encode_call(s, r, &out);
+        rc = bp__rpc_encode_call(ei_self(&s->ec), r, &out);
         if (rc)
             goto out;
     }
@@ -225,7 +229,7 @@ int bp_session_call(bp_session *s, bp_batch *b, int64_t deadline_ms)
         rc = bp__session_read_packet(s, deadline_ms, &p);
         if (rc)
             goto out;
-        take_packet(b, &p, &pending);
+        bp__rpc_take_packet(b, &p, &pending);
     }
 out:
     if (rc == BP_ETIMEDOUT || rc == BP_EIO)

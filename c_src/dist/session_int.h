@@ -7,6 +7,7 @@
 
 #include <ei.h>
 
+#include "dist/session.h"
 #include "dist/transport.h"
 
 #define BP__PREFIX_MAX 512
@@ -37,5 +38,16 @@ typedef struct {
 int bp__session_read_packet(bp_session *s, int64_t deadline_ms, bp__packet *p);
 /* Write bytes; marks the session broken on failure. */
 int bp__session_write(bp_session *s, const void *buf, size_t n, int64_t deadline_ms);
+
+/* Encode one call to rex (4-byte length, pass-through, control, message) onto out. 0 or BP_ENOMEM. */
+int bp__rpc_encode_call(const erlang_pid *self, const bp_rpc *r, ei_x_buff *out);
+/*
+ * Take one received packet: if it answers a call of b that is still pending,
+ * store its reply (or BP_ETOOBIG / BP_EDECODE) and decrement *pending.
+ * Packets for nobody, late replies and duplicates are ignored.
+ */
+void bp__rpc_take_packet(bp_batch *b, const bp__packet *p, size_t *pending);
+/* Mark calls [from, n) of b as sent (tests drive the batch without a socket). */
+void bp__batch_mark_sent(bp_batch *b);
 
 #endif

@@ -973,7 +973,7 @@ static void w_esc(wr *w, unsigned char c, char quote)
     case '\\': w_str(w, "\\\\"); return;
     default: break;
     }
-    if (c == (unsigned char)quote) {
+    if (quote && c == (unsigned char)quote) {
         char q[2] = { '\\', quote };
         w_put(w, q, 2);
     } else if (c < 0x20 || c == 0x7F) {
@@ -1032,6 +1032,18 @@ static int utf8_printable(const char *s, size_t n)
         k += l;
     }
     return kind;
+}
+
+/* Text as is, except control characters, which are escaped (node names, fun descriptions). */
+static void w_safe(wr *w, const char *s, size_t n)
+{
+    for (size_t k = 0; k < n && !w->full; k++) {
+        unsigned char c = (unsigned char)s[k];
+        if (c < 0x20 || c == 0x7F)
+            w_esc(w, c, 0);
+        else
+            w_chr(w, (char)c);
+    }
 }
 
 static void w_i64(wr *w, int64_t v)
@@ -1241,7 +1253,7 @@ static void w_term(wr *w, const bp_term *t)
         break;
     case BP_T_PID:
         w_chr(w, '<');
-        w_put(w, s, len);
+        w_safe(w, s, len);
         w_chr(w, '.');
         w_i64(w, t->i);
         w_chr(w, '.');
@@ -1250,19 +1262,19 @@ static void w_term(wr *w, const bp_term *t)
         break;
     case BP_T_PORT:
         w_str(w, "#Port<");
-        w_put(w, s, len);
+        w_safe(w, s, len);
         w_chr(w, '.');
         w_i64(w, t->i);
         w_chr(w, '>');
         break;
     case BP_T_REF:
         w_str(w, "#Ref<");
-        w_put(w, s, len);
+        w_safe(w, s, len);
         w_chr(w, '>');
         break;
     case BP_T_FUN:
         if (len)
-            w_put(w, s, len);
+            w_safe(w, s, len);
         else
             w_str(w, "#Fun<>");
         break;

@@ -1201,8 +1201,16 @@ static long help_column(const char *text, const bp_config_option *o)
     if (!line)
         return -1;
     line++;
-    h = strstr(line, o->help);
-    if (!h || memchr(line, '\n', (size_t)(h - line)))
+    h = line + strlen(start) - 1;
+    if (o->kind != BP_OPT_SWITCH) {
+        if (strncmp(h, o->metavar, strlen(o->metavar)) != 0)
+            return -1;
+        h += strlen(o->metavar);
+    }
+    while (*h == ' ')
+        h++;
+    /* the first word of the help text starts there */
+    if (strncmp(h, o->help, strcspn(o->help, " ")) != 0)
         return -1;
     return (long)(h - line);
 }
@@ -1245,7 +1253,16 @@ static void test_help(void **state)
     assert_non_null(strstr(all, "[default: degraded,intervening]"));
     assert_non_null(strstr(all, "[default: ~/.erlang.cookie]"));
     assert_non_null(strstr(all, "BEAMPROBE_COOKIE"));
-    assert_non_null(strstr(all, "Targets and connection:\n"));
+    assert_non_null(strstr(all, "\nTargets and connection:\n"));
+    /* wrapped to 80 columns */
+    for (const char *l = all; *l;) {
+        size_t len = strcspn(l, "\n");
+        if (len > 80)
+            fail_msg("help line longer than 80 columns: %.*s", (int)len, l);
+        l += len;
+        if (*l)
+            l++;
+    }
     assert_null(strstr(all, "--cookie "));
     assert_null(strstr(all, "--cookie\n"));
     assert_null(strstr(all, "setcookie"));

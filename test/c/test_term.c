@@ -788,6 +788,13 @@ static void test_pids(void **state)
     assert_int_equal(t->creation, 3);
     assert_string_equal(fmt(t), "<a@b.7.2>");
     b_free(&o);
+
+    /* control characters in a node name are escaped, never printed raw */
+    static const unsigned char nul_node[] = { 131, 88, 119, 3, 'a', 0, '\n', 0, 0, 0, 1,
+                                              0, 0, 0, 2, 0, 0, 0, 0 };
+    t = dec_ok(a, nul_node, sizeof nul_node, 1);
+    assert_int_equal(t->len, 3);
+    assert_string_equal(fmt(t), "<a\\x00\\n.1.2>");
     bp_arena_free(a);
 
     /* the node must be an atom */

@@ -1,0 +1,323 @@
+/* test_connect.c: unit tests of the steps before a session: cookie, name slots, resolve, EPMD client, deadlines. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "beamprobe.h"
+#include "core/clock.h"
+#include "dist/cookie.h"
+#include "dist/epmd.h"
+#include "dist/nameslot.h"
+#include "dist/net.h"
+#include "dist/resolve.h"
+#include "dist/transport.h"
+
+/* ---------- cookie ---------- */
+
+static char tmpdir[64];
+
+static int setup_tmp(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/bp-unit-XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown_tmp(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void write_file(const char *path, const char *content, mode_t mode)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(content, f);
+    fclose(f);
+    assert_int_equal(chmod(path, mode), 0);
+}
+
+static void test_cookie_file_first_line_trimmed(void **state)
+{
+    (void)state;
+    char path[128], out[BP_COOKIE_MAX + 1], err[256];
+    snprintf(path, sizeof path, "%s/c1", tmpdir);
+    write_file(path, "S3CRET  \nsecond line\n", 0400);
+    assert_int_equal(bp_cookie_load(path, out, sizeof out, err, sizeof err), 0);
+    assert_string_equal(out, "S3CRET");
+}
+
+static void test_cookie_file_group_readable_refused(void **state)
+{
+    (void)state;
+    char path[128], out[BP_COOKIE_MAX + 1], err[256];
+    snprintf(path, sizeof path, "%s/c2", tmpdir);
+    write_file(path, "TOPSECRETVALUE\n", 0640);
+    assert_int_equal(bp_cookie_load(path, out, sizeof out, err, sizeof err), BP_ECOOKIE);
+    assert_non_null(strstr(err, "group or others"));
+    assert_null(strstr(err, "TOPSECRETVALUE"));
+}
+
+static void test_cookie_missing_empty_and_env(void **state)
+{
+    (void)state;
+    char path[128], out[BP_COOKIE_MAX + 1], err[256];
+    snprintf(path, sizeof path, "%s/absent", tmpdir);
+    assert_int_equal(bp_cookie_load(path, out, sizeof out, err, sizeof err), BP_ECOOKIE);
+    assert_non_null(strstr(err, "cannot open"));
+    snprintf(path, sizeof path, "%s/empty", tmpdir);
+    write_file(path, "\n", 0600);
+    assert_int_equal(bp_cookie_load(path, out, sizeof out, err, sizeof err), BP_ECOOKIE);
+
+    /* no file given: the environment wins over ~/.erlang.cookie */
+    setenv("BEAMPROBE_COOKIE", "FROMENV", 1);
+    assert_int_equal(bp_cookie_load("", out, sizeof out, err, sizeof err), 0);
+    assert_string_equal(out, "FROMENV");
+    setenv("BEAMPROBE_COOKIE", "", 1);
+    setenv("HOME", tmpdir, 1);
+    snprintf(path, sizeof path, "%s/.erlang.cookie", tmpdir);
+    write_file(path, "HOMECOOKIE", 0400);
+    assert_int_equal(bp_cookie_load(NULL, out, sizeof out, err, sizeof err), 0);
+    assert_string_equal(out, "HOMECOOKIE");
+    unsetenv("BEAMPROBE_COOKIE");
+}
+
+static void test_cookie_too_long(void **state)
+{
+    (void)state;
+    char path[128], out[BP_COOKIE_MAX + 1], err[256], big[600];
+    memset(big, 'A', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    snprintf(path, sizeof path, "%s/long", tmpdir);
+    write_file(path, big, 0400);
+    assert_int_equal(bp_cookie_load(path, out, sizeof out, err, sizeof err), BP_ECOOKIE);
+    setenv("BEAMPROBE_COOKIE", big, 1);
+    assert_int_equal(bp_cookie_load(NULL, out, sizeof out, err, sizeof err), BP_ECOOKIE);
+    unsetenv("BEAMPROBE_COOKIE");
+}
+
+/* ---------- name slots ---------- */
+
+static void test_nameslot_distinct_and_released(void **state)
+{
+    (void)state;
+    char a[64], b[64], c[64];
+    int fa, fb, fc;
+    int64_t dl = bp_now_ms() + 50;
+    char target[64];
+    snprintf(target, sizeof target, "unit%d@host", (int)getpid());
+    assert_int_equal(bp_nameslot_acquire("bpunit", 2, target, dl, a, sizeof a, &fa), 0);
+    assert_int_equal(bp_nameslot_acquire("bpunit", 2, target, dl, b, sizeof b, &fb), 0);
+    assert_string_equal(a, "bpunit_0");
+    assert_string_equal(b, "bpunit_1");
+    /* pool exhausted: waits until the deadline, then BP_EBUSY */
+    assert_int_equal(bp_nameslot_acquire("bpunit", 2, target, bp_now_ms() + 30, c, sizeof c, &fc), BP_EBUSY);
+    /* another target has its own slots */
+    assert_int_equal(bp_nameslot_acquire("bpunit", 2, "other@host", dl, c, sizeof c, &fc), 0);
+    assert_string_equal(c, "bpunit_0");
+    bp_nameslot_release(fc);
+    bp_nameslot_release(fa);
+    assert_int_equal(bp_nameslot_acquire("bpunit", 2, target, bp_now_ms() + 50, c, sizeof c, &fc), 0);
+    assert_string_equal(c, "bpunit_0");
+    bp_nameslot_release(fc);
+    bp_nameslot_release(fb);
+}
+
+/* ---------- resolve ---------- */
+
+static void test_resolve(void **state)
+{
+    (void)state;
+    struct in_addr a;
+    assert_int_equal(bp__resolve_ipv4("127.0.0.1", bp_now_ms() + 500, &a), 0);
+    assert_int_equal(ntohl(a.s_addr), 0x7f000001);
+    assert_int_equal(bp__resolve_ipv4("localhost", bp_now_ms() + 2000, &a), 0);
+    assert_int_equal(bp__resolve_ipv4("no-such-host.invalid", bp_now_ms() + 2000, &a), BP_ERESOLVE);
+    /* a deadline already passed never waits on the resolver */
+    int rc = bp__resolve_ipv4("no-such-host-2.invalid", bp_now_ms() - 1, &a);
+    assert_true(rc == BP_ETIMEDOUT || rc == BP_ERESOLVE);
+}
+
+/* ---------- a scripted EPMD ---------- */
+
+typedef struct {
+    int lfd;
+    const unsigned char *reply;
+    size_t reply_len;
+    int delay_ms;
+} fake_epmd;
+
+static void *fake_epmd_main(void *arg)
+{
+    fake_epmd *f = arg;
+    int c = accept(f->lfd, NULL, NULL);
+    if (c < 0)
+        return NULL;
+    unsigned char req[512];
+    ssize_t n = recv(c, req, sizeof req, 0);
+    (void)n;
+    if (f->delay_ms)
+        usleep((useconds_t)f->delay_ms * 1000);
+    if (f->reply_len)
+        (void)!write(c, f->reply, f->reply_len);
+    close(c);
+    return NULL;
+}
+
+/* Listen on a loopback port, point ERL_EPMD_PORT at it, serve one request. */
+static pthread_t start_fake(fake_epmd *f)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+    f->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(f->lfd >= 0);
+    assert_int_equal(bind(f->lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(f->lfd, 4), 0);
+    socklen_t len = sizeof sa;
+    getsockname(f->lfd, (struct sockaddr *)&sa, &len);
+    char port[16];
+    snprintf(port, sizeof port, "%d", ntohs(sa.sin_port));
+    setenv("ERL_EPMD_PORT", port, 1);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, fake_epmd_main, f), 0);
+    return t;
+}
+
+static int port_please_with(const unsigned char *reply, size_t len, int delay_ms, int timeout_ms, int *port)
+{
+    fake_epmd f = { .reply = reply, .reply_len = len, .delay_ms = delay_ms };
+    pthread_t t = start_fake(&f);
+    struct in_addr lo = { htonl(0x7f000001) };
+    int rc = bp__epmd_port_please(&lo, "node", bp_now_ms() + timeout_ms, port);
+    pthread_join(t, NULL);
+    close(f.lfd);
+    unsetenv("ERL_EPMD_PORT");
+    return rc;
+}
+
+static void test_epmd_port_please_replies(void **state)
+{
+    (void)state;
+    int port = 0;
+    static const unsigned char found[] = { 119, 0, 0x9c, 0x40, 77, 0, 0, 6, 0, 5, 0, 4, 'n', 'o', 'd', 'e', 0, 0 };
+    assert_int_equal(port_please_with(found, sizeof found, 0, 500, &port), 0);
+    assert_int_equal(port, 40000);
+    static const unsigned char missing[] = { 119, 1 };
+    assert_int_equal(port_please_with(missing, sizeof missing, 0, 500, &port), BP_ENOTREG);
+    static const unsigned char garbage[] = { 'H', 'T', 'T', 'P' };
+    assert_int_equal(port_please_with(garbage, sizeof garbage, 0, 500, &port), BP_EEPMD);
+    assert_int_equal(port_please_with(NULL, 0, 0, 500, &port), BP_EEPMD); /* closes without a word */
+    assert_int_equal(port_please_with(found, sizeof found, 400, 100, &port), BP_ETIMEDOUT);
+}
+
+static void test_epmd_unreachable(void **state)
+{
+    (void)state;
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+    bind(s, (struct sockaddr *)&sa, sizeof sa);
+    socklen_t len = sizeof sa;
+    getsockname(s, (struct sockaddr *)&sa, &len);
+    close(s); /* a port nobody listens on */
+    char port[16];
+    snprintf(port, sizeof port, "%d", ntohs(sa.sin_port));
+    setenv("ERL_EPMD_PORT", port, 1);
+    int p;
+    struct in_addr lo = { htonl(0x7f000001) };
+    assert_int_equal(bp__epmd_port_please(&lo, "node", bp_now_ms() + 500, &p), BP_EEPMD);
+    unsetenv("ERL_EPMD_PORT");
+    assert_int_equal(bp__epmd_port(), 4369);
+}
+
+static void test_epmd_parse_names(void **state)
+{
+    (void)state;
+    const char body[] = "name a_1 at port 40001\nname b at port 40002\ngarbage line\nname c at port 99999\n"
+                        "name d at port 40004";
+    char names[8][256];
+    int ports[8];
+    size_t n = bp__epmd_parse_names(body, sizeof body - 1, names, ports, 8);
+    assert_int_equal(n, 3);
+    assert_string_equal(names[0], "a_1");
+    assert_int_equal(ports[1], 40002);
+    assert_string_equal(names[2], "d");
+    assert_int_equal(bp__epmd_parse_names(body, sizeof body - 1, names, ports, 1), 1);
+}
+
+/* ---------- deadlines on plain sockets (outcomes only: no timing thresholds in unit tests) ---------- */
+
+static void test_read_write_deadlines(void **state)
+{
+    (void)state;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+    char buf[8];
+    assert_int_equal(bp__read_full(sv[0], buf, 4, bp_now_ms() + 60, NULL), BP_ETIMEDOUT);
+    assert_int_equal(bp__write_full(sv[1], "abcd", 4, bp_now_ms() + 100), 0);
+    assert_int_equal(bp__read_full(sv[0], buf, 4, bp_now_ms() + 100, NULL), 0);
+    assert_memory_equal(buf, "abcd", 4);
+    close(sv[1]);
+    int e = -1;
+    assert_int_equal(bp__read_full(sv[0], buf, 1, bp_now_ms() + 100, &e), BP_EIO);
+    assert_int_equal(e, 0); /* clean EOF */
+    close(sv[0]);
+}
+
+/* ---------- handshake status record ---------- */
+
+static void test_transport_status(void **state)
+{
+    (void)state;
+    bp__transport t;
+    char st[32];
+    bp__transport_init(&t, 0);
+    bp__transport_status(&t, st, sizeof st);
+    assert_string_equal(st, "");
+    static const unsigned char alive[] = { 0, 6, 's', 'a', 'l', 'i', 'v', 'e' };
+    memcpy(t.hs, alive, sizeof alive);
+    t.hs_len = sizeof alive;
+    bp__transport_status(&t, st, sizeof st);
+    assert_string_equal(st, "alive");
+    bp__transport_status(&t, st, 3);
+    assert_string_equal(st, "al");
+    static const unsigned char lying[] = { 0xff, 0xff, 's', 'o', 'k' }; /* length beyond the bytes kept */
+    memcpy(t.hs, lying, sizeof lying);
+    t.hs_len = sizeof lying;
+    bp__transport_status(&t, st, sizeof st);
+    assert_string_equal(st, "ok");
+    t.hs[2] = 'n'; /* not a status packet */
+    bp__transport_status(&t, st, sizeof st);
+    assert_string_equal(st, "");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_cookie_file_first_line_trimmed, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_cookie_file_group_readable_refused, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_cookie_missing_empty_and_env, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_cookie_too_long, setup_tmp, teardown_tmp),
+        cmocka_unit_test(test_nameslot_distinct_and_released),
+        cmocka_unit_test(test_resolve),
+        cmocka_unit_test(test_epmd_port_please_replies),
+        cmocka_unit_test(test_epmd_unreachable),
+        cmocka_unit_test(test_epmd_parse_names),
+        cmocka_unit_test(test_read_write_deadlines),
+        cmocka_unit_test(test_transport_status),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
