@@ -51,8 +51,12 @@ int bp_cli_check(int argc, char **argv)
         goto out;
     }
     bp_config_defaults(cfg);
-    if (bp_config_parse_argv(cfg, BP_SUB_CHECK, argc, argv, err, sizeof err) != 0
-        || bp_config_validate(cfg, err, sizeof err) != 0) {
+    if (bp_config_parse_argv(cfg, BP_SUB_CHECK, argc, argv, err, sizeof err) != 0) {
+        fprintf(stderr, "beamprobe check: %s\n", err);
+        goto out;
+    }
+    bp_config_finish(cfg);
+    if (bp_config_validate(cfg, err, sizeof err) != 0) {
         fprintf(stderr, "beamprobe check: %s\n", err);
         goto out;
     }

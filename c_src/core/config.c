@@ -907,3 +907,9 @@ void bp_config_print_help(FILE *f, unsigned subcommand_mask)
         help_text(f, 2 + width + 2, o->help, o->def_text ? o->def_text : o->def);
     }
 }
+
+void bp_config_finish(bp_config *c)
+{
+    if (!bp_config_is_given(c, "governor-timeout") && c->governor_timeout_ms >= c->timeout_ms)
+        c->governor_timeout_ms = c->timeout_ms / 2 > 0 ? c->timeout_ms / 2 : 1;
+}

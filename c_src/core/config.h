@@ -36,7 +36,6 @@ typedef struct bp_config {
     char cnode_name[64];           /* alive-name prefix of the probe's C node */
     int cnode_pool;                /* how many names name_0..name_{pool-1} may be used */
     char cnode_host[BP_NAME_MAX];  /* host part of our node name; "" = derived */
-    char runtime_dir[1024];        /* where name-slot locks live; "" = default */
 
     int timeout_ms;                /* overall deadline of one probe */
     int governor_timeout_ms;       /* sys:get_state timeout on the target */
@@ -57,7 +56,6 @@ typedef struct bp_config {
 
     int json;                      /* --json */
     int strict;                    /* degraded counts as failing */
-    int verbose;
 
     /* Which options were given since bp_config_defaults (bit i = entry i of
      * bp_config_options()); maintained by bp_config_set. Query it with
@@ -168,6 +166,13 @@ int bp_config_validate(const bp_config *c, char *err, size_t errlen);
  */
 int bp_config_parse_argv(bp_config *c, unsigned subcommand_mask, int argc, char **argv,
                          char *err, size_t errlen);
+
+/*
+ * Derive what depends on other settings, after parsing and before validate:
+ * a --governor-timeout left at its default is lowered to half of a short
+ * --timeout (an explicit one must be shorter than --timeout).
+ */
+void bp_config_finish(bp_config *c);
 
 /* Print the options section of --help for a subcommand mask, from the table. */
 void bp_config_print_help(FILE *f, unsigned subcommand_mask);

@@ -170,10 +170,6 @@ static const bp_config_option options[] = {
       .size = sizeof(((bp_config *)0)->cnode_host), .check = check_host,
       .subcommands = BP_SUB_ALL, .group = G_TARGET, .metavar = "HOST",
       .def_text = "from the target names", .help = "host part of the probe's own node name" },
-    { .name = "runtime-dir", .kind = BP_OPT_STRING, .offset = OFF(runtime_dir),
-      .size = sizeof(((bp_config *)0)->runtime_dir), .subcommands = BP_SUB_ALL,
-      .group = G_TARGET, .metavar = "DIR", .def_text = "$XDG_RUNTIME_DIR or /tmp",
-      .help = "directory for the node-name slot locks" },
     /* The cookie never comes from argv: these exist only to refuse it clearly. */
     { .name = "cookie", .kind = BP_OPT_REFUSED, .flags = BP_OPTF_HIDDEN,
       .subcommands = BP_SUB_ALL, .group = G_TARGET, .metavar = "COOKIE", .help = "refused" },
@@ -223,7 +219,7 @@ static const bp_config_option options[] = {
          G_CHECKS, "STATES", "degraded,intervening",
          "governor states that warn; replaces the default"),
     LIST("check-mfa", check_mfas, check_mfa, 0, SUB_NODE, G_CHECKS, "MOD:FUN", NULL,
-         "call MOD:FUN() on the target; ok or true passes; repeatable"),
+         "call MOD:FUN() on the target: ok, healthy, {ok,_} pass; degraded, {warn,_} warn"),
 
     /* Thresholds */
     RATIO("memory-warn", thresholds.memory.warn, "0.8", "memory use / --memory-limit"),
@@ -238,18 +234,16 @@ static const bp_config_option options[] = {
     RATIO("ets-fail", thresholds.ets.fail, "0.9", "ETS tables / ETS table limit"),
     { .name = "run-queue-warn", .kind = BP_OPT_NUMBER, .offset = OFF(thresholds.run_queue_warn),
       .min = 0, .max = 1000000, .subcommands = SUB_NODE, .group = G_THRESH, .metavar = "N",
-      .def = "10", .help = "run queue / online schedulers" },
+      .def = "10", .help = "run queue / online schedulers (0 disables)" },
     { .name = "run-queue-fail", .kind = BP_OPT_NUMBER, .offset = OFF(thresholds.run_queue_fail),
       .min = 0, .max = 1000000, .subcommands = SUB_NODE, .group = G_THRESH, .metavar = "N",
-      .def = "50", .help = "run queue / online schedulers" },
+      .def = "50", .help = "run queue / online schedulers (0 disables)" },
 
     /* Output */
     { .name = "json", .short_name = 'j', .kind = BP_OPT_SWITCH, .offset = OFF(json),
       .subcommands = SUB_REPORT, .group = G_OUTPUT, .help = "print the report as JSON" },
     { .name = "strict", .kind = BP_OPT_SWITCH, .offset = OFF(strict), .subcommands = BP_SUB_ALL,
       .group = G_OUTPUT, .help = "count degraded (warnings) as unhealthy" },
-    { .name = "verbose", .short_name = 'v', .kind = BP_OPT_SWITCH, .offset = OFF(verbose),
-      .subcommands = BP_SUB_ALL, .group = G_OUTPUT, .help = "more detail: every check and its reason" },
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])

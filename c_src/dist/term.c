@@ -168,6 +168,12 @@ static int rd_u32(dec *d, uint32_t *v)
     return 0;
 }
 
+/* A 32-bit two's complement value, without implementation-defined conversions. */
+static int64_t s32(uint32_t u)
+{
+    return (u & 0x80000000u) ? (int64_t)u - ((int64_t)1 << 32) : (int64_t)u;
+}
+
 static int rd_u64(dec *d, uint64_t *v)
 {
     uint32_t hi, lo;
@@ -299,8 +305,9 @@ static int dec_list(dec *d, unsigned depth, bp_term *t)
 {
     seg *first = NULL, *last = NULL;
     size_t total = 0;
-    bp_term *tail = NULL;
-    int rc;
+    bp_term tailv;
+    int has_tail = 0, rc;
+    memset(&tailv, 0, sizeof tailv);
     for (;;) {
         uint32_t n;
         bp_term *items = NULL;
@@ -359,23 +366,24 @@ static int dec_list(dec *d, unsigned depth, bp_term *t)
             }
             break;
         }
-        bp_term tmp;
-        memset(&tmp, 0, sizeof tmp);
-        if ((rc = dec_term(d, depth + 1, &tmp)))
+        if ((rc = dec_term(d, depth + 1, &tailv)))
             return rc;
-        tail = bp_arena_alloc(d->a, sizeof *tail);
-        if (!tail)
-            return BP_ENOMEM;
-        *tail = tmp;
+        has_tail = 1;
         break;
     }
     if (total == 0) {
         /* [|T] is T itself */
-        if (tail)
-            *t = *tail;
+        if (has_tail)
+            *t = tailv;
         else
             t->type = BP_T_NIL;
         return 0;
+    }
+    bp_term *tail = NULL;
+    if (has_tail) {
+        if (!(tail = bp_arena_alloc(d->a, sizeof *tail)))
+            return BP_ENOMEM;
+        *tail = tailv;
     }
     bp_term *items = first->items;
     if (first->next) {
@@ -458,7 +466,7 @@ static int rd_small_or_int(dec *d, int64_t *v)
         return 0;
     }
     if (tag == TAG_INT && rd_u32(d, &u) == 0) {
-        *v = (int64_t)(int32_t)u;
+        *v = s32(u);
         return 0;
     }
     return -1;
@@ -631,7 +639,7 @@ static int dec_term(dec *d, unsigned depth, bp_term *t)
         if ((rc = rd_u32(d, &u)))
             return rc;
         t->type = BP_T_INT;
-        t->i = (u & 0x80000000u) ? (int64_t)u - ((int64_t)1 << 32) : (int64_t)u;
+        t->i = s32(u);
         return 0;
     case TAG_NEW_FLOAT: {
         uint64_t bits;

@@ -138,7 +138,6 @@ static void test_defaults(void **state)
     assert_string_equal(c->cnode_name, "beamprobe");
     assert_int_equal(c->cnode_pool, 4);
     assert_string_equal(c->cnode_host, "");
-    assert_string_equal(c->runtime_dir, "");
     assert_int_equal(c->timeout_ms, 1000);
     assert_int_equal(c->governor_timeout_ms, 200);
     assert_int_equal(c->max_reply_bytes, 1048576);
@@ -166,7 +165,6 @@ static void test_defaults(void **state)
     assert_float_equal(c->thresholds.run_queue_fail, 50.0, 1e-12);
     assert_int_equal(c->json, 0);
     assert_int_equal(c->strict, 0);
-    assert_int_equal(c->verbose, 0);
     assert_int_equal(c->given, 0);
     validate_ok(c);
 }
@@ -223,7 +221,6 @@ static const sample samples[] = {
     { "cnode-name", "probe_x" },
     { "cnode-pool", "8" },
     { "cnode-host", "probe.example.com" },
-    { "runtime-dir", "/run/beamprobe" },
     { "timeout", "2500ms" },
     { "governor-timeout", "300ms" },
     { "max-reply", "4MiB" },
@@ -252,7 +249,6 @@ static const sample samples[] = {
     { "run-queue-fail", "20" },
     { "json", NULL },
     { "strict", NULL },
-    { "verbose", NULL },
 };
 
 static const sample *find_sample(const char *name)
@@ -340,7 +336,6 @@ static void test_every_option_values(void **state)
     assert_string_equal(c->cnode_name, "probe_x");
     assert_int_equal(c->cnode_pool, 8);
     assert_string_equal(c->cnode_host, "probe.example.com");
-    assert_string_equal(c->runtime_dir, "/run/beamprobe");
     assert_int_equal(c->timeout_ms, 2500);
     assert_int_equal(c->governor_timeout_ms, 300);
     assert_int_equal(c->max_reply_bytes, 4 * 1048576);
@@ -379,7 +374,6 @@ static void test_every_option_values(void **state)
     assert_float_equal(c->thresholds.run_queue_fail, 20.0, 1e-12);
     assert_int_equal(c->json, 1);
     assert_int_equal(c->strict, 1);
-    assert_int_equal(c->verbose, 1);
     validate_ok(c);
 }
 
@@ -403,16 +397,15 @@ static void test_short_options(void **state)
 {
     bp_config *c = *state;
 
-    PARSE_OK(c, "-n", "a@h", "-nb@h", "-n=c@h", "-t", "2s", "-jv");
+    PARSE_OK(c, "-n", "a@h", "-nb@h", "-n=c@h", "-t", "2s", "-j");
     assert_int_equal(c->nodes.n, 3);
     assert_string_equal(c->nodes.v[0], "a@h");
     assert_string_equal(c->nodes.v[1], "b@h");
     assert_string_equal(c->nodes.v[2], "c@h");
     assert_int_equal(c->timeout_ms, 2000);
     assert_int_equal(c->json, 1);
-    assert_int_equal(c->verbose, 1);
 
-    PARSE_OK(c, "-t1500ms", "-vjn", "d@h");
+    PARSE_OK(c, "-t1500ms", "-jn", "d@h");
     assert_int_equal(c->timeout_ms, 1500);
     assert_int_equal(c->nodes.n, 4);
     assert_string_equal(c->nodes.v[3], "d@h");
@@ -438,10 +431,10 @@ static void test_switch_values(void **state)
 {
     bp_config *c = *state;
 
-    PARSE_OK(c, "--json=yes", "--strict=on", "--verbose=1");
-    assert_int_equal(c->json + c->strict + c->verbose, 3);
-    PARSE_OK(c, "--json=false", "--strict=no", "--verbose=OFF");
-    assert_int_equal(c->json + c->strict + c->verbose, 0);
+    PARSE_OK(c, "--json=yes", "--strict=on");
+    assert_int_equal(c->json + c->strict, 2);
+    PARSE_OK(c, "--json=false", "--strict=OFF");
+    assert_int_equal(c->json + c->strict, 0);
     set_ok(c, "json", "true");
     assert_int_equal(c->json, 1);
     set_ok(c, "strict", NULL);
@@ -482,9 +475,9 @@ static void test_value_starting_with_dash(void **state)
 {
     bp_config *c = *state;
 
-    PARSE_OK(c, "--cookie-file=-odd", "--runtime-dir", "/tmp/x y");
+    PARSE_OK(c, "--cookie-file=-odd", "--cnode-host", "h.example");
     assert_string_equal(c->cookie_file, "-odd");
-    assert_string_equal(c->runtime_dir, "/tmp/x y");
+    assert_string_equal(c->cnode_host, "h.example");
     FAILS("option --cookie-file requires a FILE value", "--cookie-file", "-odd");
 }
 
@@ -602,7 +595,7 @@ static void test_too_long_values(void **state)
     memset(longpath, '/', sizeof longpath - 1);
     longpath[sizeof longpath - 1] = '\0';
     set_fails("cookie-file", longpath, "too long (1099 bytes, max 1023)");
-    set_fails("runtime-dir", longpath, "too long");
+    set_fails("cookie-file", longpath, "too long");
     set_fails("cnode-host", longname, "too long");
     char alive[65];
     memset(alive, 'p', 64);
@@ -627,7 +620,7 @@ static void test_empty_string_values(void **state)
     (void)state;
     set_fails("cookie-file", "", "empty value for --cookie-file");
     set_fails("cnode-name", "", "empty value for --cnode-name");
-    FAILS("empty value for --runtime-dir", "--runtime-dir=");
+    FAILS("empty value for --cnode-host", "--cnode-host=");
 }
 
 /* ---- names ------------------------------------------------------------- */
@@ -930,7 +923,7 @@ static void test_arity_and_given(void **state)
     assert_int_equal(bp_config_option_arity("timeout"), 1);
     assert_int_equal(bp_config_option_arity("node"), 1);
     assert_int_equal(bp_config_option_arity("json"), 0);
-    assert_int_equal(bp_config_option_arity("verbose"), 0);
+    assert_int_equal(bp_config_option_arity("strict"), 0);
     assert_int_equal(bp_config_option_arity("nope"), -1);
     assert_int_equal(bp_config_option_arity(NULL), -1);
     assert_null(bp_config_option_find("nope"));
@@ -1060,6 +1053,31 @@ static void test_validate(void **state)
 }
 
 /* ---- parsers ----------------------------------------------------------- */
+
+static void test_finish_governor_timeout(void **state)
+{
+    bp_config *c = *state;
+    char err[ERRLEN];
+
+    /* default governor timeout follows a short --timeout down */
+    PARSE_OK(c, "--timeout", "150ms");
+    bp_config_finish(c);
+    assert_int_equal(c->governor_timeout_ms, 75);
+    assert_int_equal(bp_config_validate(c, err, sizeof err), 0);
+
+    /* an explicit one is kept, and must be shorter than --timeout */
+    bp_config_defaults(c);
+    PARSE_OK(c, "--timeout", "150ms", "--governor-timeout", "150ms");
+    bp_config_finish(c);
+    assert_int_equal(c->governor_timeout_ms, 150);
+    assert_int_equal(bp_config_validate(c, err, sizeof err), BP_EUSAGE);
+
+    /* a long --timeout leaves the default alone */
+    bp_config_defaults(c);
+    PARSE_OK(c, "--timeout", "5s");
+    bp_config_finish(c);
+    assert_int_equal(c->governor_timeout_ms, 200);
+}
 
 static void test_parse_duration(void **state)
 {
@@ -1243,7 +1261,7 @@ static void test_help(void **state)
     assert_non_null(strstr(all, "  -n, --node NODE "));
     assert_non_null(strstr(all, "  -t, --timeout DURATION "));
     assert_non_null(strstr(all, "  -j, --json "));
-    assert_non_null(strstr(all, "  -v, --verbose "));
+    assert_null(strstr(all, "--cookie "));
     assert_non_null(strstr(all, "      --cookie-file FILE "));
     assert_non_null(strstr(all, "[default: 1s]"));
     assert_non_null(strstr(all, "[default: 200ms]"));
@@ -1325,6 +1343,7 @@ int main(void)
         T(test_cookie_refused),
         T(test_arity_and_given),
         T(test_validate),
+        T(test_finish_governor_timeout),
         T(test_parse_duration),
         T(test_parse_bytes),
         T(test_help),

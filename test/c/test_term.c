@@ -974,6 +974,13 @@ static void test_funs(void **state)
     assert_string_equal(fmt(t), "{#Fun<mymod.3.12345>,'after'}");
     ei_x_free(&x);
 
+    /* an old_uniq that is not a plain integer: described by its module only */
+    f.u.closure.uniq = 1L << 40;
+    x_new(&x);
+    assert_int_equal(ei_x_encode_fun(&x, &f), 0);
+    assert_string_equal(fmt(dec_x(a, &x)), "#Fun<mymod>");
+    ei_x_free(&x);
+
     /* FUN_EXT (old closures) is refused */
     f.arity = -1;
     x_new(&x);
