@@ -950,16 +950,25 @@ static const char *const reserved[] = {
     "of", "or", "orelse", "receive", "rem", "try", "when", "xor"
 };
 
+/* Can the atom be printed without quotes? Latin-1 letters count as letters, as in Erlang. */
 static int atom_bare(const char *s, size_t n)
 {
-    if (n == 0 || s[0] < 'a' || s[0] > 'z')
-        return 0;
-    for (size_t k = 0; k < n; k++) {
-        char c = s[k];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '@'))
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t k = 0; k < n;) {
+        uint32_t c;
+        size_t l = utf8_seq(p + k, n - k, &c);
+        if (l == 0)
             return 0;
+        int lower = (c >= 'a' && c <= 'z') || (c >= 0xDF && c <= 0xFF && c != 0xF7);
+        int other = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '@' ||
+                    (c >= 0xC0 && c <= 0xDE && c != 0xD7);
+        if (k == 0 ? !lower : !(lower || other))
+            return 0;
+        k += l;
     }
+    if (n == 0)
+        return 0;
+    /* reserved words; "maybe" and "else" too, so the output also reads back where they are */
     for (size_t k = 0; k < sizeof reserved / sizeof reserved[0]; k++)
         if (strlen(reserved[k]) == n && memcmp(reserved[k], s, n) == 0)
             return 0;

@@ -11,6 +11,7 @@ COOKIE="$DIR/home/.erlang.cookie"
 NAME="bplong$$"
 NODE="$NAME@127.0.0.1"
 HOME="$DIR/home" erl -name "$NODE" -noinput -noshell -eval "file:write_file(\"$DIR/pid\", os:getpid())" >/dev/null 2>&1 &
+disown
 trap 'kill -9 "$(cat "$DIR/pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$DIR"' EXIT
 for _ in $(seq 100); do [[ -s $DIR/pid ]] && epmd -names | grep -q "name $NAME " && break; sleep 0.1; done
 
