@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "beamprobe.h"
+#include "core/cgroup.h"
 #include "core/clock.h"
 
 /* Fact groups, each filling one bp_fact of the snapshot. */
@@ -17,7 +18,7 @@ enum {
     C_OTP, C_VSN, C_START, C_NOW, C_UNIT,
     C_VISIBLE, C_HIDDEN,
     C_MEMORY,
-    C_CG2_MAX, C_CG2_CUR, C_CG1_MAX, C_CG1_CUR,
+    C_CG_SELF, C_MOUNTINFO, C_CG2_MAX, C_CG2_CUR, C_CG1_MAX, C_CG1_CUR,
     C_PCOUNT, C_PLIMIT, C_PORTCOUNT, C_PORTLIMIT, C_ACOUNT, C_ALIMIT, C_ECOUNT, C_ELIMIT,
     C_SCHED_ONLINE, C_DCPU_ONLINE, C_DIO,
     C_APPS,
@@ -46,6 +47,9 @@ static const struct {
     [C_VISIBLE] = { G_MEMBERSHIP, "erlang", "nodes", A_ATOM, "visible" },
     [C_HIDDEN] = { G_MEMBERSHIP, "erlang", "nodes", A_ATOM, "hidden" },
     [C_MEMORY] = { G_MEMORY, "erlang", "memory", A_NONE, NULL },
+    /* where our cgroup is, and the limit files of a container's own view (usually the answer) */
+    [C_CG_SELF] = { G_CGROUP, "file", "read_file", A_STRING, "/proc/self/cgroup" },
+    [C_MOUNTINFO] = { G_CGROUP, "file", "read_file", A_STRING, "/proc/self/mountinfo" },
     [C_CG2_MAX] = { G_CGROUP, "file", "read_file", A_STRING, "/sys/fs/cgroup/memory.max" },
     [C_CG2_CUR] = { G_CGROUP, "file", "read_file", A_STRING, "/sys/fs/cgroup/memory.current" },
     [C_CG1_MAX] = { G_CGROUP, "file", "read_file", A_STRING, "/sys/fs/cgroup/memory/memory.limit_in_bytes" },
@@ -97,6 +101,7 @@ typedef struct {
     int at[C_COUNT];          /* index of each node call in round one, -1 if not asked */
     int *gov_whereis, *gov_state, *gov_info;
     int *custom_at;
+    int cg_version, cg_limit, cg_usage; /* round two: the located cgroup's files */
     sup_job sups[MAX_SUPERVISORS];
     size_t n_sups;
 } collector;
@@ -303,42 +308,75 @@ static int64_t cgroup_value(collector *c, bp_batch *b, int i)
 {
     bp_fact scratch = { 0 };
     const bp_term *r = reply_of(c, b, i, &scratch);
-    if (!bp_term_is_tagged(r, "ok", 2))
+    const bp_term *body = bp_term_is_tagged(r, "ok", 2) ? bp_term_elem(r, 1) : NULL;
+    if (!body || body->type != BP_T_BINARY)
         return -2;
-    char buf[64];
-    if (bp_term_text(bp_term_elem(r, 1), buf, sizeof buf) != 0)
-        return -2;
-    if (strncmp(buf, "max", 3) == 0)
-        return -1;
-    char *end;
-    long long v = strtoll(buf, &end, 10);
-    if (end == buf || v < 0)
-        return -2;
-    return v >= (1LL << 60) ? -1 : v; /* v1 reports "unlimited" as a huge number */
+    return bp_cgroup_parse_value(body->str, body->len);
 }
 
-static void take_cgroup(collector *c, bp_batch *b)
+/* Text of a {ok, Binary} file reply, or NULL. */
+static const char *file_text(collector *c, bp_batch *b, int i)
+{
+    bp_fact scratch = { 0 };
+    const bp_term *r = reply_of(c, b, i, &scratch);
+    const bp_term *body = bp_term_is_tagged(r, "ok", 2) ? bp_term_elem(r, 1) : NULL;
+    return body && body->type == BP_T_BINARY ? body->str : NULL;
+}
+
+static void set_cgroup(collector *c, int version, int64_t limit, int64_t usage)
 {
     bp_snapshot *s = c->snap;
+    s->cgroup_version = version == 1 ? "v1" : "v2";
+    s->cgroup_limit = limit;
+    s->cgroup_usage = usage >= 0 ? usage : -1;
+    s->cgroup.state = BP_FACT_OK;
+}
+
+static int add_read_file(bp_batch *b, const char *dir, const char *file, int *index)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    ei_x_buff *x = add_call(b, "file", "read_file", 1, index);
+    return x && ei_x_encode_string(x, path) >= 0 ? 0 : BP_ENOMEM;
+}
+
+/*
+ * Round one read the container-view limit files and where the target's
+ * cgroup is. Most containers see their own cgroup at the mount point: done.
+ * Elsewhere (a systemd service on a host, say) ask for the located files in
+ * round two.
+ */
+static void take_cgroup(collector *c, bp_batch *b, bp_batch *next)
+{
+    bp_cgroup_loc loc;
+    c->cg_version = 0;
+    if (bp_cgroup_locate(file_text(c, b, c->at[C_CG_SELF]), file_text(c, b, c->at[C_MOUNTINFO]), &loc) == 0
+        && !loc.at_root) {
+        if (add_read_file(next, loc.dir, bp_cgroup_limit_file(loc.version), &c->cg_limit) == 0
+            && add_read_file(next, loc.dir, bp_cgroup_usage_file(loc.version), &c->cg_usage) == 0)
+            c->cg_version = loc.version;
+        return;
+    }
+    int prefer_v1 = loc.version == 1;
     int64_t v2max = cgroup_value(c, b, c->at[C_CG2_MAX]);
-    if (v2max != -2) {
-        s->cgroup_version = "v2";
-        s->cgroup_limit = v2max;
-        int64_t cur = cgroup_value(c, b, c->at[C_CG2_CUR]);
-        s->cgroup_usage = cur >= 0 ? cur : -1;
-        s->cgroup.state = BP_FACT_OK;
-        return;
-    }
     int64_t v1max = cgroup_value(c, b, c->at[C_CG1_MAX]);
-    if (v1max != -2) {
-        s->cgroup_version = "v1";
-        s->cgroup_limit = v1max;
-        int64_t cur = cgroup_value(c, b, c->at[C_CG1_CUR]);
-        s->cgroup_usage = cur >= 0 ? cur : -1;
-        s->cgroup.state = BP_FACT_OK;
+    if (v2max != -2 && !prefer_v1)
+        set_cgroup(c, 2, v2max, cgroup_value(c, b, c->at[C_CG2_CUR]));
+    else if (v1max != -2)
+        set_cgroup(c, 1, v1max, cgroup_value(c, b, c->at[C_CG1_CUR]));
+    else
+        bp_fact_fail(c->snap, &c->snap->cgroup, BP_FACT_ERROR, "no cgroup memory files readable on the target");
+}
+
+static void take_cgroup_round2(collector *c, bp_batch *b)
+{
+    if (c->cg_version == 0)
         return;
-    }
-    bp_fact_fail(s, &s->cgroup, BP_FACT_ERROR, "no cgroup memory files readable on the target");
+    int64_t limit = cgroup_value(c, b, c->cg_limit);
+    if (limit == -2)
+        bp_fact_fail(c->snap, &c->snap->cgroup, BP_FACT_ERROR, "cgroup memory limit file not readable");
+    else
+        set_cgroup(c, c->cg_version, limit, cgroup_value(c, b, c->cg_usage));
 }
 
 static void take_limits(collector *c, bp_batch *b)
@@ -689,8 +727,6 @@ int bp_collect(bp_session *s, const bp_config *cfg, int64_t deadline_ms, bp_snap
         take_membership(&c, b1);
     if (group_wanted(cfg->probe, G_MEMORY))
         take_memory(&c, b1);
-    if (group_wanted(cfg->probe, G_CGROUP))
-        take_cgroup(&c, b1);
     if (group_wanted(cfg->probe, G_LIMITS))
         take_limits(&c, b1);
     if (group_wanted(cfg->probe, G_SCHED))
@@ -708,6 +744,8 @@ int bp_collect(bp_session *s, const bp_config *cfg, int64_t deadline_ms, bp_snap
         b1 = prev;
         goto out;
     }
+    if (group_wanted(cfg->probe, G_CGROUP))
+        take_cgroup(&c, prev, b2);
     if (ready)
         take_governors_round1(&c, prev, b2);
     for (int depth = 0; ; depth++) {
@@ -733,8 +771,11 @@ int bp_collect(bp_session *s, const bp_config *cfg, int64_t deadline_ms, bp_snap
         } else {
             (void)run_round(&c, b2);
         }
-        if (depth == 0 && ready)
-            take_governors_round2(&c, b2);
+        if (depth == 0) {
+            take_cgroup_round2(&c, b2);
+            if (ready)
+                take_governors_round2(&c, b2);
+        }
         if (c.n_sups == 0)
             break;
         prev = b2;

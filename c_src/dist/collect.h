@@ -11,8 +11,9 @@
 /*
  * Collect every fact the configured probe kind needs from the node behind
  * `s` into `snap`, before `deadline_ms`. Round one sends every independent
- * call at once; a second round (only with --governor or nested
- * --supervisor) asks about the processes round one found. Facts that fail
+ * call at once; a second round (only with --governor, nested supervisors,
+ * or a target whose cgroup is not at its mount point) asks about what round
+ * one found. Facts that fail
  * are marked in the snapshot; the others are still filled in.
  * Returns 0, or BP_ENOMEM.
  */

@@ -1112,8 +1112,8 @@ static void w_float(wr *w, double f)
     size_t sci_len = nd + 1 + (nd == 1) + 1 + strlen(exs);
     size_t fix_len;
     if (ex >= 0) {
-        size_t ip = nd > (size_t)ex + 1 ? nd : (size_t)ex + 1;
-        fix_len = ip + 1 + (nd > (size_t)ex + 1 ? nd - (size_t)ex - 1 : 1);
+        size_t ip = (size_t)ex + 1; /* integer digits, zero-padded past the significant ones */
+        fix_len = ip + 1 + (nd > ip ? nd - ip : 1);
     } else {
         fix_len = 2 + (size_t)(-ex - 1) + nd;
     }
