@@ -7,13 +7,23 @@
 
 #include "core/str.h"
 
-/* Copy line [s, e) into buf (truncated), return buf. */
-static char *line_copy(const char *s, const char *e, char *buf, size_t len)
+/*
+ * Copy the line starting at *cursor into buf (truncated) and advance *cursor
+ * past it. Returns 0, or -1 at the end of the text.
+ */
+static int next_line(const char **cursor, char *buf, size_t len)
 {
+    const char *s = *cursor;
+    if (!s || !*s)
+        return -1;
+    const char *e = strchr(s, '\n');
+    if (!e)
+        e = s + strlen(s);
     size_t n = (size_t)(e - s) < len - 1 ? (size_t)(e - s) : len - 1;
     memcpy(buf, s, n);
     buf[n] = '\0';
-    return buf;
+    *cursor = *e ? e + 1 : e;
+    return 0;
 }
 
 /* Does the comma list `list` contain `word`? */
@@ -34,12 +44,7 @@ static int has_word(const char *list, const char *word)
 static int cgroup_path(const char *text, int v1, char *path, size_t len)
 {
     char line[1200];
-    for (const char *s = text; s && *s;) {
-        const char *e = strchr(s, '\n');
-        if (!e)
-            e = s + strlen(s);
-        line_copy(s, e, line, sizeof line);
-        s = *e ? e + 1 : NULL;
+    for (const char *cur = text; next_line(&cur, line, sizeof line) == 0;) {
         char *c1 = strchr(line, ':');
         char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
         if (!c2)
@@ -58,12 +63,7 @@ static int cgroup_path(const char *text, int v1, char *path, size_t len)
 static int cgroup_mount(const char *text, int v1, char *root, size_t rlen, char *mnt, size_t mlen)
 {
     char line[2048];
-    for (const char *s = text; s && *s;) {
-        const char *e = strchr(s, '\n');
-        if (!e)
-            e = s + strlen(s);
-        line_copy(s, e, line, sizeof line);
-        s = *e ? e + 1 : NULL;
+    for (const char *cur = text; next_line(&cur, line, sizeof line) == 0;) {
         char *sep = strstr(line, " - ");
         if (!sep)
             continue;

@@ -37,6 +37,18 @@ static int io_rc(int rc)
     return rc == BP_ETIMEDOUT ? rc : rc ? BP_EEPMD : 0;
 }
 
+/* Connect to EPMD, send one request and read the fixed-size head of the reply; *fd stays open. */
+static int epmd_request(const struct in_addr *addr, const void *req, size_t reqlen, void *head, size_t headlen,
+                        int64_t deadline_ms, int *fd)
+{
+    int rc = epmd_connect(addr, deadline_ms, fd);
+    if (rc == 0)
+        rc = io_rc(bp__write_full(*fd, req, reqlen, deadline_ms));
+    if (rc == 0)
+        rc = io_rc(bp__read_full(*fd, head, headlen, deadline_ms, NULL));
+    return rc;
+}
+
 int bp__epmd_port_please(const struct in_addr *addr, const char *alive, int64_t deadline_ms, int *port)
 {
     size_t n = strlen(alive);
@@ -48,14 +60,8 @@ int bp__epmd_port_please(const struct in_addr *addr, const char *alive, int64_t 
     req[2] = EPMD_PORT2_REQ;
     memcpy(req + 3, alive, n);
 
-    int fd = -1, rc = epmd_connect(addr, deadline_ms, &fd);
-    if (rc)
-        goto out;
-    rc = io_rc(bp__write_full(fd, req, n + 3, deadline_ms));
-    if (rc)
-        goto out;
     unsigned char head[2];
-    rc = io_rc(bp__read_full(fd, head, 2, deadline_ms, NULL));
+    int fd = -1, rc = epmd_request(addr, req, n + 3, head, sizeof head, deadline_ms, &fd);
     if (rc)
         goto out;
     if (head[0] != EPMD_PORT2_RESP) {
@@ -108,15 +114,9 @@ int bp__epmd_names(const struct in_addr *addr, int64_t deadline_ms, char (*names
 {
     static const unsigned char req[3] = { 0, 1, EPMD_NAMES_REQ };
     char *body = NULL;
-    int fd = -1, rc = epmd_connect(addr, deadline_ms, &fd);
-    *count = 0;
-    if (rc)
-        goto out;
-    rc = io_rc(bp__write_full(fd, req, sizeof req, deadline_ms));
-    if (rc)
-        goto out;
     unsigned char eport[4];
-    rc = io_rc(bp__read_full(fd, eport, 4, deadline_ms, NULL));
+    int fd = -1, rc = epmd_request(addr, req, sizeof req, eport, sizeof eport, deadline_ms, &fd);
+    *count = 0;
     if (rc)
         goto out;
     body = malloc(EPMD_NAMES_MAX_BODY);

@@ -1,0 +1,356 @@
+#!/usr/bin/env bash
+# Benchmarks `beamprobe check` against erl_call and an escript ping on a fresh local 3-node demo cluster.
+#
+# Usage: bench/bench_check.sh [N]        N probes per contender (default 200)
+#
+# Contenders, run in interleaved rounds (the order rotates every round) against node 1:
+#   A  beamprobe check, all checks (governors, supervisor, application, cluster size)
+#   B  erl_call fetching one fact (erlang:memory(total)), the way release scripts ask a node
+#   C  erl_call fetching the facts A collects, one erl_call per fact
+#   D  an escript that starts a hidden node and net_adm:ping/1s the target
+# Per probe: wall time (median, p90), CPU user+sys of the probe's processes (wait4 rusage),
+# peak RSS, CPU burnt by the target BEAM (all its threads' schedstat), target atom growth.
+# Then round-trip evidence (strace, tcpdump) and a latency experiment (netem if the kernel
+# has it, otherwise bench/delay_proxy.py, a userspace delaying EPMD + relay).
+#
+# Extra Debian packages, installed with apt-get only if missing: strace tcpdump python3
+# (the project's own dependencies come from scripts/install-deps.sh, run if erl/jq/tc are missing).
+#
+# Environment: BENCH_WARMUP rounds not recorded (2); BENCH_SETTLE_MS pause after each probe
+# before reading the target's CPU (10); BENCH_DELAY_MS one-way delay (20, 0 skips the
+# experiment); BENCH_DELAY_REPS probes per contender in it (10); BENCH_OUT results file
+# (bench/results/check-DATE.md, samples in the .csv beside it); BENCH_KEEP=1 keeps the temp dir.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH="$ROOT/bench"
+CLUSTER="$ROOT/test/fixtures/cluster.sh"
+BP="$ROOT/priv/beamprobe"
+RUNNER=(python3 "$BENCH/bench_runner.py")
+EXTRA_PACKAGES=(strace tcpdump python3)
+
+N=${1:-200}
+WARMUP=${BENCH_WARMUP:-2}
+SETTLE_MS=${BENCH_SETTLE_MS:-10}
+DELAY_MS=${BENCH_DELAY_MS:-20}
+DELAY_REPS=${BENCH_DELAY_REPS:-10}
+STAMP=$(date +%Y%m%d-%H%M%S)
+OUT=${BENCH_OUT:-$ROOT/bench/results/check-$STAMP.md}
+CSV="${OUT%.md}.csv"
+
+die() { echo "bench: error: $*" >&2; exit 1; }
+say() { echo "bench: $*" >&2; }
+
+[[ "$N" =~ ^[1-9][0-9]*$ ]] || die "N must be a positive integer (got '$N')"
+[[ "$WARMUP" =~ ^[0-9]+$ && "$DELAY_REPS" =~ ^[1-9][0-9]*$ && "$DELAY_MS" =~ ^[0-9]+$ ]] \
+  || die "BENCH_WARMUP, BENCH_DELAY_REPS and BENCH_DELAY_MS must be integers"
+
+# ---------- tools ----------
+
+as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+
+ensure_packages() {
+  local missing=() p
+  if ! command -v erl >/dev/null || ! command -v jq >/dev/null || ! command -v tc >/dev/null; then
+    "$ROOT/scripts/install-deps.sh" >&2 || die "scripts/install-deps.sh failed"
+  fi
+  for p in "${EXTRA_PACKAGES[@]}"; do
+    dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  say "installing missing packages: ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 || die "apt-get update failed"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 \
+    || die "apt-get install failed for: ${missing[*]}"
+}
+
+ensure_packages
+ERL_CALL=$(ls /usr/lib/erlang/lib/erl_interface-*/bin/erl_call 2>/dev/null | sort -V | tail -1 || true)
+[[ -x "$ERL_CALL" ]] || ERL_CALL=$(command -v erl_call || true)
+[[ -x "$ERL_CALL" ]] || die "erl_call not found"
+ESCRIPT=$(command -v escript) || die "escript not found"
+[[ -x "$BP" ]] || { say "building priv/beamprobe"; make -s -C "$ROOT/c_src" >&2 || die "build failed"; }
+[[ -x "$BP" ]] || die "$BP missing after the build"
+
+# ---------- cluster and cleanup ----------
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/bench_check.XXXXXX")
+CL="$TMP/cluster"
+PROXY_PIDS=()
+TCPDUMP_PID=
+NETEM=0
+cleanup() {
+  local rc=$? p
+  trap - EXIT INT TERM
+  for p in "${PROXY_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  [[ -n "$TCPDUMP_PID" ]] && kill "$TCPDUMP_PID" 2>/dev/null || true
+  if ((NETEM)); then tc qdisc del dev lo root 2>/dev/null || say "warning: could not remove the netem qdisc on lo"; fi
+  [[ -d "$CL" ]] && "$CLUSTER" stop "$CL" >/dev/null 2>&1 || true
+  if [[ "${BENCH_KEEP:-0}" == 1 ]]; then say "kept $TMP"; else rm -rf "$TMP"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+mkdir -p "$CL" "$(dirname "$OUT")"
+# Benchmark a private copy: others may rebuild priv/beamprobe while this runs.
+cp "$BP" "$TMP/beamprobe"
+BP_SHA=$(sha256sum "$BP" | cut -c1-12)
+BP="$TMP/beamprobe"
+PREFIX="bpbench$$"
+say "starting a fresh 3-node demo cluster (${PREFIX}_1..3)"
+"$CLUSTER" start "$CL" 3 "$PREFIX" >/dev/null 2>"$TMP/cluster.err" || { cat "$TMP/cluster.err" >&2; die "cluster start failed"; }
+mapfile -t NODES <"$CL/nodes"
+NODE=${NODES[0]}
+COOKIE_FILE="$CL/cookie"
+TARGET_PID=$(tr -dc '0-9' <"$CL/${NODE%@*}.pid")
+[[ -n "$TARGET_PID" && -d /proc/$TARGET_PID ]] || die "cannot find the OS pid of $NODE"
+DIST_PORT=$(epmd -names | awk -v n="${NODE%@*}" '$1 == "name" && $2 == n { print $5 }')
+[[ -n "$DIST_PORT" ]] || die "$NODE is not registered with EPMD"
+
+# ---------- contenders ----------
+
+A_ARGS=(check "$NODE" --cookie-file "$COOKIE_FILE" --governor cost_guard,rollback_guard,backlog_valve
+        --supervisor demo_sup --require-app demo --expect-size 3)
+GOVS=(cost_guard rollback_guard backlog_valve)
+if [[ -f /sys/fs/cgroup/memory.max ]]; then
+  CG=(/sys/fs/cgroup/memory.max /sys/fs/cgroup/memory.current)
+else
+  CG=(/sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory/memory.usage_in_bytes)
+fi
+# One erl_call per fact beamprobe collects (see c_src/dist/collect.c); -a args are Erlang terms.
+C_FACTS=(
+  'erlang system_info [otp_release]' 'erlang system_info [version]' 'erlang system_info [start_time]'
+  'erlang monotonic_time []' 'erlang nodes [visible]' 'erlang nodes [hidden]' 'erlang memory []'
+  "file read_file [\"${CG[0]}\"]" "file read_file [\"${CG[1]}\"]"
+  'erlang system_info [process_count]' 'erlang system_info [process_limit]'
+  'erlang system_info [port_count]' 'erlang system_info [port_limit]'
+  'erlang system_info [atom_count]' 'erlang system_info [atom_limit]'
+  'erlang system_info [ets_count]' 'erlang system_info [ets_limit]'
+  'erlang statistics [run_queue_lengths_all]' 'erlang system_info [schedulers_online]'
+  'erlang system_info [dirty_cpu_schedulers_online]' 'erlang system_info [dirty_io_schedulers]'
+  'application which_applications [5000]'
+  'supervisor count_children [demo_sup]' 'supervisor which_children [demo_sup]'
+  'supervisor count_children [demo_worker_sup]' 'supervisor which_children [demo_worker_sup]'
+  'supervisor count_children [demo_governor_sup]' 'supervisor which_children [demo_governor_sup]'
+)
+for g in "${GOVS[@]}"; do C_FACTS+=("sys get_state [$g, 200]"); done
+
+ESC="$TMP/ping.escript"
+cat >"$ESC" <<'EOF'
+#!/usr/bin/env escript
+%% Benchmark contender D: start a hidden node named like a release script's, ping the target once.
+%%! -hidden
+main([Target]) ->
+    {ok, _} = net_kernel:start([list_to_atom("bench_ping_" ++ os:getpid()), shortnames]),
+    case net_adm:ping(list_to_atom(Target)) of
+        pong -> halt(0);
+        pang -> io:format(standard_error, "pang from ~s~n", [Target]), halt(1)
+    end.
+EOF
+# Contender C also asks each governor for its pid's queue and memory, as A's second round does.
+for g in "${GOVS[@]}"; do
+  echo "erlang:process_info(whereis($g), [message_queue_len, memory])." >"$TMP/pinfo_$g.erl"
+done
+
+q() { printf '%q ' "$@"; }
+
+# write_commands FILE SUFFIX ENVWORD...: the runner's commands file (ENVWORD like ERL_EPMD_PORT=N).
+write_commands() {
+  local f=$1 sfx=$2; shift 2
+  local envw=("HOME=$CL/home" "$@") fact g
+  {
+    printf '#name A%s\tbeamprobe check, all checks\n' "$sfx"
+    printf 'A%s\t-\t%s\n' "$sfx" "$(q "${envw[@]}" "$BP" "${A_ARGS[@]}" ${DELAYED_EXTRA:+--timeout 10s})"
+    if [[ -n "$sfx" ]]; then
+      printf '#name P%s\tbeamprobe check, plain (no governor/supervisor)\n' "$sfx"
+      printf 'P%s\t-\t%s\n' "$sfx" "$(q "${envw[@]}" "$BP" check "$NODE" --cookie-file "$COOKIE_FILE" --timeout 10s)"
+    fi
+    printf '#name B%s\terl_call, one fact\n' "$sfx"
+    printf 'B%s\t-\t%s\n' "$sfx" "$(q "${envw[@]}" "$ERL_CALL" -sname "$NODE" -a 'erlang memory [total]')"
+    printf '#name C%s\terl_call, one call per fact\n' "$sfx"
+    for fact in "${C_FACTS[@]}"; do
+      printf 'C%s\t-\t%s\n' "$sfx" "$(q "${envw[@]}" "$ERL_CALL" -sname "$NODE" -a "$fact")"
+    done
+    for g in "${GOVS[@]}"; do
+      printf 'C%s\t%s\t%s\n' "$sfx" "$TMP/pinfo_$g.erl" "$(q "${envw[@]}" "$ERL_CALL" -sname "$NODE" -e)"
+    done
+    printf '#name D%s\tescript net_adm:ping\n' "$sfx"
+    printf 'D%s\t-\t%s\n' "$sfx" "$(q "${envw[@]}" "$ESCRIPT" "$ESC" "$NODE")"
+  } >"$f"
+}
+write_commands "$TMP/main.cmds" ""
+C_CALLS=$(grep -c $'^C\t' "$TMP/main.cmds")
+
+# ---------- machine ----------
+
+OTP_VERSION=$(erl -noshell -eval '{ok, V} = file:read_file(filename:join([code:root_dir(), "releases",
+  erlang:system_info(otp_release), "OTP_VERSION"])), io:put_chars(string:trim(V)), halt().' 2>/dev/null || echo unknown)
+CPU_MODEL=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$ROOT" diff --quiet HEAD -- c_src include 2>/dev/null || GIT_REV="$GIT_REV (c_src/include modified)"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+
+say "target $NODE (OS pid $TARGET_PID, distribution port $DIST_PORT); $N probes per contender, $WARMUP warm-up rounds"
+say "C runs $C_CALLS erl_call invocations per probe; the main run takes roughly $((N * 7 / 10 + 10)) s"
+
+# ---------- main run ----------
+
+ATOMS_CMD=$(printf '%q ' "$BP" check "$NODE" --cookie-file "$COOKIE_FILE" --json)
+T0=$SECONDS
+"${RUNNER[@]}" run --commands "$TMP/main.cmds" --rounds "$N" --warmup "$WARMUP" \
+  --atoms-cmd "$ATOMS_CMD" --target-pid "$TARGET_PID" --settle-ms "$SETTLE_MS" \
+  --tmpdir "$TMP" --out-json "$TMP/main.json" --samples-csv "$CSV" --log "$TMP/warmup.log" \
+  || die "the main run failed (see above)"
+MAIN_SECS=$((SECONDS - T0))
+MAIN_TABLE=$("${RUNNER[@]}" table --json "$TMP/main.json" --ratios)
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+echo
+echo "$MAIN_TABLE"
+echo
+
+# ---------- round trips: strace ----------
+
+say "round-trip evidence: strace"
+TRACE_SET=trace=connect,sendto,write,sendmsg,writev,read,recvfrom,recvmsg,readv
+strace_one() { # LABEL EXPECT CMD...
+  local label=$1 expect=$2; shift 2
+  local t="$TMP/strace.$RANDOM"
+  HOME="$CL/home" strace -f -yy -qq -e "$TRACE_SET" -o "$t" "$@" >/dev/null 2>"$t.err" \
+    || { cat "$t.err" >&2; die "strace of $label failed"; }
+  "${RUNNER[@]}" strace --trace "$t" --port "$DIST_PORT" --label "$label" --expect "$expect"
+}
+RT_FULL=$("$BP" "${A_ARGS[@]}" --json | jq -r .round_trips)
+RT_PLAIN=$("$BP" check "$NODE" --cookie-file "$COOKIE_FILE" --json | jq -r .round_trips)
+STRACE_OUT=$(
+  strace_one "A, beamprobe check, all checks" 2 "$BP" "${A_ARGS[@]}"
+  strace_one "beamprobe check, plain" 1 "$BP" check "$NODE" --cookie-file "$COOKIE_FILE"
+  strace_one "B, erl_call one fact" 1 "$ERL_CALL" -sname "$NODE" -a 'erlang memory [total]'
+)
+echo "$STRACE_OUT"
+echo "beamprobe --json round_trips: $RT_FULL (all checks), $RT_PLAIN (plain check)"
+
+# ---------- round trips: tcpdump ----------
+
+TCPDUMP_OUT="tcpdump not run"
+if tcpdump -D >/dev/null 2>&1; then
+  say "round-trip evidence: tcpdump on lo, port $DIST_PORT"
+  tcpdump -i lo -nn -U -w "$TMP/a.pcap" "tcp port $DIST_PORT" 2>"$TMP/tcpdump.err" &
+  TCPDUMP_PID=$!
+  for _ in $(seq 50); do grep -q 'listening on' "$TMP/tcpdump.err" 2>/dev/null && break; sleep 0.1; done
+  "$BP" "${A_ARGS[@]}" >/dev/null || die "beamprobe check failed under tcpdump"
+  sleep 0.3
+  kill -INT "$TCPDUMP_PID" 2>/dev/null || true
+  wait "$TCPDUMP_PID" 2>/dev/null || true
+  TCPDUMP_PID=
+  tcpdump -nn -r "$TMP/a.pcap" >"$TMP/a.txt" 2>/dev/null || true
+  TCPDUMP_OUT=$("${RUNNER[@]}" pcap --text "$TMP/a.txt" --port "$DIST_PORT" --label "A, beamprobe check, all checks") \
+    || TCPDUMP_OUT="tcpdump capture could not be analysed"
+  echo "$TCPDUMP_OUT"
+else
+  say "tcpdump cannot capture here (needs root or CAP_NET_RAW); skipped"
+fi
+
+# ---------- delay experiment ----------
+
+DELAY_MODE="skipped (BENCH_DELAY_MS=0)"
+DELAY_TABLE=""
+NETEM_ERR=""
+if ((DELAY_MS > 0)); then
+  DELAYED_EXTRA=1
+  if NETEM_ERR=$(tc qdisc add dev lo root netem delay "${DELAY_MS}ms" 2>&1); then
+    NETEM=1
+    tc qdisc del dev lo root
+    NETEM=0
+    DELAY_MODE="netem: tc qdisc add dev lo root netem delay ${DELAY_MS}ms (every packet on lo, both directions, SYNs included)"
+    say "delay experiment with netem; baseline first, then with the qdisc"
+    write_commands "$TMP/d0.cmds" 0
+    write_commands "$TMP/d1.cmds" 1
+    "${RUNNER[@]}" run --commands "$TMP/d0.cmds" --rounds "$DELAY_REPS" --warmup 1 --settle-ms 0 \
+      --tmpdir "$TMP" --out-json "$TMP/d0.json" --quiet || die "delay baseline run failed"
+    tc qdisc add dev lo root netem delay "${DELAY_MS}ms"
+    NETEM=1
+    "${RUNNER[@]}" run --commands "$TMP/d1.cmds" --rounds "$DELAY_REPS" --warmup 1 --settle-ms 0 \
+      --tmpdir "$TMP" --out-json "$TMP/d1.json" --quiet || die "delayed run failed"
+    tc qdisc del dev lo root
+    NETEM=0
+    jq -s '{contenders: (.[0].contenders + .[1].contenders)}' "$TMP/d0.json" "$TMP/d1.json" >"$TMP/delay.json"
+  else
+    say "netem unavailable ($NETEM_ERR); using bench/delay_proxy.py instead"
+    DELAY_MODE="userspace proxy (bench/delay_proxy.py): netem is unavailable here (\`tc qdisc add dev lo root netem delay ${DELAY_MS}ms\` says: $(echo "$NETEM_ERR" | tr '\n' ' ' | sed 's/ *$//'))"
+    start_proxy() { # DELAY_MS -> prints the EPMD port
+      local d=$1 port ready="$TMP/proxy.$1.ready"
+      for port in $(shuf -i 20000-59999 -n 20); do
+        rm -f "$ready"
+        python3 "$BENCH/delay_proxy.py" --epmd-port "$port" --delay-ms "$d" --ready-file "$ready" 2>>"$TMP/proxy.err" &
+        PROXY_PIDS+=($!)
+        for _ in $(seq 50); do [[ -f "$ready" ]] && break; kill -0 "$!" 2>/dev/null || break; sleep 0.1; done
+        [[ -f "$ready" ]] && { echo "$port"; return 0; }
+      done
+      return 1
+    }
+    P0=$(start_proxy 0) || die "could not start the delay proxy"
+    P1=$(start_proxy "$DELAY_MS") || die "could not start the delay proxy"
+    # Both proxies run side by side: same relay overhead, only the delay differs; rounds interleave.
+    write_commands "$TMP/d0.cmds" 0 "ERL_EPMD_PORT=$P0"
+    write_commands "$TMP/d1.cmds" 1 "ERL_EPMD_PORT=$P1"
+    cat "$TMP/d0.cmds" "$TMP/d1.cmds" >"$TMP/delay.cmds"
+    say "delay experiment: $DELAY_REPS probes each, +${DELAY_MS} ms each way (C takes a while: $C_CALLS calls)"
+    "${RUNNER[@]}" run --commands "$TMP/delay.cmds" --rounds "$DELAY_REPS" --warmup 1 --settle-ms 0 \
+      --tmpdir "$TMP" --out-json "$TMP/delay.json" --quiet || die "delay experiment failed"
+  fi
+  DELAY_TABLE=$("${RUNNER[@]}" table --json "$TMP/delay.json" --delay "$DELAY_MS")
+  echo
+  echo "$DELAY_TABLE"
+fi
+
+# ---------- results file ----------
+
+{
+  echo "# beamprobe check benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo
+  echo "Command: \`bench/bench_check.sh $N\` (warm-up rounds $WARMUP, settle ${SETTLE_MS} ms); main run took ${MAIN_SECS} s."
+  echo
+  echo "| machine | |"
+  echo "|---|---|"
+  echo "| CPUs (\`nproc\`) | $(nproc) |"
+  echo "| CPU model | $CPU_MODEL |"
+  echo "| kernel (\`uname -r\`) | $(uname -r) |"
+  echo "| Erlang/OTP | $OTP_VERSION (erl_call $ERL_CALL) |"
+  echo "| beamprobe | $("$BP" --version 2>/dev/null | head -1), commit $GIT_REV, binary sha256 $BP_SHA... |"
+  echo "| load average before / after the main run | $LOAD_BEFORE / $LOAD_AFTER |"
+  echo
+  echo "Target: \`$NODE\` of a fresh 3-node demo cluster; $N probes per contender in interleaved rounds."
+  echo
+  echo "$MAIN_TABLE"
+  echo
+  echo "## Contenders"
+  echo
+  echo "- A: \`priv/beamprobe ${A_ARGS[*]}\` (a copy of the binary taken at the start)"
+  echo "- B: \`HOME=CLUSTER/home erl_call -sname $NODE -a 'erlang memory [total]'\`"
+  echo "- C: $C_CALLS invocations of \`erl_call -sname $NODE\`, one per fact:"
+  for fact in "${C_FACTS[@]}"; do echo "  \`-a '$fact'\`;"; done | paste -sd' ' | sed 's/^/  /'
+  echo "  and for each governor \`-e\` with \`erlang:process_info(whereis(G), [message_queue_len, memory]).\`"
+  echo "- D: \`escript ping.escript $NODE\`:"
+  echo
+  echo '```erlang'
+  cat "$ESC"
+  echo '```'
+  echo
+  echo "## Round trips after the handshake"
+  echo
+  echo '```'
+  echo "$STRACE_OUT"
+  echo "beamprobe --json round_trips: $RT_FULL (all checks), $RT_PLAIN (plain check)"
+  echo "$TCPDUMP_OUT"
+  echo '```'
+  echo
+  echo "## Delay experiment"
+  echo
+  echo "Mode: $DELAY_MODE."
+  echo
+  [[ -n "$DELAY_TABLE" ]] && echo "$DELAY_TABLE"
+  echo
+  echo "Per-probe samples: \`$(basename "$CSV")\`."
+} >"$OUT"
+say "results written to $OUT (samples: $CSV)"
