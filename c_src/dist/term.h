@@ -29,8 +29,8 @@ typedef enum {
     BP_T_PID,     /* node (str), id, serial */
     BP_T_PORT,    /* node (str), id */
     BP_T_REF,     /* node (str) */
-    BP_T_FUN,     /* any fun or export; contents not kept */
-    BP_T_BITSTR   /* bitstring that is not a whole number of bytes: str holds the bytes */
+    BP_T_FUN,     /* any fun or export; str holds a printable description ("fun m:f/2") */
+    BP_T_BITSTR   /* bitstring that is not a whole number of bytes: str holds the bytes, i the bits */
 } bp_term_type;
 
 typedef struct bp_term bp_term;

@@ -320,7 +320,8 @@ static void test_new_float(void **state)
         { 123456789.0, "123456789.0" }, { 12345678.9, "12345678.9" }, { 1.25e14, "1.25e14" },
         { 9007199254740991.0, "9007199254740991.0" }, { 9007199254740992.0, "9.007199254740992e15" },
         { 123456789012345678.0, "1.2345678901234568e17" }, { 5e-324, "5.0e-324" },
-        { -1.5, "-1.5" },
+        { -1.5, "-1.5" }, { 93.625, "93.625" }, { 2.1495382136300014, "2.1495382136300014" },
+        { -0.0, "-0.0" }, { 0.30000000000000004, "0.30000000000000004" },
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         bp_arena *a = bp_arena_new(0);
@@ -433,7 +434,7 @@ static void test_atoms_latin1(void **state)
     assert_int_equal(t->type, BP_T_ATOM);
     assert_int_equal(t->len, 5);
     assert_string_equal(t->str, "caf\xC3\xA9");
-    assert_string_equal(fmt(t), "'caf\xC3\xA9'");
+    assert_string_equal(fmt(t), "caf\xC3\xA9");
     bp_arena_free(a);
 
     /* Latin-1 atom of 256 characters is too long */
@@ -1607,7 +1608,11 @@ static void test_format_atoms(void **state)
         { "receive", "'receive'" },
         { "maybe", "'maybe'" },
         { "a.b", "'a.b'" },
-        { "caf\xC3\xA9", "'caf\xC3\xA9'" },
+        { "caf\xC3\xA9", "caf\xC3\xA9" },           /* Latin-1 letters need no quotes */
+        { "\xC3\xA9t\xC3\xA9", "\xC3\xA9t\xC3\xA9" },
+        { "\xC3\x89t\xC3\xA9", "'\xC3\x89t\xC3\xA9'" }, /* capital first letter */
+        { "a\xC3\x97" "b", "'a\xC3\x97" "b'" },             /* multiplication sign */
+        { "\xE2\x82\xAC", "'\xE2\x82\xAC'" },           /* beyond Latin-1 */
     };
     bp_arena *a = bp_arena_new(0);
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
