@@ -275,6 +275,11 @@ static size_t index_of(const bp_config_option *o)
     return (size_t)(o - t);
 }
 
+static int given_bit(const bp_config *c, size_t i)
+{
+    return (c->given[i / 64] >> (i % 64)) & 1 ? 1 : 0;
+}
+
 static int refuse_cookie(const char *label, char *err, size_t errlen)
 {
     return fail(err, errlen,
@@ -317,7 +322,7 @@ static int set_list(bp_config *c, const bp_config_option *o, const char *value, 
     bp_namelist *list = field_of(c, o);
     bp_namelist tmp;
     const char *p = value;
-    int replace = (o->flags & BP_OPTF_REPLACE) && !(c->given & ((uint64_t)1 << index_of(o)));
+    int replace = (o->flags & BP_OPTF_REPLACE) && !given_bit(c, index_of(o));
     char sv[SHOW_MAX + 4];
 
     if (replace)
@@ -458,7 +463,7 @@ static int set_opt(bp_config *c, const bp_config_option *o, const char *value, c
     case BP_OPT_REFUSED:
         break; /* handled above */
     }
-    c->given |= (uint64_t)1 << index_of(o);
+    c->given[index_of(o) / 64] |= (uint64_t)1 << (index_of(o) % 64);
     return 0;
 }
 
@@ -476,7 +481,7 @@ void bp_config_defaults(bp_config *c)
     for (size_t i = 0; i < n; i++)
         if (t[i].def)
             (void)set_opt(c, &t[i], t[i].def, t[i].name, NULL, 0); /* checked by the tests */
-    c->given = 0;
+    memset(c->given, 0, sizeof c->given);
 }
 
 int bp_config_set(bp_config *c, const char *name, const char *value, char *err, size_t errlen)
@@ -508,7 +513,7 @@ int bp_config_is_given(const bp_config *c, const char *name)
 
     if (!c || !o)
         return 0;
-    return (c->given >> index_of(o)) & 1 ? 1 : 0;
+    return given_bit(c, index_of(o));
 }
 
 /* ---- validation -------------------------------------------------------- */

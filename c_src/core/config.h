@@ -60,7 +60,7 @@ typedef struct bp_config {
     /* Which options were given since bp_config_defaults (bit i = entry i of
      * bp_config_options()); maintained by bp_config_set. Query it with
      * bp_config_is_given. */
-    uint64_t given;
+    uint64_t given[2];
 } bp_config;
 
 /* Subcommands an option applies to (bit mask; bp_config_option.subcommands). */

@@ -249,7 +249,8 @@ static const bp_config_option options[] = {
 #define NOPTIONS (sizeof options / sizeof options[0])
 
 /* bp_config.given has one bit per entry. */
-_Static_assert(NOPTIONS <= 64, "bp_config.given needs one bit per option");
+_Static_assert(NOPTIONS <= 64 * sizeof(((bp_config *)0)->given) / sizeof(uint64_t),
+               "bp_config.given needs one bit per option");
 
 const bp_config_option *bp_config_options(size_t *count)
 {

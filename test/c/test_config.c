@@ -165,7 +165,7 @@ static void test_defaults(void **state)
     assert_float_equal(c->thresholds.run_queue_fail, 50.0, 1e-12);
     assert_int_equal(c->json, 0);
     assert_int_equal(c->strict, 0);
-    assert_int_equal(c->given, 0);
+    assert_int_equal(c->given[0] | c->given[1], 0);
     validate_ok(c);
 }
 
@@ -193,7 +193,7 @@ static void test_table_defaults_parse(void **state)
         if (t[i].def) {
             bp_config *fresh = new_config();
             set_ok(c, t[i].name, t[i].def);
-            c->given = 0;
+            memset(c->given, 0, sizeof c->given);
             assert_memory_equal(c, fresh, sizeof *c);
             free(fresh);
         }
@@ -301,7 +301,7 @@ static void test_every_option_both_forms(void **state)
         assert_memory_equal(a, b, sizeof *a);
         assert_memory_equal(a, d, sizeof *a);
         assert_true(bp_config_is_given(a, s->name));
-        a->given = 0;
+        memset(a->given, 0, sizeof a->given);
         if (memcmp(a, def, sizeof *a) == 0)
             fail_msg("--%s %s did not change the configuration", s->name, s->value ? s->value : "");
         free(a);
