@@ -647,6 +647,10 @@ int bp_config_validate(const bp_config *c, char *err, size_t errlen)
     if (c->governor_timeout_ms >= c->timeout_ms)
         return fail(err, errlen, "--governor-timeout (%dms) must be shorter than --timeout (%dms)",
                     c->governor_timeout_ms, c->timeout_ms);
+    if ((c->tls_cert[0] != '\0') != (c->tls_key[0] != '\0'))
+        return fail(err, errlen, "--tls-cert and --tls-key go together");
+    if (c->tls_client_ca[0] && !c->tls_cert[0])
+        return fail(err, errlen, "--tls-client-ca needs --tls-cert and --tls-key");
     for (size_t i = 0; i < c->governor_fail_states.n; i++)
         for (size_t j = 0; j < c->governor_warn_states.n; j++)
             if (strcmp(c->governor_fail_states.v[i], c->governor_warn_states.v[j]) == 0)
@@ -915,6 +919,8 @@ void bp_config_print_help(FILE *f, unsigned subcommand_mask)
 
 void bp_config_finish(bp_config *c)
 {
+    if (c->max_age_ms == 0)
+        c->max_age_ms = 3 * c->interval_ms + c->timeout_ms;
     if (!bp_config_is_given(c, "governor-timeout") && c->governor_timeout_ms >= c->timeout_ms)
         c->governor_timeout_ms = c->timeout_ms / 2 > 0 ? c->timeout_ms / 2 : 1;
 }

@@ -54,6 +54,18 @@ typedef struct bp_config {
     bp_namelist check_mfas;
     bp_thresholds thresholds;
 
+    /* serve */
+    char config_file[1024];        /* --config: JSON settings, reloaded on SIGHUP */
+    char listen[256];              /* ADDR:PORT */
+    int interval_ms;               /* probe period per target */
+    int max_age_ms;                /* 0 = 3 x interval + timeout */
+    int max_connections;
+    int idle_timeout_ms;
+    char tls_cert[1024], tls_key[1024], tls_client_ca[1024];
+    char auth_token_file[1024];
+    char log_format[8];            /* "text" or "json" */
+    int access_log;
+
     int json;                      /* --json */
     int strict;                    /* degraded counts as failing */
 

@@ -113,6 +113,30 @@ static int check_atom(const char *v, char *why, size_t whylen)
     return check_atom_part(v, strlen(v), why, whylen);
 }
 
+/* ADDR:PORT, [V6]:PORT or :PORT with a port 0..65535. */
+static int check_listen(const char *v, char *why, size_t whylen)
+{
+    const char *colon = strrchr(v, ':');
+    if (!colon || !colon[1])
+        return why_set(why, whylen, "expected ADDR:PORT, e.g. 0.0.0.0:8080 or :8080");
+    long port = 0;
+    for (const char *p = colon + 1; *p; p++) {
+        if (*p < '0' || *p > '9' || port > 65535)
+            return why_set(why, whylen, "the port must be a number 0..65535");
+        port = port * 10 + (*p - '0');
+    }
+    if (port > 65535)
+        return why_set(why, whylen, "the port must be a number 0..65535");
+    return 0;
+}
+
+static int check_log_format(const char *v, char *why, size_t whylen)
+{
+    if (strcmp(v, "text") == 0 || strcmp(v, "json") == 0)
+        return 0;
+    return why_set(why, whylen, "expected text or json");
+}
+
 /* mod:fun, both atoms; the function may end in '?' or '!' (Elixir). */
 static int check_mfa(const char *v, char *why, size_t whylen)
 {
@@ -136,6 +160,7 @@ static int check_mfa(const char *v, char *why, size_t whylen)
 #define G_CHECKS "Checks"
 #define G_THRESH "Thresholds (a check warns at or above -warn, fails at or above -fail)"
 #define G_OUTPUT "Output"
+#define G_SERVE "HTTP server"
 
 #define SUB_NODE (BP_SUB_CHECK | BP_SUB_SERVE)   /* per-node health checks */
 #define SUB_REPORT (BP_SUB_CHECK | BP_SUB_CLUSTER) /* commands that print a report */
@@ -143,6 +168,10 @@ static int check_mfa(const char *v, char *why, size_t whylen)
 #define RATIO(nm, fld, dflt, what)                                                      \
     { .name = nm, .kind = BP_OPT_RATIO, .offset = OFF(fld), .subcommands = SUB_NODE, \
       .group = G_THRESH, .metavar = "RATIO", .def = dflt, .help = what }
+
+#define PATH(nm, fld, grp, sub, mv, what)                                                 \
+    { .name = nm, .kind = BP_OPT_STRING, .offset = OFF(fld), .size = sizeof(((bp_config *)0)->fld), \
+      .subcommands = sub, .group = grp, .metavar = mv, .help = what }
 
 #define LIST(nm, fld, chk, fl, sub, grp, mv, dflt, what)                                  \
     { .name = nm, .kind = BP_OPT_LIST, .offset = OFF(fld), .check = chk, .flags = fl,  \
@@ -194,7 +223,7 @@ static const bp_config_option options[] = {
       .def = "3", .help = "nested supervisor levels walked below each --supervisor (0..32)" },
 
     /* Checks */
-    { .name = "probe", .kind = BP_OPT_PROBE, .offset = OFF(probe), .subcommands = SUB_NODE,
+    { .name = "probe", .kind = BP_OPT_PROBE, .offset = OFF(probe), .subcommands = BP_SUB_CHECK,
       .group = G_CHECKS, .metavar = "KIND", .def = "ready",
       .help = "live (local checks only), ready (adds cluster checks) or startup" },
     LIST("expect-peers", expect_peers, check_node, 0, BP_SUB_ALL, G_CHECKS, "NODES", NULL,
@@ -244,6 +273,39 @@ static const bp_config_option options[] = {
       .subcommands = SUB_REPORT, .group = G_OUTPUT, .help = "print the report as JSON" },
     { .name = "strict", .kind = BP_OPT_SWITCH, .offset = OFF(strict), .subcommands = BP_SUB_ALL,
       .group = G_OUTPUT, .help = "count degraded (warnings) as unhealthy" },
+
+    /* HTTP server */
+    PATH("config", config_file, G_SERVE, BP_SUB_SERVE, "FILE",
+         "JSON file of settings (keys are these option names); flags override it; SIGHUP reloads it"),
+    { .name = "listen", .short_name = 'l', .kind = BP_OPT_STRING, .offset = OFF(listen),
+      .size = sizeof(((bp_config *)0)->listen), .check = check_listen, .subcommands = BP_SUB_SERVE,
+      .group = G_SERVE, .metavar = "ADDR:PORT", .def = "0.0.0.0:8080",
+      .help = "address and port to serve on (all interfaces by default)" },
+    { .name = "interval", .short_name = 'i', .kind = BP_OPT_DURATION, .offset = OFF(interval_ms),
+      .min = 50, .max = 3600000, .subcommands = BP_SUB_SERVE, .group = G_SERVE,
+      .metavar = "DURATION", .def = "2s", .help = "how often each target is probed (50ms..1h)" },
+    { .name = "max-age", .kind = BP_OPT_DURATION, .offset = OFF(max_age_ms), .min = 0,
+      .max = 86400000, .subcommands = BP_SUB_SERVE, .group = G_SERVE, .metavar = "DURATION",
+      .def = "0", .def_text = "3 x interval + timeout",
+      .help = "a report older than this counts as failing" },
+    { .name = "max-connections", .kind = BP_OPT_INT, .offset = OFF(max_connections), .min = 1,
+      .max = 1000000, .subcommands = BP_SUB_SERVE, .group = G_SERVE, .metavar = "N",
+      .def = "1024", .help = "open HTTP connections at most; more are closed at once" },
+    { .name = "idle-timeout", .kind = BP_OPT_DURATION, .offset = OFF(idle_timeout_ms), .min = 10,
+      .max = 3600000, .subcommands = BP_SUB_SERVE, .group = G_SERVE, .metavar = "DURATION",
+      .def = "30s", .help = "close a connection idle (or stalled mid-request) this long" },
+    PATH("tls-cert", tls_cert, G_SERVE, BP_SUB_SERVE, "FILE", "PEM certificate (chain): serve HTTPS"),
+    PATH("tls-key", tls_key, G_SERVE, BP_SUB_SERVE, "FILE", "PEM private key of --tls-cert"),
+    PATH("tls-client-ca", tls_client_ca, G_SERVE, BP_SUB_SERVE, "FILE",
+         "PEM CA: require client certificates signed by it (mutual TLS)"),
+    PATH("auth-token-file", auth_token_file, G_SERVE, BP_SUB_SERVE, "FILE",
+         "bearer token required on /health and /metrics (probe endpoints stay open)"),
+    { .name = "log-format", .kind = BP_OPT_STRING, .offset = OFF(log_format),
+      .size = sizeof(((bp_config *)0)->log_format), .check = check_log_format,
+      .subcommands = BP_SUB_SERVE, .group = G_SERVE, .metavar = "FORMAT", .def = "text",
+      .help = "state-change log lines on stderr: text or json" },
+    { .name = "access-log", .kind = BP_OPT_SWITCH, .offset = OFF(access_log),
+      .subcommands = BP_SUB_SERVE, .group = G_SERVE, .help = "also log one line per HTTP request" },
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])

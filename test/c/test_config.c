@@ -249,6 +249,18 @@ static const sample samples[] = {
     { "run-queue-fail", "20" },
     { "json", NULL },
     { "strict", NULL },
+    { "config", "/etc/beamprobe.json" },
+    { "listen", "127.0.0.1:9090" },
+    { "interval", "5s" },
+    { "max-age", "20s" },
+    { "max-connections", "64" },
+    { "idle-timeout", "10s" },
+    { "tls-cert", "/etc/tls/cert.pem" },
+    { "tls-key", "/etc/tls/key.pem" },
+    { "tls-client-ca", "/etc/tls/ca.pem" },
+    { "auth-token-file", "/run/secrets/token" },
+    { "log-format", "json" },
+    { "access-log", NULL },
 };
 
 static const sample *find_sample(const char *name)
@@ -282,18 +294,18 @@ static void test_every_option_both_forms(void **state)
             const char *sep[] = { flag, s->value, NULL };
             snprintf(joined, sizeof joined, "--%s=%s", s->name, s->value);
             const char *eq[] = { joined, NULL };
-            if (parse(a, BP_SUB_CHECK, sep, err) != 0)
+            if (parse(a, t[i].subcommands, sep, err) != 0)
                 fail_msg("%s %s: %s", flag, s->value, err);
-            if (parse(b, BP_SUB_CHECK, eq, err) != 0)
+            if (parse(b, t[i].subcommands, eq, err) != 0)
                 fail_msg("%s: %s", joined, err);
             assert_int_equal(bp_config_option_arity(s->name), 1);
         } else {
             const char *sw[] = { flag, NULL };
             snprintf(joined, sizeof joined, "--%s=true", s->name);
             const char *eq[] = { joined, NULL };
-            if (parse(a, BP_SUB_CHECK, sw, err) != 0)
+            if (parse(a, t[i].subcommands, sw, err) != 0)
                 fail_msg("%s: %s", flag, err);
-            if (parse(b, BP_SUB_CHECK, eq, err) != 0)
+            if (parse(b, t[i].subcommands, eq, err) != 0)
                 fail_msg("%s: %s", joined, err);
             assert_int_equal(bp_config_option_arity(s->name), 0);
         }
@@ -327,7 +339,7 @@ static void test_every_option_values(void **state)
             args[k++] = samples[i].value;
     }
     args[k] = NULL;
-    if (parse(c, BP_SUB_CHECK, args, err) != 0)
+    if (parse(c, BP_SUB_ALL, args, err) != 0)
         fail_msg("%s", err);
 
     assert_int_equal(c->nodes.n, 1);
@@ -374,6 +386,18 @@ static void test_every_option_values(void **state)
     assert_float_equal(c->thresholds.run_queue_fail, 20.0, 1e-12);
     assert_int_equal(c->json, 1);
     assert_int_equal(c->strict, 1);
+    assert_string_equal(c->config_file, "/etc/beamprobe.json");
+    assert_string_equal(c->listen, "127.0.0.1:9090");
+    assert_int_equal(c->interval_ms, 5000);
+    assert_int_equal(c->max_age_ms, 20000);
+    assert_int_equal(c->max_connections, 64);
+    assert_int_equal(c->idle_timeout_ms, 10000);
+    assert_string_equal(c->tls_cert, "/etc/tls/cert.pem");
+    assert_string_equal(c->tls_key, "/etc/tls/key.pem");
+    assert_string_equal(c->tls_client_ca, "/etc/tls/ca.pem");
+    assert_string_equal(c->auth_token_file, "/run/secrets/token");
+    assert_string_equal(c->log_format, "json");
+    assert_int_equal(c->access_log, 1);
     validate_ok(c);
 }
 
@@ -1079,6 +1103,33 @@ static void test_finish_governor_timeout(void **state)
     assert_int_equal(c->governor_timeout_ms, 200);
 }
 
+static void test_serve_options(void **state)
+{
+    bp_config *c = *state;
+    char err[ERRLEN];
+
+    assert_string_equal(c->listen, "0.0.0.0:8080");
+    assert_int_equal(c->interval_ms, 2000);
+    assert_string_equal(c->log_format, "text");
+    bp_config_finish(c);
+    assert_int_equal(c->max_age_ms, 3 * 2000 + 1000); /* 3 x interval + timeout */
+
+    assert_int_equal(bp_config_set(c, "listen", "nowhere", err, sizeof err), BP_EUSAGE);
+    assert_int_equal(bp_config_set(c, "listen", "1.2.3.4:70000", err, sizeof err), BP_EUSAGE);
+    assert_int_equal(bp_config_set(c, "listen", ":0", err, sizeof err), 0);
+    assert_int_equal(bp_config_set(c, "listen", "[::1]:8080", err, sizeof err), 0);
+    assert_int_equal(bp_config_set(c, "log-format", "xml", err, sizeof err), BP_EUSAGE);
+
+    assert_int_equal(bp_config_set(c, "tls-cert", "/c.pem", err, sizeof err), 0);
+    assert_int_equal(bp_config_validate(c, err, sizeof err), BP_EUSAGE); /* key missing */
+    assert_non_null(strstr(err, "--tls-key"));
+    assert_int_equal(bp_config_set(c, "tls-key", "/k.pem", err, sizeof err), 0);
+    assert_int_equal(bp_config_validate(c, err, sizeof err), 0);
+    bp_config_defaults(c);
+    assert_int_equal(bp_config_set(c, "tls-client-ca", "/ca.pem", err, sizeof err), 0);
+    assert_int_equal(bp_config_validate(c, err, sizeof err), BP_EUSAGE);
+}
+
 static void test_parse_duration(void **state)
 {
     static const struct {
@@ -1305,7 +1356,9 @@ static void test_help(void **state)
     free(cluster);
     char *serve = help_text(BP_SUB_SERVE);
     assert_null(strstr(serve, "--json"));
-    assert_non_null(strstr(serve, "--probe"));
+    assert_null(strstr(serve, "--probe")); /* serve answers every probe kind */
+    assert_non_null(strstr(serve, "--listen"));
+    assert_non_null(strstr(serve, "--governor"));
     free(serve);
 
     bp_config_print_help(NULL, BP_SUB_CHECK); /* no crash */
@@ -1344,6 +1397,7 @@ int main(void)
         T(test_arity_and_given),
         T(test_validate),
         T(test_finish_governor_timeout),
+        T(test_serve_options),
         T(test_parse_duration),
         T(test_parse_bytes),
         T(test_help),
