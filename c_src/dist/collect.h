@@ -20,6 +20,14 @@
 int bp_collect(bp_session *s, const bp_config *cfg, int64_t deadline_ms, bp_snapshot *snap);
 
 /*
+ * Take a C-node name from the pool and open a session to `node` before the
+ * deadline. On success *s and *lock_fd must later go to bp_session_close and
+ * bp_nameslot_release. On failure returns a BP_E* code with err set.
+ */
+int bp_connect_node(const bp_config *cfg, const char *node, const char *cookie, int64_t deadline_ms,
+                    bp_session **s, int *lock_fd, char *err, size_t errlen);
+
+/*
  * The whole probe of one node: take a C-node name from the pool, connect,
  * collect, disconnect. Always returns a snapshot (connect failures are
  * recorded in snap->connect and snap->connect_code) or NULL on OOM.

@@ -7,6 +7,38 @@
 #include "core/clock.h"
 #include "dist/nameslot.h"
 
+int bp_connect_node(const bp_config *cfg, const char *node, const char *cookie, int64_t deadline_ms,
+                    bp_session **s, int *lock_fd, char *err, size_t errlen)
+{
+    char alive[96];
+    *s = NULL;
+    int rc = bp_nameslot_acquire(cfg->cnode_name, cfg->cnode_pool, node, deadline_ms, alive, sizeof alive,
+                                 lock_fd);
+    if (rc == BP_EBUSY) {
+        snprintf(err, errlen, "timed out after %d ms: all %d probe names %s_0..%s_%d are in use",
+                 cfg->timeout_ms, cfg->cnode_pool, cfg->cnode_name, cfg->cnode_name, cfg->cnode_pool - 1);
+        return BP_ETIMEDOUT;
+    }
+    if (rc) {
+        snprintf(err, errlen, "cannot reserve a probe name: %s", bp_strerror(rc));
+        return rc;
+    }
+    bp_session_opts o = {
+        .target = node,
+        .cookie = cookie,
+        .cnode_alive = alive,
+        .cnode_host = cfg->cnode_host,
+        .max_reply_bytes = cfg->max_reply_bytes,
+        .timeout_ms = cfg->timeout_ms,
+    };
+    rc = bp_session_open(&o, deadline_ms, s, err, errlen);
+    if (rc) {
+        bp_nameslot_release(*lock_fd);
+        *lock_fd = -1;
+    }
+    return rc;
+}
+
 bp_snapshot *bp_probe_node(const bp_config *cfg, const char *node, const char *cookie)
 {
     int64_t t0 = bp_now_us();
@@ -16,27 +48,10 @@ bp_snapshot *bp_probe_node(const bp_config *cfg, const char *node, const char *c
         return NULL;
     snap->timestamp_ms = bp_wall_ms();
 
-    char alive[96], err[512];
+    char err[512];
     int lock = -1;
     bp_session *s = NULL;
-    int rc = bp_nameslot_acquire(cfg->cnode_name, cfg->cnode_pool, node, deadline, alive, sizeof alive, &lock);
-    if (rc == BP_EBUSY) {
-        snprintf(err, sizeof err, "timed out after %d ms: all %d probe names %s_0..%s_%d are in use",
-                 cfg->timeout_ms, cfg->cnode_pool, cfg->cnode_name, cfg->cnode_name, cfg->cnode_pool - 1);
-        rc = BP_ETIMEDOUT;
-    } else if (rc) {
-        snprintf(err, sizeof err, "cannot reserve a probe name: %s", bp_strerror(rc));
-    } else {
-        bp_session_opts o = {
-            .target = node,
-            .cookie = cookie,
-            .cnode_alive = alive,
-            .cnode_host = cfg->cnode_host,
-            .max_reply_bytes = cfg->max_reply_bytes,
-            .timeout_ms = cfg->timeout_ms,
-        };
-        rc = bp_session_open(&o, deadline, &s, err, sizeof err);
-    }
+    int rc = bp_connect_node(cfg, node, cookie, deadline, &s, &lock, err, sizeof err);
     if (rc) {
         snap->connect_code = rc;
         bp_fact_fail(snap, &snap->connect, BP_FACT_ERROR, "%s", err);

@@ -301,3 +301,18 @@ int bp__session_read_packet(bp_session *s, int64_t deadline_ms, bp__packet *p)
         return rc;
     }
 }
+
+int bp_session_pump(bp_session *s, int64_t deadline_ms)
+{
+    if (!bp_session_alive(s))
+        return BP_EIO;
+    for (;;) {
+        bp__packet p;
+        int rc = bp__session_read_packet(s, deadline_ms, &p);
+        if (rc == BP_ETIMEDOUT && !s->broken)
+            return 0;
+        if (rc)
+            return BP_EIO;
+        /* a late reply to a call that already timed out: nobody waits for it */
+    }
+}

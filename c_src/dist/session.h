@@ -37,6 +37,13 @@ int bp_session_fd(const bp_session *s);
 /* 1 while the connection is usable. */
 int bp_session_alive(const bp_session *s);
 
+/*
+ * Between probes of a persistent session: handle whatever the node sent
+ * before `deadline_ms` (ticks are answered, late replies dropped). Returns 0
+ * when nothing more arrived in time, BP_EIO when the connection is gone.
+ */
+int bp_session_pump(bp_session *s, int64_t deadline_ms);
+
 /* One remote call of a batch. */
 typedef struct {
     char mod[64], fun[64];
