@@ -1,0 +1,240 @@
+/* routes.c: answer the health routes from the published views: probe verdicts, full report, metrics. */
+#include "http/site_int.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/clock.h"
+
+#define JSON "application/json"
+#define PROM_TEXT "text/plain; version=0.0.4; charset=utf-8"
+
+typedef enum { R_NONE, R_LIVE, R_READY, R_STARTUP, R_HEALTH, R_METRICS } route;
+
+static const struct {
+    const char *path;
+    route r;
+} routes[] = {
+    { "/health/live", R_LIVE },     { "/livez", R_LIVE },           { "/live", R_LIVE },
+    { "/health/ready", R_READY },   { "/readyz", R_READY },         { "/ready", R_READY },
+    { "/healthz", R_READY },        { "/health/startup", R_STARTUP }, { "/startupz", R_STARTUP },
+    { "/health", R_HEALTH },        { "/metrics", R_METRICS },
+};
+
+static route find_route(const bp_http_request *req)
+{
+    size_t n = req->path_len;
+    if (n > 1 && req->path[n - 1] == '/')
+        n--; /* "/health/" is "/health" */
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        if (strlen(routes[i].path) == n && memcmp(routes[i].path, req->path, n) == 0)
+            return routes[i].r;
+    return R_NONE;
+}
+
+static void fixed(bp_http_response *resp, int status, const char *body)
+{
+    resp->status = status;
+    resp->content_type = JSON;
+    resp->body = body;
+    resp->body_len = strlen(body);
+}
+
+static int method_is(const bp_http_request *req, const char *m)
+{
+    return req->method_len == strlen(m) && memcmp(req->method, m, req->method_len) == 0;
+}
+
+/* Authorization: Bearer <token>, compared as SHA-256 digests in constant time. */
+static int authorized(const bp_site *s, const bp_http_request *req)
+{
+    static const char scheme[] = "Bearer ";
+    if (!s->have_token)
+        return 1;
+    if (!req->authorization || req->authorization_len <= sizeof scheme - 1
+        || strncasecmp(req->authorization, scheme, sizeof scheme - 1) != 0)
+        return 0;
+    unsigned char d[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)req->authorization + sizeof scheme - 1,
+           req->authorization_len - (sizeof scheme - 1), d);
+    return CRYPTO_memcmp(d, s->token_digest, sizeof d) == 0;
+}
+
+/* Milliseconds since the view's probe (at most a day), and whether that is over --max-age. */
+static int view_age_ms(const bp_site *s, const bp__view *v, int *stale)
+{
+    int64_t age = bp_now_ms() - v->collected_ms;
+    age = age < 0 ? 0 : age > 86400000 ? 86400000 : age;
+    *stale = !v->have || age > s->cfg.max_age_ms;
+    return (int)age;
+}
+
+static void age_headers(bp_http_response *resp, const bp__view *v, int age_ms)
+{
+    if (!v->have)
+        return;
+    int n = snprintf(resp->headers + resp->headers_len, sizeof resp->headers - resp->headers_len,
+                     "Age: %d\r\nX-Beamprobe-Report-Age: %d.%03d\r\n", age_ms / 1000, age_ms / 1000,
+                     age_ms % 1000);
+    if (n > 0 && (size_t)n < sizeof resp->headers - resp->headers_len)
+        resp->headers_len += (size_t)n;
+}
+
+/* The closing part of an open JSON object: its age and staleness. */
+static size_t age_fields(char *out, size_t len, const bp__view *v, int age_ms, int stale)
+{
+    int n = v->have ? snprintf(out, len, ",\"age_seconds\":%d.%03d,\"stale\":%s}\n", age_ms / 1000, age_ms % 1000,
+                               stale ? "true" : "false")
+                    : snprintf(out, len, ",\"age_seconds\":null,\"stale\":true}\n");
+    return n > 0 && (size_t)n < len ? (size_t)n : 0;
+}
+
+/* Multi-target answers are assembled per request: {"status":..., "nodes": [...]} */
+static void multi(bp_site *s, bp_http_response *resp, int kind, int full)
+{
+    size_t n = s->cfg.nodes.n, cap = 256;
+    bp__view **vs = calloc(n, sizeof *vs);
+    if (!vs) {
+        fixed(resp, 500, "{\"error\":\"out of memory\"}\n");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        vs[i] = bp__site_view(s, i);
+        cap += (full ? vs[i]->health_len : vs[i]->body_len[kind]) + 96;
+    }
+    char *buf = malloc(cap);
+    int all_ok = buf != NULL;
+    size_t o = 0;
+    if (buf) {
+        o += (size_t)snprintf(buf, cap, "{\"nodes\":[");
+        for (size_t i = 0; i < n; i++) {
+            int stale;
+            int age = view_age_ms(s, vs[i], &stale);
+            const char *b = full ? vs[i]->health : vs[i]->body[kind];
+            size_t bl = full ? vs[i]->health_len : vs[i]->body_len[kind];
+            all_ok &= vs[i]->ok[kind] && !stale;
+            if (i)
+                buf[o++] = ',';
+            memcpy(buf + o, b, bl);
+            o += bl;
+            size_t af = age_fields(buf + o, cap - o, vs[i], age, stale);
+            o += af > 0 ? af - 1 : 0; /* without its newline */
+        }
+        o += (size_t)snprintf(buf + o, cap - o, "],\"ok\":%s}\n", all_ok ? "true" : "false");
+    }
+    for (size_t i = 0; i < n; i++)
+        bp__view_unref(vs[i]);
+    free(vs);
+    if (!buf) {
+        fixed(resp, 500, "{\"error\":\"out of memory\"}\n");
+        return;
+    }
+    resp->status = all_ok ? 200 : 503;
+    resp->content_type = JSON;
+    resp->body = buf;
+    resp->body_len = o;
+    resp->hold = buf;
+    resp->release = free;
+}
+
+static void verdict(bp_site *s, bp_http_response *resp, int kind, int full)
+{
+    if (s->cfg.nodes.n != 1) {
+        multi(s, resp, kind, full);
+        return;
+    }
+    bp__view *v = bp__site_view(s, 0);
+    int stale;
+    int age = view_age_ms(s, v, &stale);
+    resp->status = v->ok[kind] && !stale ? 200 : 503;
+    resp->content_type = JSON;
+    resp->body = full ? v->health : v->body[kind];
+    resp->body_len = full ? v->health_len : v->body_len[kind];
+    resp->tail_len = age_fields(resp->tail, sizeof resp->tail, v, age, stale);
+    age_headers(resp, v, age);
+    resp->hold = v;
+    resp->release = bp__view_unref;
+}
+
+static void metrics(bp_site *s, bp_http_response *resp)
+{
+    bp__metrics *m = bp__site_metrics(s);
+    bp_prom_node *ages = calloc(s->cfg.nodes.n + 1, sizeof *ages);
+    bp_prom_buf_reset(&s->scratch);
+    for (size_t i = 0; ages && i < s->cfg.nodes.n; i++) {
+        bp__view *v = bp__site_view(s, i);
+        int stale;
+        ages[i].node = s->cfg.nodes.v[i];
+        ages[i].age_seconds = v->have ? view_age_ms(s, v, &stale) / 1000.0 : -1;
+        bp__view_unref(v);
+    }
+    int rc = ages ? bp_render_prom_ages(&s->scratch, ages, s->cfg.nodes.n) : -1;
+    free(ages);
+    resp->status = 200;
+    resp->content_type = PROM_TEXT;
+    if (rc == 0 && s->scratch.len <= sizeof resp->tail) {
+        resp->body = m->text.p ? m->text.p : "";
+        resp->body_len = m->text.len;
+        if (s->scratch.len)
+            memcpy(resp->tail, s->scratch.p, s->scratch.len);
+        resp->tail_len = s->scratch.len;
+        resp->hold = m;
+        resp->release = bp__metrics_unref;
+        return;
+    }
+    /* many targets: one buffer for text and ages */
+    size_t n = m->text.len + (rc == 0 ? s->scratch.len : 0);
+    char *buf = malloc(n + 1);
+    if (!buf) {
+        bp__metrics_unref(m);
+        fixed(resp, 500, "{\"error\":\"out of memory\"}\n");
+        return;
+    }
+    if (m->text.len)
+        memcpy(buf, m->text.p, m->text.len);
+    if (rc == 0 && s->scratch.len)
+        memcpy(buf + m->text.len, s->scratch.p, s->scratch.len);
+    bp__metrics_unref(m);
+    resp->body = buf;
+    resp->body_len = n;
+    resp->hold = buf;
+    resp->release = free;
+}
+
+void bp_site_handle(void *ctx, const bp_http_request *req, bp_http_response *resp)
+{
+    bp_site *s = ctx;
+    static const char allow[] = "Allow: GET, HEAD\r\n";
+    route r = find_route(req);
+    resp->headers_len = (size_t)snprintf(resp->headers, sizeof resp->headers, "Cache-Control: no-store\r\n");
+    if (r == R_NONE) {
+        fixed(resp, 404, "{\"error\":\"not found\",\"routes\":[\"/health\",\"/health/live\",\"/health/ready\","
+                         "\"/health/startup\",\"/metrics\"]}\n");
+        return;
+    }
+    if (!method_is(req, "GET") && !method_is(req, "HEAD")) {
+        memcpy(resp->headers + resp->headers_len, allow, sizeof allow - 1);
+        resp->headers_len += sizeof allow - 1;
+        fixed(resp, 405, "{\"error\":\"method not allowed\",\"allow\":[\"GET\",\"HEAD\"]}\n");
+        return;
+    }
+    if ((r == R_HEALTH || r == R_METRICS) && !authorized(s, req)) {
+        static const char www[] = "WWW-Authenticate: Bearer realm=\"beamprobe\"\r\n";
+        memcpy(resp->headers + resp->headers_len, www, sizeof www - 1);
+        resp->headers_len += sizeof www - 1;
+        fixed(resp, 401, "{\"error\":\"unauthorized: send Authorization: Bearer <token>\"}\n");
+        return;
+    }
+    switch (r) {
+    case R_LIVE: verdict(s, resp, BP_PROBE_LIVE, 0); break;
+    case R_READY: verdict(s, resp, BP_PROBE_READY, 0); break;
+    case R_STARTUP: verdict(s, resp, BP_PROBE_STARTUP, 0); break;
+    case R_HEALTH: verdict(s, resp, BP_PROBE_READY, 1); break;
+    case R_METRICS: metrics(s, resp); break;
+    case R_NONE: break;
+    }
+}
