@@ -102,6 +102,9 @@ typedef struct {
     int *gov_whereis, *gov_state, *gov_info;
     int *custom_at;
     int cg_version, cg_limit, cg_usage; /* round two: the located cgroup's files */
+    int bif_at;                        /* the one block_call carrying every cheap BIF, or -1 */
+    int bif_ok;                        /* it answered: bif_items[k] holds each result */
+    const bp_term *bif_items[C_COUNT];
     sup_job sups[MAX_SUPERVISORS];
     size_t n_sups;
 } collector;
@@ -157,10 +160,10 @@ static const bp_term *reply_of(collector *c, bp_batch *b, int i, bp_fact *f)
     if (r->rc != 0) {
         if (f->state != BP_FACT_ERROR && f->state != BP_FACT_TIMEOUT) {
             if (r->rc == BP_ETIMEDOUT)
-                bp_fact_fail(c->snap, f, BP_FACT_TIMEOUT, "timed out after %d ms waiting for %s:%s",
-                             c->cfg->timeout_ms, r->mod, r->fun);
+                bp_fact_fail(c->snap, f, BP_FACT_TIMEOUT, "timed out after %d ms waiting for %s",
+                             c->cfg->timeout_ms, r->label);
             else
-                bp_fact_fail(c->snap, f, BP_FACT_ERROR, "%s:%s: %s", r->mod, r->fun, bp_rpc_error(r));
+                bp_fact_fail(c->snap, f, BP_FACT_ERROR, "%s: %s", r->label, bp_rpc_error(r));
         }
         return NULL;
     }
@@ -168,7 +171,7 @@ static const bp_term *reply_of(collector *c, bp_batch *b, int i, bp_fact *f)
         if (f->state != BP_FACT_ERROR && f->state != BP_FACT_TIMEOUT) {
             char why[200];
             bp_term_format(bp_term_elem(r->reply, 1), why, sizeof why);
-            bp_fact_fail(c->snap, f, BP_FACT_ERROR, "%s:%s failed: %s", r->mod, r->fun, why);
+            bp_fact_fail(c->snap, f, BP_FACT_ERROR, "%s failed: %s", r->label, why);
         }
         return NULL;
     }
@@ -208,42 +211,143 @@ static int exit_reason_is(const bp_rpc *r, const char *reason)
 
 /* ---------- node-level facts ---------- */
 
-static int plan_node_calls(collector *c, bp_batch *b)
+/* Cheap BIFs: answered by rex itself, all in one message. */
+static int is_bif(int k)
+{
+    return node_calls[k].group != G_CGROUP && node_calls[k].group != G_APPS;
+}
+
+static int encode_args(collector *c, ei_x_buff *x, int k)
+{
+    switch (node_calls[k].kind) {
+    case A_NONE: return 0;
+    case A_ATOM: return ei_x_encode_atom(x, node_calls[k].arg);
+    case A_STRING: return ei_x_encode_string(x, node_calls[k].arg);
+    case A_UNIT: return ei_x_encode_long(x, 1) | ei_x_encode_atom(x, "second") | ei_x_encode_atom(x, "native");
+    case A_TIMEOUT: return ei_x_encode_long(x, c->cfg->governor_timeout_ms);
+    }
+    return -1;
+}
+
+static int arity_of(int k)
+{
+    return node_calls[k].kind == A_NONE ? 0 : node_calls[k].kind == A_UNIT ? 3 : 1;
+}
+
+/* One call per node fact (spawned ones, or every one when the combined call failed). */
+static int plan_single_calls(collector *c, bp_batch *b, int bifs)
 {
     for (int k = 0; k < C_COUNT; k++) {
-        c->at[k] = -1;
-        if (!group_wanted(c->cfg->probe, node_calls[k].group))
+        if (!group_wanted(c->cfg->probe, node_calls[k].group) || is_bif(k) != bifs)
             continue;
-        int argc = node_calls[k].kind == A_NONE ? 0 : node_calls[k].kind == A_UNIT ? 3 : 1;
-        ei_x_buff *x = add_call(b, node_calls[k].mod, node_calls[k].fun, argc, &c->at[k]);
-        if (!x)
+        ei_x_buff *x = add_call(b, node_calls[k].mod, node_calls[k].fun, arity_of(k), &c->at[k]);
+        if (!x || encode_args(c, x, k) < 0)
             return BP_ENOMEM;
-        bp_batch_get(b, (size_t)c->at[k])->block = node_calls[k].group != G_CGROUP && node_calls[k].group != G_APPS;
-        int rc = 0;
-        switch (node_calls[k].kind) {
-        case A_NONE: break;
-        case A_ATOM: rc = ei_x_encode_atom(x, node_calls[k].arg); break;
-        case A_STRING: rc = ei_x_encode_string(x, node_calls[k].arg); break;
-        case A_UNIT:
-            rc = ei_x_encode_long(x, 1) | ei_x_encode_atom(x, "second") | ei_x_encode_atom(x, "native");
-            break;
-        case A_TIMEOUT: rc = ei_x_encode_long(x, c->cfg->governor_timeout_ms); break;
-        }
-        if (rc < 0)
-            return BP_ENOMEM;
+        bp_batch_get(b, (size_t)c->at[k])->block = bifs;
     }
     return 0;
+}
+
+static int encode_export(ei_x_buff *x, const char *mod, const char *fun, long arity)
+{
+    erlang_fun f;
+    memset(&f, 0, sizeof f);
+    f.type = EI_FUN_EXPORT;
+    f.arity = arity;
+    snprintf(f.module, sizeof f.module, "%s", mod);
+    f.u.exprt.func = (char *)(uintptr_t)fun;
+    return ei_x_encode_fun(x, &f);
+}
+
+/*
+ * lists:zipwith(fun erlang:apply/2, [fun erlang:system_info/1, ...], [[otp_release], ...])
+ * as a block_call: every cheap BIF of the probe in one message that rex answers itself.
+ * The run-queue reading comes first, before rex spawns any of our other calls.
+ */
+static int plan_bif_call(collector *c, bp_batch *b)
+{
+    int n = 0;
+    for (int k = 0; k < C_COUNT; k++)
+        n += group_wanted(c->cfg->probe, node_calls[k].group) && is_bif(k);
+    c->bif_at = -1;
+    if (n == 0)
+        return 0;
+    ei_x_buff *x = add_call(b, "lists", "zipwith", 3, &c->bif_at);
+    if (!x || encode_export(x, "erlang", "apply", 2) < 0 || ei_x_encode_list_header(x, n) < 0)
+        return BP_ENOMEM;
+    for (int k = 0; k < C_COUNT; k++)
+        if (group_wanted(c->cfg->probe, node_calls[k].group) && is_bif(k)
+            && encode_export(x, node_calls[k].mod, node_calls[k].fun, arity_of(k)) < 0)
+            return BP_ENOMEM;
+    if (ei_x_encode_empty_list(x) < 0 || ei_x_encode_list_header(x, n) < 0)
+        return BP_ENOMEM;
+    for (int k = 0; k < C_COUNT; k++) {
+        if (!group_wanted(c->cfg->probe, node_calls[k].group) || !is_bif(k))
+            continue;
+        int argc = arity_of(k);
+        if ((argc > 0 && ei_x_encode_list_header(x, argc) < 0) || encode_args(c, x, k) < 0
+            || ei_x_encode_empty_list(x) < 0)
+            return BP_ENOMEM;
+    }
+    if (ei_x_encode_empty_list(x) < 0)
+        return BP_ENOMEM;
+    bp_rpc *r = bp_batch_get(b, (size_t)c->bif_at);
+    r->block = 1;
+    snprintf(r->label, sizeof r->label, "the VM statistics");
+    return 0;
+}
+
+static int plan_node_calls(collector *c, bp_batch *b)
+{
+    for (int k = 0; k < C_COUNT; k++)
+        c->at[k] = -1;
+    if (plan_bif_call(c, b) != 0)
+        return BP_ENOMEM;
+    return plan_single_calls(c, b, 0);
+}
+
+/*
+ * After round one: split the combined reply into bif_items, or, if the node
+ * refused it (an older OTP missing one BIF, say), ask each BIF alone in the
+ * next round so that one failure hides no other fact. 1 when a fallback was planned.
+ */
+static int take_bif_call(collector *c, bp_batch *b, bp_batch *next)
+{
+    bp_rpc *r = c->bif_at >= 0 ? bp_batch_get(b, (size_t)c->bif_at) : NULL;
+    if (!r)
+        return 0;
+    const bp_term *l = r->rc == 0 ? r->reply : NULL;
+    if (l && l->type == BP_T_LIST) {
+        size_t i = 0;
+        for (int k = 0; k < C_COUNT; k++)
+            if (group_wanted(c->cfg->probe, node_calls[k].group) && is_bif(k) && i < l->n)
+                c->bif_items[k] = &l->items[i++];
+        c->bif_ok = i == l->n;
+        if (c->bif_ok)
+            return 0;
+    }
+    if (l && bp_term_is_tagged(l, "badrpc", 2) && plan_single_calls(c, next, 1) == 0)
+        return 1;
+    return 0;
+}
+
+/* The reply of node call k: from the combined call, its own call, or NULL with f failed. */
+static const bp_term *node_reply(collector *c, bp_batch *b, int k, bp_fact *f)
+{
+    if (c->bif_ok && is_bif(k))
+        return c->bif_items[k];
+    return reply_of(c, b, is_bif(k) && c->at[k] < 0 ? c->bif_at : c->at[k], f);
 }
 
 static void take_identity(collector *c, bp_batch *b)
 {
     bp_snapshot *s = c->snap;
     bp_fact *f = &s->identity;
-    const bp_term *otp = reply_of(c, b, c->at[C_OTP], f);
-    const bp_term *vsn = reply_of(c, b, c->at[C_VSN], f);
-    const bp_term *start = reply_of(c, b, c->at[C_START], f);
-    const bp_term *now = reply_of(c, b, c->at[C_NOW], f);
-    const bp_term *unit = reply_of(c, b, c->at[C_UNIT], f);
+    const bp_term *otp = node_reply(c, b, C_OTP, f);
+    const bp_term *vsn = node_reply(c, b, C_VSN, f);
+    const bp_term *start = node_reply(c, b, C_START, f);
+    const bp_term *now = node_reply(c, b, C_NOW, f);
+    const bp_term *unit = node_reply(c, b, C_UNIT, f);
     if (otp)
         s->otp_release = text_dup(c, otp);
     if (vsn)
@@ -274,8 +378,8 @@ static int names_of(collector *c, const bp_term *list, bp_strv *out, const char 
 static void take_membership(collector *c, bp_batch *b)
 {
     bp_snapshot *s = c->snap;
-    const bp_term *vis = reply_of(c, b, c->at[C_VISIBLE], &s->membership);
-    const bp_term *hid = reply_of(c, b, c->at[C_HIDDEN], &s->membership);
+    const bp_term *vis = node_reply(c, b, C_VISIBLE, &s->membership);
+    const bp_term *hid = node_reply(c, b, C_HIDDEN, &s->membership);
     if ((vis && names_of(c, vis, &s->visible, NULL) != 0)
         || (hid && names_of(c, hid, &s->hidden, bp_session_self_name(c->s)) != 0))
         bp_fact_fail(s, &s->membership, BP_FACT_ERROR, "unexpected reply to erlang:nodes/1");
@@ -285,7 +389,7 @@ static void take_membership(collector *c, bp_batch *b)
 static void take_memory(collector *c, bp_batch *b)
 {
     bp_snapshot *s = c->snap;
-    const bp_term *m = reply_of(c, b, c->at[C_MEMORY], &s->memory);
+    const bp_term *m = node_reply(c, b, C_MEMORY, &s->memory);
     if (m && m->type == BP_T_LIST) {
         for (size_t i = 0; i < m->n && s->n_memory < sizeof s->memory_kinds / sizeof s->memory_kinds[0]; i++) {
             const bp_term *kv = &m->items[i];
@@ -383,14 +487,14 @@ static void take_limits(collector *c, bp_batch *b)
 {
     bp_snapshot *s = c->snap;
     bp_fact *f = &s->limits;
-    s->process_count = int_or(reply_of(c, b, c->at[C_PCOUNT], f), -1);
-    s->process_limit = int_or(reply_of(c, b, c->at[C_PLIMIT], f), -1);
-    s->port_count = int_or(reply_of(c, b, c->at[C_PORTCOUNT], f), -1);
-    s->port_limit = int_or(reply_of(c, b, c->at[C_PORTLIMIT], f), -1);
-    s->atom_count = int_or(reply_of(c, b, c->at[C_ACOUNT], f), -1);
-    s->atom_limit = int_or(reply_of(c, b, c->at[C_ALIMIT], f), -1);
-    s->ets_count = int_or(reply_of(c, b, c->at[C_ECOUNT], f), -1);
-    s->ets_limit = int_or(reply_of(c, b, c->at[C_ELIMIT], f), -1);
+    s->process_count = int_or(node_reply(c, b, C_PCOUNT, f), -1);
+    s->process_limit = int_or(node_reply(c, b, C_PLIMIT, f), -1);
+    s->port_count = int_or(node_reply(c, b, C_PORTCOUNT, f), -1);
+    s->port_limit = int_or(node_reply(c, b, C_PORTLIMIT, f), -1);
+    s->atom_count = int_or(node_reply(c, b, C_ACOUNT, f), -1);
+    s->atom_limit = int_or(node_reply(c, b, C_ALIMIT, f), -1);
+    s->ets_count = int_or(node_reply(c, b, C_ECOUNT, f), -1);
+    s->ets_limit = int_or(node_reply(c, b, C_ELIMIT, f), -1);
     fact_ok(f);
 }
 
@@ -398,10 +502,10 @@ static void take_schedulers(collector *c, bp_batch *b)
 {
     bp_snapshot *s = c->snap;
     bp_fact *f = &s->schedulers;
-    const bp_term *q = reply_of(c, b, c->at[C_RUNQ], f);
-    s->schedulers_online = int_or(reply_of(c, b, c->at[C_SCHED_ONLINE], f), -1);
-    s->dirty_cpu_schedulers_online = int_or(reply_of(c, b, c->at[C_DCPU_ONLINE], f), -1);
-    s->dirty_io_schedulers = int_or(reply_of(c, b, c->at[C_DIO], f), -1);
+    const bp_term *q = node_reply(c, b, C_RUNQ, f);
+    s->schedulers_online = int_or(node_reply(c, b, C_SCHED_ONLINE, f), -1);
+    s->dirty_cpu_schedulers_online = int_or(node_reply(c, b, C_DCPU_ONLINE, f), -1);
+    s->dirty_io_schedulers = int_or(node_reply(c, b, C_DIO, f), -1);
     s->run_queue = s->dirty_cpu_run_queue = s->dirty_io_run_queue = -1;
     /* a list of small integers arrives as STRING_EXT: one byte per queue */
     size_t n = q && q->type == BP_T_LIST ? q->n : q && q->type == BP_T_STRING ? q->len : 0;
@@ -423,7 +527,7 @@ static void take_schedulers(collector *c, bp_batch *b)
 static void take_applications(collector *c, bp_batch *b)
 {
     bp_snapshot *s = c->snap;
-    const bp_term *l = reply_of(c, b, c->at[C_APPS], &s->applications);
+    const bp_term *l = node_reply(c, b, C_APPS, &s->applications);
     if (l && (l->type == BP_T_LIST || l->type == BP_T_NIL)) {
         s->apps = bp_arena_alloc(s->arena, (l->n + 1) * sizeof *s->apps);
         if (!s->apps)
@@ -683,6 +787,22 @@ static void take_custom(collector *c, bp_batch *b)
     }
 }
 
+/* Identity, membership, memory, limits and schedulers, from batch b. */
+static void take_bif_groups(collector *c, bp_batch *b)
+{
+    bp_probe_kind k = c->cfg->probe;
+    if (group_wanted(k, G_IDENTITY))
+        take_identity(c, b);
+    if (group_wanted(k, G_MEMBERSHIP))
+        take_membership(c, b);
+    if (group_wanted(k, G_MEMORY))
+        take_memory(c, b);
+    if (group_wanted(k, G_LIMITS))
+        take_limits(c, b);
+    if (group_wanted(k, G_SCHED))
+        take_schedulers(c, b);
+}
+
 /* ---------- rounds ---------- */
 
 static int run_round(collector *c, bp_batch *b)
@@ -721,22 +841,12 @@ int bp_collect(bp_session *s, const bp_config *cfg, int64_t deadline_ms, bp_snap
     }
     (void)run_round(&c, b1);
 
-    if (group_wanted(cfg->probe, G_IDENTITY))
-        take_identity(&c, b1);
-    if (group_wanted(cfg->probe, G_MEMBERSHIP))
-        take_membership(&c, b1);
-    if (group_wanted(cfg->probe, G_MEMORY))
-        take_memory(&c, b1);
-    if (group_wanted(cfg->probe, G_LIMITS))
-        take_limits(&c, b1);
-    if (group_wanted(cfg->probe, G_SCHED))
-        take_schedulers(&c, b1);
     if (group_wanted(cfg->probe, G_APPS))
         take_applications(&c, b1);
     if (ready)
         take_custom(&c, b1);
 
-    /* later rounds: processes found by the previous round (governor pids, child supervisors) */
+    /* later rounds: what round one found (governor pids, child supervisors, a cgroup) */
     bp_batch *prev = b1;
     b1 = NULL;
     b2 = bp_batch_new(0);
@@ -744,6 +854,9 @@ int bp_collect(bp_session *s, const bp_config *cfg, int64_t deadline_ms, bp_snap
         b1 = prev;
         goto out;
     }
+    int bif_fallback = take_bif_call(&c, prev, b2);
+    if (!bif_fallback)
+        take_bif_groups(&c, prev);
     if (group_wanted(cfg->probe, G_CGROUP))
         take_cgroup(&c, prev, b2);
     if (ready)
@@ -764,14 +877,10 @@ int bp_collect(bp_session *s, const bp_config *cfg, int64_t deadline_ms, bp_snap
         }
         bp_batch_free(prev); /* child pids were re-encoded into b2 above */
         prev = NULL;
-        if (bp_batch_count(b2) == 0 || !bp_session_alive(s) || bp_remaining_ms(deadline_ms) == 0) {
-            /* nothing more to ask, or no way to ask it: mark what is left */
-            if (bp_batch_count(b2) > 0)
-                (void)run_round(&c, b2); /* fails fast: marks every call */
-        } else {
-            (void)run_round(&c, b2);
-        }
+        (void)run_round(&c, b2); /* on a dead session or past the deadline this only marks the calls */
         if (depth == 0) {
+            if (bif_fallback)
+                take_bif_groups(&c, b2);
             take_cgroup_round2(&c, b2);
             if (ready)
                 take_governors_round2(&c, b2);

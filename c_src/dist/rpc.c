@@ -58,6 +58,7 @@ ei_x_buff *bp_batch_add(bp_batch *b, const char *mod, const char *fun, int argc)
     memset(r, 0, sizeof *r);
     snprintf(r->mod, sizeof r->mod, "%s", mod);
     snprintf(r->fun, sizeof r->fun, "%s", fun);
+    snprintf(r->label, sizeof r->label, "%.31s:%.31s", mod, fun);
     r->argc = argc;
     r->rc = BP_ETIMEDOUT; /* until answered */
     if (ei_x_new(&r->args) < 0)

@@ -235,8 +235,39 @@ int bp__session_write(bp_session *s, const void *buf, size_t n, int64_t deadline
     return rc;
 }
 
-/* Discard n bytes of the current packet. */
-static int drain(bp_session *s, size_t n, int64_t deadline_ms)
+static int sess_skip_direct(bp_session *s, size_t n, int64_t deadline_ms);
+
+/*
+ * Read exactly n bytes (into buf, or discarded when buf is NULL) through the
+ * session's input buffer, so that a burst of small replies costs one recv,
+ * not two per reply.
+ */
+static int sess_read(bp_session *s, unsigned char *buf, size_t n, int64_t deadline_ms)
+{
+    while (n > 0) {
+        if (s->in_pos == s->in_len) {
+            s->in_pos = s->in_len = 0;
+            if (n >= sizeof s->in) /* large: straight into place */
+                return buf ? bp__read_full(s->fd, buf, n, deadline_ms, NULL) : sess_skip_direct(s, n, deadline_ms);
+            size_t got = 0;
+            int rc = bp__read_some(s->fd, s->in, sizeof s->in, deadline_ms, &got);
+            if (rc)
+                return rc;
+            s->in_len = got;
+        }
+        size_t k = s->in_len - s->in_pos < n ? s->in_len - s->in_pos : n;
+        if (buf) {
+            memcpy(buf, s->in + s->in_pos, k);
+            buf += k;
+        }
+        s->in_pos += k;
+        n -= k;
+    }
+    return 0;
+}
+
+/* Discard n bytes without the input buffer (a refused oversized reply). */
+static int sess_skip_direct(bp_session *s, size_t n, int64_t deadline_ms)
 {
     unsigned char scratch[8192];
     while (n > 0) {
@@ -255,10 +286,10 @@ int bp__session_read_packet(bp_session *s, int64_t deadline_ms, bp__packet *p)
     memset(p, 0, sizeof *p);
     for (;;) {
         /* nothing read yet: a timeout here leaves the stream intact */
-        int rc = bp__wait_fd(s->fd, POLLIN, deadline_ms);
+        int rc = s->in_pos < s->in_len ? 0 : bp__wait_fd(s->fd, POLLIN, deadline_ms);
         if (rc == BP_ETIMEDOUT)
             return rc;
-        rc = bp__read_full(s->fd, head, 4, deadline_ms, NULL);
+        rc = sess_read(s, head, 4, deadline_ms);
         if (rc)
             goto broken;
         uint32_t len = get32be(head);
@@ -273,12 +304,12 @@ int bp__session_read_packet(bp_session *s, int64_t deadline_ms, bp__packet *p)
         if ((int64_t)len > s->max_reply) {
             /* refuse: read just enough to learn whose reply it is, drop the rest */
             size_t k = len < BP__PREFIX_MAX ? len : BP__PREFIX_MAX;
-            rc = bp__read_full(s->fd, p->prefix, k, deadline_ms, NULL);
+            rc = sess_read(s, p->prefix, k, deadline_ms);
             if (rc)
                 goto broken;
             p->prefix_len = k;
             p->oversized = 1;
-            rc = drain(s, len - k, deadline_ms);
+            rc = sess_read(s, NULL, len - k, deadline_ms);
             if (rc)
                 goto broken;
             return 0;
@@ -290,7 +321,7 @@ int bp__session_read_packet(bp_session *s, int64_t deadline_ms, bp__packet *p)
             s->rx = nb;
             s->rx_cap = len;
         }
-        rc = bp__read_full(s->fd, s->rx, len, deadline_ms, NULL);
+        rc = sess_read(s, s->rx, len, deadline_ms);
         if (rc)
             goto broken;
         p->data = s->rx;

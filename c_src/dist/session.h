@@ -47,6 +47,7 @@ int bp_session_pump(bp_session *s, int64_t deadline_ms);
 /* One remote call of a batch. */
 typedef struct {
     char mod[64], fun[64];
+    char label[64];        /* how errors name the call: "mod:fun" unless set otherwise */
     ei_x_buff args;        /* encoded argument list, without version byte */
     int argc, argn;        /* declared and encoded argument counts */
     uint64_t tag;          /* correlates the reply */

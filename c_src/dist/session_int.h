@@ -21,6 +21,8 @@ struct bp_session {
     uint64_t next_tag;
     unsigned char *rx;
     size_t rx_cap;
+    unsigned char in[16384]; /* input buffer: in[in_pos..in_len) not yet consumed */
+    size_t in_pos, in_len;
     char target[256];
     char self[512];
 };
