@@ -18,8 +18,9 @@
 #
 # Environment: BENCH_WARMUP rounds not recorded (2); BENCH_SETTLE_MS pause after each probe
 # before reading the target's CPU (10); BENCH_DELAY_MS one-way delay (20, 0 skips the
-# experiment); BENCH_DELAY_REPS probes per contender in it (10); BENCH_OUT results file
-# (bench/results/check-DATE.md, samples in the .csv beside it); BENCH_KEEP=1 keeps the temp dir.
+# experiment); BENCH_DELAY_REPS probes per contender in it (10); BENCH_BREAKDOWN_REPS rounds of
+# the beamprobe-variants breakdown (min(N, 100)); BENCH_OUT results file (bench/results/
+# check-DATE.md, per-probe samples in the .csv beside it); BENCH_KEEP=1 keeps the temp dir.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,6 +35,7 @@ WARMUP=${BENCH_WARMUP:-2}
 SETTLE_MS=${BENCH_SETTLE_MS:-10}
 DELAY_MS=${BENCH_DELAY_MS:-20}
 DELAY_REPS=${BENCH_DELAY_REPS:-10}
+BREAKDOWN_REPS=${BENCH_BREAKDOWN_REPS:-$((N < 100 ? N : 100))}
 STAMP=$(date +%Y%m%d-%H%M%S)
 OUT=${BENCH_OUT:-$ROOT/bench/results/check-$STAMP.md}
 CSV="${OUT%.md}.csv"
@@ -42,8 +44,9 @@ die() { echo "bench: error: $*" >&2; exit 1; }
 say() { echo "bench: $*" >&2; }
 
 [[ "$N" =~ ^[1-9][0-9]*$ ]] || die "N must be a positive integer (got '$N')"
-[[ "$WARMUP" =~ ^[0-9]+$ && "$DELAY_REPS" =~ ^[1-9][0-9]*$ && "$DELAY_MS" =~ ^[0-9]+$ ]] \
-  || die "BENCH_WARMUP, BENCH_DELAY_REPS and BENCH_DELAY_MS must be integers"
+[[ "$WARMUP" =~ ^[0-9]+$ && "$DELAY_REPS" =~ ^[1-9][0-9]*$ && "$DELAY_MS" =~ ^[0-9]+$
+   && "$BREAKDOWN_REPS" =~ ^[1-9][0-9]*$ ]] \
+  || die "BENCH_WARMUP, BENCH_DELAY_REPS, BENCH_BREAKDOWN_REPS and BENCH_DELAY_MS must be integers"
 
 # ---------- tools ----------
 
@@ -82,6 +85,7 @@ NETEM=0
 cleanup() {
   local rc=$? p
   trap - EXIT INT TERM
+  [[ -n "${CHILD:-}" ]] && kill "$CHILD" 2>/dev/null || true
   for p in "${PROXY_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   [[ -n "$TCPDUMP_PID" ]] && kill "$TCPDUMP_PID" 2>/dev/null || true
   if ((NETEM)); then tc qdisc del dev lo root 2>/dev/null || say "warning: could not remove the netem qdisc on lo"; fi
@@ -91,12 +95,24 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+CHILD=
+# run_child CMD...: runs a long step in the background and waits, so a signal to this script
+# interrupts the wait at once (bash defers traps until a foreground command ends).
+run_child() {
+  local rc=0
+  "$@" &
+  CHILD=$!
+  wait "$CHILD" || rc=$?
+  CHILD=
+  return "$rc"
+}
 
 mkdir -p "$CL" "$(dirname "$OUT")"
 # Benchmark a private copy: others may rebuild priv/beamprobe while this runs.
 cp "$BP" "$TMP/beamprobe"
 BP_SHA=$(sha256sum "$BP" | cut -c1-12)
 BP="$TMP/beamprobe"
+cc -O2 -Wall -o "$TMP/measure" "$BENCH/measure.c" || die "cannot compile bench/measure.c"
 PREFIX="bpbench$$"
 say "starting a fresh 3-node demo cluster (${PREFIX}_1..3)"
 "$CLUSTER" start "$CL" 3 "$PREFIX" >/dev/null 2>"$TMP/cluster.err" || { cat "$TMP/cluster.err" >&2; die "cluster start failed"; }
@@ -110,18 +126,24 @@ DIST_PORT=$(epmd -names | awk -v n="${NODE%@*}" '$1 == "name" && $2 == n { print
 
 # ---------- contenders ----------
 
-A_ARGS=(check "$NODE" --cookie-file "$COOKIE_FILE" --governor cost_guard,rollback_guard,backlog_valve
-        --supervisor demo_sup --require-app demo --expect-size 3)
+A_CHECKS=(--governor cost_guard,rollback_guard,backlog_valve --supervisor demo_sup --require-app demo --expect-size 3)
+A_ARGS=(check "$NODE" --cookie-file "$COOKIE_FILE" "${A_CHECKS[@]}")
 GOVS=(cost_guard rollback_guard backlog_valve)
-if [[ -f /sys/fs/cgroup/memory.max ]]; then
-  CG=(/sys/fs/cgroup/memory.max /sys/fs/cgroup/memory.current)
+# The target's memory cgroup files, located the way beamprobe does (its own cgroup, v2 or v1).
+CG_V2=$(awk -F: '$1 == "0" { print $3 }' "/proc/$TARGET_PID/cgroup")
+CG_V1=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' "/proc/$TARGET_PID/cgroup")
+if [[ -f /sys/fs/cgroup/cgroup.controllers && -f "/sys/fs/cgroup${CG_V2%/}/memory.max" ]]; then
+  CG=("/sys/fs/cgroup${CG_V2%/}/memory.max" "/sys/fs/cgroup${CG_V2%/}/memory.current")
+elif [[ -n "$CG_V1" && -f "/sys/fs/cgroup/memory${CG_V1%/}/memory.limit_in_bytes" ]]; then
+  CG=("/sys/fs/cgroup/memory${CG_V1%/}/memory.limit_in_bytes" "/sys/fs/cgroup/memory${CG_V1%/}/memory.usage_in_bytes")
 else
-  CG=(/sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory/memory.usage_in_bytes)
+  CG=(/sys/fs/cgroup/memory.max /sys/fs/cgroup/memory.current)
 fi
 # One erl_call per fact beamprobe collects (see c_src/dist/collect.c); -a args are Erlang terms.
 C_FACTS=(
   'erlang system_info [otp_release]' 'erlang system_info [version]' 'erlang system_info [start_time]'
   'erlang monotonic_time []' 'erlang nodes [visible]' 'erlang nodes [hidden]' 'erlang memory []'
+  'file read_file ["/proc/self/cgroup"]' 'file read_file ["/proc/self/mountinfo"]'
   "file read_file [\"${CG[0]}\"]" "file read_file [\"${CG[1]}\"]"
   'erlang system_info [process_count]' 'erlang system_info [process_limit]'
   'erlang system_info [port_count]' 'erlang system_info [port_limit]'
@@ -198,9 +220,9 @@ say "C runs $C_CALLS erl_call invocations per probe; the main run takes roughly 
 
 ATOMS_CMD=$(printf '%q ' "$BP" check "$NODE" --cookie-file "$COOKIE_FILE" --json)
 T0=$SECONDS
-"${RUNNER[@]}" run --commands "$TMP/main.cmds" --rounds "$N" --warmup "$WARMUP" \
+run_child "${RUNNER[@]}" run --commands "$TMP/main.cmds" --rounds "$N" --warmup "$WARMUP" \
   --atoms-cmd "$ATOMS_CMD" --target-pid "$TARGET_PID" --settle-ms "$SETTLE_MS" \
-  --tmpdir "$TMP" --out-json "$TMP/main.json" --samples-csv "$CSV" --log "$TMP/warmup.log" \
+  --tmpdir "$TMP" --measure "$TMP/measure" --out-json "$TMP/main.json" --samples-csv "$CSV" --log "$TMP/warmup.log" \
   || die "the main run failed (see above)"
 MAIN_SECS=$((SECONDS - T0))
 MAIN_TABLE=$("${RUNNER[@]}" table --json "$TMP/main.json" --ratios)
@@ -208,6 +230,46 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 echo
 echo "$MAIN_TABLE"
 echo
+
+# ---------- where beamprobe's time goes ----------
+
+say "breakdown: beamprobe variants next to erl_call ($BREAKDOWN_REPS rounds)"
+rt_of() { "$BP" check "$NODE" --cookie-file "$COOKIE_FILE" --json "$@" | jq -r .round_trips; }
+RT_FULL=$(rt_of "${A_CHECKS[@]}")
+RT_PLAIN=$(rt_of)
+RT_STARTUP=$(rt_of --probe startup)
+{
+  printf '#name T\t/bin/true (the cost of starting any process here)\n'
+  printf 'T\t-\t%s\n' "$(q "$(type -P true)")"
+  printf '#name V\tbeamprobe --version (process start and exit, no network)\n'
+  printf 'V\t-\t%s\n' "$(q "$BP" --version)"
+  printf '#name S\tbeamprobe check --probe startup (%s round trip)\n' "$RT_STARTUP"
+  printf 'S\t-\t%s\n' "$(q "$BP" check "$NODE" --cookie-file "$COOKIE_FILE" --probe startup)"
+  printf '#name P\tbeamprobe check, plain ready probe (%s round trips)\n' "$RT_PLAIN"
+  printf 'P\t-\t%s\n' "$(q "$BP" check "$NODE" --cookie-file "$COOKIE_FILE")"
+  printf '#name A\tA. beamprobe check, all checks (%s round trips)\n' "$RT_FULL"
+  grep $'^A\t' "$TMP/main.cmds"
+  printf '#name B\tB. erl_call, one fact (1 round trip)\n'
+  grep $'^B\t' "$TMP/main.cmds"
+} >"$TMP/breakdown.cmds"
+run_child "${RUNNER[@]}" run --commands "$TMP/breakdown.cmds" --rounds "$BREAKDOWN_REPS" --warmup 1 \
+  --target-pid "$TARGET_PID" --settle-ms "$SETTLE_MS" --tmpdir "$TMP" --measure "$TMP/measure" \
+  --out-json "$TMP/breakdown.json" --quiet || die "the breakdown run failed"
+BREAKDOWN_TABLE=$("${RUNNER[@]}" table --json "$TMP/breakdown.json" --brief)
+echo "$BREAKDOWN_TABLE"
+echo
+
+# ---------- side check: atoms and erl_call -R ----------
+
+say "side check: target atoms over 50 calls of erl_call -R (random node names)"
+atoms_now() { "$BP" check "$NODE" --cookie-file "$COOKIE_FILE" --json | jq -r .metrics.atom_count; }
+R0=$(atoms_now)
+HOME="$CL/home" "$ERL_CALL" -R -sname "$NODE" -a 'erlang node []' >/dev/null || die "erl_call -R failed"
+R1=$(atoms_now)
+for _ in $(seq 49); do HOME="$CL/home" "$ERL_CALL" -R -sname "$NODE" -a 'erlang node []' >/dev/null || die "erl_call -R failed"; done
+R2=$(atoms_now)
+SIDE_R="erl_call -R: first call $((R1 - R0)) atoms, next 49 calls $((R2 - R1)) atoms (atom_count $R0 -> $R1 -> $R2)"
+echo "$SIDE_R"
 
 # ---------- round trips: strace ----------
 
@@ -220,11 +282,9 @@ strace_one() { # LABEL EXPECT CMD...
     || { cat "$t.err" >&2; die "strace of $label failed"; }
   "${RUNNER[@]}" strace --trace "$t" --port "$DIST_PORT" --label "$label" --expect "$expect"
 }
-RT_FULL=$("$BP" "${A_ARGS[@]}" --json | jq -r .round_trips)
-RT_PLAIN=$("$BP" check "$NODE" --cookie-file "$COOKIE_FILE" --json | jq -r .round_trips)
 STRACE_OUT=$(
-  strace_one "A, beamprobe check, all checks" 2 "$BP" "${A_ARGS[@]}"
-  strace_one "beamprobe check, plain" 1 "$BP" check "$NODE" --cookie-file "$COOKIE_FILE"
+  strace_one "A, beamprobe check, all checks" "$RT_FULL" "$BP" "${A_ARGS[@]}"
+  strace_one "beamprobe check, plain" "$RT_PLAIN" "$BP" check "$NODE" --cookie-file "$COOKIE_FILE"
   strace_one "B, erl_call one fact" 1 "$ERL_CALL" -sname "$NODE" -a 'erlang memory [total]'
 )
 echo "$STRACE_OUT"
@@ -235,11 +295,11 @@ echo "beamprobe --json round_trips: $RT_FULL (all checks), $RT_PLAIN (plain chec
 TCPDUMP_OUT="tcpdump not run"
 if tcpdump -D >/dev/null 2>&1; then
   say "round-trip evidence: tcpdump on lo, port $DIST_PORT"
-  tcpdump -i lo -nn -U -w "$TMP/a.pcap" "tcp port $DIST_PORT" 2>"$TMP/tcpdump.err" &
+  tcpdump -i lo -nn -U --immediate-mode -B 16384 -w "$TMP/a.pcap" "tcp port $DIST_PORT" </dev/null >/dev/null 2>"$TMP/tcpdump.err" &
   TCPDUMP_PID=$!
   for _ in $(seq 50); do grep -q 'listening on' "$TMP/tcpdump.err" 2>/dev/null && break; sleep 0.1; done
   "$BP" "${A_ARGS[@]}" >/dev/null || die "beamprobe check failed under tcpdump"
-  sleep 0.3
+  sleep 1
   kill -INT "$TCPDUMP_PID" 2>/dev/null || true
   wait "$TCPDUMP_PID" 2>/dev/null || true
   TCPDUMP_PID=
@@ -258,6 +318,9 @@ DELAY_TABLE=""
 NETEM_ERR=""
 if ((DELAY_MS > 0)); then
   DELAYED_EXTRA=1
+  # A pause after each probe longer than the delayed close of its connection: erl_call reuses one
+  # node name, and a fast undelayed call must not meet the target still holding the delayed one.
+  DELAY_SETTLE_MS=$((4 * DELAY_MS + 20))
   if NETEM_ERR=$(tc qdisc add dev lo root netem delay "${DELAY_MS}ms" 2>&1); then
     NETEM=1
     tc qdisc del dev lo root
@@ -266,38 +329,41 @@ if ((DELAY_MS > 0)); then
     say "delay experiment with netem; baseline first, then with the qdisc"
     write_commands "$TMP/d0.cmds" 0
     write_commands "$TMP/d1.cmds" 1
-    "${RUNNER[@]}" run --commands "$TMP/d0.cmds" --rounds "$DELAY_REPS" --warmup 1 --settle-ms 0 \
-      --tmpdir "$TMP" --out-json "$TMP/d0.json" --quiet || die "delay baseline run failed"
+    run_child "${RUNNER[@]}" run --commands "$TMP/d0.cmds" --rounds "$DELAY_REPS" --warmup 1 --settle-ms "$DELAY_SETTLE_MS" \
+      --tmpdir "$TMP" --measure "$TMP/measure" --out-json "$TMP/d0.json" --quiet || die "delay baseline run failed"
     tc qdisc add dev lo root netem delay "${DELAY_MS}ms"
     NETEM=1
-    "${RUNNER[@]}" run --commands "$TMP/d1.cmds" --rounds "$DELAY_REPS" --warmup 1 --settle-ms 0 \
-      --tmpdir "$TMP" --out-json "$TMP/d1.json" --quiet || die "delayed run failed"
+    run_child "${RUNNER[@]}" run --commands "$TMP/d1.cmds" --rounds "$DELAY_REPS" --warmup 1 --settle-ms "$DELAY_SETTLE_MS" \
+      --tmpdir "$TMP" --measure "$TMP/measure" --out-json "$TMP/d1.json" --quiet || die "delayed run failed"
     tc qdisc del dev lo root
     NETEM=0
     jq -s '{contenders: (.[0].contenders + .[1].contenders)}' "$TMP/d0.json" "$TMP/d1.json" >"$TMP/delay.json"
   else
     say "netem unavailable ($NETEM_ERR); using bench/delay_proxy.py instead"
     DELAY_MODE="userspace proxy (bench/delay_proxy.py): netem is unavailable here (\`tc qdisc add dev lo root netem delay ${DELAY_MS}ms\` says: $(echo "$NETEM_ERR" | tr '\n' ' ' | sed 's/ *$//'))"
-    start_proxy() { # DELAY_MS -> prints the EPMD port
+    start_proxy() { # DELAY_MS: starts a proxy, sets PROXY_PORT (not in $(...): the proxy must stay our child)
       local d=$1 port ready="$TMP/proxy.$1.ready"
       for port in $(shuf -i 20000-59999 -n 20); do
         rm -f "$ready"
-        python3 "$BENCH/delay_proxy.py" --epmd-port "$port" --delay-ms "$d" --ready-file "$ready" 2>>"$TMP/proxy.err" &
+        python3 "$BENCH/delay_proxy.py" --epmd-port "$port" --delay-ms "$d" --ready-file "$ready" \
+          </dev/null >>"$TMP/proxy.err" 2>&1 &
         PROXY_PIDS+=($!)
         for _ in $(seq 50); do [[ -f "$ready" ]] && break; kill -0 "$!" 2>/dev/null || break; sleep 0.1; done
-        [[ -f "$ready" ]] && { echo "$port"; return 0; }
+        [[ -f "$ready" ]] && { PROXY_PORT=$port; return 0; }
       done
       return 1
     }
-    P0=$(start_proxy 0) || die "could not start the delay proxy"
-    P1=$(start_proxy "$DELAY_MS") || die "could not start the delay proxy"
+    start_proxy 0 || die "could not start the delay proxy (see $TMP/proxy.err)"
+    P0=$PROXY_PORT
+    start_proxy "$DELAY_MS" || die "could not start the delay proxy (see $TMP/proxy.err)"
+    P1=$PROXY_PORT
     # Both proxies run side by side: same relay overhead, only the delay differs; rounds interleave.
     write_commands "$TMP/d0.cmds" 0 "ERL_EPMD_PORT=$P0"
     write_commands "$TMP/d1.cmds" 1 "ERL_EPMD_PORT=$P1"
     cat "$TMP/d0.cmds" "$TMP/d1.cmds" >"$TMP/delay.cmds"
     say "delay experiment: $DELAY_REPS probes each, +${DELAY_MS} ms each way (C takes a while: $C_CALLS calls)"
-    "${RUNNER[@]}" run --commands "$TMP/delay.cmds" --rounds "$DELAY_REPS" --warmup 1 --settle-ms 0 \
-      --tmpdir "$TMP" --out-json "$TMP/delay.json" --quiet || die "delay experiment failed"
+    run_child "${RUNNER[@]}" run --commands "$TMP/delay.cmds" --rounds "$DELAY_REPS" --warmup 1 --settle-ms "$DELAY_SETTLE_MS" \
+      --tmpdir "$TMP" --measure "$TMP/measure" --out-json "$TMP/delay.json" --quiet || die "delay experiment failed"
   fi
   DELAY_TABLE=$("${RUNNER[@]}" table --json "$TMP/delay.json" --delay "$DELAY_MS")
   echo
@@ -329,13 +395,21 @@ fi
   echo "- A: \`priv/beamprobe ${A_ARGS[*]}\` (a copy of the binary taken at the start)"
   echo "- B: \`HOME=CLUSTER/home erl_call -sname $NODE -a 'erlang memory [total]'\`"
   echo "- C: $C_CALLS invocations of \`erl_call -sname $NODE\`, one per fact:"
-  for fact in "${C_FACTS[@]}"; do echo "  \`-a '$fact'\`;"; done | paste -sd' ' | sed 's/^/  /'
+  echo "  $(printf "\`-a '%s'\`; " "${C_FACTS[@]}")"
   echo "  and for each governor \`-e\` with \`erlang:process_info(whereis(G), [message_queue_len, memory]).\`"
   echo "- D: \`escript ping.escript $NODE\`:"
   echo
   echo '```erlang'
   cat "$ESC"
   echo '```'
+  echo
+  echo "## Where beamprobe's time goes ($BREAKDOWN_REPS interleaved rounds)"
+  echo
+  echo "$BREAKDOWN_TABLE"
+  echo
+  echo "## Side check"
+  echo
+  echo "$SIDE_R."
   echo
   echo "## Round trips after the handshake"
   echo

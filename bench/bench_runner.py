@@ -4,7 +4,8 @@ Subcommands (all output is markdown or JSON; bench_check.sh drives them):
 
   run    --commands FILE --rounds N [...]   interleaved rounds over the contenders in FILE,
                                             per-probe wall time, CPU, peak RSS, target cost
-  table  --json FILE [--ratios]              markdown table (and ratios) from a `run` result
+  table  --json FILE [--ratios|--brief|--delay MS]
+                                            markdown table (and ratios) from a `run` result
   strace --trace FILE --port P               write/read bursts on the distribution socket
   pcap   --text FILE --port P                data segments and bursts of the probe's TCP connection
 
@@ -21,19 +22,10 @@ import math
 import os
 import re
 import shlex
-import signal
 import statistics
 import subprocess
 import sys
 import time
-
-
-class Timeout(Exception):
-    pass
-
-
-def _alarm(_sig, _frm):
-    raise Timeout()
 
 
 def parse_commands(path):
@@ -78,36 +70,26 @@ def target_cpu_ns(pid):
     return total
 
 
-def run_step(step, base_env, timeout_s, capture):
-    """Runs one invocation; returns (wall_ns, cpu_ns, maxrss_kib, rc, output)."""
+def run_step(step, base_env, timeout_s, capture, measure, result):
+    """Runs one invocation under the measure helper; returns (wall_ns, cpu_ns, maxrss_kib, status, output)."""
     env = dict(base_env)
     env.update(step["env"])
-    argv = step["argv"]
+    argv = [measure, str(int(timeout_s * 1000)), result] + step["argv"]
     out_path = capture if capture else "/dev/null"
     fa = [(os.POSIX_SPAWN_OPEN, 0, step["stdin"], os.O_RDONLY, 0),
           (os.POSIX_SPAWN_OPEN, 1, out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
           (os.POSIX_SPAWN_DUP2, 1, 2)]
-    signal.setitimer(signal.ITIMER_REAL, timeout_s)
-    pid = None
-    try:
-        t0 = time.perf_counter_ns()
-        pid = os.posix_spawnp(argv[0], argv, env, file_actions=fa)
-        _, status, ru = os.wait4(pid, 0)
-        t1 = time.perf_counter_ns()
-    except Timeout:
-        if pid:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        return None, None, None, "timeout", ""
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-    rc = os.waitstatus_to_exitcode(status)
+    pid = os.posix_spawn(measure, argv, env, file_actions=fa)
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"bench_runner: the measure helper failed ({status}) for {shlex.join(step['argv'])}")
+    with open(result) as f:
+        wall, cpu, rss, st = f.read().split()
     out = ""
     if capture:
         with open(capture, errors="replace") as f:
             out = f.read()
-    cpu = int(round((ru.ru_utime + ru.ru_stime) * 1e9))
-    return t1 - t0, cpu, ru.ru_maxrss, rc, out
+    return int(wall), int(cpu), int(rss), (int(st) if st.lstrip("-").isdigit() else st), out
 
 
 def read_atoms(cmd, env):
@@ -127,12 +109,12 @@ def pct(sorted_vals, p):
 
 
 def cmd_run(a):
-    signal.signal(signal.SIGALRM, _alarm)
     names, steps = parse_commands(a.commands)
     ids = [c for c, _ in names]
     env = dict(os.environ)
     atoms_cmd = shlex.split(a.atoms_cmd) if a.atoms_cmd else None
     capture = os.path.join(a.tmpdir, "step.out")
+    result_path = os.path.join(a.tmpdir, "step.result")
     settle = a.settle_ms / 1000.0
     samples = []  # dicts
     log = open(a.log, "a") if a.log else None
@@ -154,10 +136,10 @@ def cmd_run(a):
             rss = 0
             c0 = target_cpu_ns(a.target_pid)
             for step in steps[cid]:
-                w, c, m, rc, out = run_step(step, env, a.timeout, capture if warm else None)
+                w, c, m, rc, out = run_step(step, env, a.timeout, capture if warm else None, a.measure, result_path)
                 if rc != 0 or (warm and "badrpc" in out):
                     if not warm:  # rerun once with output captured, to say why
-                        _, _, _, rc2, out = run_step(step, env, a.timeout, capture)
+                        _, _, _, _, out = run_step(step, env, a.timeout, capture, a.measure, result_path)
                     fail(cid, step, rc, out)
                 if warm and log:
                     log.write(f"--- {cid}: {shlex.join(step['argv'])}\n{out.strip()[:1500]}\n")
@@ -234,6 +216,13 @@ def cmd_table(a):
                 print(f"| {c['title']} | {c['calls_per_probe']} | {fmt(c['wall_median_ms'])} "
                       f"| {fmt(d['wall_median_ms'])} | {fmt(added)} | {added / rtt:.1f} |")
         return
+    if a.brief:
+        print("| variant | median wall (ms) | p90 wall (ms) | CPU user+sys (ms) | target CPU (ms) |")
+        print("|---|---:|---:|---:|---:|")
+        for c in res["contenders"]:
+            print(f"| {c['title']} | {fmt(c['wall_median_ms'], 2)} | {fmt(c['wall_p90_ms'], 2)} "
+                  f"| {fmt(c['cpu_mean_ms'], 2)} | {fmt(c['target_cpu_mean_ms'], 2)} |")
+        return
     print("| contender | programs run per probe | median wall (ms) | p90 wall (ms) "
           "| CPU user+sys per probe (ms) | peak RSS (KiB) | target CPU per probe (ms) "
           "| target atoms per 100 probes |")
@@ -267,12 +256,13 @@ def bursts(events):
     return out
 
 
-def report_bursts(label, seq):
+def report_bursts(label, seq, sent="writes", received="reads"):
     b = bursts(seq)
     writes = b.count("W")
     after = max(0, writes - 2)
-    print(f"{label}: {seq.count('W')} writes / {seq.count('R')} reads on the distribution socket; "
-          f"direction changes: {' '.join(b)}; write bursts: {writes} = 2 handshake + {after} after the handshake")
+    print(f"{label}: {seq.count('W')} {sent} / {seq.count('R')} {received}; "
+          f"sequence (W = probe sends, R = node sends): {' '.join(b)}; "
+          f"send bursts: {writes} = 2 handshake + {after} after the handshake")
     return after
 
 
@@ -296,9 +286,9 @@ def cmd_strace(a):
                 seq.append("R")
     if not seq:
         sys.exit(f"bench_runner: no traffic to port {port} in {a.trace}")
-    after = report_bursts(a.label, seq)
+    after = report_bursts(a.label, seq, "writes", "non-empty reads on the distribution socket")
     if a.expect is not None and after != a.expect:
-        print(f"  (expected {a.expect} write bursts after the handshake)")
+        print(f"  (MISMATCH: beamprobe's JSON says {a.expect} round trips)")
 
 
 def cmd_pcap(a):
@@ -330,9 +320,8 @@ def cmd_pcap(a):
     if len(probe) != 1:
         sys.exit(f"bench_runner: expected one new connection to port {a.port} in the capture, saw {len(probe)}")
     c = conns[probe[0]]
-    print(f"{a.label}: {c['pkts']} packets on the probe's connection, "
-          f"{c['seq'].count('W')} data segments sent, {c['seq'].count('R')} received")
-    report_bursts(a.label + " (segments)", c["seq"])
+    print(f"{a.label}: {c['pkts']} packets on the probe's TCP connection (handshake, data, ACKs, FIN)")
+    report_bursts(a.label, c["seq"], "data segments sent", "received")
 
 
 def main():
@@ -347,6 +336,7 @@ def main():
     r.add_argument("--settle-ms", type=float, default=10.0)
     r.add_argument("--timeout", type=float, default=60.0, help="per invocation, seconds")
     r.add_argument("--tmpdir", required=True)
+    r.add_argument("--measure", required=True, help="the compiled bench/measure.c")
     r.add_argument("--out-json", required=True)
     r.add_argument("--samples-csv")
     r.add_argument("--log")
@@ -354,6 +344,7 @@ def main():
     t = sub.add_parser("table")
     t.add_argument("--json", required=True)
     t.add_argument("--ratios", action="store_true")
+    t.add_argument("--brief", action="store_true", help="wall, CPU and target CPU only")
     t.add_argument("--delay", type=float, help="one-way delay (ms): print the delay table")
     s = sub.add_parser("strace")
     s.add_argument("--trace", required=True)
