@@ -18,7 +18,6 @@ enum {
     C_OTP, C_VSN, C_START, C_NOW, C_UNIT,
     C_VISIBLE, C_HIDDEN,
     C_MEMORY,
-    C_CG_SELF, C_MOUNTINFO, C_CG2_MAX, C_CG2_CUR, C_CG1_MAX, C_CG1_CUR,
     C_PCOUNT, C_PLIMIT, C_PORTCOUNT, C_PORTLIMIT, C_ACOUNT, C_ALIMIT, C_ECOUNT, C_ELIMIT,
     C_SCHED_ONLINE, C_DCPU_ONLINE, C_DIO,
     C_APPS,
@@ -47,13 +46,6 @@ static const struct {
     [C_VISIBLE] = { G_MEMBERSHIP, "erlang", "nodes", A_ATOM, "visible" },
     [C_HIDDEN] = { G_MEMBERSHIP, "erlang", "nodes", A_ATOM, "hidden" },
     [C_MEMORY] = { G_MEMORY, "erlang", "memory", A_NONE, NULL },
-    /* where our cgroup is, and the limit files of a container's own view (usually the answer) */
-    [C_CG_SELF] = { G_CGROUP, "file", "read_file", A_STRING, "/proc/self/cgroup" },
-    [C_MOUNTINFO] = { G_CGROUP, "file", "read_file", A_STRING, "/proc/self/mountinfo" },
-    [C_CG2_MAX] = { G_CGROUP, "file", "read_file", A_STRING, "/sys/fs/cgroup/memory.max" },
-    [C_CG2_CUR] = { G_CGROUP, "file", "read_file", A_STRING, "/sys/fs/cgroup/memory.current" },
-    [C_CG1_MAX] = { G_CGROUP, "file", "read_file", A_STRING, "/sys/fs/cgroup/memory/memory.limit_in_bytes" },
-    [C_CG1_CUR] = { G_CGROUP, "file", "read_file", A_STRING, "/sys/fs/cgroup/memory/memory.usage_in_bytes" },
     [C_PCOUNT] = { G_LIMITS, "erlang", "system_info", A_ATOM, "process_count" },
     [C_PLIMIT] = { G_LIMITS, "erlang", "system_info", A_ATOM, "process_limit" },
     [C_PORTCOUNT] = { G_LIMITS, "erlang", "system_info", A_ATOM, "port_count" },
@@ -67,6 +59,18 @@ static const struct {
     [C_DCPU_ONLINE] = { G_SCHED, "erlang", "system_info", A_ATOM, "dirty_cpu_schedulers_online" },
     [C_DIO] = { G_SCHED, "erlang", "system_info", A_ATOM, "dirty_io_schedulers" },
     [C_APPS] = { G_APPS, "application", "which_applications", A_TIMEOUT, NULL },
+};
+
+/*
+ * The cgroup files, read by one spawned lists:map(fun file:read_file/1, Paths):
+ * where the node's cgroup is, and the limit files of a container's own view
+ * (usually the answer).
+ */
+enum { F_SELF, F_MOUNTS, F_V2MAX, F_V2CUR, F_V1MAX, F_V1CUR, F_COUNT };
+static const char *const cgroup_paths[F_COUNT] = {
+    "/proc/self/cgroup", "/proc/self/mountinfo",
+    "/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current",
+    "/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes",
 };
 
 /* Which groups each probe kind needs. Liveness stays local: no membership. */
@@ -101,7 +105,8 @@ typedef struct {
     int at[C_COUNT];          /* index of each node call in round one, -1 if not asked */
     int *gov_whereis, *gov_state, *gov_info;
     int *custom_at;
-    int cg_version, cg_limit, cg_usage; /* round two: the located cgroup's files */
+    int cg_files;                      /* round one: the cgroup_paths read */
+    int cg_version, cg_files2;         /* round two: the located cgroup's limit and usage */
     int bif_at;                        /* the one block_call carrying every cheap BIF, or -1 */
     int bif_ok;                        /* it answered: bif_items[k] holds each result */
     const bp_term *bif_items[C_COUNT];
@@ -297,11 +302,16 @@ static int plan_bif_call(collector *c, bp_batch *b)
     return 0;
 }
 
+static int add_read_files(bp_batch *b, const char *const *paths, size_t n, int *index);
+
 static int plan_node_calls(collector *c, bp_batch *b)
 {
     for (int k = 0; k < C_COUNT; k++)
         c->at[k] = -1;
+    c->cg_files = -1;
     if (plan_bif_call(c, b) != 0)
+        return BP_ENOMEM;
+    if (group_wanted(c->cfg->probe, G_CGROUP) && add_read_files(b, cgroup_paths, F_COUNT, &c->cg_files) != 0)
         return BP_ENOMEM;
     return plan_single_calls(c, b, 0);
 }
@@ -407,24 +417,39 @@ static void take_memory(collector *c, bp_batch *b)
     fact_ok(&s->memory);
 }
 
-/* A cgroup file's value: bytes, -1 for "max"/unlimited, -2 when unreadable. */
-static int64_t cgroup_value(collector *c, bp_batch *b, int i)
+/* lists:map(fun file:read_file/1, Paths): any number of files for one spawned call. */
+static int add_read_files(bp_batch *b, const char *const *paths, size_t n, int *index)
 {
-    bp_fact scratch = { 0 };
-    const bp_term *r = reply_of(c, b, i, &scratch);
-    const bp_term *body = bp_term_is_tagged(r, "ok", 2) ? bp_term_elem(r, 1) : NULL;
-    if (!body || body->type != BP_T_BINARY)
-        return -2;
-    return bp_cgroup_parse_value(body->str, body->len);
+    ei_x_buff *x = add_call(b, "lists", "map", 2, index);
+    if (!x || encode_export(x, "file", "read_file", 1) < 0 || ei_x_encode_list_header(x, (long)n) < 0)
+        return BP_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        if (ei_x_encode_string(x, paths[i]) < 0)
+            return BP_ENOMEM;
+    return ei_x_encode_empty_list(x) < 0 ? BP_ENOMEM : 0;
 }
 
-/* Text of a {ok, Binary} file reply, or NULL. */
-static const char *file_text(collector *c, bp_batch *b, int i)
+/* The content of file i of a read_files reply, or NULL (unreadable, or the call failed). */
+static const bp_term *file_body(collector *c, bp_batch *b, int at, size_t i)
 {
     bp_fact scratch = { 0 };
-    const bp_term *r = reply_of(c, b, i, &scratch);
+    const bp_term *l = reply_of(c, b, at, &scratch);
+    const bp_term *r = l && l->type == BP_T_LIST && i < l->n ? &l->items[i] : NULL;
     const bp_term *body = bp_term_is_tagged(r, "ok", 2) ? bp_term_elem(r, 1) : NULL;
-    return body && body->type == BP_T_BINARY ? body->str : NULL;
+    return body && body->type == BP_T_BINARY ? body : NULL;
+}
+
+/* A cgroup file's value: bytes, -1 for "max"/unlimited, -2 when unreadable. */
+static int64_t cgroup_value(collector *c, bp_batch *b, int at, size_t i)
+{
+    const bp_term *body = file_body(c, b, at, i);
+    return body ? bp_cgroup_parse_value(body->str, body->len) : -2;
+}
+
+static const char *file_text(collector *c, bp_batch *b, int at, size_t i)
+{
+    const bp_term *body = file_body(c, b, at, i);
+    return body ? body->str : NULL;
 }
 
 static void set_cgroup(collector *c, int version, int64_t limit, int64_t usage)
@@ -434,14 +459,6 @@ static void set_cgroup(collector *c, int version, int64_t limit, int64_t usage)
     s->cgroup_limit = limit;
     s->cgroup_usage = usage >= 0 ? usage : -1;
     s->cgroup.state = BP_FACT_OK;
-}
-
-static int add_read_file(bp_batch *b, const char *dir, const char *file, int *index)
-{
-    char path[1200];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    ei_x_buff *x = add_call(b, "file", "read_file", 1, index);
-    return x && ei_x_encode_string(x, path) >= 0 ? 0 : BP_ENOMEM;
 }
 
 /*
@@ -454,20 +471,23 @@ static void take_cgroup(collector *c, bp_batch *b, bp_batch *next)
 {
     bp_cgroup_loc loc;
     c->cg_version = 0;
-    if (bp_cgroup_locate(file_text(c, b, c->at[C_CG_SELF]), file_text(c, b, c->at[C_MOUNTINFO]), &loc) == 0
+    if (bp_cgroup_locate(file_text(c, b, c->cg_files, F_SELF), file_text(c, b, c->cg_files, F_MOUNTS), &loc) == 0
         && !loc.at_root) {
-        if (add_read_file(next, loc.dir, bp_cgroup_limit_file(loc.version), &c->cg_limit) == 0
-            && add_read_file(next, loc.dir, bp_cgroup_usage_file(loc.version), &c->cg_usage) == 0)
+        char limit[1100], usage[1100];
+        snprintf(limit, sizeof limit, "%s/%s", loc.dir, bp_cgroup_limit_file(loc.version));
+        snprintf(usage, sizeof usage, "%s/%s", loc.dir, bp_cgroup_usage_file(loc.version));
+        const char *const paths[2] = { limit, usage };
+        if (add_read_files(next, paths, 2, &c->cg_files2) == 0)
             c->cg_version = loc.version;
         return;
     }
     int prefer_v1 = loc.version == 1;
-    int64_t v2max = cgroup_value(c, b, c->at[C_CG2_MAX]);
-    int64_t v1max = cgroup_value(c, b, c->at[C_CG1_MAX]);
+    int64_t v2max = cgroup_value(c, b, c->cg_files, F_V2MAX);
+    int64_t v1max = cgroup_value(c, b, c->cg_files, F_V1MAX);
     if (v2max != -2 && !prefer_v1)
-        set_cgroup(c, 2, v2max, cgroup_value(c, b, c->at[C_CG2_CUR]));
+        set_cgroup(c, 2, v2max, cgroup_value(c, b, c->cg_files, F_V2CUR));
     else if (v1max != -2)
-        set_cgroup(c, 1, v1max, cgroup_value(c, b, c->at[C_CG1_CUR]));
+        set_cgroup(c, 1, v1max, cgroup_value(c, b, c->cg_files, F_V1CUR));
     else
         bp_fact_fail(c->snap, &c->snap->cgroup, BP_FACT_ERROR, "no cgroup memory files readable on the target");
 }
@@ -476,11 +496,11 @@ static void take_cgroup_round2(collector *c, bp_batch *b)
 {
     if (c->cg_version == 0)
         return;
-    int64_t limit = cgroup_value(c, b, c->cg_limit);
+    int64_t limit = cgroup_value(c, b, c->cg_files2, 0);
     if (limit == -2)
         bp_fact_fail(c->snap, &c->snap->cgroup, BP_FACT_ERROR, "cgroup memory limit file not readable");
     else
-        set_cgroup(c, c->cg_version, limit, cgroup_value(c, b, c->cg_usage));
+        set_cgroup(c, c->cg_version, limit, cgroup_value(c, b, c->cg_files2, 1));
 }
 
 static void take_limits(collector *c, bp_batch *b)
@@ -567,6 +587,7 @@ static int plan_governors(collector *c, bp_batch *b)
         ei_x_buff *x = add_call(b, "erlang", "whereis", 1, &c->gov_whereis[i]);
         if (!x || ei_x_encode_atom(x, g->v[i]) < 0)
             return BP_ENOMEM;
+        bp_batch_get(b, (size_t)c->gov_whereis[i])->block = 1; /* a BIF: no spawn */
         x = add_call(b, "sys", "get_state", 2, &c->gov_state[i]);
         if (!x || ei_x_encode_atom(x, g->v[i]) < 0 || ei_x_encode_long(x, c->cfg->governor_timeout_ms) < 0)
             return BP_ENOMEM;
@@ -600,6 +621,8 @@ static void take_governors_round1(collector *c, bp_batch *b, bp_batch *next)
             g->pid = bp_arena_printf(s->arena, "<%s.%lld.%lld>", pid->str, (long long)pid->i,
                                      (long long)pid->serial);
             ei_x_buff *x = add_call(next, "erlang", "process_info", 2, &c->gov_info[i]);
+            if (x)
+                bp_batch_get(next, (size_t)c->gov_info[i])->block = 1; /* a BIF: no spawn */
             if (x && encode_pid(x, pid) >= 0) {
                 ei_x_encode_list_header(x, 2);
                 ei_x_encode_atom(x, "message_queue_len");
