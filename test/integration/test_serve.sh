@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# test_serve.sh: `beamprobe serve` against a real demo cluster, driven by curl: routes, failures, TLS, auth, signals.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+start_cluster 2
+N1=${NODES[0]} N2=${NODES[1]}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/bp-serve.XXXXXX")
+SERVE_PIDS=()
+cleanup_serve() {
+  for p in "${SERVE_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+  "$CLUSTER" stop "$DIR" >/dev/null 2>&1 || true
+  rm -rf "$DIR"
+}
+trap cleanup_serve EXIT
+
+# start_serve NAME ARGS...: run serve on 127.0.0.1:0, wait for its port; sets PORT and SPID.
+start_serve() {
+  local name=$1; shift
+  local log="$WORK/$name.log"
+  "$BEAMPROBE" serve --listen 127.0.0.1:0 --cookie-file "$COOKIE" "$@" 2>"$log" &
+  SPID=$!
+  SERVE_PIDS+=("$SPID")
+  PORT=
+  for _ in $(seq 100); do
+    PORT=$(sed -n 's/.*serving .* on port \([0-9]*\).*/\1/p' "$log" | head -1)
+    [[ -n $PORT ]] && break
+    kill -0 "$SPID" 2>/dev/null || break
+    sleep 0.05
+  done
+  [[ -n $PORT ]] || { fail "serve $name did not start: $(cat "$log")"; return 1; }
+}
+
+# http METHOD PATH [curl args]: sets CODE, BODY, SECS (curl's total time)
+SCHEME=http
+http() {
+  local method=$1 path=$2; shift 2
+  local out
+  out=$(curl -s -m 5 -X "$method" -o "$WORK/body" -w '%{http_code} %{time_total}' "$@" \
+        "$SCHEME://127.0.0.1:$PORT$path" 2>/dev/null) || true
+  CODE=${out%% *}
+  SECS=${out##* }
+  BODY=$(cat "$WORK/body" 2>/dev/null || true)
+}
+
+expect_http() { # expect_http CODE
+  if [[ $CODE == "$1" ]]; then ok "HTTP $1"; else fail "HTTP $CODE, expected $1 (body: ${BODY:0:300})"; fi
+}
+
+wait_code() { # wait_code PATH CODE SECONDS: poll until PATH answers CODE
+  local path=$1 want=$2 limit=$3 t0
+  t0=$(date +%s%N)
+  while :; do
+    http GET "$path"
+    [[ $CODE == "$want" ]] && { WAITED_MS=$(( ($(date +%s%N) - t0) / 1000000 )); return 0; }
+    (( ($(date +%s%N) - t0) / 1000000 > limit * 1000 )) && return 1
+    sleep 0.05
+  done
+}
+
+under_ms() { # under_ms SECONDS MS WHAT
+  local ms
+  ms=$(awk -v s="$1" 'BEGIN { printf "%d", s * 1000 }')
+  if (( ms < $2 )); then ok "$3 in ${ms} ms"; else fail "$3 took ${ms} ms (limit $2)"; fi
+}
+
+GOVS=(--governor cost_guard,rollback_guard,backlog_valve --supervisor demo_sup --require-app demo)
+
+test_case "every route and alias answers from the first report"
+start_serve main --node "$N1" "${GOVS[@]}" --expect-peers "$N2" --interval 200ms --timeout 500ms
+MAIN_LOG="$WORK/main.log"
+if wait_code /health/ready 200 5; then ok "ready after ${WAITED_MS} ms"; else fail "never ready: $BODY"; fi
+for p in /health/live /livez /live /health/ready /readyz /ready /healthz /health/startup /startupz /health /metrics; do
+  http GET "$p"; expect_http 200
+done
+http GET /health/ready
+expect_json_body() { OUT=$BODY; expect_json "$@"; }
+expect_json_body .status healthy
+expect_json_body .ok true
+expect_json_body .stale false
+expect_json_body '.age_seconds < 1' true
+http GET /health
+expect_json_body .schema_version 1
+expect_json_body .node "$N1"
+expect_json_body '.checks["governor:cost_guard"].status' pass
+expect_json_body '.age_seconds >= 0' true
+http HEAD /health/ready -I
+expect_http 200
+[[ -z $BODY || $BODY == HTTP* ]] && ok "HEAD has no body" || fail "HEAD returned a body"
+
+test_case "unknown paths, methods, oversized headers"
+http GET /nope; expect_http 404
+http POST /health/ready; expect_http 405
+http DELETE /metrics; expect_http 405
+big=$(head -c 10000 /dev/zero | tr '\0' 'a')
+http GET /health/ready -H "X-Big: $big"; expect_http 431
+
+test_case "metrics pass promtool and carry the node label"
+http GET /metrics
+expect_in "$BODY" "beamprobe_up{node=\"$N1\"} 1"
+expect_in "$BODY" "erlang_vm_memory_bytes{node=\"$N1\",kind=\"processes\"}"
+expect_in "$BODY" "beamprobe_report_age_seconds{node=\"$N1\"}"
+if command -v promtool >/dev/null; then
+  if promtool check metrics <<<"$BODY" >"$WORK/promtool.out" 2>&1; then ok "promtool check metrics"
+  else fail "promtool: $(cat "$WORK/promtool.out")"; fi
+else
+  fail "promtool not installed (scripts/install-deps.sh installs prometheus)"
+fi
+
+test_case "a governor turning refusing fails readiness, not liveness"
+ceval "$N1" 'demo_governor:set_state(cost_guard, refusing).' >/dev/null
+if wait_code /health/ready 503 3; then ok "ready 503 after ${WAITED_MS} ms"; else fail "ready stayed $CODE"; fi
+http GET /health/live; expect_http 200
+ceval "$N1" 'demo_governor:set_state(cost_guard, stable).' >/dev/null
+if wait_code /health/ready 200 3; then ok "ready again"; else fail "ready stayed $CODE"; fi
+expect_in "$(cat "$MAIN_LOG")" "state $N1: healthy -> unhealthy"
+
+test_case "a killed target turns live and ready 503 within interval + timeout, and recovers"
+"$CLUSTER" kill-node "$DIR" "${N1%@*}" >/dev/null
+if wait_code /health/live 503 1; then
+  ok "live 503 after ${WAITED_MS} ms"
+  expect_le "$WAITED_MS" 900 "ms to notice (interval 200 + timeout 500 + slack)"
+else fail "live stayed $CODE"; fi
+http GET /health/ready; expect_http 503
+http GET /metrics
+expect_in "$BODY" "beamprobe_up{node=\"$N1\"} 0"
+"$CLUSTER" start-node "$DIR" "${N1%@*}" >/dev/null
+if wait_code /health/ready 200 15; then ok "ready again ${WAITED_MS} ms after the restart"; else fail "never recovered: $BODY"; fi
+expect_in "$(cat "$MAIN_LOG")" "down $N1"
+expect_in "$(cat "$MAIN_LOG")" "reconnected $N1"
+
+test_case "a SIGSTOPped target: every route still answers fast, then stale/failing"
+PID=$(cat "$DIR/${N1%@*}.pid")
+kill -STOP "$PID"
+for p in /health/live /health/ready /health /metrics; do
+  http GET "$p"; under_ms "$SECS" 50 "GET $p"
+done
+if wait_code /health/live 503 3; then ok "live 503 after ${WAITED_MS} ms"; else fail "live stayed $CODE"; fi
+for p in /health/live /health/ready /health /metrics; do
+  http GET "$p"; under_ms "$SECS" 50 "GET $p while stopped"
+done
+kill -CONT "$PID"
+if wait_code /health/ready 200 10; then ok "ready after SIGCONT"; else fail "ready stayed $CODE"; fi
+
+test_case "1,000 idle connections do not slow the probes"
+ulimit -n 4096 2>/dev/null || true
+fds=()
+for _ in $(seq 1000); do
+  exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" || break
+  fds+=("$fd")
+done
+if (( ${#fds[@]} == 1000 )); then ok "1000 idle connections open"; else fail "only ${#fds[@]} connections opened"; fi
+worst=0
+for _ in $(seq 20); do
+  http GET /health/ready
+  [[ $CODE == 200 ]] || fail "ready $CODE with idle connections"
+  ms=$(awk -v s="$SECS" 'BEGIN { printf "%d", s * 1000 }')
+  (( ms > worst )) && worst=$ms
+done
+expect_le "$worst" 50 "worst ready latency (ms) of 20 with 1000 idle"
+for fd in "${fds[@]}"; do exec {fd}>&-; done
+
+test_case "SIGTERM: exit 0 within a second"
+t0=$(date +%s%N)
+kill -TERM "$SPID"
+code=0; wait "$SPID" || code=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+if [[ $code == 0 ]]; then ok "exit 0"; else fail "exit $code"; fi
+expect_le "$ms" 1000 "ms to exit"
+
+test_case "bearer token guards /health and /metrics, not the probes"
+echo "s3cr3t-token" >"$WORK/token"
+start_serve auth --node "$N2" --auth-token-file "$WORK/token" --interval 200ms
+wait_code /health/ready 200 5 || true
+http GET /health/ready; expect_http 200
+http GET /health; expect_http 401
+http GET /metrics -H "Authorization: Bearer wrong"; expect_http 401
+http GET /health -H "Authorization: Bearer s3cr3t-token"; expect_http 200
+http GET /metrics -H "Authorization: Bearer s3cr3t-token"; expect_http 200
+kill -TERM "$SPID"; wait "$SPID" || true
+
+test_case "SIGHUP reloads the config file, keeps the old one when invalid"
+cat >"$WORK/serve.json" <<JSON
+{"node": ["$N2"], "interval": "200ms", "governor": "backlog_valve", "governor-fail-states": "refusing"}
+JSON
+start_serve reload --config "$WORK/serve.json"
+wait_code /health/ready 200 5 || fail "not ready: $BODY"
+ceval "$N2" 'demo_governor:set_state(backlog_valve, warning).' >/dev/null
+sleep 0.5
+http GET /health/ready; expect_http 200
+cat >"$WORK/serve.json" <<JSON
+{"node": ["$N2"], "interval": "200ms", "governor": "backlog_valve", "governor-fail-states": "warning"}
+JSON
+kill -HUP "$SPID"
+if wait_code /health/ready 503 3; then ok "new fail state applies after SIGHUP"; else fail "ready stayed $CODE"; fi
+echo '{"interval": "soon"' >"$WORK/serve.json"
+kill -HUP "$SPID"
+sleep 0.5
+kill -0 "$SPID" && ok "still running after an invalid reload" || fail "died on an invalid reload"
+expect_in "$(cat "$WORK/reload.log")" "kept the running configuration"
+http GET /health/ready; expect_http 503
+ceval "$N2" 'demo_governor:set_state(backlog_valve, stable).' >/dev/null
+kill -TERM "$SPID"; wait "$SPID" || true
+
+test_case "HTTPS and mutual TLS with generated certificates"
+(
+  cd "$WORK"
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=bp-test-ca 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=127.0.0.1 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >san.ext
+  openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile san.ext 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -keyout cli.key -out cli.csr -subj /CN=kubelet 2>/dev/null
+  openssl x509 -req -in cli.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out cli.pem -days 2 2>/dev/null
+)
+start_serve tls --node "$N2" --interval 200ms --tls-cert "$WORK/srv.pem" --tls-key "$WORK/srv.key"
+SCHEME=https
+wait_code /health/ready 200 5 --cacert "$WORK/ca.pem" || true
+http GET /health/ready --cacert "$WORK/ca.pem"; expect_http 200
+http GET /health/ready --cacert "$WORK/ca.pem" --tls-max 1.1; [[ $CODE == 000 ]] && ok "TLS 1.1 refused" || fail "TLS 1.1 accepted ($CODE)"
+SCHEME=http
+http GET /health/ready; [[ $CODE != 200 ]] && ok "plain HTTP on the TLS port refused" || fail "plain HTTP accepted"
+kill -TERM "$SPID"; wait "$SPID" || true
+
+start_serve mtls --node "$N2" --interval 200ms --tls-cert "$WORK/srv.pem" --tls-key "$WORK/srv.key" --tls-client-ca "$WORK/ca.pem"
+SCHEME=https
+http GET /health/ready --cacert "$WORK/ca.pem"
+[[ $CODE == 000 ]] && ok "no client certificate: refused" || fail "no client certificate: HTTP $CODE"
+http GET /health/ready --cacert "$WORK/ca.pem" --cert "$WORK/cli.pem" --key "$WORK/cli.key"; expect_http 200
+SCHEME=http
+kill -TERM "$SPID"; wait "$SPID" || true
+
+test_case "bad certificate or key: a startup error, exit 1"
+echo "not a certificate" >"$WORK/bad.pem"
+probe serve --listen 127.0.0.1:0 --cookie-file "$COOKIE" --node "$N2" --tls-cert "$WORK/bad.pem" --tls-key "$WORK/srv.key"
+expect_code 1
+probe serve --listen 127.0.0.1:0 --cookie-file "$COOKIE" --node "$N2" --tls-cert "$WORK/srv.pem" --tls-key "$WORK/cli.key"
+expect_code 1
+probe serve --listen 127.0.0.1:0 --cookie-file "$COOKIE"
+expect_code 1
+expect_in "$ERR" "--node"
+
+finish
