@@ -54,6 +54,21 @@ typedef struct bp_config {
     bp_namelist check_mfas;
     bp_thresholds thresholds;
 
+    /* cluster and discovery */
+    bp_namelist expect_nodes;      /* what "whole" means; default: the probed nodes */
+    int wait_ms;                   /* cluster --wait */
+    int allow_degraded;
+    int ready_requires_quorum;     /* serve */
+    char epmd_host[256];
+    char dns_name[256];
+    char node_basename[256];
+    int dns_by_hostname;
+    char dns_server[256];
+    char k8s_endpoints[256];
+    char k8s_api[512];
+    char k8s_token_file[1024];
+    char k8s_ca_file[1024];
+
     /* serve */
     char config_file[1024];        /* --config: JSON settings, reloaded on SIGHUP */
     char listen[256];              /* ADDR:PORT */

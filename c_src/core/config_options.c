@@ -161,8 +161,9 @@ static int check_mfa(const char *v, char *why, size_t whylen)
 #define G_THRESH "Thresholds (a check warns at or above -warn, fails at or above -fail)"
 #define G_OUTPUT "Output"
 #define G_SERVE "HTTP server"
+#define G_CLUSTER "Cluster and discovery"
 
-#define SUB_NODE (BP_SUB_CHECK | BP_SUB_SERVE)   /* per-node health checks */
+#define SUB_NODE BP_SUB_ALL /* per-node health checks: cluster runs them on every node too */
 #define SUB_REPORT (BP_SUB_CHECK | BP_SUB_CLUSTER) /* commands that print a report */
 
 #define RATIO(nm, fld, dflt, what)                                                      \
@@ -273,6 +274,41 @@ static const bp_config_option options[] = {
       .subcommands = SUB_REPORT, .group = G_OUTPUT, .help = "print the report as JSON" },
     { .name = "strict", .kind = BP_OPT_SWITCH, .offset = OFF(strict), .subcommands = BP_SUB_ALL,
       .group = G_OUTPUT, .help = "count degraded (warnings) as unhealthy" },
+
+    /* Cluster and discovery */
+    LIST("nodes", nodes, check_node, 0, BP_SUB_CLUSTER | BP_SUB_SERVE, G_CLUSTER, "NODES", NULL,
+         "nodes to probe, comma-separated (same as --node)"),
+    LIST("expect-nodes", expect_nodes, check_node, 0, BP_SUB_CLUSTER | BP_SUB_SERVE, G_CLUSTER, "NODES", NULL,
+         "the nodes a whole cluster has (default: the probed ones)"),
+    { .name = "wait", .short_name = 'w', .kind = BP_OPT_DURATION, .offset = OFF(wait_ms), .min = 0,
+      .max = 86400000, .subcommands = BP_SUB_CLUSTER, .group = G_CLUSTER, .metavar = "DURATION",
+      .def = "0", .def_text = "no waiting",
+      .help = "repeat until converged or this long has passed, printing each change" },
+    { .name = "allow-degraded", .kind = BP_OPT_SWITCH, .offset = OFF(allow_degraded),
+      .subcommands = BP_SUB_CLUSTER, .group = G_CLUSTER,
+      .help = "exit 0 when degraded (e.g. a node down) but quorum holds" },
+    { .name = "ready-requires-quorum", .kind = BP_OPT_SWITCH, .offset = OFF(ready_requires_quorum),
+      .subcommands = BP_SUB_SERVE, .group = G_CLUSTER,
+      .help = "readiness also fails when the cluster view has no quorum" },
+    PATH("epmd-host", epmd_host, G_CLUSTER, BP_SUB_CLUSTER | BP_SUB_SERVE, "HOST",
+         "probe every node registered with EPMD on HOST"),
+    PATH("dns", dns_name, G_CLUSTER, BP_SUB_CLUSTER | BP_SUB_SERVE, "NAME",
+         "probe NODE-BASENAME@ip for every A record of NAME (a headless Service)"),
+    PATH("node-basename", node_basename, G_CLUSTER, BP_SUB_CLUSTER | BP_SUB_SERVE, "APP",
+         "the alive part of discovered node names (APP@ip)"),
+    { .name = "dns-by-hostname", .kind = BP_OPT_SWITCH, .offset = OFF(dns_by_hostname),
+      .subcommands = BP_SUB_CLUSTER | BP_SUB_SERVE, .group = G_CLUSTER,
+      .help = "name discovered nodes by their reverse-DNS host name instead of the address" },
+    PATH("dns-server", dns_server, G_CLUSTER, BP_SUB_CLUSTER | BP_SUB_SERVE, "IP:PORT",
+         "ask this DNS server instead of the system resolver"),
+    PATH("k8s-endpoints", k8s_endpoints, G_CLUSTER, BP_SUB_CLUSTER | BP_SUB_SERVE, "NS/SERVICE",
+         "probe the addresses of a Kubernetes Service (in-cluster credentials by default)"),
+    PATH("k8s-api", k8s_api, G_CLUSTER, BP_SUB_CLUSTER | BP_SUB_SERVE, "URL",
+         "Kubernetes API URL (default: from KUBERNETES_SERVICE_HOST/PORT)"),
+    PATH("k8s-token-file", k8s_token_file, G_CLUSTER, BP_SUB_CLUSTER | BP_SUB_SERVE, "FILE",
+         "service-account token (default: the in-cluster one)"),
+    PATH("k8s-ca-file", k8s_ca_file, G_CLUSTER, BP_SUB_CLUSTER | BP_SUB_SERVE, "FILE",
+         "CA of the Kubernetes API (default: the in-cluster one)"),
 
     /* HTTP server */
     PATH("config", config_file, G_SERVE, BP_SUB_SERVE, "FILE",

@@ -261,6 +261,20 @@ static const sample samples[] = {
     { "auth-token-file", "/run/secrets/token" },
     { "log-format", "json" },
     { "access-log", NULL },
+    { "nodes", "x@h,y@h" },
+    { "expect-nodes", "x@h,y@h,z@h" },
+    { "wait", "30s" },
+    { "allow-degraded", NULL },
+    { "ready-requires-quorum", NULL },
+    { "epmd-host", "db1" },
+    { "dns", "app-headless.default.svc" },
+    { "node-basename", "app" },
+    { "dns-by-hostname", NULL },
+    { "dns-server", "10.96.0.10:53" },
+    { "k8s-endpoints", "default/app" },
+    { "k8s-api", "https://127.0.0.1:6443" },
+    { "k8s-token-file", "/var/run/token" },
+    { "k8s-ca-file", "/var/run/ca.crt" },
 };
 
 static const sample *find_sample(const char *name)
@@ -342,8 +356,22 @@ static void test_every_option_values(void **state)
     if (parse(c, BP_SUB_ALL, args, err) != 0)
         fail_msg("%s", err);
 
-    assert_int_equal(c->nodes.n, 1);
+    assert_int_equal(c->nodes.n, 3); /* --node and --nodes fill the same list */
     assert_string_equal(c->nodes.v[0], "app@host1");
+    assert_string_equal(c->nodes.v[2], "y@h");
+    assert_int_equal(c->expect_nodes.n, 3);
+    assert_int_equal(c->wait_ms, 30000);
+    assert_int_equal(c->allow_degraded, 1);
+    assert_int_equal(c->ready_requires_quorum, 1);
+    assert_string_equal(c->epmd_host, "db1");
+    assert_string_equal(c->dns_name, "app-headless.default.svc");
+    assert_string_equal(c->node_basename, "app");
+    assert_int_equal(c->dns_by_hostname, 1);
+    assert_string_equal(c->dns_server, "10.96.0.10:53");
+    assert_string_equal(c->k8s_endpoints, "default/app");
+    assert_string_equal(c->k8s_api, "https://127.0.0.1:6443");
+    assert_string_equal(c->k8s_token_file, "/var/run/token");
+    assert_string_equal(c->k8s_ca_file, "/var/run/ca.crt");
     assert_string_equal(c->cookie_file, "/run/secrets/cookie");
     assert_string_equal(c->cnode_name, "probe_x");
     assert_int_equal(c->cnode_pool, 8);
@@ -1352,7 +1380,8 @@ static void test_help(void **state)
     assert_non_null(strstr(cluster, "--node"));
     assert_non_null(strstr(cluster, "--json"));
     assert_null(strstr(cluster, "--probe"));
-    assert_null(strstr(cluster, "--memory-warn"));
+    assert_non_null(strstr(cluster, "--memory-warn")); /* cluster runs the node checks too */
+    assert_non_null(strstr(cluster, "--wait"));
     free(cluster);
     char *serve = help_text(BP_SUB_SERVE);
     assert_null(strstr(serve, "--json"));
