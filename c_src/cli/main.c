@@ -17,6 +17,7 @@ static void usage(FILE *f)
             "Commands:\n"
             "  check NODE     probe one node (exit code for Kubernetes exec probes)\n"
             "  serve          HTTP health endpoints and Prometheus metrics for nodes\n"
+            "  cluster        probe every node at once: mesh, partitions, quorum, --wait\n"
             "  help [COMMAND] show help\n"
             "  version        print the version\n"
             "\n"
@@ -45,15 +46,20 @@ int main(int argc, char **argv)
         return bp_cli_check(argc - 1, argv + 1);
     if (strcmp(cmd, "serve") == 0)
         return bp_cli_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "cluster") == 0)
+        return bp_cli_cluster(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("beamprobe %s (report schema %d)\n", BP_VERSION, BP_SCHEMA_VERSION);
         return 0;
     }
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-        if (argc > 2 && (strcmp(argv[2], "check") == 0 || strcmp(argv[2], "serve") == 0)) {
-            char *hargv[] = { argv[2], (char *)(uintptr_t)"--help", NULL };
-            return strcmp(argv[2], "check") == 0 ? bp_cli_check(2, hargv) : bp_cli_serve(2, hargv);
-        }
+        char *hargv[] = { argc > 2 ? argv[2] : argv[1], (char *)(uintptr_t)"--help", NULL };
+        if (argc > 2 && strcmp(argv[2], "check") == 0)
+            return bp_cli_check(2, hargv);
+        if (argc > 2 && strcmp(argv[2], "serve") == 0)
+            return bp_cli_serve(2, hargv);
+        if (argc > 2 && strcmp(argv[2], "cluster") == 0)
+            return bp_cli_cluster(2, hargv);
         usage(stdout);
         return 0;
     }

@@ -1,0 +1,192 @@
+/* discover.c: name-list helpers shared by the discovery sources, and discovery through EPMD's NAMES. */
+#include "dist/discover.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "beamprobe.h"
+#include "dist/epmd.h"
+#include "dist/resolve.h"
+
+int bp__disc_err(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+    if (err && errlen > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            err[0] = '\0';
+    }
+    return code;
+}
+
+int bp__disc_add(bp_namelist *l, const char *alive, const char *host)
+{
+    char name[BP_NAME_MAX];
+    int n = snprintf(name, sizeof name, "%s@%s", alive, host);
+    if (n < 0 || (size_t)n >= sizeof name)
+        return BP_EUSAGE;
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->v[i], name) == 0)
+            return 0;
+    if (l->n >= BP_LIST_MAX)
+        return BP_ETOOBIG;
+    memcpy(l->v[l->n], name, (size_t)n + 1);
+    l->n++;
+    return 0;
+}
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+int bp__disc_natcmp(const char *a, const char *b)
+{
+    while (*a && *b) {
+        if (is_digit(*a) && is_digit(*b)) {
+            while (*a == '0' && is_digit(a[1]))
+                a++;
+            while (*b == '0' && is_digit(b[1]))
+                b++;
+            size_t la = 0, lb = 0;
+            while (is_digit(a[la]))
+                la++;
+            while (is_digit(b[lb]))
+                lb++;
+            if (la != lb)
+                return la < lb ? -1 : 1;
+            int c = memcmp(a, b, la);
+            if (c)
+                return c < 0 ? -1 : 1;
+            a += la;
+            b += lb;
+            continue;
+        }
+        if (*a != *b)
+            return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+        a++;
+        b++;
+    }
+    if (*a || *b)
+        return *a ? 1 : -1;
+    return 0;
+}
+
+static int natcmp_entries(const void *x, const void *y)
+{
+    int c = bp__disc_natcmp(x, y);
+    return c ? c : strcmp(x, y); /* "a01" and "a1" compare equal above: keep a total order */
+}
+
+void bp__disc_sort(bp_namelist *l)
+{
+    qsort(l->v, l->n, sizeof l->v[0], natcmp_entries);
+}
+
+static int is_alive_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' || c == '-';
+}
+
+int bp__disc_alive_ok(const char *s)
+{
+    size_t n = 0;
+    if (!s)
+        return 0;
+    for (; s[n]; n++)
+        if (!is_alive_char(s[n]) || n >= 255)
+            return 0;
+    return n > 0;
+}
+
+int bp__disc_host_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 253 || s[0] == '.' || s[n - 1] == '.')
+        return 0;
+    size_t label = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '.') {
+            if (label == 0)
+                return 0;
+            label = 0;
+        } else if (!is_alive_char(s[i]) || ++label > 63) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int bp__disc_label_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || is_digit(s[i]) || s[i] == '-'))
+            return 0;
+    return 1;
+}
+
+/* ---------- EPMD ---------- */
+
+#define EPMD_NAMES_CAP (BP_LIST_MAX + 1) /* one more than a list holds, to see an overflow */
+
+int bp_discover_epmd(const char *host, int64_t deadline_ms, bp_namelist *out, char *err, size_t errlen)
+{
+    char (*names)[256] = NULL;
+    int rc;
+    out->n = 0;
+    if (!bp__disc_host_ok(host)) {
+        rc = bp__disc_err(err, errlen, BP_EUSAGE, "'%s' is not a host name or IPv4 address",
+                          host ? host : "");
+        goto out;
+    }
+    struct in_addr addr;
+    rc = bp__resolve_ipv4(host, deadline_ms, &addr);
+    if (rc == BP_ETIMEDOUT) {
+        rc = bp__disc_err(err, errlen, rc, "resolving %s did not finish before the deadline", host);
+        goto out;
+    }
+    if (rc) {
+        rc = bp__disc_err(err, errlen, rc, "host %s does not resolve to an IPv4 address", host);
+        goto out;
+    }
+    names = calloc(EPMD_NAMES_CAP, sizeof *names);
+    if (!names) {
+        rc = bp__disc_err(err, errlen, BP_ENOMEM, "out of memory");
+        goto out;
+    }
+    size_t count = 0;
+    rc = bp__epmd_names(&addr, deadline_ms, names, NULL, EPMD_NAMES_CAP, &count);
+    if (rc == BP_ETIMEDOUT) {
+        rc = bp__disc_err(err, errlen, rc, "EPMD on %s:%d did not answer NAMES before the deadline",
+                          host, bp__epmd_port());
+        goto out;
+    }
+    if (rc) {
+        rc = bp__disc_err(err, errlen, BP_EEPMD,
+                          "no EPMD answered on %s:%d (nothing listening, or not EPMD)", host,
+                          bp__epmd_port());
+        goto out;
+    }
+    qsort(names, count, sizeof *names, natcmp_entries);
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        if (!bp__disc_alive_ok(names[i]))
+            continue; /* EPMD accepts names no Erlang node name can have */
+        rc = bp__disc_add(out, names[i], host);
+        if (rc == BP_EUSAGE) /* name@host over 255 bytes: cannot be a node name */
+            rc = 0;
+    }
+    bp__disc_sort(out);
+    if (rc == BP_ETOOBIG)
+        rc = bp__disc_err(err, errlen, rc, "more than %d nodes registered on %s", BP_LIST_MAX,
+                          host);
+out:
+    free(names);
+    return rc;
+}
