@@ -9,11 +9,13 @@
 #include "beamprobe.h"
 #include "cli/cli.h"
 #include "core/config.h"
+#include "core/clock.h"
 #include "core/config_file.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "dist/cookie.h"
 #include "dist/monitor.h"
+#include "dist/targets.h"
 #include "http/server.h"
 #include "http/site.h"
 
@@ -41,6 +43,7 @@ static void serve_help(void)
            "  /health/ready /readyz /ready /healthz        readiness (peers, supervisors, governors, ...)\n"
            "  /health/startup /startupz                    startup (required applications)\n"
            "  /health                                      the full JSON report (docs/SCHEMA.md)\n"
+           "  /health/cluster                              the cluster view of all targets (docs/CLUSTER.md)\n"
            "  /metrics                                     Prometheus text format 0.0.4 (docs/METRICS.md)\n"
            "A report older than --max-age counts as failing; every answer says its age.\n"
            "SIGTERM stops gracefully (exit 0); SIGHUP reloads --config, keeping the old\n"
@@ -90,6 +93,12 @@ static int load_config(bp_config *c, int argc, char **argv, char *err, size_t er
     bp_config_finish(c);
     if (bp_config_validate(c, err, errlen) != 0)
         return BP_EUSAGE;
+    if (bp_targets_discovered(c)) { /* targets from discovery: resolved at start and on SIGHUP */
+        static bp_namelist found;
+        if (bp_targets_resolve(c, bp_now_ms() + c->timeout_ms, &found, err, errlen) != 0)
+            return BP_EUSAGE;
+        c->nodes = found;
+    }
     if (c->nodes.n == 0) {
         snprintf(err, errlen, "which nodes? give --node NODE (repeatable), or \"node\" in --config");
         return BP_EUSAGE;

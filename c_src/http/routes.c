@@ -13,7 +13,7 @@
 #define JSON "application/json"
 #define PROM_TEXT "text/plain; version=0.0.4; charset=utf-8"
 
-typedef enum { R_NONE, R_LIVE, R_READY, R_STARTUP, R_HEALTH, R_METRICS } route;
+typedef enum { R_NONE, R_LIVE, R_READY, R_STARTUP, R_HEALTH, R_METRICS, R_CLUSTER } route;
 
 static const struct {
     const char *path;
@@ -22,7 +22,7 @@ static const struct {
     { "/health/live", R_LIVE },     { "/livez", R_LIVE },           { "/live", R_LIVE },
     { "/health/ready", R_READY },   { "/readyz", R_READY },         { "/ready", R_READY },
     { "/healthz", R_READY },        { "/health/startup", R_STARTUP }, { "/startupz", R_STARTUP },
-    { "/health", R_HEALTH },        { "/metrics", R_METRICS },
+    { "/health", R_HEALTH },        { "/metrics", R_METRICS },      { "/health/cluster", R_CLUSTER },
 };
 
 static route find_route(const bp_http_request *req)
@@ -93,6 +93,17 @@ static size_t age_fields(char *out, size_t len, const bp__view *v, int age_ms, i
     return n > 0 && (size_t)n < len ? (size_t)n : 0;
 }
 
+/* --ready-requires-quorum: readiness also needs the cluster view's quorum. */
+static int quorum_ok(bp_site *s, int kind)
+{
+    if (kind != BP_PROBE_READY || !s->cfg.ready_requires_quorum)
+        return 1;
+    bp__cluster *c = bp__site_cluster(s);
+    int q = c->quorum;
+    bp__cluster_unref(c);
+    return q;
+}
+
 /* Multi-target answers are assembled per request: {"status":..., "nodes": [...]} */
 static void multi(bp_site *s, bp_http_response *resp, int kind, int full)
 {
@@ -116,7 +127,7 @@ static void multi(bp_site *s, bp_http_response *resp, int kind, int full)
             int age = view_age_ms(s, vs[i], &stale);
             const char *b = full ? vs[i]->health : vs[i]->body[kind];
             size_t bl = full ? vs[i]->health_len : vs[i]->body_len[kind];
-            all_ok &= vs[i]->ok[kind] && !stale;
+            all_ok &= vs[i]->ok[kind] && !stale && quorum_ok(s, kind);
             if (i)
                 buf[o++] = ',';
             memcpy(buf + o, b, bl);
@@ -141,6 +152,19 @@ static void multi(bp_site *s, bp_http_response *resp, int kind, int full)
     resp->release = free;
 }
 
+static void cluster_view(bp_site *s, bp_http_response *resp)
+{
+    bp__cluster *c = bp__site_cluster(s);
+    resp->status = c->ok ? 200 : 503;
+    resp->content_type = JSON;
+    resp->body = c->json;
+    resp->body_len = c->json_len;
+    int n = snprintf(resp->tail, sizeof resp->tail, "}\n");
+    resp->tail_len = n > 0 ? (size_t)n : 0;
+    resp->hold = c;
+    resp->release = bp__cluster_unref;
+}
+
 static void verdict(bp_site *s, bp_http_response *resp, int kind, int full)
 {
     if (s->cfg.nodes.n != 1) {
@@ -150,7 +174,7 @@ static void verdict(bp_site *s, bp_http_response *resp, int kind, int full)
     bp__view *v = bp__site_view(s, 0);
     int stale;
     int age = view_age_ms(s, v, &stale);
-    resp->status = v->ok[kind] && !stale ? 200 : 503;
+    resp->status = v->ok[kind] && !stale && quorum_ok(s, kind) ? 200 : 503;
     resp->content_type = JSON;
     resp->body = full ? v->health : v->body[kind];
     resp->body_len = full ? v->health_len : v->body_len[kind];
@@ -213,7 +237,7 @@ void bp_site_handle(void *ctx, const bp_http_request *req, bp_http_response *res
     resp->headers_len = (size_t)snprintf(resp->headers, sizeof resp->headers, "Cache-Control: no-store\r\n");
     if (r == R_NONE) {
         fixed(resp, 404, "{\"error\":\"not found\",\"routes\":[\"/health\",\"/health/live\",\"/health/ready\","
-                         "\"/health/startup\",\"/metrics\"]}\n");
+                         "\"/health/startup\",\"/health/cluster\",\"/metrics\"]}\n");
         return;
     }
     if (!method_is(req, "GET") && !method_is(req, "HEAD")) {
@@ -222,7 +246,7 @@ void bp_site_handle(void *ctx, const bp_http_request *req, bp_http_response *res
         fixed(resp, 405, "{\"error\":\"method not allowed\",\"allow\":[\"GET\",\"HEAD\"]}\n");
         return;
     }
-    if ((r == R_HEALTH || r == R_METRICS) && !authorized(s, req)) {
+    if ((r == R_HEALTH || r == R_METRICS || r == R_CLUSTER) && !authorized(s, req)) {
         static const char www[] = "WWW-Authenticate: Bearer realm=\"beamprobe\"\r\n";
         memcpy(resp->headers + resp->headers_len, www, sizeof www - 1);
         resp->headers_len += sizeof www - 1;
@@ -235,6 +259,7 @@ void bp_site_handle(void *ctx, const bp_http_request *req, bp_http_response *res
     case R_STARTUP: verdict(s, resp, BP_PROBE_STARTUP, 0); break;
     case R_HEALTH: verdict(s, resp, BP_PROBE_READY, 1); break;
     case R_METRICS: metrics(s, resp); break;
+    case R_CLUSTER: cluster_view(s, resp); break;
     case R_NONE: break;
     }
 }

@@ -143,6 +143,11 @@ static bp__metrics *metrics_build(bp_site *s)
     }
     if (bp_render_prom_multi(&m->text, nodes, s->cfg.nodes.n, BP_PROM_NO_AGE) != 0)
         goto fail;
+    bp__cluster *cl = bp__cluster_build(s, &m->text);
+    if (!cl)
+        goto fail;
+    bp__cluster_unref(s->cluster);
+    s->cluster = cl;
     free(nodes);
     return m;
 fail:
@@ -209,6 +214,7 @@ void bp_site_free(bp_site *s)
     free(s->views);
     free(s->last);
     bp__metrics_unref(s->metrics);
+    bp__cluster_unref(s->cluster);
     bp_prom_buf_free(&s->scratch);
     pthread_mutex_destroy(&s->mu);
     explicit_bzero(s->token_digest, sizeof s->token_digest);
@@ -288,4 +294,13 @@ bp__metrics *bp__site_metrics(bp_site *s)
     atomic_fetch_add(&m->refs, 1);
     pthread_mutex_unlock(&s->mu);
     return m;
+}
+
+bp__cluster *bp__site_cluster(bp_site *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bp__cluster *c = s->cluster;
+    atomic_fetch_add(&c->refs, 1);
+    pthread_mutex_unlock(&s->mu);
+    return c;
 }

@@ -34,11 +34,21 @@ typedef struct {
     bp_prom_buf text;
 } bp__metrics;
 
+/* The cluster view over every target's latest report (serve's /health/cluster). */
+typedef struct {
+    atomic_int refs;
+    char *json;                     /* the cluster report, JSON object left open */
+    size_t json_len;
+    int ok;                         /* converged (or degraded with --allow-degraded) */
+    int quorum;
+} bp__cluster;
+
 struct bp_site {
     bp_config cfg;
     pthread_mutex_t mu;             /* guards views[], metrics and last[] */
     bp__view **views;               /* one per cfg.nodes entry, never NULL */
     bp__metrics *metrics;
+    bp__cluster *cluster;
     char (*last)[16];               /* last logged state per target */
     int have_token;
     unsigned char token_digest[32]; /* SHA-256 of the bearer token */
@@ -46,6 +56,11 @@ struct bp_site {
 };
 
 void bp__view_unref(void *v);
+void bp__cluster_unref(void *c);
+/* The cluster view of the current views (the lock is held); appends its metric families. NULL on OOM. */
+bp__cluster *bp__cluster_build(bp_site *s, bp_prom_buf *metrics);
+/* The current cluster view with a reference taken. */
+bp__cluster *bp__site_cluster(bp_site *s);
 void bp__metrics_unref(void *m);
 /* Current view of target i / the metrics, with a reference taken (under the lock). */
 bp__view *bp__site_view(bp_site *s, size_t i);

@@ -23,6 +23,23 @@ cl --nodes "$ALL"
 expect_code 0
 expect_in "$OUT" "converged"
 
+test_case "serve: /health/cluster, cluster metrics, --ready-requires-quorum"
+SLOG=$(mktemp)
+"$BEAMPROBE" serve --listen 127.0.0.1:0 --cookie-file "$COOKIE" --nodes "$A,$B,$C" --interval 200ms \
+  --ready-requires-quorum 2>"$SLOG" &
+SPID=$!
+for _ in $(seq 100); do PORT=$(sed -n 's/.*on port \([0-9]*\).*/\1/p' "$SLOG"); [[ -n $PORT ]] && break; sleep 0.05; done
+sleep 0.5
+OUT=$(curl -s "http://127.0.0.1:$PORT/health/cluster")
+expect_json .verdict converged
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/health/cluster")
+[[ $code == 200 ]] && ok "/health/cluster 200" || fail "/health/cluster $code"
+expect_in "$(curl -s "http://127.0.0.1:$PORT/metrics")" "beamprobe_cluster_partitions 1"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/health/ready")
+[[ $code == 200 ]] && ok "ready with quorum" || fail "ready $code"
+kill -TERM "$SPID"; wait "$SPID" || true
+rm -f "$SLOG"
+
 test_case "a partition made for real: two components, the larger keeps quorum"
 for x in "$A" "$B"; do
   for y in "$C" "$D" "$E"; do
