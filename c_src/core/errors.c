@@ -13,7 +13,7 @@ const char *bp_strerror(int code)
     case BP_ENOTREG: return "node not registered with EPMD";
     case BP_ECONNECT: return "connection to node failed";
     case BP_EHANDSHAKE: return "distribution handshake refused";
-    case BP_EAUTH: return "authentication failed (cookie mismatch)";
+    case BP_EAUTH: return "authentication failed";
     case BP_ETIMEDOUT: return "timed out";
     case BP_ETOOBIG: return "reply larger than the size cap";
     case BP_EDECODE: return "malformed term";

@@ -1,0 +1,312 @@
+#!/usr/bin/env bash
+# test_discovery.sh: discovery end to end: EPMD with real nodes, DNS through a real dnsmasq, the Kubernetes API stand-in as a process.
+#
+# Discovery runs through the `discover` command mode of the unit-test binary
+# (test_discover discover epmd|dns|k8s ..., see test/c/test_discover.c), which
+# calls the same library functions as `beamprobe cluster`.
+#   EPMD: a real 2-node cluster; names found on the machine's EPMD are probed with `beamprobe check`.
+#   DNS:  dnsmasq on a loopback port with its own hosts file, asked by beamprobe's own DNS client
+#         (--dns-server); then the system resolver (getaddrinfo/getnameinfo) for real, in a private
+#         mount+network namespace whose /etc/resolv.conf points at a dnsmasq on 127.0.0.1:53.
+#   K8s:  `test_discover serve-k8s` (HTTPS, certificates made here by openssl) with the fixtures
+#         of test/fixtures/k8s_api_stub: ready/not ready, 401, 404, malformed body, a slow answer.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+BUILD=$ROOT/build
+[[ -n ${BP_SANITIZED:-} ]] && BUILD=$ROOT/build-san
+DISCOVER=${DISCOVER:-$BUILD/test_discover}
+if [[ ! -x $DISCOVER ]]; then
+  make -s -C "$ROOT/c_src" ${BP_SANITIZED:+SAN=1} tests >/dev/null
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/bp-disc.XXXXXX")
+chmod 755 "$WORK" # dnsmasq may read its files as another user
+BG_PIDS=()
+cleanup() {
+  local p
+  for p in "${BG_PIDS[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
+  for p in "${BG_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [[ -n ${DIR:-} ]]; then "$CLUSTER" stop "$DIR" >/dev/null 2>&1 || true; rm -rf "$DIR"; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# disc ARGS...: run one discovery; sets OUT, ERR, CODE (0 found, 2 error) and MS.
+# shellcheck disable=SC2034 # CODE is read by expect_code (lib.sh)
+disc() {
+  local t0 t1
+  t0=$(date +%s%N)
+  set +e
+  OUT=$("$DISCOVER" discover "$@" 2>"$WORK/err")
+  CODE=$?
+  set -e
+  t1=$(date +%s%N)
+  ERR=$(cat "$WORK/err")
+  MS=$(( (t1 - t0) / 1000000 ))
+  if [[ $ERR == *"Sanitizer"* || $ERR == *"runtime error"* ]]; then fail "sanitizer report: $ERR"; fi
+}
+
+expect_line() { # expect_line LINE: OUT has exactly this line
+  if grep -Fxq -- "$1" <<<"$OUT"; then ok "has $1"; else fail "no line '$1' in: ${OUT:0:400} ${ERR:0:300}"; fi
+}
+expect_no_line() {
+  if grep -Fxq -- "$1" <<<"$OUT"; then fail "unexpected line '$1'"; else ok "no $1"; fi
+}
+expect_lines() { # expect_lines N: OUT has N lines
+  local n
+  n=$(grep -c . <<<"$OUT" || true)
+  if [[ $n == "$1" ]]; then ok "$1 lines"; else fail "$n lines, expected $1: ${OUT:0:300} ${ERR:0:300}"; fi
+}
+
+# ---------- EPMD ----------
+
+start_cluster 2
+trap cleanup EXIT # start_cluster set its own trap; ours stops the cluster too
+
+test_case "EPMD: every registered node, host kept as given"
+disc epmd "$HOST"
+expect_code 0
+for n in "${NODES[@]}"; do expect_line "$n"; done
+disc epmd 127.0.0.1
+expect_code 0
+for n in "${NODES[@]}"; do expect_line "${n%@*}@127.0.0.1"; done
+
+test_case "EPMD: a discovered name is a probe target"
+disc epmd "$HOST"
+first=$(grep -Fx -- "${NODES[0]}" <<<"$OUT" || true)
+check "$first" --json
+expect_code 0
+expect_json .node "${NODES[0]}"
+
+test_case "EPMD: a killed node is gone from EPMD's list"
+"$CLUSTER" kill-node "$DIR" "${NODES[1]%@*}" >/dev/null
+for _ in $(seq 50); do epmd -names | grep -q "name ${NODES[1]%@*} " || break; sleep 0.1; done
+disc epmd "$HOST"
+expect_code 0
+expect_line "${NODES[0]}"
+expect_no_line "${NODES[1]}"
+
+test_case "EPMD: nothing listening is a clear error, fast"
+ERL_EPMD_PORT=1 disc epmd 127.0.0.1 --timeout 1000
+expect_code 2
+expect_in "$ERR" "no EPMD answered on 127.0.0.1:1"
+expect_le "$MS" 500 "ms"
+
+# ---------- DNS ----------
+
+find_dnsmasq() {
+  command -v dnsmasq 2>/dev/null || { [[ -x /usr/sbin/dnsmasq ]] && echo /usr/sbin/dnsmasq; } || true
+}
+DNSMASQ=$(find_dnsmasq)
+if [[ -z $DNSMASQ && $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+  echo "  (dnsmasq missing: installing dnsmasq-base)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dnsmasq-base >/dev/null 2>&1 ||
+    { apt-get update -qq >/dev/null 2>&1 &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dnsmasq-base >/dev/null 2>&1; } || true
+  DNSMASQ=$(find_dnsmasq)
+fi
+
+# The zone: a headless Service with three pods, and two large ones (TCP fallback, list cap).
+ZONE=prod.svc.cluster.local
+{
+  for i in 0 1 2; do echo "127.0.20.$((i + 1)) app-$i.app.$ZONE app.$ZONE"; done
+  for i in $(seq 1 60); do echo "127.0.21.$i big-$i.big.$ZONE big.$ZONE"; done
+  for i in $(seq 1 100); do echo "127.0.22.$i huge-$i.huge.$ZONE huge.$ZONE"; done
+} >"$WORK/hosts"
+chmod 644 "$WORK/hosts"
+DNS_USER=()
+[[ $(id -u) == 0 ]] && DNS_USER=(--user=root)
+
+# dnsmasq_args PORT LOG: a self-contained dnsmasq: no config, no upstream, only our hosts file;
+# answers up to 512 bytes over UDP so that larger answers come truncated (TCP fallback).
+dnsmasq_args() {
+  echo --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --no-poll --no-negcache \
+    --addn-hosts="$WORK/hosts" --local=/cluster.local/ --local=/in-addr.arpa/ \
+    --listen-address=127.0.0.1 --bind-interfaces --port="$1" --edns-packet-max=512 \
+    --pid-file= --log-facility="$2" --log-queries "${DNS_USER[@]}"
+}
+
+if [[ -z $DNSMASQ ]]; then
+  echo "  SKIP  DNS discovery: dnsmasq is not installed and could not be installed (apt-get install dnsmasq-base)"
+else
+  DNS_PORT=""
+  for _ in 1 2 3 4 5; do
+    port=$(( 20000 + RANDOM % 20000 ))
+    # shellcheck disable=SC2046
+    "$DNSMASQ" $(dnsmasq_args "$port" "$WORK/dnsmasq.log") 2>>"$WORK/dnsmasq.err" &
+    pid=$!
+    for _ in $(seq 50); do
+      if ! kill -0 "$pid" 2>/dev/null; then break; fi
+      if "$DISCOVER" discover dns "app.$ZONE" app --server "127.0.0.1:$port" --timeout 300 >/dev/null 2>&1; then
+        DNS_PORT=$port; break
+      fi
+      sleep 0.1
+    done
+    if [[ -n $DNS_PORT ]]; then BG_PIDS+=("$pid"); DNSMASQ_PID=$pid; break; fi
+    kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+  done
+  if [[ -z $DNS_PORT ]]; then
+    fail "dnsmasq did not start: $(tail -3 "$WORK/dnsmasq.err" 2>/dev/null)"
+  else
+    SERVER=127.0.0.1:$DNS_PORT
+
+    test_case "DNS (--dns-server): A records of a headless Service as APP@ip"
+    disc dns "app.$ZONE" app --server "$SERVER"
+    expect_code 0
+    expect_lines 3
+    for i in 1 2 3; do expect_line "app@127.0.20.$i"; done
+
+    test_case "DNS (--dns-server): --dns-by-hostname, names from PTR records"
+    disc dns "app.$ZONE" app --server "$SERVER" --by-hostname
+    expect_code 0
+    expect_lines 3
+    for i in 0 1 2; do expect_line "app@app-$i.app.$ZONE"; done
+
+    test_case "DNS (--dns-server): a truncated UDP answer is asked again over TCP"
+    disc dns "big.$ZONE" big --server "$SERVER"
+    expect_code 0
+    expect_lines 60
+    expect_line "big@127.0.21.60"
+    disc dns "huge.$ZONE" huge --server "$SERVER"
+    expect_code 2
+    expect_in "$ERR" "more than 64"
+
+    test_case "DNS (--dns-server): no such name"
+    disc dns "missing.$ZONE" app --server "$SERVER"
+    expect_code 2
+    expect_in "$ERR" "NXDOMAIN"
+
+    test_case "DNS (--dns-server): a stopped server costs the deadline, not more"
+    kill -STOP "$DNSMASQ_PID"
+    disc dns "app.$ZONE" app --server "$SERVER" --timeout 600
+    kill -CONT "$DNSMASQ_PID"
+    expect_code 2
+    expect_in "$ERR" "deadline"
+    expect_le "$MS" 900 "ms"
+
+    test_case "DNS (--dns-server): nothing listening"
+    disc dns "app.$ZONE" app --server 127.0.0.1:1 --timeout 1000
+    expect_code 2
+    expect_in "$ERR" "refused"
+    expect_le "$MS" 500 "ms"
+
+    test_case "DNS (system resolver): getaddrinfo/getnameinfo through resolv.conf, in a private namespace"
+    NS_CMD=()
+    if unshare --mount --net true 2>/dev/null; then NS_CMD=(unshare --mount --net)
+    elif unshare --map-root-user --mount --net true 2>/dev/null; then NS_CMD=(unshare --map-root-user --mount --net)
+    fi
+    if (( ${#NS_CMD[@]} == 0 )); then
+      echo "  SKIP  system-resolver DNS test: cannot create a mount+network namespace (needs root or user namespaces)"
+    else
+      printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$WORK/resolv.conf"
+      cat >"$WORK/inns.sh" <<EOF
+set -e
+ip link set lo up
+mount --bind "$WORK/resolv.conf" /etc/resolv.conf
+"$DNSMASQ" $(dnsmasq_args 53 "$WORK/dnsmasq-ns.log") &
+for _ in \$(seq 50); do
+  "$DISCOVER" discover dns "app.$ZONE" app --timeout 300 >/dev/null 2>&1 && break
+  sleep 0.1
+done
+echo "== plain"
+"$DISCOVER" discover dns "app.$ZONE" app 2>&1 || true
+echo "== by-hostname"
+"$DISCOVER" discover dns "app.$ZONE" app --by-hostname 2>&1 || true
+echo "== missing"
+"$DISCOVER" discover dns "missing.$ZONE" app 2>&1 || true
+kill %1
+wait || true
+EOF
+      set +e
+      NSOUT=$("${NS_CMD[@]}" bash "$WORK/inns.sh" 2>&1)
+      set -e
+      if [[ $NSOUT == *"Sanitizer"* || $NSOUT == *"runtime error"* ]]; then fail "sanitizer report: $NSOUT"; fi
+      OUT=$(sed -n '/^== plain/,/^== by-hostname/p' <<<"$NSOUT")
+      for i in 1 2 3; do expect_line "app@127.0.20.$i"; done
+      OUT=$(sed -n '/^== by-hostname/,/^== missing/p' <<<"$NSOUT")
+      for i in 0 1 2; do expect_line "app@app-$i.app.$ZONE"; done
+      OUT=$(sed -n '/^== missing/,$p' <<<"$NSOUT")
+      expect_in "$OUT" "does not resolve"
+    fi
+  fi
+fi
+
+# ---------- Kubernetes API stand-in ----------
+
+if ! command -v openssl >/dev/null; then
+  echo "  SKIP  Kubernetes discovery: openssl(1) missing (apt-get install openssl)"
+else
+  (
+    cd "$WORK"
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >srv.ext
+    ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+    openssl req -x509 "${ec[@]}" -keyout ca.key -out ca.pem -days 2 -subj /CN=bp-it-k8s-ca \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+    openssl req "${ec[@]}" -keyout srv.key -out srv.csr -subj /CN=kubernetes
+    openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile srv.ext
+    openssl req -x509 "${ec[@]}" -keyout other.key -out other.pem -days 2 -subj /CN=other-ca \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+  ) >/dev/null 2>&1
+  echo "bp-it-token-$$-$RANDOM" >"$WORK/token"
+  echo "not-the-token" >"$WORK/wrong-token"
+  "$DISCOVER" serve-k8s "$WORK/srv.pem" "$WORK/srv.key" "$WORK/token" "$WORK/k8s.port" 2>"$WORK/k8s.err" &
+  STUB_PID=$!
+  BG_PIDS+=("$STUB_PID")
+  for _ in $(seq 50); do [[ -s $WORK/k8s.port ]] && break; sleep 0.1; done
+  API="https://127.0.0.1:$(cat "$WORK/k8s.port" 2>/dev/null)"
+  K8S=(--api "$API" --token "$WORK/token" --ca "$WORK/ca.pem")
+
+  test_case "Kubernetes: ready and not-ready addresses of a StatefulSet's Service (EndpointSlices)"
+  disc k8s prod/app app "${K8S[@]}"
+  expect_code 0
+  expect_line "ready app@app-0.app.prod.svc.cluster.local"
+  expect_line "ready app@app-4.app.prod.svc.cluster.local"
+  expect_line "not-ready app@app-3.app.prod.svc.cluster.local"
+  expect_line "source endpointslices"
+  disc k8s prod/app app "${K8S[@]}" --ip-names --source endpoints
+  expect_code 0
+  expect_line "ready app@10.244.1.10"
+  expect_line "not-ready app@10.244.3.12"
+  expect_line "source endpoints"
+
+  test_case "Kubernetes: fallback to Endpoints when the API has no EndpointSlices"
+  disc k8s old/app app "${K8S[@]}"
+  expect_code 0
+  expect_line "source endpoints"
+
+  test_case "Kubernetes: 401 with a wrong token"
+  disc k8s prod/app app --api "$API" --token "$WORK/wrong-token" --ca "$WORK/ca.pem"
+  expect_code 2
+  expect_in "$ERR" "unauthorized"
+  expect_in "$ERR" "HTTP 401"
+  if [[ $ERR == *not-the-token* ]]; then fail "the token appears in the message"; else ok "token not shown"; fi
+
+  test_case "Kubernetes: 403, 404, malformed body, wrong CA"
+  disc k8s prod/forbidden app "${K8S[@]}"
+  expect_code 2
+  expect_in "$ERR" "HTTP 403"
+  disc k8s prod/missing app "${K8S[@]}"
+  expect_code 2
+  expect_in "$ERR" "prod/missing not found"
+  disc k8s prod/garbage app "${K8S[@]}"
+  expect_code 2
+  expect_in "$ERR" "malformed JSON"
+  disc k8s prod/app app --api "$API" --token "$WORK/token" --ca "$WORK/other.pem"
+  expect_code 2
+  expect_in "$ERR" "certificate"
+
+  test_case "Kubernetes: a slow API costs the deadline, not more"
+  disc k8s prod/slow app "${K8S[@]}" --timeout 500
+  expect_code 2
+  expect_in "$ERR" "deadline"
+  expect_le "$MS" 800 "ms"
+
+  test_case "Kubernetes: the stand-in stops cleanly"
+  kill "$STUB_PID"
+  set +e; wait "$STUB_PID"; code=$?; set -e
+  if [[ $code == 0 ]]; then ok "exit 0"; else fail "stand-in exit $code: $(tail -5 "$WORK/k8s.err")"; fi
+  if grep -q -e Sanitizer -e "runtime error" "$WORK/k8s.err"; then fail "sanitizer report: $(head -20 "$WORK/k8s.err")"; fi
+fi
+
+finish
