@@ -2,11 +2,13 @@
 #include "core/render_cluster.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/json_util.h"
+#include "core/textbuf.h"
 
 #define PROBLEM_CHECKS 2 /* failing checks listed per node in the text table */
 #define PROBLEM_PEERS 3  /* missing peers listed per node in the text table */
@@ -36,86 +38,6 @@ static const char *expect_source_name(bp_expect_source s)
     return "probed";
 }
 
-/* ---- text buffer ---- */
-
-typedef struct {
-    char *p;
-    size_t len, cap;
-    int oom;
-} tbuf;
-
-static int tb_reserve(tbuf *b, size_t more)
-{
-    if (b->oom)
-        return -1;
-    if (more < SIZE_MAX - b->len - 1 && b->len + more + 1 <= b->cap)
-        return 0;
-    if (more >= SIZE_MAX / 4 - b->len) {
-        b->oom = 1;
-        return -1;
-    }
-    size_t cap = b->cap ? b->cap : 1024;
-    while (cap < b->len + more + 1)
-        cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p) {
-        b->oom = 1;
-        return -1;
-    }
-    b->p = p;
-    b->cap = cap;
-    return 0;
-}
-
-__attribute__((format(printf, 2, 3)))
-static void tb_addf(tbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (k < 0 || tb_reserve(b, (size_t)k) != 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)k;
-}
-
-/* Characters shown for s (UTF-8 continuation bytes do not count). */
-static size_t text_width(const char *s)
-{
-    size_t w = 0;
-    for (; s && *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80)
-            w++;
-    return w;
-}
-
-/* Append s with control characters (C0, DEL, C1) shown as '?', padded with blanks to width. */
-static void tb_clean(tbuf *b, const char *s, size_t width)
-{
-    if (!s)
-        s = "?";
-    size_t len = strlen(s);
-    size_t w = text_width(s);
-    size_t pad = width > w ? width - w : 0;
-    if (tb_reserve(b, len + pad) != 0)
-        return;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == 0xC2 && i + 1 < len && ((unsigned char)s[i + 1] & 0xE0) == 0x80) {
-            b->p[b->len++] = '?';
-            i++;
-            continue;
-        }
-        b->p[b->len++] = (c < 0x20 || c == 0x7F) ? '?' : (char)c;
-    }
-    memset(b->p + b->len, ' ', pad);
-    b->len += pad;
-    b->p[b->len] = '\0';
-}
-
 /* ---- table cells ---- */
 
 static const char *status_word(const bp_mesh_input *x)
@@ -124,7 +46,7 @@ static const char *status_word(const bp_mesh_input *x)
 }
 
 /* "3 ok", "cost_guard:refusing", "cost_guard:refusing, 1 ok", or "-". */
-static void governors_cell(tbuf *b, const bp_mesh_input *x)
+static void governors_cell(bp_textbuf *b, const bp_mesh_input *x)
 {
     const bp_report *r = x ? x->report : NULL;
     size_t ok = 0, bad = 0;
@@ -144,36 +66,36 @@ static void governors_cell(tbuf *b, const bp_mesh_input *x)
             what = g->state;
         else if (g && g->fact.state == BP_FACT_OK && g->state_fact.state != BP_FACT_OK)
             what = "unresponsive";
-        tb_addf(b, "%s", bad++ ? ", " : "");
-        tb_clean(b, c->subject ? c->subject : c->name, 0);
-        tb_addf(b, ":");
-        tb_clean(b, what, 0);
+        bp_textbuf_addf(b, "%s", bad++ ? ", " : "");
+        bp_textbuf_add_clean(b, c->subject ? c->subject : c->name, 0);
+        bp_textbuf_addf(b, ":");
+        bp_textbuf_add_clean(b, what, 0);
     }
     if (ok > 0)
-        tb_addf(b, "%s%zu ok", bad ? ", " : "", ok);
+        bp_textbuf_addf(b, "%s%zu ok", bad ? ", " : "", ok);
     else if (bad == 0)
-        tb_addf(b, "-");
+        bp_textbuf_addf(b, "-");
 }
 
 typedef struct {
-    tbuf *b;
+    bp_textbuf *b;
     int any;
 } frag;
 
 static void frag_sep(frag *f)
 {
     if (f->any++)
-        tb_addf(f->b, "; ");
+        bp_textbuf_addf(f->b, "; ");
 }
 
 /* Failing checks, unreachability, missing peers: "-" when nothing is wrong. */
-static void problems_cell(tbuf *b, const bp_mesh *m, size_t k, const bp_mesh_input *x)
+static void problems_cell(bp_textbuf *b, const bp_mesh *m, size_t k, const bp_mesh_input *x)
 {
     const bp_mesh_node *nd = &m->nodes[k];
     frag f = {b, 0};
     if (!nd->probed && !nd->reachable) {
         frag_sep(&f);
-        tb_addf(b, "not probed");
+        bp_textbuf_addf(b, "not probed");
     }
     if (nd->probed && !nd->reachable) {
         frag_sep(&f);
@@ -181,22 +103,22 @@ static void problems_cell(tbuf *b, const bp_mesh *m, size_t k, const bp_mesh_inp
         const char *why = conn && conn->status != BP_PASS ? conn->reason
                           : x && x->snap && x->snap->connect.error ? x->snap->connect.error
                                                                    : NULL;
-        tb_addf(b, "unreachable");
+        bp_textbuf_addf(b, "unreachable");
         if (why) {
-            tb_addf(b, ": ");
-            tb_clean(b, why, 0);
+            bp_textbuf_addf(b, ": ");
+            bp_textbuf_add_clean(b, why, 0);
         }
     }
     if (nd->expected && !node_present(nd)) {
         frag_sep(&f);
-        tb_addf(b, "absent (expected, seen by no node)");
+        bp_textbuf_addf(b, "absent (expected, seen by no node)");
     } else if (!nd->reachable && nd->seen_by > 0) {
         frag_sep(&f);
-        tb_addf(b, "seen by %zu node%s", nd->seen_by, nd->seen_by == 1 ? "" : "s");
+        bp_textbuf_addf(b, "seen by %zu node%s", nd->seen_by, nd->seen_by == 1 ? "" : "s");
     }
     if (m->expect_source == BP_EXPECT_NAMES && !nd->expected && node_present(nd)) {
         frag_sep(&f);
-        tb_addf(b, "unexpected");
+        bp_textbuf_addf(b, "unexpected");
     }
     const bp_report *r = x ? x->report : NULL;
     size_t failing = 0;
@@ -210,18 +132,19 @@ static void problems_cell(tbuf *b, const bp_mesh *m, size_t k, const bp_mesh_inp
             continue;
         if (failing++ < PROBLEM_CHECKS) {
             frag_sep(&f);
-            tb_clean(b, c->name, 0);
-            tb_addf(b, ": ");
-            tb_clean(b, c->reason, 0);
+            bp_textbuf_add_clean(b, c->name, 0);
+            bp_textbuf_addf(b, ": ");
+            bp_textbuf_add_clean(b, c->reason, 0);
         }
     }
     if (failing > PROBLEM_CHECKS) {
         frag_sep(&f);
-        tb_addf(b, "+%zu more failing check%s", failing - PROBLEM_CHECKS, failing - PROBLEM_CHECKS == 1 ? "" : "s");
+        bp_textbuf_addf(b, "+%zu more failing check%s", failing - PROBLEM_CHECKS,
+                        failing - PROBLEM_CHECKS == 1 ? "" : "s");
     }
     if (nd->reachable && !nd->row_known) {
         frag_sep(&f);
-        tb_addf(b, "nodes() not collected");
+        bp_textbuf_addf(b, "nodes() not collected");
     }
     size_t missing = 0;
     for (size_t j = 0; nd->row_known && j < m->n; j++) {
@@ -229,18 +152,18 @@ static void problems_cell(tbuf *b, const bp_mesh *m, size_t k, const bp_mesh_inp
             continue;
         if (missing == 0) {
             frag_sep(&f);
-            tb_addf(b, "does not see ");
+            bp_textbuf_addf(b, "does not see ");
         }
         if (missing < PROBLEM_PEERS) {
-            tb_addf(b, "%s", missing ? ", " : "");
-            tb_clean(b, m->nodes[j].name, 0);
+            bp_textbuf_addf(b, "%s", missing ? ", " : "");
+            bp_textbuf_add_clean(b, m->nodes[j].name, 0);
         }
         missing++;
     }
     if (missing > PROBLEM_PEERS)
-        tb_addf(b, ", +%zu more", missing - PROBLEM_PEERS);
+        bp_textbuf_addf(b, ", +%zu more", missing - PROBLEM_PEERS);
     if (!f.any)
-        tb_addf(b, "-");
+        bp_textbuf_addf(b, "-");
 }
 
 /* Render one cell into its own buffer to measure and pad it. */
@@ -258,7 +181,7 @@ static void free_rows(row_cells *rows, size_t n)
     free(rows);
 }
 
-static void table(tbuf *b, const bp_mesh *m, const bp_mesh_input *in, size_t n)
+static void table(bp_textbuf *b, const bp_mesh *m, const bp_mesh_input *in, size_t n)
 {
     row_cells *rows = calloc(m->n ? m->n : 1, sizeof *rows);
     if (!rows) {
@@ -269,7 +192,7 @@ static void table(tbuf *b, const bp_mesh *m, const bp_mesh_input *in, size_t n)
     for (size_t k = 0; k < m->n; k++) {
         const bp_mesh_node *nd = &m->nodes[k];
         const bp_mesh_input *x = node_input(nd, in, n);
-        tbuf g = {0}, p = {0};
+        bp_textbuf g = {0}, p = {0};
         governors_cell(&g, x);
         problems_cell(&p, m, k, x);
         rows[k].gov = g.p;
@@ -283,27 +206,27 @@ static void table(tbuf *b, const bp_mesh *m, const bp_mesh_input *in, size_t n)
             snprintf(rows[k].sees, sizeof rows[k].sees, "%zu/%zu", nd->sees, m->n - 1);
         else
             snprintf(rows[k].sees, sizeof rows[k].sees, "-");
-        size_t w = text_width(nd->name);
+        size_t w = bp_text_width(nd->name);
         wn = w > wn ? w : wn;
         w = strlen(status_word(x));
         ws = w > ws ? w : ws;
         w = strlen(rows[k].sees);
         wv = w > wv ? w : wv;
-        w = text_width(rows[k].gov);
+        w = bp_text_width(rows[k].gov);
         wg = w > wg ? w : wg;
     }
-    tb_addf(b, "%-*s  %-9s  %-*s  %-*s  %-*s  %s\n", (int)wn, "NODE", "REACHABLE", (int)ws, "STATUS", (int)wv, "SEES",
-            (int)wg, "GOVERNORS", "PROBLEMS");
+    bp_textbuf_addf(b, "%-*s  %-9s  %-*s  %-*s  %-*s  %s\n", (int)wn, "NODE", "REACHABLE", (int)ws, "STATUS",
+                    (int)wv, "SEES", (int)wg, "GOVERNORS", "PROBLEMS");
     for (size_t k = 0; k < m->n; k++) {
         const bp_mesh_node *nd = &m->nodes[k];
         const bp_mesh_input *x = node_input(nd, in, n);
-        tb_clean(b, nd->name, wn);
-        tb_addf(b, "  %-9s  %-*s  %-*s  ", nd->reachable ? "yes" : "no", (int)ws,
-                status_word(x), (int)wv, rows[k].sees);
-        tb_clean(b, rows[k].gov, wg);
-        tb_addf(b, "  ");
-        tb_clean(b, rows[k].prob, 0);
-        tb_addf(b, "\n");
+        bp_textbuf_add_clean(b, nd->name, wn);
+        bp_textbuf_addf(b, "  %-9s  %-*s  %-*s  ", nd->reachable ? "yes" : "no", (int)ws,
+                        status_word(x), (int)wv, rows[k].sees);
+        bp_textbuf_add_clean(b, rows[k].gov, wg);
+        bp_textbuf_addf(b, "  ");
+        bp_textbuf_add_clean(b, rows[k].prob, 0);
+        bp_textbuf_addf(b, "\n");
     }
     free_rows(rows, m->n);
 }
@@ -319,77 +242,73 @@ static size_t digits(size_t v)
 }
 
 /* Rows = observer, columns = observed; columns are numbered, rows carry number and name (the legend). */
-static void matrix(tbuf *b, const bp_mesh *m)
+static void matrix(bp_textbuf *b, const bp_mesh *m)
 {
     if (m->n == 0)
         return;
     size_t cw = digits(m->n);
     size_t wn = 0;
     for (size_t k = 0; k < m->n; k++) {
-        size_t w = text_width(m->nodes[k].name);
+        size_t w = bp_text_width(m->nodes[k].name);
         wn = w > wn ? w : wn;
     }
-    tb_addf(b, "\nconnectivity (row sees column): X yes, . no, ? unknown, - self\n");
-    tb_addf(b, "%*s  %*s ", (int)cw, "", (int)wn, "");
+    bp_textbuf_addf(b, "\nconnectivity (row sees column): X yes, . no, ? unknown, - self\n");
+    bp_textbuf_addf(b, "%*s  %*s ", (int)cw, "", (int)wn, "");
     for (size_t j = 0; j < m->n; j++)
-        tb_addf(b, " %*zu", (int)cw, j + 1);
-    tb_addf(b, "\n");
+        bp_textbuf_addf(b, " %*zu", (int)cw, j + 1);
+    bp_textbuf_addf(b, "\n");
     for (size_t i = 0; i < m->n; i++) {
-        tb_addf(b, "%*zu  ", (int)cw, i + 1);
-        tb_clean(b, m->nodes[i].name, wn);
-        tb_addf(b, " ");
+        bp_textbuf_addf(b, "%*zu  ", (int)cw, i + 1);
+        bp_textbuf_add_clean(b, m->nodes[i].name, wn);
+        bp_textbuf_addf(b, " ");
         for (size_t j = 0; j < m->n; j++) {
             int l = bp_mesh_link(m, i, j);
             char c = i == j ? '-' : l == BP_LINK_YES ? 'X' : l == BP_LINK_NO ? '.' : '?';
-            tb_addf(b, " %*c", (int)cw, c);
+            bp_textbuf_addf(b, " %*c", (int)cw, c);
         }
-        tb_addf(b, "\n");
+        bp_textbuf_addf(b, "\n");
     }
 }
 
-static void verdict_lines(tbuf *b, const bp_mesh *m)
+static void verdict_lines(bp_textbuf *b, const bp_mesh *m)
 {
-    tb_addf(b, "\nverdict: %s: ", bp_cluster_verdict_name(m->verdict));
-    tb_clean(b, m->reason, 0);
-    tb_addf(b, "\n");
-    tb_addf(b, "partitions: %zu", m->n_components);
+    bp_textbuf_addf(b, "\nverdict: %s: ", bp_cluster_verdict_name(m->verdict));
+    bp_textbuf_add_clean(b, m->reason, 0);
+    bp_textbuf_addf(b, "\n");
+    bp_textbuf_addf(b, "partitions: %zu", m->n_components);
     for (size_t c = 0; m->n_components > 1 && c < m->n_components; c++) {
-        tb_addf(b, "%s{", c ? " | " : " ");
+        bp_textbuf_addf(b, "%s{", c ? " | " : " ");
         for (size_t i = 0; i < m->components[c].n; i++) {
-            tb_addf(b, "%s", i ? ", " : "");
-            tb_clean(b, m->nodes[m->components[c].members[i]].name, 0);
+            bp_textbuf_addf(b, "%s", i ? ", " : "");
+            bp_textbuf_add_clean(b, m->nodes[m->components[c].members[i]].name, 0);
         }
-        tb_addf(b, "}");
+        bp_textbuf_addf(b, "}");
     }
-    tb_addf(b, "\n");
-    tb_addf(b, "asymmetric: ");
+    bp_textbuf_addf(b, "\n");
+    bp_textbuf_addf(b, "asymmetric: ");
     if (m->n_asymmetric == 0)
-        tb_addf(b, "none");
+        bp_textbuf_addf(b, "none");
     for (size_t i = 0; i < m->n_asymmetric; i++) {
-        tb_addf(b, "%s", i ? ", " : "");
-        tb_clean(b, m->nodes[m->asymmetric[i].observer].name, 0);
-        tb_addf(b, " sees ");
-        tb_clean(b, m->nodes[m->asymmetric[i].observed].name, 0);
-        tb_addf(b, " (not back)");
+        bp_textbuf_addf(b, "%s", i ? ", " : "");
+        bp_textbuf_add_clean(b, m->nodes[m->asymmetric[i].observer].name, 0);
+        bp_textbuf_addf(b, " sees ");
+        bp_textbuf_add_clean(b, m->nodes[m->asymmetric[i].observed].name, 0);
+        bp_textbuf_addf(b, " (not back)");
     }
-    tb_addf(b, "\n");
-    tb_addf(b, "quorum: %s (largest partition %zu of %zu expected, %zu needed)\n", m->quorum ? "holds" : "lost",
-            m->quorum_largest, m->expected, m->quorum_needed);
+    bp_textbuf_addf(b, "\n");
+    bp_textbuf_addf(b, "quorum: %s (largest partition %zu of %zu expected, %zu needed)\n", m->quorum ? "holds" : "lost",
+                    m->quorum_largest, m->expected, m->quorum_needed);
 }
 
 char *bp_render_cluster_text(const bp_mesh *m, const bp_mesh_input *in, size_t n)
 {
     if (!m)
         return NULL;
-    tbuf b = {0};
+    bp_textbuf b = {0};
     table(&b, m, in, n);
     matrix(&b, m);
     verdict_lines(&b, m);
-    if (b.oom || !b.p) {
-        free(b.p);
-        return NULL;
-    }
-    return b.p;
+    return bp_textbuf_finish(&b);
 }
 
 /* ---- JSON ---- */
@@ -398,80 +317,15 @@ typedef struct {
     int oom;
 } jctx;
 
-/* Length of the valid UTF-8 sequence at s (RFC 3629), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t left)
-{
-    unsigned char c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t len;
-    unsigned int min, cp;
-    if ((c & 0xE0) == 0xC0)
-        len = 2, min = 0x80, cp = c & 0x1Fu;
-    else if ((c & 0xF0) == 0xE0)
-        len = 3, min = 0x800, cp = c & 0x0Fu;
-    else if ((c & 0xF8) == 0xF0)
-        len = 4, min = 0x10000, cp = c & 0x07u;
-    else
-        return 0;
-    if (len > left)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3Fu);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
-/* A JSON string of s with every invalid UTF-8 byte replaced by U+FFFD; null for NULL. */
-static json_t *jstr(const char *s)
-{
-    if (!s)
-        return json_null();
-    size_t len = strlen(s);
-    if (len > (SIZE_MAX - 1) / 3)
-        return NULL;
-    char *clean = malloc(len * 3 + 1);
-    if (!clean)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < len;) {
-        size_t k = utf8_seq((const unsigned char *)s + i, len - i);
-        if (k == 0) {
-            memcpy(clean + o, "\xEF\xBF\xBD", 3);
-            o += 3;
-            i++;
-        } else {
-            memcpy(clean + o, s + i, k);
-            o += k;
-            i += k;
-        }
-    }
-    json_t *v = json_stringn(clean, o);
-    free(clean);
-    return v;
-}
-
+/* The renderers' insert helpers (json_util.h) with the OOM flag of this render. */
 static void put(jctx *x, json_t *obj, const char *key, json_t *v)
 {
-    if (!obj || !v || json_object_set_new(obj, key, v) != 0) {
-        if (!obj)
-            json_decref(v);
-        x->oom = 1;
-    }
+    bp_json_put(&x->oom, obj, key, v);
 }
 
 static void append(jctx *x, json_t *arr, json_t *v)
 {
-    /* json_array_append_new takes v even when it fails */
-    if (!arr || !v || json_array_append_new(arr, v) != 0) {
-        if (!arr)
-            json_decref(v);
-        x->oom = 1;
-    }
+    bp_json_append(&x->oom, arr, v);
 }
 
 static json_t *jsize(size_t v)
@@ -483,7 +337,7 @@ static json_t *name_list(jctx *x, const bp_mesh *m, const size_t *idx, size_t k)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < k; i++)
-        append(x, a, jstr(m->nodes[idx[i]].name));
+        append(x, a, bp_json_string_utf8(m->nodes[idx[i]].name));
     return a;
 }
 
@@ -512,7 +366,7 @@ static json_t *node_object(jctx *x, const bp_mesh *m, size_t k, const bp_mesh_in
     const bp_mesh_node *nd = &m->nodes[k];
     const bp_mesh_input *inp = node_input(nd, in, n);
     json_t *o = json_object();
-    put(x, o, "node", jstr(nd->name));
+    put(x, o, "node", bp_json_string_utf8(nd->name));
     put(x, o, "probed", json_boolean(nd->probed));
     put(x, o, "reachable", json_boolean(nd->reachable));
     put(x, o, "expected", json_boolean(nd->expected));
@@ -523,13 +377,13 @@ static json_t *node_object(jctx *x, const bp_mesh *m, size_t k, const bp_mesh_in
         if (j == k)
             continue;
         if (nd->row_known && bp_mesh_link(m, k, j) == BP_LINK_YES)
-            append(x, sees, jstr(m->nodes[j].name));
+            append(x, sees, bp_json_string_utf8(m->nodes[j].name));
         if (bp_mesh_link(m, j, k) == BP_LINK_YES)
-            append(x, seen_by, jstr(m->nodes[j].name));
+            append(x, seen_by, bp_json_string_utf8(m->nodes[j].name));
     }
     put(x, o, "sees", sees);
     put(x, o, "seen_by", seen_by);
-    put(x, o, "component", nd->component >= 0 ? json_integer(nd->component) : json_null());
+    put(x, o, "component", bp_json_int_or_null(nd->component));
     put(x, o, "report", report_json(x, inp));
     return o;
 }
@@ -540,7 +394,7 @@ static json_t *matrix_object(jctx *x, const bp_mesh *m)
     json_t *names = json_array();
     json_t *rows = json_array();
     for (size_t i = 0; i < m->n; i++) {
-        append(x, names, jstr(m->nodes[i].name));
+        append(x, names, bp_json_string_utf8(m->nodes[i].name));
         if (!m->nodes[i].row_known) {
             append(x, rows, json_null());
             continue;
@@ -563,7 +417,7 @@ char *bp_render_cluster_json(const bp_mesh *m, const bp_mesh_input *in, size_t n
     json_t *doc = json_object();
     put(&x, doc, "schema_version", json_integer(BP_CLUSTER_SCHEMA_VERSION));
     put(&x, doc, "verdict", json_string(bp_cluster_verdict_name(m->verdict)));
-    put(&x, doc, "reason", jstr(m->reason ? m->reason : ""));
+    put(&x, doc, "reason", bp_json_string_utf8(m->reason ? m->reason : ""));
 
     json_t *exp = json_object();
     put(&x, exp, "count", jsize(m->expected));
@@ -571,14 +425,14 @@ char *bp_render_cluster_json(const bp_mesh *m, const bp_mesh_input *in, size_t n
     json_t *exp_nodes = m->expect_source == BP_EXPECT_SIZE ? json_null() : json_array();
     for (size_t k = 0; m->expect_source != BP_EXPECT_SIZE && k < m->n; k++)
         if (m->nodes[k].expected)
-            append(&x, exp_nodes, jstr(m->nodes[k].name));
+            append(&x, exp_nodes, bp_json_string_utf8(m->nodes[k].name));
     put(&x, exp, "nodes", exp_nodes);
     put(&x, doc, "expected", exp);
 
     json_t *q = json_object();
     put(&x, q, "needed", jsize(m->quorum_needed));
     put(&x, q, "largest_component", jsize(m->quorum_largest));
-    put(&x, q, "component", m->quorum_component >= 0 ? json_integer(m->quorum_component) : json_null());
+    put(&x, q, "component", bp_json_int_or_null(m->quorum_component));
     put(&x, q, "holds", json_boolean(m->quorum));
     put(&x, doc, "quorum", q);
 
@@ -598,8 +452,8 @@ char *bp_render_cluster_json(const bp_mesh *m, const bp_mesh_input *in, size_t n
     json_t *asym = json_array();
     for (size_t i = 0; i < m->n_asymmetric; i++) {
         json_t *pair = json_array();
-        append(&x, pair, jstr(m->nodes[m->asymmetric[i].observer].name));
-        append(&x, pair, jstr(m->nodes[m->asymmetric[i].observed].name));
+        append(&x, pair, bp_json_string_utf8(m->nodes[m->asymmetric[i].observer].name));
+        append(&x, pair, bp_json_string_utf8(m->nodes[m->asymmetric[i].observed].name));
         append(&x, asym, pair);
     }
     put(&x, doc, "asymmetric", asym);
@@ -608,11 +462,5 @@ char *bp_render_cluster_json(const bp_mesh *m, const bp_mesh_input *in, size_t n
     put(&x, doc, "absent", name_list(&x, m, m->absent, m->n_absent));
     put(&x, doc, "matrix", matrix_object(&x, m));
 
-    char *out = NULL;
-    if (!x.oom) {
-        size_t flags = JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10) | (pretty ? JSON_INDENT(2) : JSON_COMPACT);
-        out = json_dumps(doc, flags);
-    }
-    json_decref(doc);
-    return out;
+    return bp_json_dump_doc(doc, x.oom, pretty);
 }

@@ -10,98 +10,13 @@
 #include <time.h>
 
 #include "beamprobe.h"
+#include "core/json_util.h"
 
 typedef struct {
     int oom; /* some value or insertion failed */
 } jctx;
 
-/* ---- UTF-8 hygiene: jansson refuses invalid UTF-8, snapshot strings come from the wire ---- */
-
-/* Length of the valid UTF-8 sequence at s (RFC 3629), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t left)
-{
-    unsigned char c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t n;
-    unsigned int min, cp;
-    if ((c & 0xE0) == 0xC0) {
-        n = 2, min = 0x80, cp = c & 0x1Fu;
-    } else if ((c & 0xF0) == 0xE0) {
-        n = 3, min = 0x800, cp = c & 0x0Fu;
-    } else if ((c & 0xF8) == 0xF0) {
-        n = 4, min = 0x10000, cp = c & 0x07u;
-    } else {
-        return 0;
-    }
-    if (n > left)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3Fu);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
-
-/* Copy of s with every invalid byte replaced by U+FFFD (malloc'd), or NULL on OOM. */
-static char *utf8_clean(const char *s)
-{
-    size_t len = strlen(s);
-    char *out = malloc(len * 3 + 1);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < len;) {
-        size_t n = utf8_seq((const unsigned char *)s + i, len - i);
-        if (n == 0) {
-            memcpy(out + o, "\xEF\xBF\xBD", 3);
-            o += 3;
-            i++;
-        } else {
-            memcpy(out + o, s + i, n);
-            o += n;
-            i += n;
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
-static int utf8_valid(const char *s)
-{
-    size_t len = strlen(s);
-    for (size_t i = 0; i < len;) {
-        size_t n = utf8_seq((const unsigned char *)s + i, len - i);
-        if (n == 0)
-            return 0;
-        i += n;
-    }
-    return 1;
-}
-
 /* ---- value constructors; unknown values become null ---- */
-
-static json_t *jstr(const char *s)
-{
-    if (!s)
-        return json_null();
-    if (utf8_valid(s))
-        return json_string(s);
-    char *clean = utf8_clean(s);
-    if (!clean)
-        return NULL;
-    json_t *v = json_string(clean);
-    free(clean);
-    return v;
-}
-
-static json_t *jint(int64_t v)
-{
-    return v < 0 ? json_null() : json_integer((json_int_t)v);
-}
 
 static json_t *jreal(double v)
 {
@@ -114,38 +29,22 @@ static json_t *jthreshold(double v)
     return jreal(v > 0 ? v : -1);
 }
 
+/* The renderers' insert helpers (json_util.h) with the OOM flag of this render. */
 static void put(jctx *x, json_t *obj, const char *key, json_t *v)
 {
-    if (!obj || !v) {
-        json_decref(v);
-        x->oom = 1;
-        return;
-    }
-    if (utf8_valid(key)) {
-        if (json_object_set_new(obj, key, v) != 0)
-            x->oom = 1;
-        return;
-    }
-    char *clean = utf8_clean(key);
-    if (!clean || json_object_set_new(obj, clean, v) != 0)
-        x->oom = 1;
-    if (!clean)
-        json_decref(v);
-    free(clean);
+    bp_json_put(&x->oom, obj, key, v);
 }
 
 static void append(jctx *x, json_t *arr, json_t *v)
 {
-    /* json_array_append_new takes v even when it fails */
-    if (!v || json_array_append_new(arr, v) != 0)
-        x->oom = 1;
+    bp_json_append(&x->oom, arr, v);
 }
 
 static json_t *jstrv(jctx *x, const bp_strv *v)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < v->n && v->v; i++)
-        append(x, a, jstr(v->v[i]));
+        append(x, a, bp_json_string_utf8(v->v[i]));
     return a;
 }
 
@@ -173,16 +72,16 @@ static int ok(const bp_fact *f)
 static void details_identity(jctx *x, json_t *o, const bp_snapshot *s)
 {
     int k = ok(&s->identity);
-    put(x, o, "otp_release", jstr(k ? s->otp_release : NULL));
-    put(x, o, "erts_version", jstr(k ? s->erts_version : NULL));
-    put(x, o, "uptime_seconds", jint(k && s->uptime_ms >= 0 ? s->uptime_ms / 1000 : -1));
+    put(x, o, "otp_release", bp_json_string_utf8(k ? s->otp_release : NULL));
+    put(x, o, "erts_version", bp_json_string_utf8(k ? s->erts_version : NULL));
+    put(x, o, "uptime_seconds", bp_json_int_or_null(k && s->uptime_ms >= 0 ? s->uptime_ms / 1000 : -1));
 }
 
 static void details_memory(jctx *x, json_t *o, const bp_report *r)
 {
-    put(x, o, "total_bytes", jint(r->memory_total));
-    put(x, o, "limit_bytes", jint(r->memory_limit));
-    put(x, o, "limit_source", jstr(r->memory_limit_source));
+    put(x, o, "total_bytes", bp_json_int_or_null(r->memory_total));
+    put(x, o, "limit_bytes", bp_json_int_or_null(r->memory_limit));
+    put(x, o, "limit_source", bp_json_string_utf8(r->memory_limit_source));
     put(x, o, "ratio", jreal(r->memory_ratio));
     put(x, o, "warn_ratio", jthreshold(r->thresholds.memory.warn));
     put(x, o, "fail_ratio", jthreshold(r->thresholds.memory.fail));
@@ -193,8 +92,8 @@ static void details_limits(jctx *x, json_t *o, const bp_report *r)
     for (size_t i = 0; i < BP_LIMIT_KINDS; i++) {
         const bp_limit_use *u = &r->limits[i];
         json_t *l = json_object();
-        put(x, l, "count", jint(u->count));
-        put(x, l, "limit", jint(u->limit));
+        put(x, l, "count", bp_json_int_or_null(u->count));
+        put(x, l, "limit", bp_json_int_or_null(u->limit));
         put(x, l, "ratio", jreal(u->ratio));
         put(x, l, "status", u->ratio >= 0 ? json_string(bp_status_name(u->status)) : json_null());
         put(x, l, "warn_ratio", jthreshold(u->threshold.warn));
@@ -207,11 +106,11 @@ static void details_schedulers(jctx *x, json_t *o, const bp_report *r)
 {
     const bp_snapshot *s = r->snap;
     int k = ok(&s->schedulers);
-    put(x, o, "run_queue", jint(k ? s->run_queue : -1));
-    put(x, o, "schedulers_online", jint(k ? s->schedulers_online : -1));
+    put(x, o, "run_queue", bp_json_int_or_null(k ? s->run_queue : -1));
+    put(x, o, "schedulers_online", bp_json_int_or_null(k ? s->schedulers_online : -1));
     put(x, o, "run_queue_per_scheduler", jreal(r->run_queue_per_scheduler));
-    put(x, o, "dirty_cpu_run_queue", jint(k ? s->dirty_cpu_run_queue : -1));
-    put(x, o, "dirty_io_run_queue", jint(k ? s->dirty_io_run_queue : -1));
+    put(x, o, "dirty_cpu_run_queue", bp_json_int_or_null(k ? s->dirty_cpu_run_queue : -1));
+    put(x, o, "dirty_io_run_queue", bp_json_int_or_null(k ? s->dirty_io_run_queue : -1));
     put(x, o, "warn_per_scheduler", jthreshold(r->thresholds.run_queue_warn));
     put(x, o, "fail_per_scheduler", jthreshold(r->thresholds.run_queue_fail));
 }
@@ -222,8 +121,8 @@ static void details_applications(jctx *x, json_t *o, const bp_report *r)
     json_t *running = ok(&s->applications) ? json_array() : json_null();
     for (size_t i = 0; ok(&s->applications) && s->apps && i < s->n_apps; i++) {
         json_t *a = json_object();
-        put(x, a, "name", jstr(s->apps[i].name));
-        put(x, a, "version", jstr(s->apps[i].version));
+        put(x, a, "name", bp_json_string_utf8(s->apps[i].name));
+        put(x, a, "version", bp_json_string_utf8(s->apps[i].version));
         append(x, running, a);
     }
     put(x, o, "running", running);
@@ -237,27 +136,27 @@ static void details_membership(jctx *x, json_t *o, const bp_report *r)
     put(x, o, "visible", k ? jstrv(x, &s->visible) : json_null());
     put(x, o, "hidden", k ? jstrv(x, &s->hidden) : json_null());
     put(x, o, "missing", jstrv(x, &r->missing_peers));
-    put(x, o, "cluster_size", jint(k ? (int64_t)s->visible.n + 1 : -1));
-    put(x, o, "expected_size", jint(r->expect_size > 0 ? r->expect_size : -1));
+    put(x, o, "cluster_size", bp_json_int_or_null(k ? (int64_t)s->visible.n + 1 : -1));
+    put(x, o, "expected_size", bp_json_int_or_null(r->expect_size > 0 ? r->expect_size : -1));
 }
 
 static void details_supervisor(jctx *x, json_t *o, const bp_check *c)
 {
     const bp_supervisor_snap *sv = c->supervisor;
     int k = sv && ok(&sv->fact);
-    put(x, o, "name", jstr(c->subject));
-    put(x, o, "pid", jstr(sv ? sv->pid : NULL));
-    put(x, o, "specs", jint(k ? sv->specs : -1));
-    put(x, o, "active", jint(k ? sv->active : -1));
-    put(x, o, "workers", jint(k ? sv->workers : -1));
-    put(x, o, "supervisors", jint(k ? sv->supervisors : -1));
-    put(x, o, "nested", jint(k ? (int64_t)c->n_nested : -1));
-    put(x, o, "children_down_count", jint(k ? (int64_t)c->n_children_down : -1));
+    put(x, o, "name", bp_json_string_utf8(c->subject));
+    put(x, o, "pid", bp_json_string_utf8(sv ? sv->pid : NULL));
+    put(x, o, "specs", bp_json_int_or_null(k ? sv->specs : -1));
+    put(x, o, "active", bp_json_int_or_null(k ? sv->active : -1));
+    put(x, o, "workers", bp_json_int_or_null(k ? sv->workers : -1));
+    put(x, o, "supervisors", bp_json_int_or_null(k ? sv->supervisors : -1));
+    put(x, o, "nested", bp_json_int_or_null(k ? (int64_t)c->n_nested : -1));
+    put(x, o, "children_down_count", bp_json_int_or_null(k ? (int64_t)c->n_children_down : -1));
     json_t *down = json_array();
     for (size_t i = 0; i < c->n_children_listed && c->children_down; i++) {
         json_t *d = json_object();
-        put(x, d, "supervisor", jstr(c->children_down[i].supervisor));
-        put(x, d, "child", jstr(c->children_down[i].child));
+        put(x, d, "supervisor", bp_json_string_utf8(c->children_down[i].supervisor));
+        put(x, d, "child", bp_json_string_utf8(c->children_down[i].child));
         append(x, down, d);
     }
     put(x, o, "children_down", down);
@@ -268,28 +167,28 @@ static void details_governor(jctx *x, json_t *o, const bp_check *c)
 {
     const bp_governor_snap *g = c->governor;
     int k = g && ok(&g->fact);
-    put(x, o, "name", jstr(c->subject));
-    put(x, o, "pid", jstr(k && g->alive ? g->pid : NULL));
+    put(x, o, "name", bp_json_string_utf8(c->subject));
+    put(x, o, "pid", bp_json_string_utf8(k && g->alive ? g->pid : NULL));
     put(x, o, "alive", k ? json_boolean(g->alive) : json_null());
-    put(x, o, "state", jstr(k && g->alive && ok(&g->state_fact) ? g->state : NULL));
-    put(x, o, "message_queue_len", jint(k && g->alive ? g->message_queue_len : -1));
-    put(x, o, "memory_bytes", jint(k && g->alive ? g->memory : -1));
+    put(x, o, "state", bp_json_string_utf8(k && g->alive && ok(&g->state_fact) ? g->state : NULL));
+    put(x, o, "message_queue_len", bp_json_int_or_null(k && g->alive ? g->message_queue_len : -1));
+    put(x, o, "memory_bytes", bp_json_int_or_null(k && g->alive ? g->memory : -1));
 }
 
 static void details_custom(jctx *x, json_t *o, const bp_check *c)
 {
     const bp_custom_snap *k = c->custom;
     int good = k && ok(&k->fact);
-    put(x, o, "mfa", jstr(c->subject));
+    put(x, o, "mfa", bp_json_string_utf8(c->subject));
     put(x, o, "result", good ? json_string(bp_status_name(c->status)) : json_null());
-    put(x, o, "detail", jstr(good ? k->detail : NULL));
+    put(x, o, "detail", bp_json_string_utf8(good ? k->detail : NULL));
 }
 
 static json_t *check_object(jctx *x, const bp_report *r, const bp_check *c)
 {
     json_t *o = json_object();
     put(x, o, "status", json_string(bp_status_name(c->status)));
-    put(x, o, "reason", jstr(c->reason));
+    put(x, o, "reason", bp_json_string_utf8(c->reason));
     put(x, o, "incomplete", json_boolean(c->incomplete));
     switch (c->kind) {
     case BP_CHECK_CONNECTION:
@@ -346,39 +245,39 @@ static json_t *metrics_object(jctx *x, const bp_snapshot *s)
         mem = json_object();
         for (size_t i = 0; i < s->n_memory && i < sizeof s->memory_kinds / sizeof s->memory_kinds[0]; i++)
             if (s->memory_kinds[i].kind)
-                put(x, mem, s->memory_kinds[i].kind, jint(s->memory_kinds[i].bytes));
+                put(x, mem, s->memory_kinds[i].kind, bp_json_int_or_null(s->memory_kinds[i].bytes));
     }
     put(x, m, "memory", mem);
     int l = ok(&s->limits);
-    put(x, m, "process_count", jint(l ? s->process_count : -1));
-    put(x, m, "process_limit", jint(l ? s->process_limit : -1));
-    put(x, m, "port_count", jint(l ? s->port_count : -1));
-    put(x, m, "port_limit", jint(l ? s->port_limit : -1));
-    put(x, m, "atom_count", jint(l ? s->atom_count : -1));
-    put(x, m, "atom_limit", jint(l ? s->atom_limit : -1));
-    put(x, m, "ets_count", jint(l ? s->ets_count : -1));
-    put(x, m, "ets_limit", jint(l ? s->ets_limit : -1));
+    put(x, m, "process_count", bp_json_int_or_null(l ? s->process_count : -1));
+    put(x, m, "process_limit", bp_json_int_or_null(l ? s->process_limit : -1));
+    put(x, m, "port_count", bp_json_int_or_null(l ? s->port_count : -1));
+    put(x, m, "port_limit", bp_json_int_or_null(l ? s->port_limit : -1));
+    put(x, m, "atom_count", bp_json_int_or_null(l ? s->atom_count : -1));
+    put(x, m, "atom_limit", bp_json_int_or_null(l ? s->atom_limit : -1));
+    put(x, m, "ets_count", bp_json_int_or_null(l ? s->ets_count : -1));
+    put(x, m, "ets_limit", bp_json_int_or_null(l ? s->ets_limit : -1));
     int q = ok(&s->schedulers);
-    put(x, m, "run_queue", jint(q ? s->run_queue : -1));
-    put(x, m, "dirty_cpu_run_queue", jint(q ? s->dirty_cpu_run_queue : -1));
-    put(x, m, "dirty_io_run_queue", jint(q ? s->dirty_io_run_queue : -1));
-    put(x, m, "schedulers_online", jint(q ? s->schedulers_online : -1));
-    put(x, m, "dirty_cpu_schedulers_online", jint(q ? s->dirty_cpu_schedulers_online : -1));
-    put(x, m, "dirty_io_schedulers", jint(q ? s->dirty_io_schedulers : -1));
+    put(x, m, "run_queue", bp_json_int_or_null(q ? s->run_queue : -1));
+    put(x, m, "dirty_cpu_run_queue", bp_json_int_or_null(q ? s->dirty_cpu_run_queue : -1));
+    put(x, m, "dirty_io_run_queue", bp_json_int_or_null(q ? s->dirty_io_run_queue : -1));
+    put(x, m, "schedulers_online", bp_json_int_or_null(q ? s->schedulers_online : -1));
+    put(x, m, "dirty_cpu_schedulers_online", bp_json_int_or_null(q ? s->dirty_cpu_schedulers_online : -1));
+    put(x, m, "dirty_io_schedulers", bp_json_int_or_null(q ? s->dirty_io_schedulers : -1));
     int nm = ok(&s->membership);
-    put(x, m, "visible_nodes", jint(nm ? (int64_t)s->visible.n : -1));
-    put(x, m, "hidden_nodes", jint(nm ? (int64_t)s->hidden.n : -1));
+    put(x, m, "visible_nodes", bp_json_int_or_null(nm ? (int64_t)s->visible.n : -1));
+    put(x, m, "hidden_nodes", bp_json_int_or_null(nm ? (int64_t)s->hidden.n : -1));
     json_t *cg = json_null();
     if (ok(&s->cgroup)) {
         cg = json_object();
-        put(x, cg, "version", jstr(s->cgroup_version));
-        put(x, cg, "limit_bytes", jint(s->cgroup_limit));
-        put(x, cg, "usage_bytes", jint(s->cgroup_usage));
+        put(x, cg, "version", bp_json_string_utf8(s->cgroup_version));
+        put(x, cg, "limit_bytes", bp_json_int_or_null(s->cgroup_limit));
+        put(x, cg, "usage_bytes", bp_json_int_or_null(s->cgroup_usage));
     }
     put(x, m, "cgroup", cg);
     int id = ok(&s->identity);
-    put(x, m, "otp_release", jstr(id ? s->otp_release : NULL));
-    put(x, m, "erts_version", jstr(id ? s->erts_version : NULL));
+    put(x, m, "otp_release", bp_json_string_utf8(id ? s->otp_release : NULL));
+    put(x, m, "erts_version", bp_json_string_utf8(id ? s->erts_version : NULL));
     return m;
 }
 
@@ -392,20 +291,15 @@ char *bp_render_json(const bp_report *r, int pretty)
     put(&x, doc, "schema_version", json_integer(BP_SCHEMA_VERSION));
     put(&x, doc, "status", json_string(bp_overall_name(r->status)));
     put(&x, doc, "probe", json_string(bp_probe_name(r->probe)));
-    put(&x, doc, "node", jstr(s->node));
+    put(&x, doc, "node", bp_json_string_utf8(s->node));
     put(&x, doc, "timestamp", jtimestamp(s->timestamp_ms));
-    put(&x, doc, "uptime_seconds", jint(ok(&s->identity) && s->uptime_ms >= 0 ? s->uptime_ms / 1000 : -1));
+    put(&x, doc, "uptime_seconds",
+        bp_json_int_or_null(ok(&s->identity) && s->uptime_ms >= 0 ? s->uptime_ms / 1000 : -1));
     put(&x, doc, "duration_ms", jreal(s->duration_us >= 0 ? (double)s->duration_us / 1000.0 : -1));
-    put(&x, doc, "round_trips", jint(s->round_trips));
+    put(&x, doc, "round_trips", bp_json_int_or_null(s->round_trips));
     put(&x, doc, "incomplete", json_boolean(r->incomplete));
     put(&x, doc, "checks", checks_object(&x, r));
     put(&x, doc, "metrics", metrics_object(&x, s));
 
-    char *out = NULL;
-    if (!x.oom) {
-        size_t flags = JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10) | (pretty ? JSON_INDENT(2) : JSON_COMPACT);
-        out = json_dumps(doc, flags);
-    }
-    json_decref(doc);
-    return out;
+    return bp_json_dump_doc(doc, x.oom, pretty);
 }

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "beamprobe.h"
+#include "core/json_util.h"
+#include "core/textbuf.h"
 
 /* ---- buffer ---- */
 
@@ -32,20 +34,7 @@ void bp_prom_buf_free(bp_prom_buf *b)
 /* Room for `extra` more bytes plus the NUL; 0 or -1 when out of memory. */
 static int buf_reserve(bp_prom_buf *b, size_t extra)
 {
-    if (extra > SIZE_MAX - b->len - 1)
-        return -1;
-    size_t need = b->len + extra + 1;
-    if (need <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < need)
-        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    char *p = realloc(b->p, cap);
-    if (!p)
-        return -1;
-    b->p = p;
-    b->cap = cap;
-    return 0;
+    return bp_text_grow(&b->p, &b->cap, b->len, extra, 4096);
 }
 
 /* ---- render context: appends stop at the first failed allocation ---- */
@@ -76,35 +65,6 @@ static void puts_(pctx *x, const char *s)
     put(x, s, strlen(s));
 }
 
-/* Length of the valid UTF-8 sequence at s (RFC 3629), or 0 if it is not one. */
-static size_t utf8_len(const unsigned char *s, size_t left)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t n;
-    unsigned cp, min;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2, cp = c & 0x1Fu, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-        n = 3, cp = c & 0x0Fu, min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4, cp = c & 0x07u, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n > left)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3Fu);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
-
 /*
  * A label value as the format wants it between its double quotes: backslash,
  * double quote and newline escaped, and (Prometheus refuses invalid UTF-8) each
@@ -121,7 +81,7 @@ static void put_label_value(pctx *x, const char *s)
         case '"': esc = "\\\""; break;
         case '\n': esc = "\\n"; break;
         default:
-            n = utf8_len((const unsigned char *)s + i, len - i);
+            n = bp_utf8_seq_len((const unsigned char *)s + i, len - i);
             if (n == 0) {
                 esc = "\xEF\xBF\xBD";
                 n = 1;

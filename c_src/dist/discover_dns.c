@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,44 +13,27 @@
 
 #include "beamprobe.h"
 #include "core/clock.h"
+#include "dist/resolve.h"
 
 #define DNS_ADDR_MAX 256 /* addresses kept from one name (a list then takes 64) */
 
 /*
- * A lookup on a detached thread (getaddrinfo and getnameinfo have no
- * timeout). The caller waits until the deadline; the worker and the caller
- * each hold a reference and the last one frees, so a caller that gave up
- * leaves the worker to finish and clean up alone. `abandoned` tells the
- * worker to skip its remaining reverse lookups.
+ * A system-resolver lookup, run on a detached thread under the deadline by
+ * bp__run_by_deadline (getaddrinfo and getnameinfo have no timeout). When the
+ * caller gives up, `abandoned` tells the worker to skip its remaining reverse
+ * lookups.
  */
 typedef struct {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int refs;
-    int done;
-    atomic_int abandoned;
     int by_hostname;
-    int gai_rc;          /* getaddrinfo's result, 0 or EAI_* */
-    int sys_errno;       /* errno for EAI_SYSTEM */
+    int gai_rc;    /* getaddrinfo's result, 0 or EAI_* */
+    int sys_errno; /* errno for EAI_SYSTEM */
     size_t count;
     struct in_addr addrs[DNS_ADDR_MAX];
     char ptrs[DNS_ADDR_MAX][256];
     char name[256];
 } lookup_job;
 
-static void job_release(lookup_job *j)
-{
-    pthread_mutex_lock(&j->mu);
-    int last = --j->refs == 0;
-    pthread_mutex_unlock(&j->mu);
-    if (last) {
-        pthread_mutex_destroy(&j->mu);
-        pthread_cond_destroy(&j->cv);
-        free(j);
-    }
-}
-
-static void *lookup_worker(void *arg)
+static void lookup_worker(void *arg, const atomic_int *abandoned)
 {
     lookup_job *j = arg;
     struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM };
@@ -74,82 +56,37 @@ static void *lookup_worker(void *arg)
     }
     if (res)
         freeaddrinfo(res);
-    for (size_t i = 0; rc == 0 && j->by_hostname && i < count && !atomic_load(&j->abandoned); i++) {
+    for (size_t i = 0; rc == 0 && j->by_hostname && i < count && !atomic_load(abandoned); i++) {
         struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr = j->addrs[i] };
         if (getnameinfo((const struct sockaddr *)&sin, sizeof sin, j->ptrs[i], sizeof j->ptrs[i], NULL, 0,
                         NI_NAMEREQD) != 0)
             j->ptrs[i][0] = '\0';
     }
-    pthread_mutex_lock(&j->mu);
     j->gai_rc = rc;
     j->count = count;
-    j->done = 1;
-    pthread_cond_signal(&j->cv);
-    pthread_mutex_unlock(&j->mu);
-    job_release(j);
-    return NULL;
 }
 
-/* The system-resolver result copied out of a job. */
-typedef struct {
-    int gai_rc, sys_errno;
-    size_t count;
-    struct in_addr addrs[DNS_ADDR_MAX];
-    char ptrs[DNS_ADDR_MAX][256];
-} lookup_result;
-
-/* Run the lookup under the deadline and copy its result into *r. */
-static int system_lookup(const char *name, int by_hostname, int64_t deadline_ms, lookup_result *r, char *err,
-                         size_t errlen)
+/* Run the lookup under the deadline: the finished job (the caller frees it), or NULL with *rc and err set. */
+static lookup_job *system_lookup(const char *name, int by_hostname, int64_t deadline_ms, int *rc, char *err,
+                                 size_t errlen)
 {
     lookup_job *j = calloc(1, sizeof *j);
-    if (!j)
-        return bp__disc_err(err, errlen, BP_ENOMEM, "out of memory");
-    pthread_mutex_init(&j->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&j->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    if (!j) {
+        *rc = bp__disc_err(err, errlen, BP_ENOMEM, "out of memory");
+        return NULL;
+    }
     snprintf(j->name, sizeof j->name, "%s", name);
     j->by_hostname = by_hostname;
-    j->refs = 2;
-
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_t t;
-    int prc = pthread_create(&t, &attr, lookup_worker, j);
-    pthread_attr_destroy(&attr);
-    if (prc != 0) {
-        j->refs = 1;
-        job_release(j);
-        return bp__disc_err(err, errlen, BP_ENOMEM, "cannot start the resolver thread");
+    int r = bp__run_by_deadline(lookup_worker, j, free, deadline_ms);
+    if (r == BP_ENOMEM) {
+        *rc = bp__disc_err(err, errlen, BP_ENOMEM, "cannot start the resolver thread");
+        return NULL;
     }
-
-    struct timespec until = { .tv_sec = (time_t)(deadline_ms / 1000),
-                              .tv_nsec = (long)(deadline_ms % 1000) * 1000000L };
-    int rc = 0;
-    pthread_mutex_lock(&j->mu);
-    while (!j->done)
-        if (pthread_cond_timedwait(&j->cv, &j->mu, &until) == ETIMEDOUT)
-            break;
-    if (j->done) {
-        r->gai_rc = j->gai_rc;
-        r->sys_errno = j->sys_errno;
-        r->count = j->count;
-        memcpy(r->addrs, j->addrs, j->count * sizeof j->addrs[0]);
-        memcpy(r->ptrs, j->ptrs, j->count * sizeof j->ptrs[0]);
-    } else {
-        atomic_store(&j->abandoned, 1);
-        rc = BP_ETIMEDOUT;
+    if (r) {
+        *rc = bp__disc_err(err, errlen, r, "the system resolver did not answer for %s before the deadline", name);
+        return NULL;
     }
-    pthread_mutex_unlock(&j->mu);
-    job_release(j);
-    if (rc)
-        return bp__disc_err(err, errlen, rc,
-                            "the system resolver did not answer for %s before the deadline", name);
-    return 0;
+    return j;
 }
 
 typedef struct {
@@ -177,7 +114,7 @@ int bp_discover_dns(const char *dns_name, const char *basename, const bp_dns_opt
                     bp_namelist *out, char *err, size_t errlen)
 {
     static const bp_dns_opts defaults = { 0 };
-    lookup_result *res = NULL;
+    lookup_job *res = NULL;
     struct in_addr *addrs = NULL;
     char (*ptrs)[256] = NULL;
     addr_index *sorted = NULL;
@@ -223,13 +160,8 @@ int bp_discover_dns(const char *dns_name, const char *basename, const bp_dns_opt
         if (rc)
             goto out;
     } else {
-        res = calloc(1, sizeof *res);
-        if (!res) {
-            rc = bp__disc_err(err, errlen, BP_ENOMEM, "out of memory");
-            goto out;
-        }
-        rc = system_lookup(dns_name, o->by_hostname, deadline_ms, res, err, errlen);
-        if (rc)
+        res = system_lookup(dns_name, o->by_hostname, deadline_ms, &rc, err, errlen);
+        if (!res)
             goto out;
         if (res->gai_rc != 0) {
             const char *why = res->gai_rc == EAI_SYSTEM ? strerror(res->sys_errno) : gai_strerror(res->gai_rc);

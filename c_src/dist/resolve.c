@@ -1,4 +1,4 @@
-/* resolve.c: host name to IPv4 address under a deadline, via a detached getaddrinfo thread. */
+/* resolve.c: host name to IPv4 address, and any blocking call, under a deadline via a detached thread. */
 #include "dist/resolve.h"
 
 #include <arpa/inet.h>
@@ -14,97 +14,143 @@
 #include "beamprobe.h"
 #include "core/clock.h"
 
+/*
+ * One call on a detached thread. The worker and the caller each hold a
+ * reference and the last one frees, so a caller that gave up leaves the
+ * worker to finish and clean up alone.
+ */
 typedef struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int refs;   /* caller + worker; the last one frees */
-    int done;
-    int rc;
-    struct in_addr addr;
-    char host[256];
+    int refs;    /* caller + worker; the last one frees */
+    int done;    /* fn has returned */
+    int gave_up; /* the caller left at the deadline: arg is the worker's to free */
+    atomic_int abandoned;
+    void (*fn)(void *arg, const atomic_int *abandoned);
+    void *arg;
+    void (*free_arg)(void *);
 } job;
 
 static void job_release(job *j)
 {
     pthread_mutex_lock(&j->mu);
     int last = --j->refs == 0;
+    int free_arg = last && j->gave_up;
     pthread_mutex_unlock(&j->mu);
     if (last) {
+        if (free_arg && j->free_arg)
+            j->free_arg(j->arg);
         pthread_mutex_destroy(&j->mu);
         pthread_cond_destroy(&j->cv);
         free(j);
     }
 }
 
-static void *resolve_worker(void *arg)
+static void *job_worker(void *p)
 {
-    job *j = arg;
-    struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM };
-    struct addrinfo *res = NULL;
-    int rc = getaddrinfo(j->host, NULL, &hints, &res);
+    job *j = p;
+    j->fn(j->arg, &j->abandoned);
     pthread_mutex_lock(&j->mu);
-    if (rc == 0 && res && res->ai_addr) {
-        j->addr = ((struct sockaddr_in *)(void *)res->ai_addr)->sin_addr;
-        j->rc = 0;
-    } else {
-        j->rc = BP_ERESOLVE;
-    }
     j->done = 1;
     pthread_cond_signal(&j->cv);
     pthread_mutex_unlock(&j->mu);
-    if (res)
-        freeaddrinfo(res);
     job_release(j);
     return NULL;
 }
 
-int bp__resolve_ipv4(const char *host, int64_t deadline_ms, struct in_addr *out)
+int bp__run_by_deadline(void (*fn)(void *arg, const atomic_int *abandoned), void *arg, void (*free_arg)(void *),
+                        int64_t deadline_ms)
 {
-    if (inet_pton(AF_INET, host, out) == 1)
-        return 0;
-    if (strlen(host) >= sizeof ((job *)0)->host)
-        return BP_ERESOLVE;
-
     job *j = calloc(1, sizeof *j);
-    if (!j)
+    if (!j) {
+        if (free_arg)
+            free_arg(arg);
         return BP_ENOMEM;
+    }
     pthread_mutex_init(&j->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&j->cv, &ca);
     pthread_condattr_destroy(&ca);
-    snprintf(j->host, sizeof j->host, "%s", host);
+    atomic_init(&j->abandoned, 0);
+    j->fn = fn;
+    j->arg = arg;
+    j->free_arg = free_arg;
     j->refs = 2;
 
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_t t;
-    int prc = pthread_create(&t, &attr, resolve_worker, j);
+    int prc = pthread_create(&t, &attr, job_worker, j);
     pthread_attr_destroy(&attr);
     if (prc != 0) {
         j->refs = 1;
+        j->gave_up = 1;
         job_release(j);
         return BP_ENOMEM;
     }
 
     struct timespec until = { .tv_sec = (time_t)(deadline_ms / 1000),
                               .tv_nsec = (long)(deadline_ms % 1000) * 1000000L };
-    int rc;
+    int rc = 0;
     pthread_mutex_lock(&j->mu);
-    while (!j->done) {
-        if (pthread_cond_timedwait(&j->cv, &j->mu, &until) == ETIMEDOUT && !j->done)
+    while (!j->done)
+        if (pthread_cond_timedwait(&j->cv, &j->mu, &until) == ETIMEDOUT)
             break;
-    }
-    if (j->done) {
-        rc = j->rc;
-        if (rc == 0)
-            *out = j->addr;
-    } else {
+    if (!j->done) {
+        atomic_store(&j->abandoned, 1);
+        j->gave_up = 1;
         rc = BP_ETIMEDOUT;
     }
     pthread_mutex_unlock(&j->mu);
     job_release(j);
+    return rc;
+}
+
+/* ---- host name to IPv4 ---- */
+
+typedef struct {
+    int rc;
+    struct in_addr addr;
+    char host[256];
+} resolve_call;
+
+static void resolve_fn(void *arg, const atomic_int *abandoned)
+{
+    resolve_call *c = arg;
+    (void)abandoned;
+    struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM };
+    struct addrinfo *res = NULL;
+    int rc = getaddrinfo(c->host, NULL, &hints, &res);
+    if (rc == 0 && res && res->ai_addr) {
+        c->addr = ((struct sockaddr_in *)(void *)res->ai_addr)->sin_addr;
+        c->rc = 0;
+    } else {
+        c->rc = BP_ERESOLVE;
+    }
+    if (res)
+        freeaddrinfo(res);
+}
+
+int bp__resolve_ipv4(const char *host, int64_t deadline_ms, struct in_addr *out)
+{
+    if (inet_pton(AF_INET, host, out) == 1)
+        return 0;
+    if (strlen(host) >= sizeof ((resolve_call *)0)->host)
+        return BP_ERESOLVE;
+
+    resolve_call *c = calloc(1, sizeof *c);
+    if (!c)
+        return BP_ENOMEM;
+    snprintf(c->host, sizeof c->host, "%s", host);
+    int rc = bp__run_by_deadline(resolve_fn, c, free, deadline_ms);
+    if (rc)
+        return rc; /* c is gone */
+    rc = c->rc;
+    if (rc == 0)
+        *out = c->addr;
+    free(c);
     return rc;
 }
