@@ -1,7 +1,6 @@
 /* discover_k8s.c: a Service's ready and not-ready addresses from the Kubernetes API (EndpointSlices, then Endpoints) with libcurl. */
 #include "dist/discover.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -13,16 +12,12 @@
 
 #include "beamprobe.h"
 #include "core/clock.h"
+#include "dist/curl_lazy.h"
 
 #define TOKEN_MAX (64 * 1024)
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc;
-
-static void curl_init(void)
-{
-    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
+/* libcurl is loaded on first use (dist/curl_lazy.c); CU is its function table. */
+#define CU (bp_curl(NULL))
 
 int bp_k8s_parse_target(const char *arg, char *ns, size_t nslen, char *svc, size_t svclen, char *err, size_t errlen)
 {
@@ -112,12 +107,12 @@ static int http_get(const k8s_client *c, const char *path, int64_t deadline_ms, 
         rc = bp__disc_err(err, errlen, BP_ETIMEDOUT, "deadline passed before asking the Kubernetes API");
         goto out;
     }
-    h = curl_easy_init();
+    h = CU->easy_init();
     if (!h) {
         rc = bp__disc_err(err, errlen, BP_ENOMEM, "cannot create a libcurl handle");
         goto out;
     }
-    hdrs = curl_slist_append(NULL, "Accept: application/json");
+    hdrs = CU->slist_append(NULL, "Accept: application/json");
     if (!hdrs) {
         rc = bp__disc_err(err, errlen, BP_ENOMEM, "out of memory");
         goto out;
@@ -128,7 +123,7 @@ static int http_get(const k8s_client *c, const char *path, int64_t deadline_ms, 
         struct curl_slist *nh = NULL;
         if (auth) {
             snprintf(auth, authlen, "Authorization: Bearer %s", c->token);
-            nh = curl_slist_append(hdrs, auth);
+            nh = CU->slist_append(hdrs, auth);
         }
         if (!nh) {
             rc = bp__disc_err(err, errlen, BP_ENOMEM, "out of memory");
@@ -136,28 +131,28 @@ static int http_get(const k8s_client *c, const char *path, int64_t deadline_ms, 
         }
         hdrs = nh;
     }
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)left);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)left);
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L); /* never carry the token elsewhere */
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    CU->easy_setopt(h, CURLOPT_URL, url);
+    CU->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
+    CU->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    CU->easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)left);
+    CU->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)left);
+    CU->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L); /* never carry the token elsewhere */
+    CU->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    CU->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    CU->easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
     if (c->ca_file)
-        curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "beamprobe/" BP_VERSION);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
-    CURLcode cc = curl_easy_perform(h);
+        CU->easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+    CU->easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    CU->easy_setopt(h, CURLOPT_USERAGENT, "beamprobe/" BP_VERSION);
+    CU->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    CU->easy_setopt(h, CURLOPT_WRITEDATA, b);
+    CU->easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
+    CURLcode cc = CU->easy_perform(h);
     if (cc == CURLE_OK) {
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+        CU->easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
         goto out;
     }
-    const char *why = cerr[0] ? cerr : curl_easy_strerror(cc);
+    const char *why = cerr[0] ? cerr : CU->easy_strerror(cc);
     switch (cc) {
     case CURLE_OPERATION_TIMEDOUT:
         rc = bp__disc_err(err, errlen, BP_ETIMEDOUT, "no answer from the Kubernetes API at %s before the deadline",
@@ -185,9 +180,9 @@ out:
         explicit_bzero(auth, authlen);
         free(auth);
     }
-    curl_slist_free_all(hdrs); /* holds a copy of the token: curl_slist_append strdups */
+    CU->slist_free_all(hdrs); /* holds a copy of the token: curl_slist_append strdups */
     if (h)
-        curl_easy_cleanup(h);
+        CU->easy_cleanup(h);
     if (rc) {
         free(b->p);
         b->p = NULL;
@@ -357,9 +352,9 @@ int bp_discover_k8s(const bp_k8s_opts *o, int64_t deadline_ms, bp_k8s_result *ou
         rc = bp__disc_err(err, errlen, BP_ECONFIG, "cannot read the CA file %s: %s", ca, strerror(errno));
         goto out;
     }
-    pthread_once(&curl_once, curl_init);
-    if (curl_init_rc != CURLE_OK) {
-        rc = bp__disc_err(err, errlen, BP_ENOMEM, "libcurl initialisation failed");
+    const char *why_curl = NULL;
+    if (!bp_curl(&why_curl)) {
+        rc = bp__disc_err(err, errlen, BP_ECONFIG, "cannot use libcurl: %s", why_curl);
         goto out;
     }
     k8s_client c = { .api = api, .ca_file = ca, .token = token,
