@@ -47,10 +47,15 @@ echo "demo: pushing backlog_valve on ${NODES[1]} to 'refusing' and probing it:"
 run check "${NODES[1]}" "${COMMON[@]}"
 "$CLUSTER" eval "$DIR" "${NODES[1]}" 'demo_governor:set_state(backlog_valve, stable).' >/dev/null
 
+echo
+echo "demo: the whole cluster at once (mesh, partitions, quorum):"
+run cluster --cookie-file "$DIR/cookie" --nodes "$PEERS" --governor cost_guard,rollback_guard,backlog_valve
+
 cat <<MSG
 
 demo: the cluster keeps running. Try for example:
   $BP check ${NODES[2]} --cookie-file $DIR/cookie --json
   $BP check ${NODES[2]} --cookie-file $DIR/cookie --probe live
+  $BP serve --cookie-file $DIR/cookie --node ${NODES[0]} --listen 127.0.0.1:8080   # then: curl localhost:8080/health/ready
 demo: stop it with: make demo-stop
 MSG
