@@ -30,6 +30,9 @@ BP="$ROOT/priv/beamprobe"
 RUNNER=(python3 "$BENCH/bench_runner.py")
 EXTRA_PACKAGES=(strace tcpdump python3)
 
+# shellcheck source=bench/lib.sh
+. "$BENCH/lib.sh"
+
 N=${1:-200}
 WARMUP=${BENCH_WARMUP:-2}
 SETTLE_MS=${BENCH_SETTLE_MS:-10}
@@ -40,9 +43,6 @@ STAMP=$(date +%Y%m%d-%H%M%S)
 OUT=${BENCH_OUT:-$ROOT/bench/results/check-$STAMP.md}
 CSV="${OUT%.md}.csv"
 
-die() { echo "bench: error: $*" >&2; exit 1; }
-say() { echo "bench: $*" >&2; }
-
 [[ "$N" =~ ^[1-9][0-9]*$ ]] || die "N must be a positive integer (got '$N')"
 [[ "$WARMUP" =~ ^[0-9]+$ && "$DELAY_REPS" =~ ^[1-9][0-9]*$ && "$DELAY_MS" =~ ^[0-9]+$
    && "$BREAKDOWN_REPS" =~ ^[1-9][0-9]*$ ]] \
@@ -50,77 +50,33 @@ say() { echo "bench: $*" >&2; }
 
 # ---------- tools ----------
 
-as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
-
-ensure_packages() {
-  local missing=() p
-  if ! command -v erl >/dev/null || ! command -v jq >/dev/null || ! command -v tc >/dev/null; then
-    "$ROOT/scripts/install-deps.sh" >&2 || die "scripts/install-deps.sh failed"
-  fi
-  for p in "${EXTRA_PACKAGES[@]}"; do
-    dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
-  done
-  ((${#missing[@]} == 0)) && return 0
-  say "installing missing packages: ${missing[*]}"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 || die "apt-get update failed"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 \
-    || die "apt-get install failed for: ${missing[*]}"
-}
-
-ensure_packages
-ERL_CALL=$(ls /usr/lib/erlang/lib/erl_interface-*/bin/erl_call 2>/dev/null | sort -V | tail -1 || true)
-[[ -x "$ERL_CALL" ]] || ERL_CALL=$(command -v erl_call || true)
-[[ -x "$ERL_CALL" ]] || die "erl_call not found"
+ensure_packages erl jq tc
+find_erl_call
 ESCRIPT=$(command -v escript) || die "escript not found"
-[[ -x "$BP" ]] || { say "building priv/beamprobe"; make -s -C "$ROOT/c_src" >&2 || die "build failed"; }
-[[ -x "$BP" ]] || die "$BP missing after the build"
+ensure_beamprobe
 
 # ---------- cluster and cleanup ----------
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/bench_check.XXXXXX")
-CL="$TMP/cluster"
 PROXY_PIDS=()
 TCPDUMP_PID=
 NETEM=0
-cleanup() {
-  local rc=$? p
-  trap - EXIT INT TERM
+# cleanup_extra: run by bench_cleanup (bench/lib.sh) before it stops the cluster.
+cleanup_extra() {
+  local p
   [[ -n "${CHILD:-}" ]] && kill "$CHILD" 2>/dev/null || true
   for p in "${PROXY_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   [[ -n "$TCPDUMP_PID" ]] && kill "$TCPDUMP_PID" 2>/dev/null || true
   if ((NETEM)); then tc qdisc del dev lo root 2>/dev/null || say "warning: could not remove the netem qdisc on lo"; fi
-  [[ -d "$CL" ]] && "$CLUSTER" stop "$CL" >/dev/null 2>&1 || true
-  if [[ "${BENCH_KEEP:-0}" == 1 ]]; then say "kept $TMP"; else rm -rf "$TMP"; fi
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-CHILD=
-# run_child CMD...: runs a long step in the background and waits, so a signal to this script
-# interrupts the wait at once (bash defers traps until a foreground command ends).
-run_child() {
-  local rc=0
-  "$@" &
-  CHILD=$!
-  wait "$CHILD" || rc=$?
-  CHILD=
-  return "$rc"
-}
+bench_tmp bench_check
 
 mkdir -p "$CL" "$(dirname "$OUT")"
-# Benchmark a private copy: others may rebuild priv/beamprobe while this runs.
-cp "$BP" "$TMP/beamprobe"
-BP_SHA=$(sha256sum "$BP" | cut -c1-12)
-BP="$TMP/beamprobe"
+private_beamprobe
 cc -O2 -Wall -o "$TMP/measure" "$BENCH/measure.c" || die "cannot compile bench/measure.c"
 PREFIX="bpbench$$"
 say "starting a fresh 3-node demo cluster (${PREFIX}_1..3)"
-"$CLUSTER" start "$CL" 3 "$PREFIX" >/dev/null 2>"$TMP/cluster.err" || { cat "$TMP/cluster.err" >&2; die "cluster start failed"; }
-mapfile -t NODES <"$CL/nodes"
-NODE=${NODES[0]}
-COOKIE_FILE="$CL/cookie"
-TARGET_PID=$(tr -dc '0-9' <"$CL/${NODE%@*}.pid")
-[[ -n "$TARGET_PID" && -d /proc/$TARGET_PID ]] || die "cannot find the OS pid of $NODE"
+start_cluster 3 "$PREFIX"
+TARGET_PID=$(node_os_pid "$NODE")
 DIST_PORT=$(epmd -names | awk -v n="${NODE%@*}" '$1 == "name" && $2 == n { print $5 }')
 [[ -n "$DIST_PORT" ]] || die "$NODE is not registered with EPMD"
 
@@ -206,11 +162,7 @@ C_CALLS=$(grep -c $'^C\t' "$TMP/main.cmds")
 
 # ---------- machine ----------
 
-OTP_VERSION=$(erl -noshell -eval '{ok, V} = file:read_file(filename:join([code:root_dir(), "releases",
-  erlang:system_info(otp_release), "OTP_VERSION"])), io:put_chars(string:trim(V)), halt().' 2>/dev/null || echo unknown)
-CPU_MODEL=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-git -C "$ROOT" diff --quiet HEAD -- c_src include 2>/dev/null || GIT_REV="$GIT_REV (c_src/include modified)"
+machine_facts
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 say "target $NODE (OS pid $TARGET_PID, distribution port $DIST_PORT); $N probes per contender, $WARMUP warm-up rounds"

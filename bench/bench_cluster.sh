@@ -33,6 +33,9 @@ CLUSTER="$ROOT/test/fixtures/cluster.sh"
 BP="$ROOT/priv/beamprobe"
 RUNNER=(python3 "$BENCH/bench_runner.py")
 
+# shellcheck source=bench/lib.sh
+. "$BENCH/lib.sh"
+
 ROUNDS=${1:-30}
 NODES_N=${BENCH_NODES:-30}
 read -r -a SIZES <<<"${BENCH_SIZES:-3 10 30}"
@@ -47,9 +50,6 @@ STAMP=$(date +%Y%m%d-%H%M%S)
 OUT=${BENCH_OUT:-$ROOT/bench/results/cluster-$STAMP.md}
 CSV="${OUT%.md}.csv"
 
-die() { echo "bench: error: $*" >&2; exit 1; }
-say() { echo "bench: $*" >&2; }
-
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "N must be a positive integer (got '$ROUNDS')"
 [[ "$NODES_N" =~ ^[1-9][0-9]*$ && "$WARMUP" =~ ^[0-9]+$ && "$SETTLE_MS" =~ ^[0-9]+$
    && "$CPU_ROUNDS" =~ ^[1-9][0-9]*$ && "$CPU_SETTLE_MS" =~ ^[0-9]+$ ]] \
@@ -62,47 +62,21 @@ done
 # ---------- tools ----------
 
 for t in erl escript epmd jq python3 cc; do command -v "$t" >/dev/null || die "$t not found (scripts/install-deps.sh installs the project's tools)"; done
-ERL_CALL=$(ls /usr/lib/erlang/lib/erl_interface-*/bin/erl_call 2>/dev/null | sort -V | tail -1 || true)
-[[ -x "$ERL_CALL" ]] || ERL_CALL=$(command -v erl_call || true)
-[[ -x "$ERL_CALL" ]] || die "erl_call not found"
+find_erl_call
 ESCRIPT=$(command -v escript)
-[[ -x "$BP" ]] || { say "building priv/beamprobe"; make -s -C "$ROOT/c_src" >&2 || die "build failed"; }
-[[ -x "$BP" ]] || die "$BP missing after the build"
+ensure_beamprobe
 
 # ---------- cluster and cleanup ----------
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/bench_cluster.XXXXXX")
-CL="$TMP/cluster"
-CHILD=
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
+# cleanup_extra: run by bench_cleanup (bench/lib.sh) before it stops the cluster.
+cleanup_extra() {
   if [[ -n "${CHILD:-}" ]]; then kill "$CHILD" 2>/dev/null || true; wait "$CHILD" 2>/dev/null || true; fi
-  if [[ -d "$CL" ]]; then
-    say "stopping the cluster"
-    "$CLUSTER" stop "$CL" >/dev/null 2>&1 || say "warning: cluster.sh stop $CL reported a problem"
-  fi
-  if [[ "${BENCH_KEEP:-0}" == 1 ]]; then say "kept $TMP"; else rm -rf "$TMP"; fi
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-# run_child CMD...: runs a long step in the background and waits, so a signal to this script
-# interrupts the wait at once (bash defers traps until a foreground command ends).
-run_child() {
-  local rc=0
-  "$@" &
-  CHILD=$!
-  wait "$CHILD" || rc=$?
-  CHILD=
-  return "$rc"
-}
+CLUSTER_STOP_VERBOSE=1
+bench_tmp bench_cluster
 
 mkdir -p "$CL" "$(dirname "$OUT")"
-# Benchmark a private copy: others may rebuild priv/beamprobe while this runs.
-cp "$BP" "$TMP/beamprobe"
-BP_SHA=$(sha256sum "$BP" | cut -c1-12)
-BP="$TMP/beamprobe"
+private_beamprobe
 cc -O2 -Wall -o "$TMP/measure" "$BENCH/measure.c" || die "cannot compile bench/measure.c"
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -133,8 +107,7 @@ say "cluster up in ${START_SECS}s; $MESH_BEFORE"
 BEAM_RSS_MIB=0
 : >"$TMP/pids"
 for n in "${NODES[@]}"; do
-  p=$(tr -dc '0-9' <"$CL/${n%@*}.pid")
-  [[ -n "$p" && -d /proc/$p ]] || die "cannot find the OS pid of $n"
+  p=$(node_os_pid "$n")
   echo "$p" >>"$TMP/pids"
   r=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0)
   BEAM_RSS_MIB=$((BEAM_RSS_MIB + ${r:-0} / 1024))
@@ -185,13 +158,9 @@ subset() { local IFS=,; echo "${NODES[*]:0:$1}"; }
 
 # ---------- machine ----------
 
-OTP_VERSION=$(erl -noshell -eval '{ok, V} = file:read_file(filename:join([code:root_dir(), "releases",
-  erlang:system_info(otp_release), "OTP_VERSION"])), io:put_chars(string:trim(V)), halt().' 2>/dev/null || echo unknown)
-CPU_MODEL=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+machine_facts
 MEM_GIB=$(awk '/^MemTotal:/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)
 OS_NAME=$(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-unknown}" || echo unknown)
-GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-git -C "$ROOT" diff --quiet HEAD -- c_src include 2>/dev/null || GIT_REV="$GIT_REV (c_src/include modified)"
 
 # ---------- the run ----------
 

@@ -35,6 +35,9 @@ BP="$ROOT/priv/beamprobe"
 LUA="$BENCH/wrk_report.lua"
 EXTRA_PACKAGES=(wrk curl)
 
+# shellcheck source=bench/lib.sh
+. "$BENCH/lib.sh"
+
 ROUNDS=${BENCH_ROUNDS:-3}
 DURATION=${BENCH_DURATION:-6}
 CLOSE_DURATION=${BENCH_CLOSE_DURATION:-4}
@@ -45,75 +48,40 @@ STAMP=$(date +%Y%m%d-%H%M%S)
 OUT=${BENCH_OUT:-$ROOT/bench/results/serve-$STAMP.md}
 TSV="${OUT%.md}.tsv"
 
-die() { echo "bench: error: $*" >&2; exit 1; }
-say() { echo "bench: $*" >&2; }
-
 for v in ROUNDS DURATION CLOSE_DURATION THREADS CONNS TARGET_REQS; do
   [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "BENCH_$v must be a positive integer (got '${!v}')"
 done
 
 # ---------- tools ----------
 
-as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
-
-ensure_packages() {
-  local missing=() p
-  if ! command -v erl >/dev/null || ! command -v erlc >/dev/null; then
-    "$ROOT/scripts/install-deps.sh" >&2 || die "scripts/install-deps.sh failed"
-  fi
-  for p in "${EXTRA_PACKAGES[@]}"; do
-    dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
-  done
-  ((${#missing[@]} == 0)) && return 0
-  say "installing missing packages: ${missing[*]}"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 || die "apt-get update failed"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 \
-    || die "apt-get install failed for: ${missing[*]}"
-}
-
-ensure_packages
+ensure_packages erl erlc
 WRK=$(command -v wrk) || die "wrk not found"
-[[ -x "$BP" ]] || { say "building priv/beamprobe"; make -s -C "$ROOT/c_src" >&2 || die "build failed"; }
-[[ -x "$BP" ]] || die "$BP missing after the build"
+ensure_beamprobe
 
 # ---------- temp dir, cleanup ----------
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/bench_serve.XXXXXX")
-CL="$TMP/cluster"
 SERVE_PID=
 WRK_PID=
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
+# cleanup_extra: run by bench_cleanup (bench/lib.sh) before it stops the cluster.
+cleanup_extra() {
   [[ -n "$WRK_PID" ]] && kill "$WRK_PID" 2>/dev/null || true
   if [[ -n "$SERVE_PID" ]]; then
     kill -TERM "$SERVE_PID" 2>/dev/null || true
     wait "$SERVE_PID" 2>/dev/null || true
   fi
-  [[ -d "$CL" ]] && "$CLUSTER" stop "$CL" >/dev/null 2>&1 || true
-  if [[ "${BENCH_KEEP:-0}" == 1 ]]; then say "kept $TMP"; else rm -rf "$TMP"; fi
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_tmp bench_serve
 
 mkdir -p "$CL" "$TMP/ebin" "$TMP/www" "$(dirname "$OUT")"
-# Benchmark a private copy: others may rebuild priv/beamprobe while this runs.
-cp "$BP" "$TMP/beamprobe"
-BP_SHA=$(sha256sum "$BP" | cut -c1-12)
-BP="$TMP/beamprobe"
+private_beamprobe
 erlc -Wall -o "$TMP/ebin" "$BENCH/inets_health.erl" || die "cannot compile bench/inets_health.erl"
 
 # ---------- cluster, beamprobe serve, inets ----------
 
 PREFIX="bpserve$$"
 say "starting a fresh 2-node demo cluster (${PREFIX}_1..2)"
-"$CLUSTER" start "$CL" 2 "$PREFIX" >/dev/null 2>"$TMP/cluster.err" || { cat "$TMP/cluster.err" >&2; die "cluster start failed"; }
-mapfile -t NODES <"$CL/nodes"
-NODE=${NODES[0]}
-COOKIE_FILE="$CL/cookie"
-BEAM_PID=$(tr -dc '0-9' <"$CL/${NODE%@*}.pid")
-[[ -n "$BEAM_PID" && -d /proc/$BEAM_PID ]] || die "cannot find the OS pid of $NODE"
+start_cluster 2 "$PREFIX"
+BEAM_PID=$(node_os_pid "$NODE")
 
 # shellcheck disable=SC2054  # the commas are beamprobe's list syntax
 SERVE_ARGS=(serve --listen 127.0.0.1:0 --node "$NODE" --cookie-file "$COOKIE_FILE"
@@ -167,12 +135,8 @@ done
 
 # ---------- machine ----------
 
-OTP_VERSION=$(erl -noshell -eval '{ok, V} = file:read_file(filename:join([code:root_dir(), "releases",
-  erlang:system_info(otp_release), "OTP_VERSION"])), io:put_chars(string:trim(V)), halt().' 2>/dev/null || echo unknown)
+machine_facts
 INETS_VSN=$("$CLUSTER" eval "$CL" "$NODE" 'element(3, lists:keyfind(inets, 1, application:which_applications())).' | tr -d '"\n')
-CPU_MODEL=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-git -C "$ROOT" diff --quiet HEAD -- c_src include 2>/dev/null || GIT_REV="$GIT_REV (c_src/include modified)"
 WRK_VSN=$("$WRK" --version 2>&1 | head -1 | awk '{print $2}' || true)
 CLK_TCK=$(getconf CLK_TCK)
 BP_THREADS=$(ls "/proc/$SERVE_PID/task" | wc -l)

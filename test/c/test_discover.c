@@ -25,6 +25,7 @@
 #include "core/clock.h"
 #include "dist/discover.h"
 #include "http/server.h"
+#include "test_certs.h"
 
 static int has_name(const bp_namelist *l, const char *name)
 {
@@ -1252,51 +1253,20 @@ static void stub_free(k8s_stub *k)
     free(k->endpoints_empty);
 }
 
-static char certdir[64];
-static int have_certs = -1;
-
-static void cert_path(char *out, size_t n, const char *name)
-{
-    snprintf(out, n, "%s/%s", certdir, name);
-}
-
 /* A CA and a server certificate for 127.0.0.1/localhost, and an unrelated CA, by openssl(1). */
 static int make_certs(void)
 {
-    if (have_certs >= 0)
-        return have_certs;
-    have_certs = 0;
-    snprintf(certdir, sizeof certdir, "/tmp/bp-disc-tls-XXXXXX");
-    if (!mkdtemp(certdir))
-        return 0;
-    char cmd[2048];
-    const char *ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-    snprintf(cmd, sizeof cmd,
-             "cd %s && exec >/dev/null 2>&1 && "
-             "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\nextendedKeyUsage=serverAuth\\n' > srv.ext && "
-             "openssl req -x509 %s -keyout ca.key -out ca.pem -days 2 -subj /CN=bp-test-k8s-ca "
-             "  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign && "
-             "openssl req %s -keyout srv.key -out srv.csr -subj /CN=kubernetes && "
-             "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 "
-             "  -extfile srv.ext && "
-             "openssl req -x509 %s -keyout other.key -out other.pem -days 2 -subj /CN=other-ca "
-             "  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign",
-             certdir, ec, ec, ec);
-    if (system(cmd) != 0) {
-        print_message("    openssl(1) failed or is missing: Kubernetes API tests skipped (apt-get install openssl)\n");
-        return 0;
-    }
-    have_certs = 1;
-    return 1;
-}
-
-static void remove_certs(void)
-{
-    if (certdir[0]) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", certdir);
-        (void)!system(cmd);
-    }
+    return make_certs_with(
+        "/tmp/bp-disc-tls-XXXXXX",
+        "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\nextendedKeyUsage=serverAuth\\n' > srv.ext && "
+        "openssl req -x509 $EC -keyout ca.key -out ca.pem -days 2 -subj /CN=bp-test-k8s-ca "
+        "  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign && "
+        "openssl req $EC -keyout srv.key -out srv.csr -subj /CN=kubernetes && "
+        "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 "
+        "  -extfile srv.ext && "
+        "openssl req -x509 $EC -keyout other.key -out other.pem -days 2 -subj /CN=other-ca "
+        "  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign",
+        "    openssl(1) failed or is missing: Kubernetes API tests skipped (apt-get install openssl)\n");
 }
 
 typedef struct {

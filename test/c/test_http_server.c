@@ -27,6 +27,7 @@
 #include "beamprobe.h"
 #include "core/clock.h"
 #include "http/server.h"
+#include "test_certs.h"
 
 /* ---------- the test handler ---------- */
 
@@ -1000,61 +1001,30 @@ static void test_access_log(void **state)
 
 /* ---------- TLS ---------- */
 
-static char certdir[64];
-static int have_certs = -1;
-
-static void cert_path(char *out, size_t n, const char *name)
-{
-    snprintf(out, n, "%s/%s", certdir, name);
-}
-
 /* A CA, a server certificate for 127.0.0.1/localhost, a client certificate, and bad ones, by openssl(1). */
 static int make_certs(void)
 {
-    if (have_certs >= 0)
-        return have_certs;
-    have_certs = 0;
-    snprintf(certdir, sizeof certdir, "/tmp/bp-http-tls-XXXXXX");
-    if (!mkdtemp(certdir))
-        return 0;
-    char cmd[4096];
-    const char *ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-    snprintf(cmd, sizeof cmd,
-             "cd %s && exec >/dev/null 2>&1 && "
-             "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\nextendedKeyUsage=serverAuth\\n' > srv.ext && "
-             "printf 'extendedKeyUsage=clientAuth\\n' > cli.ext && "
-             "openssl req -x509 %s -keyout ca.key -out ca.pem -days 2 -subj /CN=bp-test-ca "
-             "  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign && "
-             "openssl req %s -keyout srv.key -out srv.csr -subj /CN=localhost && "
-             "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 "
-             "  -extfile srv.ext && "
-             "openssl req %s -keyout cli.key -out cli.csr -subj /CN=probe-client && "
-             "openssl x509 -req -in cli.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out cli.pem -days 2 "
-             "  -extfile cli.ext && "
-             "openssl req -x509 %s -keyout ca2.key -out ca2.pem -days 2 -subj /CN=other-ca "
-             "  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign && "
-             "openssl req %s -keyout bad.key -out bad.csr -subj /CN=intruder && "
-             "openssl x509 -req -in bad.csr -CA ca2.pem -CAkey ca2.key -CAcreateserial -out bad.pem -days 2 "
-             "  -extfile cli.ext && "
-             "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out other.key && "
-             "openssl pkey -in srv.key -aes256 -passout pass:secret -out enc.key && "
-             "printf 'not a certificate\\n' > garbage.pem",
-             certdir, ec, ec, ec, ec, ec);
-    if (system(cmd) != 0) {
-        printf("    openssl(1) failed or is missing: TLS tests skipped (apt-get install openssl)\n");
-        return 0;
-    }
-    have_certs = 1;
-    return 1;
-}
-
-static void remove_certs(void)
-{
-    if (certdir[0]) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", certdir);
-        (void)!system(cmd);
-    }
+    return make_certs_with(
+        "/tmp/bp-http-tls-XXXXXX",
+        "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\nextendedKeyUsage=serverAuth\\n' > srv.ext && "
+        "printf 'extendedKeyUsage=clientAuth\\n' > cli.ext && "
+        "openssl req -x509 $EC -keyout ca.key -out ca.pem -days 2 -subj /CN=bp-test-ca "
+        "  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign && "
+        "openssl req $EC -keyout srv.key -out srv.csr -subj /CN=localhost && "
+        "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 "
+        "  -extfile srv.ext && "
+        "openssl req $EC -keyout cli.key -out cli.csr -subj /CN=probe-client && "
+        "openssl x509 -req -in cli.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out cli.pem -days 2 "
+        "  -extfile cli.ext && "
+        "openssl req -x509 $EC -keyout ca2.key -out ca2.pem -days 2 -subj /CN=other-ca "
+        "  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign && "
+        "openssl req $EC -keyout bad.key -out bad.csr -subj /CN=intruder && "
+        "openssl x509 -req -in bad.csr -CA ca2.pem -CAkey ca2.key -CAcreateserial -out bad.pem -days 2 "
+        "  -extfile cli.ext && "
+        "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out other.key && "
+        "openssl pkey -in srv.key -aes256 -passout pass:secret -out enc.key && "
+        "printf 'not a certificate\\n' > garbage.pem",
+        "    openssl(1) failed or is missing: TLS tests skipped (apt-get install openssl)\n");
 }
 
 static void tls_curl(CURL *h, const char *cert, const char *key)
