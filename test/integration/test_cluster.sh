@@ -1,13 +1,29 @@
 #!/usr/bin/env bash
-# test_cluster.sh: `beamprobe cluster` on real meshes: converged, nodes down, quorum, real partitions, --wait.
+# test_cluster.sh: `beamprobe cluster` on real meshes: converged, nodes down, quorum, real partitions,
+# an asymmetric view (held by a relay, test/fixtures/asym_epmd.erl), --wait.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # 5 nodes that never reconnect on their own, so a partition made by hand stays made
-start_cluster 5 -- -kernel dist_auto_connect never -kernel prevent_overlapping_partitions false
+NODE_ARGS=(-kernel dist_auto_connect never -kernel prevent_overlapping_partitions false)
+start_cluster 5 -- "${NODE_ARGS[@]}"
 A=${NODES[0]} B=${NODES[1]} C=${NODES[2]} D=${NODES[3]} E=${NODES[4]}
 ALL="$A,$B,$C,$D,$E"
 cl() { probe cluster --cookie-file "$COOKIE" "$@"; }
+# await_peer NODE PEER true|false: wait (5 s at most) until PEER is (true) or is not (false) in
+# NODE's nodes(); fails otherwise.
+await_peer() {
+  local got
+  got=$(ceval "$1" "(fun W(K) -> M = lists:member('$2', nodes()),
+      if M =:= $3; K =:= 0 -> M; true -> timer:sleep(20), W(K - 1) end end)(250).") || true
+  [[ $got == "$3" ]]
+}
+# eval_is NODE EXPR WANT WHAT: EXPR evaluated on NODE prints WANT.
+eval_is() {
+  local got
+  got=$(ceval "$1" "$2" 2>&1) || true
+  if [[ $got == "$3" ]]; then ok "$4"; else fail "$4: $2 on $1 gave '$got', expected '$3'"; fi
+}
 
 test_case "3 and 5 nodes, full mesh: converged"
 cl --nodes "$A,$B,$C" --json
@@ -59,6 +75,55 @@ done
 cl --nodes "$ALL" --json
 expect_code 0
 expect_json .verdict converged
+
+test_case "an asymmetric view: X lists B, B does not list X"
+# In OTP the two ends of a connection drop it together, so the one-way view is held by hand:
+# an extra node X resolves B through asym_epmd (-epmd_module), i.e. connects to B through a TCP
+# relay inside X; "freeze" closes the relay's socket to B but keeps X's. B sees the connection
+# close and drops X at once; X keeps listing B until its tick times out (net_ticktime, 60 s).
+mkdir -p "$DIR/asym"
+erlc -Wall -Werror -o "$DIR/asym" "$ROOT/test/fixtures/asym_epmd.erl"
+X=$("$CLUSTER" start-node "$DIR" "bp$$_asym" -- "${NODE_ARGS[@]}" -epmd_module asym_epmd -pa "$DIR/asym")
+ceval "$X" "asym_epmd:relay('$B')." >/dev/null
+ceval "$X" "erlang:disconnect_node('$B')." >/dev/null
+await_peer "$B" "$X" false || fail "setup: $B still lists $X after the disconnect"
+eval_is "$X" "net_kernel:connect_node('$B')." true "X connects to B"
+eval_is "$X" "asym_epmd:relayed('$B')." "{ok,1}" "X -> B goes through the relay"
+cl --nodes "$X,$B" --json
+expect_code 0
+expect_json .verdict converged
+eval_is "$X" "asym_epmd:freeze('$B')." "{ok,1}" "relay frozen"
+if await_peer "$B" "$X" false; then ok "$B dropped $X"; else fail "$B still lists $X after the freeze"; fi
+if await_peer "$X" "$B" true; then ok "$X still lists $B"; else fail "$X no longer lists $B"; fi
+cl --nodes "$X,$B" --json
+expect_code 4
+expect_json .verdict degraded
+expect_json '.asymmetric | tojson' "[[\"$X\",\"$B\"]]"
+expect_json "[.nodes[] | select(.node == \"$X\") | .sees | index(\"$B\") != null][0]" true
+expect_json "[.nodes[] | select(.node == \"$B\") | .sees | index(\"$X\") != null][0]" false
+expect_json '.partitions | length' 1
+expect_in "$(jq -r .reason <<<"$OUT")" "asymmetric: $X sees $B but not the reverse"
+cl --nodes "$X,$B"
+expect_code 4
+expect_in "$OUT" "asymmetric: $X sees $B (not back)"
+expect_in "$OUT" "verdict: degraded"
+cl --nodes "$ALL,$X" --json   # the whole cluster: that pair and no other
+expect_code 4
+expect_json '.asymmetric | tojson' "[[\"$X\",\"$B\"]]"
+if await_peer "$X" "$B" true; then ok "$X still lists $B after the probes"; else fail "$X dropped $B during the probes"; fi
+# X told to disconnect: nobody sees anybody across the pair, so no asymmetry (a missing link instead)
+ceval "$X" "erlang:disconnect_node('$B')." >/dev/null
+await_peer "$X" "$B" false || fail "$X still lists $B after the disconnect"
+cl --nodes "$X,$B" --json
+expect_code 4
+expect_json '.asymmetric | length' 0
+# healed (through the relay again): converged
+eval_is "$X" "net_kernel:connect_node('$B')." true "X reconnects to B"
+await_peer "$B" "$X" true || fail "$B does not list $X after the reconnect"
+cl --nodes "$X,$B" --json
+expect_code 0
+expect_json .verdict converged
+"$CLUSTER" kill-node "$DIR" "${X%@*}" >/dev/null
 
 test_case "one node down: degraded, quorum holds; --allow-degraded exits 0"
 "$CLUSTER" kill-node "$DIR" "${E%@*}" >/dev/null
