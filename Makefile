@@ -22,10 +22,11 @@ demo: deps
 demo-stop:
 	@scripts/demo.sh stop
 
-# The whole suite: unit tests, integration tests against real nodes, then both again
-# under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The whole suite: unit tests, dialyzer, integration tests against real nodes (the NIF's
+# eunit suite among them), then unit and integration again under AddressSanitizer +
+# UndefinedBehaviorSanitizer.
 test: deps
-	@$(MAKE) -s unit integration
+	@$(MAKE) -s unit erlang integration
 	@$(MAKE) -s sanitize
 	@echo "make test: all suites passed"
 
@@ -33,11 +34,16 @@ unit:
 	$(MAKE) -C c_src tests
 	@scripts/run-unit.sh build
 
+# The Erlang API: rebar3 builds it (the NIF through c_src/Makefile) and dialyzer checks it.
+erlang:
+	rebar3 compile
+	rebar3 dialyzer
+
 integration: build
 	@BEAMPROBE=$(CURDIR)/priv/beamprobe test/integration/run.sh
 
 sanitize:
-	$(MAKE) -C c_src SAN=1 tests
+	$(MAKE) -C c_src SAN=1 tests nif
 	@scripts/run-unit.sh build-san
 	@BEAMPROBE=$(CURDIR)/build-san/beamprobe BP_SANITIZED=1 test/integration/run.sh
 

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "beamprobe.h"
@@ -12,29 +13,44 @@
 #include "core/render_cluster.h"
 #include "core/report.h"
 #include "dist/cookie.h"
+#include "dist/cluster_round.h"
 #include "dist/fleet.h"
 #include "dist/targets.h"
 
 #define WAIT_PAUSE_MS 1000
+/* descriptors a probe may hold at once (name slot, EPMD, the connection, a resolver's), plus slack */
+#define FDS_PER_PROBE 4
+#define FDS_SPARE 64
 
-/* One round: every target's snapshot and report, and the mesh over them. */
-typedef struct {
-    size_t n;
-    bp_snapshot *snaps[BP_LIST_MAX];
-    bp_report reports[BP_LIST_MAX];
-    bp_mesh_input in[BP_LIST_MAX];
-    bp_arena *arena;
-    bp_mesh mesh;
-} round_t;
+_Static_assert(BP_TARGETS_MAX <= BP_FLEET_MAX, "the fleet must take every target at once");
 
-static void round_free(round_t *r)
+/*
+ * Every target is probed at once: raise the soft descriptor limit (often
+ * 1024) toward what BP_TARGETS_MAX probes need, before the first connection
+ * (erl_interface sizes its socket table from the limit when it starts).
+ */
+static void raise_fd_limit(void)
 {
-    if (!r)
+    struct rlimit rl;
+    rlim_t want = (rlim_t)BP_TARGETS_MAX * FDS_PER_PROBE + FDS_SPARE;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
         return;
-    for (size_t i = 0; i < r->n; i++)
-        bp_snapshot_free(r->snaps[i]);
-    bp_arena_free(r->arena);
-    free(r);
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+/* Say so once when the (hard) limit is too low for this many probes at once: the surplus would fail oddly. */
+static void warn_fd_limit(size_t targets)
+{
+    static int warned;
+    struct rlimit rl;
+    size_t need = targets * FDS_PER_PROBE + FDS_SPARE;
+    if (warned || getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return;
+    warned = 1;
+    fprintf(stderr, "beamprobe cluster: warning: %zu targets at once need up to %zu open files, the limit is %llu "
+                    "(ulimit -n): some probes may fail for want of descriptors\n",
+            targets, need, (unsigned long long)rl.rlim_cur);
 }
 
 static void cluster_help(void)
@@ -45,7 +61,10 @@ static void cluster_help(void)
            "node's own checks, and tell whether the cluster is whole: who sees whom,\n"
            "partitions, asymmetric links, quorum, missing and unexpected nodes.\n"
            "Verdicts: converged, degraded (e.g. one node down, quorum holds), partitioned,\n"
-           "no_quorum, unreachable.\n");
+           "no_quorum, unreachable.\n"
+           "Targets: --nodes (up to %d names) and the discovery sources --epmd-host, --dns,\n"
+           "--k8s-endpoints, together up to %d nodes (docs/DISCOVERY.md).\n",
+           BP_LIST_MAX, BP_TARGETS_MAX);
     bp_config_print_help(stdout, BP_SUB_CLUSTER);
     printf("\nCookie: from --cookie-file, else $BEAMPROBE_COOKIE, else ~/.erlang.cookie.\n"
            "\nExit codes:\n"
@@ -55,45 +74,11 @@ static void cluster_help(void)
            "  4  not converged (degraded, partitioned, no quorum)\n");
 }
 
-/* Probe the targets once and analyse. NULL on OOM. */
-static round_t *probe_round(const bp_config *cfg, const bp_namelist *targets, const char *cookie)
-{
-    round_t *r = calloc(1, sizeof *r);
-    if (!r)
-        return NULL;
-    r->n = targets->n;
-    const char *names[BP_LIST_MAX];
-    for (size_t i = 0; i < r->n; i++)
-        names[i] = targets->v[i];
-    r->arena = bp_arena_new(0);
-    if (!r->arena || bp_probe_fleet(cfg, names, r->n, cookie, r->snaps) != 0)
-        goto fail;
-    for (size_t i = 0; i < r->n; i++) {
-        if (!r->snaps[i] || bp_evaluate(r->snaps[i], cfg, &r->reports[i]) != 0)
-            goto fail;
-        r->in[i] = (bp_mesh_input){ .node = names[i],
-                                    .reachable = r->snaps[i]->connect.state == BP_FACT_OK,
-                                    .snap = r->snaps[i],
-                                    .report = &r->reports[i] };
-    }
-    if (bp_mesh_analyze(r->in, r->n, &cfg->expect_nodes, cfg->expect_size, r->arena, &r->mesh) != 0)
-        goto fail;
-    return r;
-fail:
-    round_free(r);
-    return NULL;
-}
-
-static int settled(const bp_config *cfg, const round_t *r)
-{
-    return r->mesh.verdict == BP_CLUSTER_CONVERGED || (cfg->allow_degraded && r->mesh.verdict == BP_CLUSTER_DEGRADED);
-}
-
-static int exit_code(const bp_config *cfg, const round_t *r)
+static int exit_code(const bp_config *cfg, const bp_cluster_round *r)
 {
     if (r->mesh.verdict == BP_CLUSTER_UNREACHABLE)
         return BP_EXIT_CONNECT;
-    return settled(cfg, r) ? BP_EXIT_HEALTHY : BP_EXIT_UNHEALTHY;
+    return bp_cluster_round_settled(cfg, r) ? BP_EXIT_HEALTHY : BP_EXIT_UNHEALTHY;
 }
 
 static void stamp(char *out, size_t len)
@@ -105,7 +90,7 @@ static void stamp(char *out, size_t len)
 }
 
 /* Print what changed since the previous round (to stderr with --json, so stdout stays one document). */
-static void print_changes(const bp_config *cfg, const round_t *prev, round_t *cur)
+static void print_changes(const bp_config *cfg, const bp_cluster_round *prev, bp_cluster_round *cur)
 {
     FILE *f = cfg->json ? stderr : stdout;
     char ts[16];
@@ -128,8 +113,8 @@ int bp_cli_cluster(int argc, char **argv)
 {
     char err[600], cookie[BP_COOKIE_MAX + 1];
     int code = BP_EXIT_USAGE;
-    round_t *prev = NULL, *cur = NULL;
-    bp_namelist *targets = NULL;
+    bp_cluster_round *prev = NULL, *cur = NULL;
+    bp_nodeset targets[2] = { { 0 }, { 0 } }; /* this round's and the previous round's, which it borrows */
     bp_config *cfg = calloc(1, sizeof *cfg);
     if (!cfg)
         return BP_EXIT_USAGE;
@@ -159,26 +144,25 @@ int bp_cli_cluster(int argc, char **argv)
         fprintf(stderr, "beamprobe cluster: %s\n", err);
         goto out;
     }
-    targets = calloc(1, sizeof *targets);
-    if (!targets)
-        goto out;
+    raise_fd_limit();
     int64_t wait_until = bp_now_ms() + cfg->wait_ms;
-    for (;;) {
+    for (int k = 0;; k ^= 1) {
         int64_t round_start = bp_now_ms();
-        if (bp_targets_resolve(cfg, round_start + cfg->timeout_ms, targets, err, sizeof err) != 0) {
+        if (bp_targets_resolve(cfg, round_start + cfg->timeout_ms, &targets[k], err, sizeof err) != 0) {
             fprintf(stderr, "beamprobe cluster: %s\n", err);
             goto out;
         }
-        cur = probe_round(cfg, targets, cookie);
+        warn_fd_limit(targets[k].n);
+        cur = bp_cluster_round_run(cfg, &targets[k], cookie);
         if (!cur) {
             fprintf(stderr, "beamprobe cluster: out of memory\n");
             goto out;
         }
         if (cfg->wait_ms > 0)
             print_changes(cfg, prev, cur);
-        round_free(prev);
+        bp_cluster_round_free(prev);
         prev = NULL;
-        if (cfg->wait_ms == 0 || settled(cfg, cur) || bp_now_ms() + WAIT_PAUSE_MS > wait_until)
+        if (cfg->wait_ms == 0 || bp_cluster_round_settled(cfg, cur) || bp_now_ms() + WAIT_PAUSE_MS > wait_until)
             break;
         prev = cur;
         cur = NULL;
@@ -198,9 +182,10 @@ int bp_cli_cluster(int argc, char **argv)
     code = exit_code(cfg, cur);
 out:
     explicit_bzero(cookie, sizeof cookie);
-    round_free(prev);
-    round_free(cur);
-    free(targets);
+    bp_cluster_round_free(prev);
+    bp_cluster_round_free(cur);
+    bp_nodeset_free(&targets[0]);
+    bp_nodeset_free(&targets[1]);
     free(cfg);
     return code;
 }

@@ -74,6 +74,30 @@ static void argv_overrides_lists(bp_config *c, int argc, char **argv)
     }
 }
 
+/*
+ * Targets from discovery, resolved at start and on SIGHUP, replace c->nodes.
+ * The site keeps one view per entry of c->nodes, so serve takes at most
+ * BP_LIST_MAX of the (up to BP_TARGETS_MAX) discovered nodes: more is an error.
+ */
+static int resolve_targets(bp_config *c, char *err, size_t errlen)
+{
+    bp_nodeset found = { 0 };
+    int rc = bp_targets_resolve(c, bp_now_ms() + c->timeout_ms, &found, err, errlen);
+    if (rc == 0 && found.n > BP_LIST_MAX) {
+        snprintf(err, errlen, "serve probes at most %d targets, and discovery found %zu "
+                 "(narrow it with --node-basename, or use beamprobe cluster, which takes up to %d)",
+                 BP_LIST_MAX, found.n, BP_TARGETS_MAX);
+        rc = BP_ETOOBIG;
+    }
+    if (rc == 0) {
+        if (found.n)
+            memcpy(c->nodes.v, found.v, found.n * sizeof found.v[0]);
+        c->nodes.n = found.n;
+    }
+    bp_nodeset_free(&found);
+    return rc;
+}
+
 /* The configuration from defaults, then --config FILE, then argv. 0 or BP_EUSAGE with err. */
 static int load_config(bp_config *c, int argc, char **argv, char *err, size_t errlen)
 {
@@ -93,12 +117,8 @@ static int load_config(bp_config *c, int argc, char **argv, char *err, size_t er
     bp_config_finish(c);
     if (bp_config_validate(c, err, errlen) != 0)
         return BP_EUSAGE;
-    if (bp_targets_discovered(c)) { /* targets from discovery: resolved at start and on SIGHUP */
-        static bp_namelist found;
-        if (bp_targets_resolve(c, bp_now_ms() + c->timeout_ms, &found, err, errlen) != 0)
-            return BP_EUSAGE;
-        c->nodes = found;
-    }
+    if (bp_targets_discovered(c) && resolve_targets(c, err, errlen) != 0)
+        return BP_EUSAGE;
     if (c->nodes.n == 0) {
         snprintf(err, errlen, "which nodes? give --node NODE (repeatable), or \"node\" in --config");
         return BP_EUSAGE;

@@ -26,6 +26,7 @@ typedef struct {
     bp_ratio ports;
     bp_ratio atoms;
     bp_ratio ets;
+    bp_ratio fds;       /* open file descriptors / RLIMIT_NOFILE (known inside the VM only) */
     /* average normal run-queue length per online scheduler */
     double run_queue_warn, run_queue_fail;
 } bp_thresholds;
@@ -68,6 +69,9 @@ typedef struct bp_config {
     char k8s_api[512];
     char k8s_token_file[1024];
     char k8s_ca_file[1024];
+    char k8s_cluster_domain[256];  /* pod DNS names: <host>.<svc>.<ns>.svc.<domain> */
+    char k8s_names[16];            /* "auto" (host name when the address has one) or "ip" */
+    char k8s_source[16];           /* "auto", "slices" or "endpoints" */
 
     /* serve */
     char config_file[1024];        /* --config: JSON settings, reloaded on SIGHUP */

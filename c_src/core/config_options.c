@@ -137,6 +137,20 @@ static int check_log_format(const char *v, char *why, size_t whylen)
     return why_set(why, whylen, "expected text or json");
 }
 
+static int check_k8s_names(const char *v, char *why, size_t whylen)
+{
+    if (strcmp(v, "auto") == 0 || strcmp(v, "ip") == 0)
+        return 0;
+    return why_set(why, whylen, "expected auto (pod host names when known, else addresses) or ip");
+}
+
+static int check_k8s_source(const char *v, char *why, size_t whylen)
+{
+    if (strcmp(v, "auto") == 0 || strcmp(v, "slices") == 0 || strcmp(v, "endpoints") == 0)
+        return 0;
+    return why_set(why, whylen, "expected auto, slices or endpoints");
+}
+
 /* mod:fun, both atoms; the function may end in '?' or '!' (Elixir). */
 static int check_mfa(const char *v, char *why, size_t whylen)
 {
@@ -262,6 +276,8 @@ static const bp_config_option options[] = {
     RATIO("atom-fail", thresholds.atoms.fail, "0.9", "atoms / atom limit"),
     RATIO("ets-warn", thresholds.ets.warn, "0.8", "ETS tables / ETS table limit"),
     RATIO("ets-fail", thresholds.ets.fail, "0.9", "ETS tables / ETS table limit"),
+    RATIO("fd-warn", thresholds.fds.warn, "0.8", "open fds / RLIMIT_NOFILE"),
+    RATIO("fd-fail", thresholds.fds.fail, "0.9", "open fds / RLIMIT_NOFILE"),
     { .name = "run-queue-warn", .kind = BP_OPT_NUMBER, .offset = OFF(thresholds.run_queue_warn),
       .min = 0, .max = 1000000, .subcommands = SUB_NODE, .group = G_THRESH, .metavar = "N",
       .def = "10", .help = "run queue / online schedulers (0 disables)" },
@@ -291,11 +307,14 @@ static const bp_config_option options[] = {
       .subcommands = BP_SUB_SERVE, .group = G_CLUSTER,
       .help = "readiness also fails when the cluster view has no quorum" },
     PATH("epmd-host", epmd_host, G_CLUSTER, BP_SUB_CLUSTER | BP_SUB_SERVE, "HOST",
-         "probe every node registered with EPMD on HOST"),
+         "probe the nodes registered with EPMD on HOST (all, or those of --node-basename)"),
     PATH("dns", dns_name, G_CLUSTER, BP_SUB_CLUSTER | BP_SUB_SERVE, "NAME",
          "probe NODE-BASENAME@ip for every A record of NAME (a headless Service)"),
-    PATH("node-basename", node_basename, G_CLUSTER, BP_SUB_CLUSTER | BP_SUB_SERVE, "APP",
-         "the alive part of discovered node names (APP@ip)"),
+    { .name = "node-basename", .kind = BP_OPT_STRING, .offset = OFF(node_basename),
+      .size = sizeof(((bp_config *)0)->node_basename), .check = check_alive,
+      .subcommands = BP_SUB_CLUSTER | BP_SUB_SERVE, .group = G_CLUSTER, .metavar = "APP",
+      .help = "alive part of --dns/--k8s-endpoints names (APP@ip); with --epmd-host, keep only "
+              "APP, APP-*, APP_*, APP<digit>*" },
     { .name = "dns-by-hostname", .kind = BP_OPT_SWITCH, .offset = OFF(dns_by_hostname),
       .subcommands = BP_SUB_CLUSTER | BP_SUB_SERVE, .group = G_CLUSTER,
       .help = "name discovered nodes by their reverse-DNS host name instead of the address" },
@@ -309,6 +328,18 @@ static const bp_config_option options[] = {
          "service-account token (default: the in-cluster one)"),
     PATH("k8s-ca-file", k8s_ca_file, G_CLUSTER, BP_SUB_CLUSTER | BP_SUB_SERVE, "FILE",
          "CA of the Kubernetes API (default: the in-cluster one)"),
+    { .name = "k8s-cluster-domain", .kind = BP_OPT_STRING, .offset = OFF(k8s_cluster_domain),
+      .size = sizeof(((bp_config *)0)->k8s_cluster_domain), .check = check_host,
+      .subcommands = BP_SUB_CLUSTER | BP_SUB_SERVE, .group = G_CLUSTER, .metavar = "DOMAIN",
+      .def = "cluster.local", .help = "cluster DNS domain of pod names APP@<pod>.<service>.<ns>.svc.DOMAIN" },
+    { .name = "k8s-names", .kind = BP_OPT_STRING, .offset = OFF(k8s_names),
+      .size = sizeof(((bp_config *)0)->k8s_names), .check = check_k8s_names,
+      .subcommands = BP_SUB_CLUSTER | BP_SUB_SERVE, .group = G_CLUSTER, .metavar = "MODE", .def = "auto",
+      .help = "auto (pod DNS names when the endpoint has a hostname, else APP@ip) or ip (always APP@ip)" },
+    { .name = "k8s-source", .kind = BP_OPT_STRING, .offset = OFF(k8s_source),
+      .size = sizeof(((bp_config *)0)->k8s_source), .check = check_k8s_source,
+      .subcommands = BP_SUB_CLUSTER | BP_SUB_SERVE, .group = G_CLUSTER, .metavar = "API",
+      .def = "auto", .help = "auto (EndpointSlices, else v1 Endpoints), slices or endpoints (that API only)" },
 
     /* HTTP server */
     PATH("config", config_file, G_SERVE, BP_SUB_SERVE, "FILE",

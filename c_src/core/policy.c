@@ -275,8 +275,11 @@ static void check_limits(eval_ctx *x)
     bp_check *c = add_check(x, BP_CHECK_LIMITS, NULL, "limits");
     if (!c || !fact_ok(c, &s->limits))
         return;
-    const int64_t counts[BP_LIMIT_KINDS] = {s->process_count, s->port_count, s->atom_count, s->ets_count};
-    const int64_t limits[BP_LIMIT_KINDS] = {s->process_limit, s->port_limit, s->atom_limit, s->ets_limit};
+    /* fds are known only inside the VM; unknown ones are skipped like any unknown limit */
+    const int64_t counts[BP_LIMIT_KINDS] = {s->process_count, s->port_count, s->atom_count, s->ets_count,
+                                            s->open_fds};
+    const int64_t limits[BP_LIMIT_KINDS] = {s->process_limit, s->port_limit, s->atom_limit, s->ets_limit,
+                                            s->max_fds};
     const bp_limit_use *worst = NULL;
     for (size_t i = 0; i < BP_LIMIT_KINDS; i++) {
         bp_limit_use *u = &r->limits[i];
@@ -616,9 +619,9 @@ static void check_cluster_local(eval_ctx *x)
 
 static void init_report(bp_report *r, const bp_snapshot *snap, const bp_config *cfg)
 {
-    static const char *const names[BP_LIMIT_KINDS] = {"processes", "ports", "atoms", "ets"};
+    static const char *const names[BP_LIMIT_KINDS] = {"processes", "ports", "atoms", "ets", "fds"};
     const bp_ratio th[BP_LIMIT_KINDS] = {cfg->thresholds.processes, cfg->thresholds.ports,
-                                         cfg->thresholds.atoms, cfg->thresholds.ets};
+                                         cfg->thresholds.atoms, cfg->thresholds.ets, cfg->thresholds.fds};
     memset(r, 0, sizeof *r);
     r->snap = snap;
     r->probe = cfg->probe;

@@ -257,6 +257,8 @@ static json_t *metrics_object(jctx *x, const bp_snapshot *s)
     put(x, m, "atom_limit", bp_json_int_or_null(l ? s->atom_limit : -1));
     put(x, m, "ets_count", bp_json_int_or_null(l ? s->ets_count : -1));
     put(x, m, "ets_limit", bp_json_int_or_null(l ? s->ets_limit : -1));
+    put(x, m, "open_fds", bp_json_int_or_null(s->open_fds)); /* own facts, -1 unknown */
+    put(x, m, "max_fds", bp_json_int_or_null(s->max_fds));
     int q = ok(&s->schedulers);
     put(x, m, "run_queue", bp_json_int_or_null(q ? s->run_queue : -1));
     put(x, m, "dirty_cpu_run_queue", bp_json_int_or_null(q ? s->dirty_cpu_run_queue : -1));

@@ -413,13 +413,18 @@ static void f_mem_atom(pctx *x, const pnode *pn)
     sample_int1(x, pn, "usage", "free", diff(all, used));
 }
 
-/* A gauge from the `limits` fact group. */
-#define LIMIT_FAMILY(fn, field)                                         \
+/* A gauge of one snapshot field `field`, sampled when `known` (an expression of the
+   snapshot s) holds; a negative value is unknown and writes nothing either. */
+#define FIELD_FAMILY(fn, known, field)                                  \
     static void fn(pctx *x, const pnode *pn)                            \
     {                                                                   \
-        if (pn->r && ok(&pn->s->limits))                                \
-            sample_int(x, pn, NULL, 0, pn->s->field);                   \
+        const bp_snapshot *s = pn->s;                                   \
+        if (pn->r && (known))                                           \
+            sample_int(x, pn, NULL, 0, s->field);                       \
     }
+
+/* A gauge from the `limits` fact group. */
+#define LIMIT_FAMILY(fn, field) FIELD_FAMILY(fn, ok(&s->limits), field)
 LIMIT_FAMILY(f_ets_tables, ets_count)
 LIMIT_FAMILY(f_processes, process_count)
 LIMIT_FAMILY(f_process_limit, process_limit)
@@ -430,17 +435,17 @@ LIMIT_FAMILY(f_atom_limit, atom_limit)
 LIMIT_FAMILY(f_ets_limit, ets_limit)
 
 /* A gauge from the `schedulers` fact group. */
-#define SCHED_FAMILY(fn, field)                                         \
-    static void fn(pctx *x, const pnode *pn)                            \
-    {                                                                   \
-        if (pn->r && ok(&pn->s->schedulers))                            \
-            sample_int(x, pn, NULL, 0, pn->s->field);                   \
-    }
+#define SCHED_FAMILY(fn, field) FIELD_FAMILY(fn, ok(&s->schedulers), field)
 SCHED_FAMILY(f_schedulers_online, schedulers_online)
 SCHED_FAMILY(f_dirty_cpu_online, dirty_cpu_schedulers_online)
 SCHED_FAMILY(f_dirty_io, dirty_io_schedulers)
 SCHED_FAMILY(f_dirty_cpu_rq, dirty_cpu_run_queue)
 SCHED_FAMILY(f_dirty_io_rq, dirty_io_run_queue)
+
+/* Open file descriptors and their limit: facts of their own (-1 unknown), known only to a
+   snapshot built inside the VM, so a remote probe has no sample. */
+FIELD_FAMILY(f_open_fds, 1, open_fds)
+FIELD_FAMILY(f_max_fds, 1, max_fds)
 
 /* erlang:statistics(run_queue), which prometheus.erl reports, counts the dirty CPU queue too. */
 static void f_run_queues(pctx *x, const pnode *pn)
@@ -518,6 +523,9 @@ static const family families[] = {
      f_run_queues},
     {"erlang_vm_statistics_dirty_cpu_run_queue_length", NULL, "Length of the dirty CPU run queue.", f_dirty_cpu_rq},
     {"erlang_vm_statistics_dirty_io_run_queue_length", NULL, "Length of the dirty I/O run queue.", f_dirty_io_rq},
+    /* the VM's OS process, as the Prometheus client libraries' process collectors name them */
+    {"process_open_fds", NULL, "Number of open file descriptors.", f_open_fds},
+    {"process_max_fds", NULL, "Maximum number of open file descriptors.", f_max_fds},
 };
 
 static const family age_family = {"beamprobe_report_age_seconds", NULL,

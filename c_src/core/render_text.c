@@ -48,6 +48,12 @@ static void key_numbers(bp_textbuf *b, const bp_report *r)
                         num(s->ets_count, et, sizeof et));
         any = 1;
     }
+    if (s->open_fds >= 0) { /* known inside the VM only: left out rather than "?" for remote probes */
+        char fc[24], fl[24];
+        bp_textbuf_addf(b, "\n  %-11s %s of %s", "open fds", num(s->open_fds, fc, sizeof fc),
+                        num(s->max_fds, fl, sizeof fl));
+        any = 1;
+    }
     if (s->schedulers.state == BP_FACT_OK) {
         char rq[24], on[24], dc[24], dio[24];
         bp_textbuf_addf(b, "\n  %-11s %s over %s schedulers, dirty cpu %s, dirty io %s", "run queue",

@@ -54,14 +54,14 @@ typedef struct {
 
 /* One system limit as the `limits` check saw it. */
 typedef struct {
-    const char *name;      /* "processes", "ports", "atoms", "ets" (static) */
+    const char *name;      /* "processes", "ports", "atoms", "ets", "fds" (static) */
     int64_t count, limit;  /* -1 unknown */
     double ratio;          /* count / limit, -1 unknown */
     bp_ratio threshold;
     bp_status status;
 } bp_limit_use;
 
-#define BP_LIMIT_KINDS 4
+#define BP_LIMIT_KINDS 5
 
 typedef struct bp_report {
     const bp_snapshot *snap;     /* borrowed; must outlive the report */
@@ -79,7 +79,7 @@ typedef struct bp_report {
     const char *memory_limit_source; /* "config", "cgroup" or NULL (static) */
     double memory_ratio;         /* total / limit, -1 unknown */
 
-    bp_limit_use limits[BP_LIMIT_KINDS]; /* processes, ports, atoms, ets */
+    bp_limit_use limits[BP_LIMIT_KINDS]; /* processes, ports, atoms, ets, fds */
 
     double run_queue_per_scheduler; /* -1 unknown */
 

@@ -96,6 +96,10 @@ typedef struct bp_snapshot {
     bp_fact limits;
     int64_t process_count, process_limit, port_count, port_limit;
     int64_t atom_count, atom_limit, ets_count, ets_limit;
+    /* Open file descriptors of the VM's OS process and their limit (RLIMIT_NOFILE soft
+     * limit); -1 unknown. Only a snapshot built inside the VM (the NIF) knows them;
+     * they are judged by the `limits` check but are not part of the `limits` fact. */
+    int64_t open_fds, max_fds;
 
     bp_fact schedulers;
     int64_t run_queue;           /* total of the normal run queues */

@@ -98,7 +98,7 @@ typedef struct {
 } sup_job;
 
 typedef struct {
-    bp_session *s;
+    const bp_collect_exec *ex;
     const bp_config *cfg;
     bp_snapshot *snap;
     int64_t deadline;
@@ -391,7 +391,7 @@ static void take_membership(collector *c, bp_batch *b)
     const bp_term *vis = node_reply(c, b, C_VISIBLE, &s->membership);
     const bp_term *hid = node_reply(c, b, C_HIDDEN, &s->membership);
     if ((vis && names_of(c, vis, &s->visible, NULL) != 0)
-        || (hid && names_of(c, hid, &s->hidden, bp_session_self_name(c->s)) != 0))
+        || (hid && names_of(c, hid, &s->hidden, c->ex->self_name) != 0))
         bp_fact_fail(s, &s->membership, BP_FACT_ERROR, "unexpected reply to erlang:nodes/1");
     fact_ok(&s->membership);
 }
@@ -833,12 +833,23 @@ static int run_round(collector *c, bp_batch *b)
     if (bp_batch_count(b) == 0)
         return 0;
     c->snap->round_trips++;
-    return bp_session_call(c->s, b, c->deadline);
+    return c->ex->call(c->ex->ctx, b, c->deadline);
+}
+
+static int session_call(void *ctx, bp_batch *b, int64_t deadline_ms)
+{
+    return bp_session_call(ctx, b, deadline_ms);
 }
 
 int bp_collect(bp_session *s, const bp_config *cfg, int64_t deadline_ms, bp_snapshot *snap)
 {
-    collector c = { .s = s, .cfg = cfg, .snap = snap, .deadline = deadline_ms };
+    bp_collect_exec ex = { .call = session_call, .ctx = s, .self_name = bp_session_self_name(s) };
+    return bp_collect_with(&ex, cfg, deadline_ms, snap);
+}
+
+int bp_collect_with(const bp_collect_exec *ex, const bp_config *cfg, int64_t deadline_ms, bp_snapshot *snap)
+{
+    collector c = { .ex = ex, .cfg = cfg, .snap = snap, .deadline = deadline_ms };
     int ready = cfg->probe == BP_PROBE_READY;
     int rc = BP_ENOMEM;
     bp_batch *b1 = bp_batch_new(0), *b2 = NULL;

@@ -20,6 +20,22 @@
 int bp_collect(bp_session *s, const bp_config *cfg, int64_t deadline_ms, bp_snapshot *snap);
 
 /*
+ * Who runs the rounds of a collection. bp_collect sends them over a session;
+ * the NIF runs them inside the VM it lives in (c_src/nif/nif_collect.c).
+ * call() must answer every call of the batch it has not answered yet (rc and
+ * reply of each bp_rpc, see session.h) and return like bp_session_call.
+ * self_name: the collector's own node name, dropped from nodes(hidden), or NULL.
+ */
+typedef struct {
+    int (*call)(void *ctx, bp_batch *b, int64_t deadline_ms);
+    void *ctx;
+    const char *self_name;
+} bp_collect_exec;
+
+/* bp_collect with the rounds run by `ex`. */
+int bp_collect_with(const bp_collect_exec *ex, const bp_config *cfg, int64_t deadline_ms, bp_snapshot *snap);
+
+/*
  * Take a C-node name from the pool and open a session to `node` before the
  * deadline. On success *s and *lock_fd must later go to bp_session_close and
  * bp_nameslot_release. On failure returns a BP_E* code with err set.

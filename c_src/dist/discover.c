@@ -23,20 +23,13 @@ int bp__disc_err(char *err, size_t errlen, int code, const char *fmt, ...)
     return code;
 }
 
-int bp__disc_add(bp_namelist *l, const char *alive, const char *host)
+int bp__disc_add(bp_nodeset *l, const char *alive, const char *host)
 {
     char name[BP_NAME_MAX];
     int n = snprintf(name, sizeof name, "%s@%s", alive, host);
     if (n < 0 || (size_t)n >= sizeof name)
         return BP_EUSAGE;
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->v[i], name) == 0)
-            return 0;
-    if (l->n >= BP_LIST_MAX)
-        return BP_ETOOBIG;
-    memcpy(l->v[l->n], name, (size_t)n + 1);
-    l->n++;
-    return 0;
+    return bp_nodeset_add(l, name);
 }
 
 static int is_digit(char c)
@@ -44,47 +37,13 @@ static int is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-int bp__disc_natcmp(const char *a, const char *b)
+int bp__disc_basename_match(const char *alive, const char *basename)
 {
-    while (*a && *b) {
-        if (is_digit(*a) && is_digit(*b)) {
-            while (*a == '0' && is_digit(a[1]))
-                a++;
-            while (*b == '0' && is_digit(b[1]))
-                b++;
-            size_t la = 0, lb = 0;
-            while (is_digit(a[la]))
-                la++;
-            while (is_digit(b[lb]))
-                lb++;
-            if (la != lb)
-                return la < lb ? -1 : 1;
-            int c = memcmp(a, b, la);
-            if (c)
-                return c < 0 ? -1 : 1;
-            a += la;
-            b += lb;
-            continue;
-        }
-        if (*a != *b)
-            return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
-        a++;
-        b++;
-    }
-    if (*a || *b)
-        return *a ? 1 : -1;
-    return 0;
-}
-
-static int natcmp_entries(const void *x, const void *y)
-{
-    int c = bp__disc_natcmp(x, y);
-    return c ? c : strcmp(x, y); /* "a01" and "a1" compare equal above: keep a total order */
-}
-
-void bp__disc_sort(bp_namelist *l)
-{
-    qsort(l->v, l->n, sizeof l->v[0], natcmp_entries);
+    size_t n = strlen(basename);
+    if (n == 0 || strncmp(alive, basename, n) != 0)
+        return 0;
+    char next = alive[n];
+    return next == '\0' || next == '-' || next == '_' || is_digit(next);
 }
 
 static int is_alive_char(char c)
@@ -134,16 +93,23 @@ int bp__disc_label_ok(const char *s)
 
 /* ---------- EPMD ---------- */
 
-#define EPMD_NAMES_CAP (BP_LIST_MAX + 1) /* one more than a list holds, to see an overflow */
+/* A NAMES body is at most 64 KiB (epmd.c) and a line at least 17 bytes: this takes them all. */
+#define EPMD_NAMES_CAP 4096
 
-int bp_discover_epmd(const char *host, int64_t deadline_ms, bp_namelist *out, char *err, size_t errlen)
+int bp_discover_epmd(const char *host, const char *basename, int64_t deadline_ms, bp_nodeset *out, char *err,
+                     size_t errlen)
 {
     char (*names)[256] = NULL;
     int rc;
-    out->n = 0;
+    bp_nodeset_clear(out);
     if (!bp__disc_host_ok(host)) {
         rc = bp__disc_err(err, errlen, BP_EUSAGE, "'%s' is not a host name or IPv4 address",
                           host ? host : "");
+        goto out;
+    }
+    if (basename && *basename && !bp__disc_alive_ok(basename)) {
+        rc = bp__disc_err(err, errlen, BP_EUSAGE,
+                          "node basename '%s' must be letters, digits, '_' and '-' (the part before '@')", basename);
         goto out;
     }
     struct in_addr addr;
@@ -174,18 +140,21 @@ int bp_discover_epmd(const char *host, int64_t deadline_ms, bp_namelist *out, ch
                           bp__epmd_port());
         goto out;
     }
-    qsort(names, count, sizeof *names, natcmp_entries);
     for (size_t i = 0; i < count && rc == 0; i++) {
         if (!bp__disc_alive_ok(names[i]))
             continue; /* EPMD accepts names no Erlang node name can have */
+        if (basename && *basename && !bp__disc_basename_match(names[i], basename))
+            continue;
         rc = bp__disc_add(out, names[i], host);
         if (rc == BP_EUSAGE) /* name@host over 255 bytes: cannot be a node name */
             rc = 0;
     }
-    bp__disc_sort(out);
+    bp_nodeset_sort(out);
     if (rc == BP_ETOOBIG)
-        rc = bp__disc_err(err, errlen, rc, "more than %d nodes registered on %s", BP_LIST_MAX,
-                          host);
+        rc = bp__disc_err(err, errlen, rc, "more than %zu nodes%s%s registered on %s", bp_nodeset_limit(out),
+                          basename && *basename ? " named " : "", basename && *basename ? basename : "", host);
+    else if (rc == BP_ENOMEM)
+        rc = bp__disc_err(err, errlen, rc, "out of memory");
 out:
     free(names);
     return rc;

@@ -8,19 +8,22 @@
 #include <sys/socket.h>
 
 #include "core/config.h"
+#include "dist/nodeset.h"
 
 /*
  * Every call takes an absolute monotonic deadline (core/clock.h) that bounds
  * all of its network steps together, and returns 0 or a negative BP_E* code
  * with a one-line message in err[errlen] (err may be NULL). Results are node
- * names "alive@host" appended to caller-owned bp_namelist values (the lists
- * are emptied first), without duplicates, in natural order (digit runs compare
- * as numbers: app@10.0.0.9 before app@10.0.0.10, app-2 before app-10).
+ * names "alive@host" in caller-owned bp_nodeset values (emptied first; the
+ * caller frees them), without duplicates, in natural order (digit runs
+ * compare as numbers: app@10.0.0.9 before app@10.0.0.10, app-2 before app-10).
  *
- * A list holds BP_LIST_MAX (64) names: more than that is BP_ETOOBIG (the
- * list then holds 64 of them). Messages do not repeat the source's option
- * name: callers prefix it ("--dns NAME: ..."). No secret (token contents)
- * ever appears in err. docs/DISCOVERY.md describes the rules for users.
+ * A set holds bp_nodeset_limit() names (BP_TARGETS_MAX, 1024, unless the
+ * caller set its max): more than that is BP_ETOOBIG with a message saying
+ * so (the set then holds that many of them). Messages do not repeat the
+ * source's option name: callers prefix it ("--dns NAME: ..."). No secret
+ * (token contents) ever appears in err. docs/DISCOVERY.md describes the rules
+ * for users.
  */
 
 /* ---------- EPMD ---------- */
@@ -28,11 +31,14 @@
 /*
  * Every node registered with EPMD on `host` (port $ERL_EPMD_PORT or 4369)
  * as "name@host", host kept exactly as given (an IP literal stays one).
+ * With a basename (NULL or "" = every node), only the names it matches
+ * (bp__disc_basename_match: app, app1, app-2, app_x for "app"; not apple).
  * BP_ERESOLVE (host does not resolve), BP_EEPMD (nothing listening, or not
- * EPMD), BP_ETIMEDOUT, BP_ETOOBIG, BP_EUSAGE (bad host).
- * No registered node is not an error: 0 with an empty list.
+ * EPMD), BP_ETIMEDOUT, BP_ETOOBIG, BP_EUSAGE (bad host or basename).
+ * No registered (or matching) node is not an error: 0 with an empty set.
  */
-int bp_discover_epmd(const char *host, int64_t deadline_ms, bp_namelist *out, char *err, size_t errlen);
+int bp_discover_epmd(const char *host, const char *basename, int64_t deadline_ms, bp_nodeset *out, char *err,
+                     size_t errlen);
 
 /* ---------- DNS ---------- */
 
@@ -58,7 +64,7 @@ typedef struct {
  * (malformed DNS reply), BP_ETOOBIG, BP_EUSAGE (bad name, basename or server).
  */
 int bp_discover_dns(const char *dns_name, const char *basename, const bp_dns_opts *o, int64_t deadline_ms,
-                    bp_namelist *out, char *err, size_t errlen);
+                    bp_nodeset *out, char *err, size_t errlen);
 
 /* ---------- Kubernetes ---------- */
 
@@ -93,13 +99,17 @@ typedef struct {
     size_t max_body;          /* response size cap; 0 = BP_K8S_MAX_BODY_DEFAULT */
 } bp_k8s_opts;
 
+/* Zeroed before first use ({ 0 } or calloc); released with bp_k8s_result_free. */
 typedef struct {
-    bp_namelist ready;        /* Endpoints "addresses"; EndpointSlice conditions.ready true or absent */
-    bp_namelist not_ready;    /* Endpoints "notReadyAddresses"; conditions.ready false (starting,
+    bp_nodeset ready;         /* Endpoints "addresses"; EndpointSlice conditions.ready true or absent */
+    bp_nodeset not_ready;     /* Endpoints "notReadyAddresses"; conditions.ready false (starting,
                                  failing readiness, terminating) */
     size_t skipped;           /* entries without a usable address (bad IP, other address family) */
     char source[16];          /* "endpointslices" or "endpoints": the API that answered */
 } bp_k8s_result;
+
+/* Release the storage of both sets (r stays usable, empty). */
+void bp_k8s_result_free(bp_k8s_result *r);
 
 /*
  * The ready and not-ready addresses of Service ns/service from the
@@ -110,7 +120,7 @@ typedef struct {
  * BP_EAUTH (401 or 403: the message names the service account and the
  * missing permission), BP_ERESOLVE (404: no such Service or namespace),
  * BP_EDECODE (not the expected JSON), BP_ETOOBIG (body over the cap, or more
- * than 64 names), BP_ETIMEDOUT, BP_ECONNECT (TCP/TLS failure, including an
+ * names than a set holds), BP_ETIMEDOUT, BP_ECONNECT (TCP/TLS failure, including an
  * unverifiable certificate), BP_EIO (other HTTP status), BP_ECONFIG (token
  * or CA file unreadable, not in a pod and no api_url), BP_EUSAGE (bad
  * option), BP_ENOMEM.
@@ -125,12 +135,14 @@ int bp_k8s_parse_target(const char *arg, char *ns, size_t nslen, char *svc, size
 
 /* Format a message into err (bounded) and return code. */
 int bp__disc_err(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* Append alive@host unless present: 0, BP_ETOOBIG (list full) or BP_EUSAGE (name over 255 bytes). */
-int bp__disc_add(bp_namelist *l, const char *alive, const char *host);
-/* Sort a list in natural order. */
-void bp__disc_sort(bp_namelist *l);
-/* Natural comparison used by bp__disc_sort. */
-int bp__disc_natcmp(const char *a, const char *b);
+/* Add alive@host unless present: 0, BP_ETOOBIG (set full), BP_EUSAGE (name over 255 bytes), BP_ENOMEM. */
+int bp__disc_add(bp_nodeset *l, const char *alive, const char *host);
+/*
+ * Whether an alive part belongs to basename: it is basename, or basename
+ * followed by '-', '_' or a digit and then anything (app: app, app1, app-2,
+ * app_x; not apple, not ap).
+ */
+int bp__disc_basename_match(const char *alive, const char *basename);
 /* Whether s is usable as the alive part of a node name (letters, digits, '_', '-'; 1..255). */
 int bp__disc_alive_ok(const char *s);
 /* Whether s is a host name (dot-separated labels of letters, digits, '-', '_'), at most 253 bytes. */
@@ -173,7 +185,7 @@ int bp__dns_query_server(const struct sockaddr_storage *server, socklen_t salen,
                          char (*ptrs)[256], char *err, size_t errlen);
 
 /*
- * Parse an API response body into out (names appended; lists not emptied):
+ * Parse an API response body into out (names appended; sets not emptied):
  * a v1 Endpoints object, or a discovery.k8s.io/v1 EndpointSliceList. o gives
  * basename, service, ns, cluster_domain and names. 0, BP_EDECODE
  * (with what was wrong), BP_ETOOBIG.

@@ -15,7 +15,7 @@
 #include "core/clock.h"
 #include "dist/resolve.h"
 
-#define DNS_ADDR_MAX 256 /* addresses kept from one name (a list then takes 64) */
+#define DNS_ADDR_MAX (BP_TARGETS_MAX + 1) /* addresses kept from one name: one more than a set holds */
 
 /*
  * A system-resolver lookup, run on a detached thread under the deadline by
@@ -111,7 +111,7 @@ static void clean_ptr(char *p)
 }
 
 int bp_discover_dns(const char *dns_name, const char *basename, const bp_dns_opts *o, int64_t deadline_ms,
-                    bp_namelist *out, char *err, size_t errlen)
+                    bp_nodeset *out, char *err, size_t errlen)
 {
     static const bp_dns_opts defaults = { 0 };
     lookup_job *res = NULL;
@@ -122,7 +122,7 @@ int bp_discover_dns(const char *dns_name, const char *basename, const bp_dns_opt
     int rc = 0;
     if (!o)
         o = &defaults;
-    out->n = 0;
+    bp_nodeset_clear(out);
 
     char plain[256];
     size_t nl = dns_name ? strlen(dns_name) : 0;
@@ -204,9 +204,11 @@ int bp_discover_dns(const char *dns_name, const char *basename, const bp_dns_opt
         }
     }
     if (rc == BP_ETOOBIG)
-        rc = bp__disc_err(err, errlen, rc, "%s has more than %d addresses", dns_name, BP_LIST_MAX);
+        rc = bp__disc_err(err, errlen, rc, "%s has more than %zu addresses", dns_name, bp_nodeset_limit(out));
+    else if (rc == BP_ENOMEM)
+        rc = bp__disc_err(err, errlen, rc, "out of memory");
     if (ptrs)
-        bp__disc_sort(out); /* host names sort differently from the addresses */
+        bp_nodeset_sort(out); /* host names sort differently from the addresses */
 out:
     free(sorted);
     if (res) {

@@ -39,6 +39,14 @@ bad:
                         arg ? arg : "");
 }
 
+void bp_k8s_result_free(bp_k8s_result *r)
+{
+    if (!r)
+        return;
+    bp_nodeset_free(&r->ready);
+    bp_nodeset_free(&r->not_ready);
+}
+
 /* ---------- one GET ---------- */
 
 typedef struct {
@@ -290,7 +298,10 @@ int bp_discover_k8s(const bp_k8s_opts *o, int64_t deadline_ms, bp_k8s_result *ou
     char *token = NULL;
     body_buf b = { 0 };
     int rc = 0;
-    memset(out, 0, sizeof *out);
+    bp_nodeset_clear(&out->ready);
+    bp_nodeset_clear(&out->not_ready);
+    out->skipped = 0;
+    out->source[0] = '\0';
 
     if (!o || !bp__disc_label_ok(o->ns) || !bp__disc_label_ok(o->service)) {
         rc = bp__disc_err(err, errlen, BP_EUSAGE, "namespace and service must be DNS labels (lowercase letters, digits, '-')");
@@ -428,8 +439,8 @@ int bp_discover_k8s(const bp_k8s_opts *o, int64_t deadline_ms, bp_k8s_result *ou
     goto out;
 
 done:
-    bp__disc_sort(&out->ready);
-    bp__disc_sort(&out->not_ready);
+    bp_nodeset_sort(&out->ready);
+    bp_nodeset_sort(&out->not_ready);
 out:
     free(b.p);
     if (token) {

@@ -15,25 +15,6 @@ static const char *domain_of(const bp_k8s_opts *o)
     return o->cluster_domain && *o->cluster_domain ? o->cluster_domain : "cluster.local";
 }
 
-static void list_remove(bp_namelist *l, const char *name)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        if (strcmp(l->v[i], name) == 0) {
-            memmove(l->v[i], l->v[i + 1], (l->n - i - 1) * sizeof l->v[0]);
-            l->n--;
-            return;
-        }
-    }
-}
-
-static int list_has(const bp_namelist *l, const char *name)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->v[i], name) == 0)
-            return 1;
-    return 0;
-}
-
 /*
  * Add one address: by hostname when the mode allows and it has a valid one
  * (the pod's DNS name <hostname>.<service>.<ns>.svc.<domain>), else by IPv4
@@ -63,12 +44,23 @@ static int add_address(const bp_k8s_opts *o, bp_k8s_result *out, const char *ip,
         return 0;
     }
     if (ready) {
-        list_remove(&out->not_ready, name);
+        bp_nodeset_remove(&out->not_ready, name);
         return bp__disc_add(&out->ready, o->basename, host);
     }
-    if (list_has(&out->ready, name))
+    if (bp_nodeset_has(&out->ready, name))
         return 0;
     return bp__disc_add(&out->not_ready, o->basename, host);
+}
+
+/* The message for a set that overflowed or could not grow; other codes pass through. */
+static int finish(const bp_k8s_opts *o, const bp_k8s_result *out, int rc, char *err, size_t errlen)
+{
+    if (rc == BP_ETOOBIG)
+        return bp__disc_err(err, errlen, rc, "service %s/%s has more than %zu addresses", o->ns, o->service,
+                            bp_nodeset_limit(&out->ready));
+    if (rc == BP_ENOMEM)
+        return bp__disc_err(err, errlen, rc, "out of memory");
+    return rc;
 }
 
 static int load(const char *body, size_t len, json_t **root, char *err, size_t errlen)
@@ -156,8 +148,7 @@ int bp__k8s_parse_endpoints(const char *body, size_t len, const bp_k8s_opts *o, 
         }
     }
 out:
-    if (rc == BP_ETOOBIG)
-        rc = bp__disc_err(err, errlen, rc, "service %s/%s has more than %d addresses", o->ns, o->service, BP_LIST_MAX);
+    rc = finish(o, out, rc, err, errlen);
     json_decref(root);
     return rc;
 }
@@ -216,8 +207,7 @@ int bp__k8s_parse_slices(const char *body, size_t len, const bp_k8s_opts *o, bp_
         }
     }
 out:
-    if (rc == BP_ETOOBIG)
-        rc = bp__disc_err(err, errlen, rc, "service %s/%s has more than %d addresses", o->ns, o->service, BP_LIST_MAX);
+    rc = finish(o, out, rc, err, errlen);
     json_decref(root);
     return rc;
 }

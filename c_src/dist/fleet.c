@@ -2,21 +2,30 @@
 #include "dist/fleet.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "beamprobe.h"
 #include "dist/collect.h"
 
+/* A probe's deepest frames are a few tens of KiB (bp_collect_with ~16 KiB): 1024 threads cost 256 MiB of address space, not memory. */
+#define FLEET_STACK (256 * 1024)
+
 typedef struct {
     const bp_config *cfg;
-    const char *node, *cookie;
-    bp_snapshot *snap;
-} job;
+    const char *const *nodes;
+    const char *cookie;
+    bp_snapshot **out;
+    size_t n;
+    atomic_size_t next; /* the next node nobody probes yet */
+} fleet;
 
+/* Probe nodes until none is left: normally one each; fewer threads (pthread_create failed) take several. */
 static void *fleet_worker(void *arg)
 {
-    job *j = arg;
-    j->snap = bp_probe_node(j->cfg, j->node, j->cookie);
+    fleet *f = arg;
+    for (size_t i; (i = atomic_fetch_add(&f->next, 1)) < f->n;)
+        f->out[i] = bp_probe_node(f->cfg, f->nodes[i], f->cookie);
     return NULL;
 }
 
@@ -25,31 +34,21 @@ int bp_probe_fleet(const bp_config *cfg, const char *const *nodes, size_t n, con
 {
     if (n > BP_FLEET_MAX)
         return BP_EUSAGE;
-    job *jobs = calloc(n + 1, sizeof *jobs);
+    fleet f = { .cfg = cfg, .nodes = nodes, .cookie = cookie, .out = out, .n = n };
+    atomic_init(&f.next, 0);
     pthread_t *t = calloc(n + 1, sizeof *t);
-    char *started = calloc(n + 1, 1);
-    int rc = BP_ENOMEM;
-    if (!jobs || !t || !started)
-        goto out;
+    if (!t)
+        return BP_ENOMEM;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, 256 * 1024);
-    for (size_t i = 0; i < n; i++) {
-        jobs[i] = (job){ .cfg = cfg, .node = nodes[i], .cookie = cookie };
-        started[i] = pthread_create(&t[i], &attr, fleet_worker, &jobs[i]) == 0;
-        if (!started[i])
-            fleet_worker(&jobs[i]); /* no thread: probe in place, the slower way */
-    }
+    pthread_attr_setstacksize(&attr, FLEET_STACK);
+    size_t started = 0;
+    while (started + 1 < n && pthread_create(&t[started], &attr, fleet_worker, &f) == 0)
+        started++;
     pthread_attr_destroy(&attr);
-    for (size_t i = 0; i < n; i++) {
-        if (started[i])
-            pthread_join(t[i], NULL);
-        out[i] = jobs[i].snap;
-    }
-    rc = 0;
-out:
-    free(jobs);
+    fleet_worker(&f); /* this thread takes a node too, and every node no thread could */
+    for (size_t i = 0; i < started; i++)
+        pthread_join(t[i], NULL);
     free(t);
-    free(started);
-    return rc;
+    return 0;
 }

@@ -241,6 +241,28 @@ out:
     return rc;
 }
 
+int bp_batch_set_reply(bp_batch *b, size_t i, const unsigned char *etf, size_t len, int64_t max_reply)
+{
+    bp_rpc *r = bp_batch_get(b, i);
+    if (!r)
+        return BP_EUSAGE;
+    r->reply = NULL;
+    r->reply_bytes = len;
+    if (max_reply > 0 && len > (uint64_t)max_reply) {
+        r->rc = BP_ETOOBIG;
+    } else {
+        size_t at = 0;
+        bp_term *t = NULL;
+        r->rc = bp_term_decode(etf, len, &at, 1, b->arena, &t);
+        if (r->rc == 0 && at != len)
+            r->rc = BP_EDECODE;
+        r->reply = r->rc == 0 ? t : NULL;
+    }
+    if (b->sent <= i)
+        b->sent = i + 1;
+    return r->rc;
+}
+
 const char *bp_rpc_error(const bp_rpc *r)
 {
     switch (r->rc) {

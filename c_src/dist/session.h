@@ -85,6 +85,16 @@ bp_arena *bp_batch_arena(bp_batch *b);
  */
 int bp_session_call(bp_session *s, bp_batch *b, int64_t deadline_ms);
 
+/*
+ * Answer call i without a session (the NIF runs calls inside its own VM):
+ * decode `etf` (term_to_binary output, version byte included) into the
+ * batch's arena as the reply; over max_reply bytes (when > 0) the call gets
+ * BP_ETOOBIG undecoded. Returns the call's rc (0, BP_ETOOBIG, BP_EDECODE,
+ * BP_ENOMEM) or BP_EUSAGE for a bad index. Unanswered calls keep
+ * BP_ETIMEDOUT.
+ */
+int bp_batch_set_reply(bp_batch *b, size_t i, const unsigned char *etf, size_t len, int64_t max_reply);
+
 /* Text for a failed call: "timed out", "reply of N bytes over the cap", ... */
 const char *bp_rpc_error(const bp_rpc *r);
 

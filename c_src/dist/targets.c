@@ -5,70 +5,104 @@
 #include <string.h>
 
 #include "beamprobe.h"
-#include "core/str.h"
 #include "dist/discover.h"
-
-static void merge(bp_namelist *out, const bp_namelist *in)
-{
-    for (size_t i = 0; i < in->n && out->n < BP_LIST_MAX; i++) {
-        size_t j = 0;
-        while (j < out->n && strcmp(out->v[j], in->v[i]) != 0)
-            j++;
-        if (j == out->n)
-            bp_strlcpy(out->v[out->n++], in->v[i], sizeof out->v[0]);
-    }
-}
 
 int bp_targets_discovered(const bp_config *cfg)
 {
     return cfg->epmd_host[0] || cfg->dns_name[0] || cfg->k8s_endpoints[0];
 }
 
-int bp_targets_resolve(const bp_config *cfg, int64_t deadline_ms, bp_namelist *out, char *err, size_t errlen)
+/* Add names to the targets; a message when they do not fit. */
+static int merge(bp_nodeset *out, const char (*names)[BP_NAME_MAX], size_t n, const char *source, char *err,
+                 size_t errlen)
 {
-    static bp_namelist found; /* large: keep it off small thread stacks; callers are serialised */
+    int rc = bp_nodeset_add_all(out, names, n);
+    if (rc == BP_ETOOBIG)
+        snprintf(err, errlen, "more than %zu targets in all (--nodes and the discovery sources together; %s gave %zu)",
+                 bp_nodeset_limit(out), source, n);
+    else if (rc)
+        snprintf(err, errlen, "out of memory collecting the targets of %s", source);
+    return rc;
+}
+
+/* One source's outcome: its error prefixed with the option, or its names added to out. found is emptied. */
+static int take(bp_nodeset *out, bp_nodeset *found, int rc, const char *option, const char *arg, const char *why,
+                char *err, size_t errlen)
+{
+    if (rc)
+        snprintf(err, errlen, "%s %s: %s", option, arg, why);
+    else
+        rc = merge(out, (const char (*)[BP_NAME_MAX])found->v, found->n, option, err, errlen);
+    bp_nodeset_clear(found);
+    return rc;
+}
+
+static int need_basename(const bp_config *cfg, char *why, size_t whylen)
+{
+    if (cfg->node_basename[0])
+        return 0;
+    snprintf(why, whylen, "needs --node-basename (the alive part of the node names)");
+    return BP_EUSAGE;
+}
+
+static int dns_source(const bp_config *cfg, int64_t deadline_ms, bp_nodeset *found, char *why, size_t whylen)
+{
+    bp_dns_opts o = { .by_hostname = cfg->dns_by_hostname, .server = cfg->dns_server };
+    int rc = need_basename(cfg, why, whylen);
+    return rc ? rc : bp_discover_dns(cfg->dns_name, cfg->node_basename, &o, deadline_ms, found, why, whylen);
+}
+
+/* The ready and the not-ready addresses, together in found (empty on entry). */
+static int k8s_source(const bp_config *cfg, int64_t deadline_ms, bp_nodeset *found, char *why, size_t whylen)
+{
+    char ns[64], svc[64];
+    int rc = need_basename(cfg, why, whylen);
+    if (rc == 0)
+        rc = bp_k8s_parse_target(cfg->k8s_endpoints, ns, sizeof ns, svc, sizeof svc, why, whylen);
+    if (rc)
+        return rc;
+    bp_k8s_opts o = { .ns = ns, .service = svc, .basename = cfg->node_basename, .api_url = cfg->k8s_api,
+                      .token_file = cfg->k8s_token_file, .ca_file = cfg->k8s_ca_file,
+                      .cluster_domain = cfg->k8s_cluster_domain,
+                      .names = strcmp(cfg->k8s_names, "ip") == 0 ? BP_K8S_NAMES_IP : BP_K8S_NAMES_AUTO,
+                      .source = strcmp(cfg->k8s_source, "slices") == 0      ? BP_K8S_SOURCE_SLICES
+                                : strcmp(cfg->k8s_source, "endpoints") == 0 ? BP_K8S_SOURCE_ENDPOINTS
+                                                                            : BP_K8S_SOURCE_AUTO };
+    bp_k8s_result res = { .ready.max = found->max, .not_ready.max = found->max };
+    rc = bp_discover_k8s(&o, deadline_ms, &res, why, whylen);
+    if (rc == 0) {
+        rc = bp_nodeset_add_all(&res.ready, (const char (*)[BP_NAME_MAX])res.not_ready.v, res.not_ready.n);
+        if (rc == BP_ETOOBIG)
+            snprintf(why, whylen, "service %s/%s has more than %zu addresses, ready and not ready together", ns,
+                     svc, bp_nodeset_limit(&res.ready));
+        else if (rc)
+            snprintf(why, whylen, "out of memory");
+    }
+    if (rc == 0) {
+        bp_nodeset_free(found);
+        *found = res.ready; /* moved: res no longer owns it */
+        res.ready = (bp_nodeset){ 0 };
+    }
+    bp_k8s_result_free(&res);
+    return rc;
+}
+
+int bp_targets_resolve(const bp_config *cfg, int64_t deadline_ms, bp_nodeset *out, char *err, size_t errlen)
+{
     char why[400];
-    int rc;
-    out->n = 0;
-    merge(out, &cfg->nodes);
-    if (cfg->epmd_host[0]) {
-        if ((rc = bp_discover_epmd(cfg->epmd_host, deadline_ms, &found, why, sizeof why)) != 0) {
-            snprintf(err, errlen, "--epmd-host %s: %s", cfg->epmd_host, why);
-            return rc;
-        }
-        merge(out, &found);
-    }
-    if (cfg->dns_name[0]) {
-        bp_dns_opts o = { .by_hostname = cfg->dns_by_hostname, .server = cfg->dns_server };
-        if (!cfg->node_basename[0]) {
-            snprintf(err, errlen, "--dns needs --node-basename (the alive part of the node names)");
-            return BP_EUSAGE;
-        }
-        if ((rc = bp_discover_dns(cfg->dns_name, cfg->node_basename, &o, deadline_ms, &found, why, sizeof why)) != 0) {
-            snprintf(err, errlen, "--dns %s: %s", cfg->dns_name, why);
-            return rc;
-        }
-        merge(out, &found);
-    }
-    if (cfg->k8s_endpoints[0]) {
-        char ns[64], svc[64];
-        static bp_k8s_result res;
-        if (!cfg->node_basename[0]) {
-            snprintf(err, errlen, "--k8s-endpoints needs --node-basename (the alive part of the node names)");
-            return BP_EUSAGE;
-        }
-        if ((rc = bp_k8s_parse_target(cfg->k8s_endpoints, ns, sizeof ns, svc, sizeof svc, why, sizeof why)) != 0) {
-            snprintf(err, errlen, "--k8s-endpoints: %s", why);
-            return rc;
-        }
-        bp_k8s_opts o = { .ns = ns, .service = svc, .basename = cfg->node_basename, .api_url = cfg->k8s_api,
-                          .token_file = cfg->k8s_token_file, .ca_file = cfg->k8s_ca_file };
-        if ((rc = bp_discover_k8s(&o, deadline_ms, &res, why, sizeof why)) != 0) {
-            snprintf(err, errlen, "--k8s-endpoints %s: %s", cfg->k8s_endpoints, why);
-            return rc;
-        }
-        merge(out, &res.ready);
-        merge(out, &res.not_ready);
-    }
-    return 0;
+    bp_nodeset found = { .max = out->max };
+    bp_nodeset_clear(out);
+    int rc = merge(out, cfg->nodes.v, cfg->nodes.n, "--nodes", err, errlen);
+    if (rc == 0 && cfg->epmd_host[0])
+        rc = take(out, &found,
+                  bp_discover_epmd(cfg->epmd_host, cfg->node_basename, deadline_ms, &found, why, sizeof why),
+                  "--epmd-host", cfg->epmd_host, why, err, errlen);
+    if (rc == 0 && cfg->dns_name[0])
+        rc = take(out, &found, dns_source(cfg, deadline_ms, &found, why, sizeof why), "--dns", cfg->dns_name, why,
+                  err, errlen);
+    if (rc == 0 && cfg->k8s_endpoints[0])
+        rc = take(out, &found, k8s_source(cfg, deadline_ms, &found, why, sizeof why), "--k8s-endpoints",
+                  cfg->k8s_endpoints, why, err, errlen);
+    bp_nodeset_free(&found);
+    return rc;
 }

@@ -36,6 +36,12 @@ static route find_route(const bp_http_request *req)
     return R_NONE;
 }
 
+int bp_site_is_probe_route(const bp_http_request *req)
+{
+    route r = find_route(req);
+    return r == R_LIVE || r == R_READY || r == R_STARTUP || r == R_HEALTH;
+}
+
 static void fixed(bp_http_response *resp, int status, const char *body)
 {
     resp->status = status;

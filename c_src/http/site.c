@@ -239,7 +239,7 @@ static void log_change(bp_site *s, size_t i, const bp__view *v)
     const char *now = v->up ? bp_overall_name(v->ready.status) : "down";
     char *was = s->last[i];
     char why[600];
-    if (strcmp(was, now) == 0)
+    if (s->quiet || strcmp(was, now) == 0)
         return;
     if (!v->up)
         bp_log("down", node, "%s", v->snap->connect.error ? v->snap->connect.error : "cannot connect");
@@ -250,6 +250,11 @@ static void log_change(bp_site *s, size_t i, const bp__view *v)
         bp_log("state", node, "%s -> %s%s%s", was[0] ? was : "(first report)", now, why[0] ? ": " : "", why);
     }
     bp_strlcpy(was, now, sizeof s->last[i]);
+}
+
+void bp_site_set_quiet(bp_site *s, int quiet)
+{
+    s->quiet = quiet;
 }
 
 void bp_site_publish(bp_site *s, bp_snapshot *snap)

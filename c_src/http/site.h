@@ -40,12 +40,18 @@ bp_site *bp_site_new(const bp_config *cfg, const char *token);
 bp_site *bp_site_new_from(const bp_config *cfg, const char *token, bp_site *prev);
 void bp_site_free(bp_site *s);
 
+/* Stop (1) or resume (0) logging state changes; set before the first publish. */
+void bp_site_set_quiet(bp_site *s, int quiet);
+
 /*
  * Take ownership of a snapshot of one of the site's nodes, evaluate, render,
  * publish, and log a state change (healthy -> degraded, down, reconnected).
  * Thread-safe; a snapshot of an unknown node is freed and ignored.
  */
 void bp_site_publish(bp_site *s, bp_snapshot *snap);
+
+/* Whether req asks for a verdict (live, ready, startup or the full report, any alias). */
+int bp_site_is_probe_route(const bp_http_request *req);
 
 /* The HTTP handler (ctx = the site). */
 void bp_site_handle(void *ctx, const bp_http_request *req, bp_http_response *resp);

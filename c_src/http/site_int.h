@@ -50,6 +50,7 @@ struct bp_site {
     bp__metrics *metrics;
     bp__cluster *cluster;
     char (*last)[16];               /* last logged state per target */
+    int quiet;                      /* no state-change log records */
     int have_token;
     unsigned char token_digest[32]; /* SHA-256 of the bearer token */
     bp_prom_buf scratch;            /* HTTP thread only: per-request age lines */

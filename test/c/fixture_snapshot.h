@@ -60,12 +60,20 @@ static inline void fixture_config(bp_config *c)
     c->thresholds.ports = (bp_ratio){0.80, 0.90};
     c->thresholds.atoms = (bp_ratio){0.80, 0.90};
     c->thresholds.ets = (bp_ratio){0.80, 0.90};
+    c->thresholds.fds = (bp_ratio){0.80, 0.90};
     c->thresholds.run_queue_warn = 2.0;
     c->thresholds.run_queue_fail = 4.0;
     fixture_list_add(&c->governor_fail_states, "refusing");
     fixture_list_add(&c->governor_fail_states, "degraded");
     fixture_list_add(&c->governor_warn_states, "warning");
     fixture_list_add(&c->governor_warn_states, "intervening");
+}
+
+/* Open file descriptors and their limit, as only a snapshot built inside the VM has them. */
+static inline void fixture_fds(bp_snapshot *s, int64_t open_fds, int64_t max_fds)
+{
+    s->open_fds = open_fds;
+    s->max_fds = max_fds;
 }
 
 /* A healthy three-node-cluster member running the demo application. Free with bp_snapshot_free. */
@@ -114,6 +122,7 @@ static inline bp_snapshot *fixture_snapshot(void)
     s->atom_limit = 1048576;
     s->ets_count = 40;
     s->ets_limit = 8192;
+    /* open_fds and max_fds stay -1 (unknown), as in a remote probe: fixture_fds sets them */
 
     s->schedulers.state = BP_FACT_OK;
     s->run_queue = 2;

@@ -165,6 +165,9 @@ static void test_defaults(void **state)
     assert_float_equal(c->thresholds.run_queue_fail, 50.0, 1e-12);
     assert_int_equal(c->json, 0);
     assert_int_equal(c->strict, 0);
+    assert_string_equal(c->k8s_cluster_domain, "cluster.local");
+    assert_string_equal(c->k8s_names, "auto");
+    assert_string_equal(c->k8s_source, "auto");
     assert_int_equal(c->given[0] | c->given[1], 0);
     validate_ok(c);
 }
@@ -176,7 +179,7 @@ static void test_table_defaults_parse(void **state)
     const bp_config_option *t = bp_config_options(&n);
     (void)state;
 
-    assert_true(n > 0 && n <= 64);
+    assert_true(n > 0 && n <= 8 * sizeof(((bp_config *)0)->given)); /* one bit of `given` each */
     for (size_t i = 0; i < n; i++) {
         bp_config *c = new_config();
         assert_non_null(t[i].name);
@@ -245,6 +248,8 @@ static const sample samples[] = {
     { "atom-fail", "0.6" },
     { "ets-warn", "0.5" },
     { "ets-fail", "0.6" },
+    { "fd-warn", "0.5" },
+    { "fd-fail", "0.6" },
     { "run-queue-warn", "2.5" },
     { "run-queue-fail", "20" },
     { "json", NULL },
@@ -275,6 +280,9 @@ static const sample samples[] = {
     { "k8s-api", "https://127.0.0.1:6443" },
     { "k8s-token-file", "/var/run/token" },
     { "k8s-ca-file", "/var/run/ca.crt" },
+    { "k8s-cluster-domain", "k8s.example.org" },
+    { "k8s-names", "ip" },
+    { "k8s-source", "endpoints" },
 };
 
 static const sample *find_sample(const char *name)
@@ -372,6 +380,9 @@ static void test_every_option_values(void **state)
     assert_string_equal(c->k8s_api, "https://127.0.0.1:6443");
     assert_string_equal(c->k8s_token_file, "/var/run/token");
     assert_string_equal(c->k8s_ca_file, "/var/run/ca.crt");
+    assert_string_equal(c->k8s_cluster_domain, "k8s.example.org");
+    assert_string_equal(c->k8s_names, "ip");
+    assert_string_equal(c->k8s_source, "endpoints");
     assert_string_equal(c->cookie_file, "/run/secrets/cookie");
     assert_string_equal(c->cnode_name, "probe_x");
     assert_int_equal(c->cnode_pool, 8);
@@ -410,6 +421,8 @@ static void test_every_option_values(void **state)
     assert_float_equal(c->thresholds.atoms.fail, 0.6, 1e-12);
     assert_float_equal(c->thresholds.ets.warn, 0.5, 1e-12);
     assert_float_equal(c->thresholds.ets.fail, 0.6, 1e-12);
+    assert_float_equal(c->thresholds.fds.warn, 0.5, 1e-12);
+    assert_float_equal(c->thresholds.fds.fail, 0.6, 1e-12);
     assert_float_equal(c->thresholds.run_queue_warn, 2.5, 1e-12);
     assert_float_equal(c->thresholds.run_queue_fail, 20.0, 1e-12);
     assert_int_equal(c->json, 1);
@@ -1131,6 +1144,33 @@ static void test_finish_governor_timeout(void **state)
     assert_int_equal(c->governor_timeout_ms, 200);
 }
 
+/* Discovery options with a fixed set of values, and the basename they name nodes with. */
+static void test_discovery_values(void **state)
+{
+    bp_config *c = *state;
+    set_ok(c, "k8s-names", "ip");
+    set_ok(c, "k8s-names", "auto");
+    set_ok(c, "k8s-source", "slices");
+    set_ok(c, "k8s-source", "endpoints");
+    set_ok(c, "k8s-source", "auto");
+    set_ok(c, "k8s-cluster-domain", "corp.internal");
+    assert_string_equal(c->k8s_cluster_domain, "corp.internal");
+    set_ok(c, "node-basename", "my_app-2");
+    validate_ok(c);
+    set_fails("k8s-names", "hostname", "expected auto");
+    set_fails("k8s-names", "IP", "or ip");
+    set_fails("k8s-source", "both", "expected auto, slices or endpoints");
+    set_fails("k8s-source", "", NULL);
+    set_fails("k8s-cluster-domain", "bad..domain", "--k8s-cluster-domain");
+    set_fails("k8s-cluster-domain", "cluster.local.", "must not begin or end with '.'");
+    set_fails("node-basename", "app@host", "--node-basename");
+    const char *a[] = { "--k8s-names", "x", NULL };
+    char err[ERRLEN];
+    expect_fail(BP_SUB_CLUSTER, a, "--k8s-names", err);
+    const char *b[] = { "--k8s-source=nope", NULL };
+    expect_fail(BP_SUB_SERVE, b, "'nope'", err);
+}
+
 static void test_serve_options(void **state)
 {
     bp_config *c = *state;
@@ -1426,6 +1466,7 @@ int main(void)
         T(test_arity_and_given),
         T(test_validate),
         T(test_finish_governor_timeout),
+        T(test_discovery_values),
         T(test_serve_options),
         T(test_parse_duration),
         T(test_parse_bytes),

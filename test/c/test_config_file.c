@@ -55,6 +55,27 @@ static void test_every_value_type(void **state)
     assert_true(bp_config_is_given(c, "timeout"));
 }
 
+/* The discovery settings are file keys too (one option table drives both). */
+static void test_discovery_keys(void **state)
+{
+    bp_config *c = *state;
+    char err[512];
+    assert_int_equal(load(c, "{\"k8s-endpoints\": \"prod/app\", \"node-basename\": \"app\","
+                             " \"k8s-cluster-domain\": \"corp.internal\", \"k8s-names\": \"ip\","
+                             " \"k8s-source\": \"slices\", \"epmd-host\": \"db1\"}",
+                          err, sizeof err), 0);
+    assert_string_equal(c->k8s_cluster_domain, "corp.internal");
+    assert_string_equal(c->k8s_names, "ip");
+    assert_string_equal(c->k8s_source, "slices");
+    assert_true(bp_config_is_given(c, "k8s-source"));
+    assert_int_equal(load(c, "{\"k8s-names\": \"hostnames\"}", err, sizeof err), BP_EUSAGE);
+    assert_non_null(strstr(err, "--k8s-names"));
+    assert_non_null(strstr(err, "expected auto"));
+    assert_int_equal(load(c, "{\"k8s-source\": \"all\"}", err, sizeof err), BP_EUSAGE);
+    assert_non_null(strstr(err, "slices or endpoints"));
+    assert_string_equal(c->k8s_source, "slices"); /* a refused value changes nothing */
+}
+
 static void test_errors_name_the_key(void **state)
 {
     bp_config *c = *state;
@@ -98,6 +119,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_every_value_type, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_discovery_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_name_the_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file, setup, teardown),
     };

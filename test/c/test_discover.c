@@ -27,15 +27,12 @@
 #include "http/server.h"
 #include "test_certs.h"
 
-static int has_name(const bp_namelist *l, const char *name)
+static int has_name(const bp_nodeset *l, const char *name)
 {
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->v[i], name) == 0)
-            return 1;
-    return 0;
+    return bp_nodeset_has(l, name);
 }
 
-static void expect_names(const bp_namelist *l, const char *const *names, size_t n)
+static void expect_names(const bp_nodeset *l, const char *const *names, size_t n)
 {
     if (l->n != n) {
         for (size_t i = 0; i < l->n; i++)
@@ -58,43 +55,33 @@ static void sleep_ms(int ms)
 static void test_natural_order(void **state)
 {
     (void)state;
-    assert_true(bp__disc_natcmp("app@10.0.0.9", "app@10.0.0.10") < 0);
-    assert_true(bp__disc_natcmp("app-2", "app-10") < 0);
-    assert_true(bp__disc_natcmp("app-10", "app-2") > 0);
-    assert_true(bp__disc_natcmp("a", "ab") < 0);
-    assert_int_equal(bp__disc_natcmp("x1y", "x1y"), 0);
-    assert_int_equal(bp__disc_natcmp("x01", "x1"), 0);
-
-    bp_namelist l = { 0 };
+    bp_nodeset l = { 0 };
     assert_int_equal(bp__disc_add(&l, "app", "10.0.0.10"), 0);
     assert_int_equal(bp__disc_add(&l, "app", "10.0.0.9"), 0);
     assert_int_equal(bp__disc_add(&l, "app", "10.0.0.9"), 0); /* duplicate dropped */
     assert_int_equal(bp__disc_add(&l, "app", "9.0.0.1"), 0);
-    bp__disc_sort(&l);
+    bp_nodeset_sort(&l);
     static const char *const want[] = { "app@9.0.0.1", "app@10.0.0.9", "app@10.0.0.10" };
     expect_names(&l, want, 3);
-}
-
-static void test_list_limits(void **state)
-{
-    (void)state;
-    bp_namelist *l = calloc(1, sizeof *l);
-    assert_non_null(l);
-    char host[32];
-    for (int i = 0; i < BP_LIST_MAX; i++) {
-        snprintf(host, sizeof host, "h%d", i);
-        assert_int_equal(bp__disc_add(l, "n", host), 0);
-    }
-    assert_int_equal(bp__disc_add(l, "n", "h0"), 0); /* present: not an overflow */
-    assert_int_equal(bp__disc_add(l, "n", "one-more"), BP_ETOOBIG);
-    assert_int_equal(l->n, BP_LIST_MAX);
-    l->n = 0;
     char longhost[300];
     memset(longhost, 'h', sizeof longhost - 1);
     longhost[sizeof longhost - 1] = '\0';
-    assert_int_equal(bp__disc_add(l, "n", longhost), BP_EUSAGE);
-    assert_int_equal(l->n, 0);
-    free(l);
+    assert_int_equal(bp__disc_add(&l, "n", longhost), BP_EUSAGE);
+    assert_int_equal(l.n, 3);
+    bp_nodeset_free(&l);
+}
+
+/* --node-basename with --epmd-host: the basename itself, or followed by '-', '_' or a digit */
+static void test_basename_match(void **state)
+{
+    (void)state;
+    static const char *const yes[] = { "app", "app1", "app-2", "app_x", "app-", "app0rest", "app_" };
+    static const char *const no[] = { "apple", "ap", "xapp", "App", "app.x", "", "appX1", "rabbitmqcli-12-app" };
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        assert_true(bp__disc_basename_match(yes[i], "app"));
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        assert_false(bp__disc_basename_match(no[i], "app"));
+    assert_false(bp__disc_basename_match("app", ""));
 }
 
 static void test_checks(void **state)
@@ -130,7 +117,7 @@ static void test_checks(void **state)
 /* ---------- DNS wire format ---------- */
 
 typedef struct {
-    unsigned char b[8192];
+    unsigned char b[32768]; /* up to ~2000 A records */
     size_t n;
 } msg;
 
@@ -367,6 +354,26 @@ static void test_dns_decode(void **state)
     assert_int_equal(bp__dns_decode_reply(m.b, m.n, 11, "1.0.0.10.in-addr.arpa", BP_DNS_TYPE_PTR, NULL, 0, &count, ptr,
                                           sizeof ptr, NULL),
                      BP_EDECODE);
+
+    /* 300 A records (a bp_namelist held 64): every one, in order, up to max */
+    m_header(&m, 12, RESP, 300);
+    m_question(&m, "big.ns.svc", BP_DNS_TYPE_A);
+    for (int i = 0; i < 300; i++) {
+        char dotted[32];
+        snprintf(dotted, sizeof dotted, "10.1.%d.%d", i / 250, i % 250 + 1);
+        m_rr_a(&m, NULL, dotted);
+    }
+    struct in_addr *many = calloc(400, sizeof *many);
+    assert_non_null(many);
+    assert_int_equal(bp__dns_decode_reply(m.b, m.n, 12, "big.ns.svc", BP_DNS_TYPE_A, many, 400, &count, NULL, 0, NULL),
+                     0);
+    assert_int_equal(count, 300);
+    assert_string_equal(inet_ntop(AF_INET, &many[0], ip, sizeof ip), "10.1.0.1");
+    assert_string_equal(inet_ntop(AF_INET, &many[299], ip, sizeof ip), "10.1.1.50");
+    assert_int_equal(bp__dns_decode_reply(m.b, m.n, 12, "big.ns.svc", BP_DNS_TYPE_A, many, 256, &count, NULL, 0, NULL),
+                     0);
+    assert_int_equal(count, 256);
+    free(many);
 }
 
 /* ---------- a scripted DNS server on 127.0.0.1 (UDP and TCP on one port) ---------- */
@@ -435,7 +442,9 @@ static int script(unsigned id, const char *name, unsigned type, int tcp, msg *m)
         m_u8(m, 60); /* a label running past the end */
         return 0;
     }
-    if ((strcmp(name, "big.test") == 0 || strcmp(name, "huge.test") == 0) && !tcp) {
+    int large = strcmp(name, "big.test") == 0 || strcmp(name, "huge.test") == 0 || strcmp(name, "full.test") == 0 ||
+                strcmp(name, "toomany.test") == 0;
+    if (large && !tcp) {
         m_header(m, id, RESP | 0x0200, 0);
         m_question(m, name, type);
         return 0;
@@ -449,12 +458,17 @@ static int script(unsigned id, const char *name, unsigned type, int tcp, msg *m)
     } else if (strcmp(name, "huge.test") == 0) {
         count = 70;
         base = 100;
+    } else if (strcmp(name, "full.test") == 0 || strcmp(name, "toomany.test") == 0) {
+        count = name[0] == 'f' ? 1024 : 1030; /* a full target set, and more */
     }
     m_header(m, id, RESP, (unsigned)count + (count == 3 ? 1u : 0u));
     m_question(m, name, type);
     char ip[32];
     for (int i = count; i >= 1; i--) { /* out of order on purpose */
-        snprintf(ip, sizeof ip, "10.0.%d.%d", base ? 1 : 0, base ? base + i : i);
+        if (count > 250)
+            snprintf(ip, sizeof ip, "10.2.%d.%d", (i - 1) / 250, (i - 1) % 250 + 1);
+        else
+            snprintf(ip, sizeof ip, "10.0.%d.%d", base ? 1 : 0, base ? base + i : i);
         m_rr_a(m, NULL, ip);
     }
     if (count == 3)
@@ -573,7 +587,7 @@ static int fake_dns_stop(void **state)
     return 0;
 }
 
-static int dns_at(const char *name, int by_hostname, int timeout_ms, bp_namelist *out, char *err, size_t errlen,
+static int dns_at(const char *name, int by_hostname, int timeout_ms, bp_nodeset *out, char *err, size_t errlen,
                   int64_t *elapsed)
 {
     char server[64];
@@ -589,7 +603,7 @@ static int dns_at(const char *name, int by_hostname, int timeout_ms, bp_namelist
 static void test_dns_client(void **state)
 {
     (void)state;
-    bp_namelist *l = calloc(1, sizeof *l);
+    bp_nodeset *l = calloc(1, sizeof *l);
     char err[512];
     int64_t ms;
     assert_non_null(l);
@@ -618,8 +632,22 @@ static void test_dns_client(void **state)
     assert_int_equal(l->n, 40);
     assert_string_equal(l->v[0], "app@10.0.1.101");
     assert_string_equal(l->v[39], "app@10.0.1.140");
+    assert_int_equal(dns_at("huge.test", 0, 1000, l, err, sizeof err, NULL), 0); /* over the old 64 */
+    assert_int_equal(l->n, 70);
+    assert_string_equal(l->v[69], "app@10.0.1.170");
+    assert_int_equal(dns_at("full.test", 0, 2000, l, err, sizeof err, NULL), 0);
+    assert_int_equal(l->n, BP_TARGETS_MAX);
+    assert_string_equal(l->v[0], "app@10.2.0.1");
+    assert_string_equal(l->v[BP_TARGETS_MAX - 1], "app@10.2.4.24");
+    assert_int_equal(dns_at("toomany.test", 0, 2000, l, err, sizeof err, NULL), BP_ETOOBIG);
+    assert_non_null(strstr(err, "toomany.test has more than 1024 addresses"));
+    /* a caller's smaller cap */
+    bp_nodeset_free(l);
+    l->max = 50;
     assert_int_equal(dns_at("huge.test", 0, 1000, l, err, sizeof err, NULL), BP_ETOOBIG);
-    assert_non_null(strstr(err, "more than 64"));
+    assert_non_null(strstr(err, "more than 50"));
+    assert_int_equal(l->n, 50);
+    l->max = 0;
 
     assert_int_equal(dns_at("nx.test", 0, 1000, l, err, sizeof err, NULL), BP_ERESOLVE);
     assert_non_null(strstr(err, "NXDOMAIN"));
@@ -636,13 +664,14 @@ static void test_dns_client(void **state)
     assert_non_null(strstr(err, "deadline"));
     assert_int_equal(l->n, 0);
 
+    bp_nodeset_free(l);
     free(l);
 }
 
 static void test_dns_errors(void **state)
 {
     (void)state;
-    bp_namelist *l = calloc(1, sizeof *l);
+    bp_nodeset *l = calloc(1, sizeof *l);
     char err[512];
     assert_non_null(l);
     /* nothing listens on the port: the ICMP error comes back as BP_ECONNECT */
@@ -666,6 +695,7 @@ static void test_dns_errors(void **state)
     assert_int_equal(bp_discover_dns("bad..name", "app", NULL, bp_now_ms() + 1000, l, err, sizeof err), BP_EUSAGE);
     assert_int_equal(bp_discover_dns("ok.name", "app@x", NULL, bp_now_ms() + 1000, l, err, sizeof err), BP_EUSAGE);
     assert_non_null(strstr(err, "basename"));
+    bp_nodeset_free(l);
     free(l);
 }
 
@@ -673,7 +703,7 @@ static void test_dns_errors(void **state)
 static void test_dns_system_resolver(void **state)
 {
     (void)state;
-    bp_namelist *l = calloc(1, sizeof *l);
+    bp_nodeset *l = calloc(1, sizeof *l);
     char err[512];
     assert_non_null(l);
     assert_int_equal(bp_discover_dns("localhost", "app", NULL, bp_now_ms() + 2000, l, err, sizeof err), 0);
@@ -688,6 +718,7 @@ static void test_dns_system_resolver(void **state)
     assert_true(rc == BP_ERESOLVE || rc == BP_ETIMEDOUT);
     assert_true(bp_now_ms() - t0 < 1700);
     assert_int_equal(l->n, 0);
+    bp_nodeset_free(l);
     free(l);
 }
 
@@ -742,7 +773,7 @@ static void test_epmd(void **state)
 {
     (void)state;
     char name[64];
-    snprintf(name, sizeof name, "bpdisc_%d", (int)getpid());
+    snprintf(name, sizeof name, "bpdisc_%d_n", (int)getpid()); /* ends in a letter: suffixes sort plainly */
     int fd = epmd_register(name);
     if (fd < 0) {
         (void)!system("epmd -daemon >/dev/null 2>&1");
@@ -753,26 +784,53 @@ static void test_epmd(void **state)
         print_message("    no EPMD on 127.0.0.1 and none could be started: EPMD discovery test skipped\n");
         skip();
     }
-    bp_namelist *l = calloc(1, sizeof *l);
+    bp_nodeset *l = calloc(1, sizeof *l);
     char err[512], want[128];
     assert_non_null(l);
-    assert_int_equal(bp_discover_epmd("127.0.0.1", bp_now_ms() + 1000, l, err, sizeof err), 0);
+    assert_int_equal(bp_discover_epmd("127.0.0.1", NULL, bp_now_ms() + 1000, l, err, sizeof err), 0);
     snprintf(want, sizeof want, "%s@127.0.0.1", name);
     assert_true(has_name(l, want));
     for (size_t i = 1; i < l->n; i++) /* natural order */
-        assert_true(bp__disc_natcmp(l->v[i - 1], l->v[i]) <= 0);
-    assert_int_equal(bp_discover_epmd("localhost", bp_now_ms() + 1000, l, err, sizeof err), 0);
+        assert_true(bp_nodeset_natcmp(l->v[i - 1], l->v[i]) <= 0);
+    assert_int_equal(bp_discover_epmd("localhost", "", bp_now_ms() + 1000, l, err, sizeof err), 0);
     snprintf(want, sizeof want, "%s@localhost", name);
     assert_true(has_name(l, want));
+
+    /* with a basename: only name, name1, name-2, name_x; not namele (think "app" and "apple") nor others */
+    static const char *const suffixes[] = { "1", "-2", "_x", "le", "10" };
+    int fds[5];
+    char other[80];
+    for (int i = 0; i < 5; i++) {
+        snprintf(other, sizeof other, "%s%s", name, suffixes[i]);
+        fds[i] = epmd_register(other);
+        assert_true(fds[i] >= 0);
+    }
+    assert_int_equal(bp_discover_epmd("127.0.0.1", name, bp_now_ms() + 1000, l, err, sizeof err), 0);
+    char want5[5][128];
+    static const char *const order[] = { "-2", "1", "10", "", "_x" }; /* natural order: - 1 @ _ */
+    for (int i = 0; i < 5; i++)
+        snprintf(want5[i], sizeof want5[i], "%s%s@127.0.0.1", name, order[i]);
+    const char *const wanted[] = { want5[0], want5[1], want5[2], want5[3], want5[4] };
+    expect_names(l, wanted, 5);
+    l->max = 3; /* a smaller cap: too many matches is an error that says so */
+    assert_int_equal(bp_discover_epmd("127.0.0.1", name, bp_now_ms() + 1000, l, err, sizeof err), BP_ETOOBIG);
+    assert_non_null(strstr(err, "more than 3 nodes named"));
+    assert_int_equal(l->n, 3);
+    l->max = 0;
+    assert_int_equal(bp_discover_epmd("127.0.0.1", "a@b", bp_now_ms() + 1000, l, err, sizeof err), BP_EUSAGE);
+    assert_non_null(strstr(err, "basename"));
+    for (int i = 0; i < 5; i++)
+        close(fds[i]);
+
     close(fd); /* EPMD forgets the name with the connection */
     sleep_ms(100);
-    assert_int_equal(bp_discover_epmd("127.0.0.1", bp_now_ms() + 1000, l, err, sizeof err), 0);
+    assert_int_equal(bp_discover_epmd("127.0.0.1", NULL, bp_now_ms() + 1000, l, err, sizeof err), 0);
     snprintf(want, sizeof want, "%s@127.0.0.1", name);
     assert_false(has_name(l, want));
 
     /* failures */
-    assert_int_equal(bp_discover_epmd("no-such-host.invalid", bp_now_ms() + 1500, l, err, sizeof err) < 0, 1);
-    assert_int_equal(bp_discover_epmd("bad host", bp_now_ms() + 1000, l, err, sizeof err), BP_EUSAGE);
+    assert_int_equal(bp_discover_epmd("no-such-host.invalid", NULL, bp_now_ms() + 1500, l, err, sizeof err) < 0, 1);
+    assert_int_equal(bp_discover_epmd("bad host", NULL, bp_now_ms() + 1000, l, err, sizeof err), BP_EUSAGE);
     int s = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     socklen_t al = sizeof a;
@@ -785,12 +843,13 @@ static void test_epmd(void **state)
         snprintf(saved, sizeof saved, "%s", old);
     snprintf(port, sizeof port, "%d", ntohs(a.sin_port));
     setenv("ERL_EPMD_PORT", port, 1);
-    assert_int_equal(bp_discover_epmd("127.0.0.1", bp_now_ms() + 1000, l, err, sizeof err), BP_EEPMD);
+    assert_int_equal(bp_discover_epmd("127.0.0.1", NULL, bp_now_ms() + 1000, l, err, sizeof err), BP_EEPMD);
     assert_non_null(strstr(err, port));
     if (saved[0])
         setenv("ERL_EPMD_PORT", saved, 1);
     else
         unsetenv("ERL_EPMD_PORT");
+    bp_nodeset_free(l);
     free(l);
 }
 
@@ -827,6 +886,31 @@ static char *read_fixture(const char *name, size_t *len)
 
 static const bp_k8s_opts k8s_app = { .ns = "prod", .service = "app", .basename = "app" };
 
+/* Empty a result for the next parse (the parsers append), releasing its sets. */
+static void reset(bp_k8s_result *r)
+{
+    bp_k8s_result_free(r);
+    memset(r, 0, sizeof *r);
+}
+
+/* An EndpointSliceList of one IPv4 slice with count ready endpoints 10.9.x.y (malloc'd). */
+static char *slices_json(int count, size_t *len)
+{
+    size_t cap = (size_t)count * 80 + 512, n = 0;
+    char *b = malloc(cap);
+    if (!b)
+        return NULL;
+    n += (size_t)snprintf(b + n, cap - n,
+                          "{\"kind\":\"EndpointSliceList\",\"apiVersion\":\"discovery.k8s.io/v1\",\"metadata\":{},"
+                          "\"items\":[{\"metadata\":{\"name\":\"many-1\"},\"addressType\":\"IPv4\",\"endpoints\":[");
+    for (int i = 0; i < count; i++)
+        n += (size_t)snprintf(b + n, cap - n, "%s{\"addresses\":[\"10.9.%d.%d\"],\"conditions\":{\"ready\":true}}",
+                              i ? "," : "", i / 250, i % 250 + 1);
+    n += (size_t)snprintf(b + n, cap - n, "]}]}");
+    *len = n;
+    return b;
+}
+
 static void test_k8s_parse_endpoints(void **state)
 {
     (void)state;
@@ -838,14 +922,14 @@ static void test_k8s_parse_endpoints(void **state)
     assert_int_equal(bp__k8s_parse_endpoints(body, len, &k8s_app, r, err, sizeof err), 0);
     static const char *const ready[] = { "app@app-0.app.prod.svc.cluster.local", "app@app-1.app.prod.svc.cluster.local" };
     static const char *const not_ready[] = { "app@app-2.app.prod.svc.cluster.local" };
-    bp__disc_sort(&r->ready);
+    bp_nodeset_sort(&r->ready);
     expect_names(&r->ready, ready, 2);
     expect_names(&r->not_ready, not_ready, 1);
 
     /* by address, and another cluster domain */
     bp_k8s_opts o = k8s_app;
     o.names = BP_K8S_NAMES_IP;
-    memset(r, 0, sizeof *r);
+    reset(r);
     assert_int_equal(bp__k8s_parse_endpoints(body, len, &o, r, err, sizeof err), 0);
     static const char *const ready_ip[] = { "app@10.244.1.10", "app@10.244.2.11" };
     static const char *const not_ready_ip[] = { "app@10.244.3.12" };
@@ -853,7 +937,7 @@ static void test_k8s_parse_endpoints(void **state)
     expect_names(&r->not_ready, not_ready_ip, 1);
     o = k8s_app;
     o.cluster_domain = "k8s.example.org";
-    memset(r, 0, sizeof *r);
+    reset(r);
     assert_int_equal(bp__k8s_parse_endpoints(body, len, &o, r, err, sizeof err), 0);
     assert_true(has_name(&r->ready, "app@app-0.app.prod.svc.k8s.example.org"));
     free(body);
@@ -863,9 +947,9 @@ static void test_k8s_parse_endpoints(void **state)
     assert_non_null(body);
     o = k8s_app;
     o.service = "legacy";
-    memset(r, 0, sizeof *r);
+    reset(r);
     assert_int_equal(bp__k8s_parse_endpoints(body, len, &o, r, err, sizeof err), 0);
-    bp__disc_sort(&r->ready);
+    bp_nodeset_sort(&r->ready);
     static const char *const legacy[] = { "app@10.244.1.9", "app@10.244.1.20" };
     static const char *const legacy_nr[] = { "app@10.244.2.30" };
     expect_names(&r->ready, legacy, 2);
@@ -875,7 +959,7 @@ static void test_k8s_parse_endpoints(void **state)
     /* no subsets at all */
     body = read_fixture("endpoints_empty.json", &len);
     assert_non_null(body);
-    memset(r, 0, sizeof *r);
+    reset(r);
     assert_int_equal(bp__k8s_parse_endpoints(body, len, &k8s_app, r, err, sizeof err), 0);
     assert_int_equal(r->ready.n + r->not_ready.n, 0);
     free(body);
@@ -888,10 +972,11 @@ static void test_k8s_parse_endpoints(void **state)
         "{\"subsets\":[{}]}",
     };
     for (size_t i = 0; i < sizeof empties / sizeof empties[0]; i++) {
-        memset(r, 0, sizeof *r);
+        reset(r);
         assert_int_equal(bp__k8s_parse_endpoints(empties[i], strlen(empties[i]), &k8s_app, r, err, sizeof err), 0);
         assert_int_equal(r->ready.n + r->not_ready.n, 0);
     }
+    bp_k8s_result_free(r);
     free(r);
 }
 
@@ -905,8 +990,8 @@ static void test_k8s_parse_slices(void **state)
     char err[512];
     assert_int_equal(bp__k8s_parse_slices(body, len, &k8s_app, r, &items, err, sizeof err), 0);
     assert_int_equal(items, 3);
-    bp__disc_sort(&r->ready);
-    bp__disc_sort(&r->not_ready);
+    bp_nodeset_sort(&r->ready);
+    bp_nodeset_sort(&r->not_ready);
     /* conditions {} (unknown) counts as ready; the IPv6 slice repeats app-0 by hostname */
     static const char *const ready[] = { "app@app-0.app.prod.svc.cluster.local", "app@app-1.app.prod.svc.cluster.local",
                                          "app@app-4.app.prod.svc.cluster.local" };
@@ -918,10 +1003,10 @@ static void test_k8s_parse_slices(void **state)
 
     bp_k8s_opts o = k8s_app;
     o.names = BP_K8S_NAMES_IP;
-    memset(r, 0, sizeof *r);
+    reset(r);
     assert_int_equal(bp__k8s_parse_slices(body, len, &o, r, &items, err, sizeof err), 0);
-    bp__disc_sort(&r->ready);
-    bp__disc_sort(&r->not_ready);
+    bp_nodeset_sort(&r->ready);
+    bp_nodeset_sort(&r->not_ready);
     static const char *const ready_ip[] = { "app@10.244.1.10", "app@10.244.2.11", "app@10.244.4.14" };
     static const char *const not_ready_ip[] = { "app@10.244.3.12", "app@10.244.3.13" };
     expect_names(&r->ready, ready_ip, 3);
@@ -934,10 +1019,10 @@ static void test_k8s_parse_slices(void **state)
     assert_non_null(body);
     o = k8s_app;
     o.service = "web";
-    memset(r, 0, sizeof *r);
+    reset(r);
     assert_int_equal(bp__k8s_parse_slices(body, len, &o, r, &items, err, sizeof err), 0);
     assert_int_equal(items, 3);
-    bp__disc_sort(&r->ready);
+    bp_nodeset_sort(&r->ready);
     static const char *const web[] = { "app@10.244.5.2", "app@10.244.5.10" };
     expect_names(&r->ready, web, 2);
     assert_int_equal(r->not_ready.n, 0);
@@ -946,10 +1031,29 @@ static void test_k8s_parse_slices(void **state)
 
     body = read_fixture("endpointslices_empty.json", &len);
     assert_non_null(body);
-    memset(r, 0, sizeof *r);
+    reset(r);
     assert_int_equal(bp__k8s_parse_slices(body, len, &k8s_app, r, &items, err, sizeof err), 0);
     assert_int_equal(items, 0);
     free(body);
+
+    /* 200 addresses (a bp_namelist held 64); then more than a set holds */
+    body = slices_json(200, &len);
+    assert_non_null(body);
+    reset(r);
+    assert_int_equal(bp__k8s_parse_slices(body, len, &k8s_app, r, &items, err, sizeof err), 0);
+    bp_nodeset_sort(&r->ready);
+    assert_int_equal(r->ready.n, 200);
+    assert_string_equal(r->ready.v[0], "app@10.9.0.1");
+    assert_string_equal(r->ready.v[199], "app@10.9.0.200");
+    free(body);
+    body = slices_json(BP_TARGETS_MAX + 1, &len);
+    assert_non_null(body);
+    reset(r);
+    assert_int_equal(bp__k8s_parse_slices(body, len, &k8s_app, r, &items, err, sizeof err), BP_ETOOBIG);
+    assert_non_null(strstr(err, "service prod/app has more than 1024 addresses"));
+    assert_int_equal(r->ready.n, BP_TARGETS_MAX);
+    free(body);
+    reset(r);
     free(r);
 }
 
@@ -976,7 +1080,7 @@ static void test_k8s_parse_garbage(void **state)
         { "{\"items\":[],\"items\":[]}", "malformed JSON" },
     };
     for (size_t i = 0; i < sizeof slices / sizeof slices[0]; i++) {
-        memset(r, 0, sizeof *r);
+        reset(r);
         err[0] = '\0';
         assert_int_equal(bp__k8s_parse_slices(slices[i].body, strlen(slices[i].body), &k8s_app, r, &items, err,
                                               sizeof err),
@@ -997,7 +1101,7 @@ static void test_k8s_parse_garbage(void **state)
         { "nul", "malformed JSON" },
     };
     for (size_t i = 0; i < sizeof eps / sizeof eps[0]; i++) {
-        memset(r, 0, sizeof *r);
+        reset(r);
         assert_int_equal(bp__k8s_parse_endpoints(eps[i].body, strlen(eps[i].body), &k8s_app, r, err, sizeof err),
                          BP_EDECODE);
         assert_non_null(strstr(err, eps[i].why));
@@ -1005,11 +1109,12 @@ static void test_k8s_parse_garbage(void **state)
     /* addresses without an IP or with a bad hostname are skipped, not fatal */
     const char *odd = "{\"subsets\":[{\"addresses\":[{\"hostname\":\"UPPER\"},{\"ip\":\"10.0.0.300\"},"
                       "{\"ip\":\"10.0.0.5\",\"hostname\":\"Bad_Host\"},{\"ip\":42}]}]}";
-    memset(r, 0, sizeof *r);
+    reset(r);
     assert_int_equal(bp__k8s_parse_endpoints(odd, strlen(odd), &k8s_app, r, err, sizeof err), 0);
     static const char *const odd_names[] = { "app@10.0.0.5" };
     expect_names(&r->ready, odd_names, 1);
     assert_int_equal(r->skipped, 3);
+    bp_k8s_result_free(r);
     free(r);
 }
 
@@ -1066,9 +1171,10 @@ static void test_token_subject(void **state)
 
 typedef struct {
     char token[1024];
-    char *slices, *slices_empty, *slices_web, *slices_many, *endpoints, *endpoints_legacy, *endpoints_empty;
-    size_t slices_len, slices_empty_len, slices_web_len, slices_many_len, endpoints_len, endpoints_legacy_len,
-        endpoints_empty_len;
+    char *slices, *slices_empty, *slices_web, *slices_many, *slices_toomany, *endpoints, *endpoints_legacy,
+        *endpoints_empty;
+    size_t slices_len, slices_empty_len, slices_web_len, slices_many_len, slices_toomany_len, endpoints_len,
+        endpoints_legacy_len, endpoints_empty_len;
     atomic_int requests;
 } k8s_stub;
 
@@ -1208,6 +1314,8 @@ static void k8s_handler(void *ctx, const bp_http_request *req, bp_http_response 
         ANSWER(resp, 500, status_500);
     } else if (strcmp(svc, "many") == 0 && is_slices) {
         answer(resp, 200, k->slices_many, k->slices_many_len);
+    } else if (strcmp(svc, "toomany") == 0 && is_slices) {
+        answer(resp, 200, k->slices_toomany, k->slices_toomany_len);
     } else if (is_slices) {
         answer(resp, 200, k->slices_empty, k->slices_empty_len);
     } else {
@@ -1224,20 +1332,10 @@ static int stub_load(k8s_stub *k, const char *token)
     k->endpoints = read_fixture("endpoints.json", &k->endpoints_len);
     k->endpoints_legacy = read_fixture("endpoints_legacy.json", &k->endpoints_legacy_len);
     k->endpoints_empty = read_fixture("endpoints_empty.json", &k->endpoints_empty_len);
-    /* 70 ready endpoints in one slice */
-    size_t cap = 70 * 200 + 512, n = 0;
-    k->slices_many = malloc(cap);
-    if (!k->slices_many)
-        return -1;
-    n += (size_t)snprintf(k->slices_many + n, cap - n,
-                          "{\"kind\":\"EndpointSliceList\",\"apiVersion\":\"discovery.k8s.io/v1\",\"metadata\":{},"
-                          "\"items\":[{\"metadata\":{\"name\":\"many-1\"},\"addressType\":\"IPv4\",\"endpoints\":[");
-    for (int i = 0; i < 70; i++)
-        n += (size_t)snprintf(k->slices_many + n, cap - n,
-                              "%s{\"addresses\":[\"10.9.0.%d\"],\"conditions\":{\"ready\":true}}", i ? "," : "", i + 1);
-    n += (size_t)snprintf(k->slices_many + n, cap - n, "]}]}");
-    k->slices_many_len = n;
-    return k->slices && k->slices_empty && k->slices_web && k->endpoints && k->endpoints_legacy && k->endpoints_empty
+    k->slices_many = slices_json(70, &k->slices_many_len);           /* over the old 64 */
+    k->slices_toomany = slices_json(1100, &k->slices_toomany_len);   /* over BP_TARGETS_MAX */
+    return k->slices && k->slices_empty && k->slices_web && k->endpoints && k->endpoints_legacy && k->endpoints_empty &&
+                   k->slices_many && k->slices_toomany
                ? 0
                : -1;
 }
@@ -1248,6 +1346,7 @@ static void stub_free(k8s_stub *k)
     free(k->slices_empty);
     free(k->slices_web);
     free(k->slices_many);
+    free(k->slices_toomany);
     free(k->endpoints);
     free(k->endpoints_legacy);
     free(k->endpoints_empty);
@@ -1404,6 +1503,12 @@ static void test_k8s_api_ok(void **state)
     assert_string_equal(r->source, "endpoints");
     assert_int_equal(r->ready.n, 2);
 
+    /* 70 endpoints in one slice (more than the old 64): every one is a target */
+    memset(&o, 0, sizeof o);
+    assert_int_equal(k8s_at("prod", "many", &o, 2000, r, err, sizeof err, NULL), 0);
+    assert_int_equal(r->ready.n, 70);
+    assert_string_equal(r->ready.v[69], "app@10.9.0.70");
+
     /* an existing Service without endpoints */
     memset(&o, 0, sizeof o);
     assert_int_equal(k8s_at("prod", "idle", &o, 2000, r, err, sizeof err, NULL), 0);
@@ -1425,6 +1530,7 @@ static void test_k8s_api_ok(void **state)
     assert_int_equal(k8s_at("prod", "web", &o, 2000, r, err, sizeof err, NULL), BP_ECONFIG);
     assert_non_null(strstr(err, "KUBERNETES_SERVICE_HOST"));
     unsetenv("KUBERNETES_SERVICE_PORT");
+    bp_k8s_result_free(r);
     free(r);
 }
 
@@ -1487,8 +1593,9 @@ static void test_k8s_api_errors(void **state)
     assert_int_equal(k8s_at("prod", "app", &o, 2000, r, err, sizeof err, NULL), BP_ETOOBIG);
     assert_non_null(strstr(err, "1024 bytes"));
     memset(&o, 0, sizeof o);
-    assert_int_equal(k8s_at("prod", "many", &o, 2000, r, err, sizeof err, NULL), BP_ETOOBIG);
-    assert_int_equal(r->ready.n, BP_LIST_MAX);
+    assert_int_equal(k8s_at("prod", "toomany", &o, 2000, r, err, sizeof err, NULL), BP_ETOOBIG);
+    assert_int_equal(r->ready.n, BP_TARGETS_MAX);
+    assert_non_null(strstr(err, "more than 1024 addresses"));
     /* a slow answer costs the deadline, not more */
     memset(&o, 0, sizeof o);
     assert_int_equal(k8s_at("prod", "slow", &o, 400, r, err, sizeof err, &ms), BP_ETIMEDOUT);
@@ -1520,6 +1627,7 @@ static void test_k8s_api_errors(void **state)
     memset(&o, 0, sizeof o);
     o.basename = "a@b";
     assert_int_equal(k8s_at("prod", "app", &o, 2000, r, err, sizeof err, NULL), BP_EUSAGE);
+    bp_k8s_result_free(r);
     free(r);
 }
 
@@ -1538,16 +1646,45 @@ static int usage(void)
 {
     fprintf(stderr,
             "usage: test_discover                      (the unit tests)\n"
-            "       test_discover discover epmd HOST [--timeout MS]\n"
+            "       test_discover discover epmd HOST [--basename APP] [--timeout MS]\n"
             "       test_discover discover dns NAME BASENAME [--by-hostname] [--server IP:PORT] [--timeout MS]\n"
             "       test_discover discover k8s NS/SVC BASENAME [--api URL] [--token F] [--ca F] [--ip-names]\n"
             "                                          [--source auto|slices|endpoints] [--timeout MS]\n"
-            "       test_discover serve-k8s CERT KEY TOKEN_FILE PORT_FILE   (the API stand-in, until SIGTERM)\n");
+            "       test_discover serve-k8s CERT KEY TOKEN_FILE PORT_FILE   (the API stand-in, until SIGTERM)\n"
+            "       test_discover epmd-hold NAME...    (register NAMEs with the local EPMD, port 57005 that nothing\n"
+            "                                          serves; print \"ready\"; hold them until SIGTERM)\n");
     return 64;
+}
+
+/* Hold EPMD registrations of names that no node serves (their port refuses), until a signal ends the process. */
+static int epmd_hold(int argc, char **argv)
+{
+    int *fds = calloc((size_t)argc, sizeof *fds);
+    int rc = fds ? 0 : 1;
+    for (int i = 2; rc == 0 && i < argc; i++) {
+        fds[i] = epmd_register(argv[i]);
+        if (fds[i] < 0) {
+            fprintf(stderr, "cannot register %s with EPMD on 127.0.0.1\n", argv[i]);
+            rc = 1;
+        }
+    }
+    if (rc == 0) {
+        printf("ready\n");
+        fflush(stdout);
+        for (;;) /* SIGTERM ends the process; the kernel closes the sockets and EPMD forgets the names */
+            pause();
+    }
+    for (int i = 2; fds && i < argc; i++)
+        if (fds[i] > 0)
+            close(fds[i]);
+    free(fds);
+    return rc;
 }
 
 static int command(int argc, char **argv)
 {
+    if (strcmp(argv[1], "epmd-hold") == 0)
+        return argc > 2 ? epmd_hold(argc, argv) : usage();
     if (strcmp(argv[1], "serve-k8s") == 0) {
         if (argc != 6)
             return usage();
@@ -1590,7 +1727,7 @@ static int command(int argc, char **argv)
         return usage();
     const char *kind = argv[2];
     int timeout = 2000, by_hostname = 0;
-    const char *server = NULL;
+    const char *server = NULL, *basename = NULL;
     bp_k8s_opts ko = { 0 };
     int first = strcmp(kind, "epmd") == 0 ? 4 : 5;
     if (argc < first)
@@ -1606,6 +1743,8 @@ static int command(int argc, char **argv)
             timeout = atoi(v), i++;
         } else if (v && strcmp(a, "--server") == 0) {
             server = v, i++;
+        } else if (v && strcmp(a, "--basename") == 0) {
+            basename = v, i++;
         } else if (v && strcmp(a, "--api") == 0) {
             ko.api_url = v, i++;
         } else if (v && strcmp(a, "--token") == 0) {
@@ -1624,19 +1763,14 @@ static int command(int argc, char **argv)
     char err[1024] = "";
     int rc;
     int64_t deadline = bp_now_ms() + timeout;
-    if (strcmp(kind, "epmd") == 0) {
-        bp_namelist *l = calloc(1, sizeof *l);
-        rc = l ? bp_discover_epmd(argv[3], deadline, l, err, sizeof err) : BP_ENOMEM;
-        for (size_t i = 0; rc == 0 && i < l->n; i++)
-            printf("%s\n", l->v[i]);
-        free(l);
-    } else if (strcmp(kind, "dns") == 0) {
-        bp_namelist *l = calloc(1, sizeof *l);
+    if (strcmp(kind, "epmd") == 0 || strcmp(kind, "dns") == 0) {
+        bp_nodeset l = { 0 };
         bp_dns_opts o = { .by_hostname = by_hostname, .server = server };
-        rc = l ? bp_discover_dns(argv[3], argv[4], &o, deadline, l, err, sizeof err) : BP_ENOMEM;
-        for (size_t i = 0; rc == 0 && i < l->n; i++)
-            printf("%s\n", l->v[i]);
-        free(l);
+        rc = kind[0] == 'e' ? bp_discover_epmd(argv[3], basename, deadline, &l, err, sizeof err)
+                            : bp_discover_dns(argv[3], argv[4], &o, deadline, &l, err, sizeof err);
+        for (size_t i = 0; rc == 0 && i < l.n; i++)
+            printf("%s\n", l.v[i]);
+        bp_nodeset_free(&l);
     } else if (strcmp(kind, "k8s") == 0) {
         char ns[64], svc[64];
         bp_k8s_result *r = calloc(1, sizeof *r);
@@ -1653,6 +1787,7 @@ static int command(int argc, char **argv)
             printf("not-ready %s\n", r->not_ready.v[i]);
         if (rc == 0)
             printf("source %s\n", r->source);
+        bp_k8s_result_free(r);
         free(r);
     } else {
         return usage();
@@ -1671,7 +1806,7 @@ int main(int argc, char **argv)
     find_fixtures();
     const struct CMUnitTest basics[] = {
         cmocka_unit_test(test_natural_order),
-        cmocka_unit_test(test_list_limits),
+        cmocka_unit_test(test_basename_match),
         cmocka_unit_test(test_checks),
         cmocka_unit_test(test_dns_encode),
         cmocka_unit_test(test_dns_decode),

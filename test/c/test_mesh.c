@@ -11,6 +11,7 @@
 
 #include "beamprobe.h"
 #include "core/mesh.h"
+#include "core/render_cluster.h"
 
 #define MAXN 16
 
@@ -590,6 +591,56 @@ static void test_changes_reachability(void **state)
     assert_string_equal(lines[1], "verdict degraded -> converged");
 }
 
+/* A cluster larger than the 64 names a bp_namelist holds (discovery allows 1024): 300 nodes split 200 | 100. */
+static void test_300_nodes_split(void **state)
+{
+    (void)state;
+    enum { N = 300, A = 200 };
+    bp_snapshot **snaps = calloc(N, sizeof *snaps);
+    bp_mesh_input *in = calloc(N, sizeof *in);
+    char (*names)[16] = calloc(N, sizeof *names);
+    bp_arena *a = bp_arena_new(0);
+    assert_true(snaps && in && names && a);
+    for (size_t i = 0; i < N; i++)
+        snprintf(names[i], sizeof names[i], "n%zu@h", i);
+    for (size_t i = 0; i < N; i++) {
+        bp_snapshot *s = bp_snapshot_new(names[i]);
+        assert_non_null(s);
+        s->connect.state = BP_FACT_OK;
+        s->membership.state = BP_FACT_OK;
+        size_t lo = i < A ? 0 : A, hi = i < A ? A : N;
+        s->visible.v = bp_arena_alloc(s->arena, (hi - lo) * sizeof *s->visible.v);
+        assert_non_null(s->visible.v);
+        for (size_t j = lo; j < hi; j++)
+            if (j != i)
+                s->visible.v[s->visible.n++] = bp_arena_strdup(s->arena, names[j]);
+        snaps[i] = s;
+        in[i] = (bp_mesh_input){ .node = names[i], .reachable = 1, .snap = s };
+    }
+    bp_mesh m;
+    assert_int_equal(bp_mesh_analyze(in, N, NULL, N, a, &m), 0);
+    assert_int_equal(m.n, N);
+    assert_int_equal(m.n_components, 2);
+    assert_int_equal(m.quorum_needed, N / 2 + 1);
+    assert_int_equal(m.quorum_largest, A);
+    assert_true(m.quorum);
+    assert_int_equal(m.verdict, BP_CLUSTER_PARTITIONED);
+    assert_int_equal(bp_mesh_link(&m, (size_t)bp_mesh_find(&m, "n299@h"), (size_t)bp_mesh_find(&m, "n200@h")),
+                     BP_LINK_YES);
+    assert_int_equal(bp_mesh_link(&m, (size_t)bp_mesh_find(&m, "n0@h"), (size_t)bp_mesh_find(&m, "n299@h")),
+                     BP_LINK_NO);
+    char *json = bp_render_cluster_json(&m, in, N, 0);
+    assert_non_null(json);
+    assert_non_null(strstr(json, "\"n299@h\""));
+    free(json);
+    for (size_t i = 0; i < N; i++)
+        bp_snapshot_free(snaps[i]);
+    bp_arena_free(a);
+    free(snaps);
+    free(in);
+    free(names);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -612,6 +663,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_changes_join_leave, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changes_heal_and_quorum, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changes_reachability, setup, teardown),
+        cmocka_unit_test(test_300_nodes_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

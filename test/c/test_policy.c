@@ -321,6 +321,136 @@ static void limits_worst_decides(void **state)
     assert_true(r->limits[1].ratio < 0);
 }
 
+/* ---- open file descriptors: a limit known only inside the VM ---- */
+
+static void limits_fds_thresholds(void **state)
+{
+    fx *f = *state;
+    fixture_fds(f->snap, 799, 1000);
+    const bp_report *r = eval(f);
+    assert_check(r, "limits", BP_PASS);
+    assert_string_equal(r->limits[4].name, "fds");
+    assert_int_equal(r->limits[4].status, BP_PASS);
+    assert_int_equal(r->limits[4].count, 799);
+    assert_int_equal(r->limits[4].limit, 1000);
+    assert_true(r->limits[4].ratio > 0.7989 && r->limits[4].ratio < 0.7991);
+    /* a pass names the fullest limit: fds at 79.9% rather than atoms at 1.9% */
+    assert_string_equal(need(r, "limits")->reason, "fds 799 of 1000 (79.9%; warn 80%, fail 90%)");
+
+    fixture_fds(f->snap, 800, 1000);
+    r = eval(f);
+    assert_check(r, "limits", BP_WARN);
+    assert_int_equal(r->limits[4].status, BP_WARN);
+    assert_int_equal(r->status, BP_WARN);
+    fixture_fds(f->snap, 899, 1000);
+    assert_check(eval(f), "limits", BP_WARN);
+
+    fixture_fds(f->snap, 900, 1000);
+    r = eval(f);
+    assert_check(r, "limits", BP_FAIL);
+    assert_string_equal(need(r, "limits")->reason, "fds 900 of 1000 (90.0%; warn 80%, fail 90%)");
+    assert_int_equal(r->limits[4].status, BP_FAIL);
+    assert_int_equal(r->limits[3].status, BP_PASS);
+    assert_int_equal(r->status, BP_FAIL);
+    assert_false(r->incomplete);
+    assert_int_equal(bp_report_exit_code(r, &f->cfg), BP_EXIT_UNHEALTHY);
+
+    /* a worse limit of another kind still decides */
+    f->snap->ets_count = 95, f->snap->ets_limit = 100;
+    fixture_fds(f->snap, 850, 1000);
+    r = eval(f);
+    assert_check(r, "limits", BP_FAIL);
+    assert_contains(need(r, "limits")->reason, "ets 95 of 100");
+    assert_int_equal(r->limits[4].status, BP_WARN);
+    f->snap->ets_count = 40, f->snap->ets_limit = 8192;
+
+    /* judged by their own thresholds, one level of which may be off */
+    fixture_fds(f->snap, 900, 1000);
+    f->cfg.thresholds.fds = (bp_ratio){0.95, 0.99};
+    r = eval(f);
+    assert_check(r, "limits", BP_PASS);
+    assert_contains(need(r, "limits")->reason, "(90.0%; warn 95%, fail 99%)");
+    f->cfg.thresholds.fds = (bp_ratio){0.5, 0};
+    r = eval(f);
+    assert_check(r, "limits", BP_WARN);
+    assert_contains(need(r, "limits")->reason, "warn 50%, fail off");
+
+    /* liveness judges them too: they are local facts */
+    f->cfg.thresholds.fds = (bp_ratio){0.8, 0.9};
+    f->cfg.probe = BP_PROBE_LIVE;
+    assert_check(eval(f), "limits", BP_FAIL);
+}
+
+/* A remote probe never knows them: nothing may change, nothing may fail or be incomplete. */
+static void limits_fds_unknown(void **state)
+{
+    fx *f = *state;
+    bp_snapshot *s = f->snap;
+    assert_int_equal(s->open_fds, -1); /* bp_snapshot_new */
+    assert_int_equal(s->max_fds, -1);
+    const bp_report *r = eval(f);
+    assert_check(r, "limits", BP_PASS);
+    assert_string_equal(need(r, "limits")->reason, "atoms 20000 of 1048576 (1.9%; warn 80%, fail 90%)");
+    assert_string_equal(r->limits[4].name, "fds");
+    assert_int_equal(r->limits[4].count, -1);
+    assert_int_equal(r->limits[4].limit, -1);
+    assert_true(r->limits[4].ratio < 0);
+    assert_true(r->limits[4].threshold.warn == 0.8 && r->limits[4].threshold.fail == 0.9);
+    assert_int_equal(r->status, BP_PASS);
+    assert_false(r->incomplete);
+    assert_int_equal(bp_report_exit_code(r, &f->cfg), BP_EXIT_HEALTHY);
+
+    /* a count without a limit (RLIM_INFINITY), a limit without a count, a zero limit: not judged */
+    static const int64_t cases[][3] = {{1000000, -1, -1}, {-1, 10, 10}, {5, 0, -1}}; /* count, max, limit */
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fixture_fds(s, cases[i][0], cases[i][1]);
+        r = eval(f);
+        assert_check(r, "limits", BP_PASS);
+        assert_string_equal(need(r, "limits")->reason, "atoms 20000 of 1048576 (1.9%; warn 80%, fail 90%)");
+        assert_int_equal(r->limits[4].count, cases[i][0]);
+        assert_int_equal(r->limits[4].limit, cases[i][2]);
+        assert_true(r->limits[4].ratio < 0);
+        assert_false(r->incomplete);
+    }
+
+    /* the other limits decide as before */
+    fixture_fds(s, -1, -1);
+    s->atom_count = 950, s->atom_limit = 1000;
+    r = eval(f);
+    assert_check(r, "limits", BP_FAIL);
+    assert_string_equal(need(r, "limits")->reason, "atoms 950 of 1000 (95.0%; warn 80%, fail 90%)");
+    s->process_count = s->port_count = s->atom_count = s->ets_count = -1;
+    r = eval(f);
+    assert_check(r, "limits", BP_PASS);
+    assert_string_equal(need(r, "limits")->reason, "no system limits reported");
+    assert_false(r->incomplete);
+}
+
+/* --fd-warn / --fd-fail (defaults 0.8 / 0.9) are the thresholds of the fds limit. */
+static void limits_fds_options(void **state)
+{
+    fx *f = *state;
+    char err[256];
+    bp_config_defaults(&f->cfg);
+    assert_float_equal(f->cfg.thresholds.fds.warn, 0.8, 1e-12);
+    assert_float_equal(f->cfg.thresholds.fds.fail, 0.9, 1e-12);
+    fixture_fds(f->snap, 55, 100);
+    assert_check(eval(f), "limits", BP_PASS);
+    assert_int_equal(bp_config_set(&f->cfg, "fd-warn", "0.5", err, sizeof err), 0);
+    assert_int_equal(bp_config_set(&f->cfg, "fd-fail", "60%", err, sizeof err), 0);
+    assert_int_equal(bp_config_validate(&f->cfg, err, sizeof err), 0);
+    assert_true(bp_config_is_given(&f->cfg, "fd-warn"));
+    const bp_report *r = eval(f);
+    assert_check(r, "limits", BP_WARN);
+    assert_string_equal(need(r, "limits")->reason, "fds 55 of 100 (55.0%; warn 50%, fail 60%)");
+    fixture_fds(f->snap, 60, 100);
+    assert_check(eval(f), "limits", BP_FAIL);
+    /* warn above fail is refused, as for every other pair */
+    assert_int_equal(bp_config_set(&f->cfg, "fd-warn", "0.7", err, sizeof err), 0);
+    assert_int_equal(bp_config_validate(&f->cfg, err, sizeof err), BP_EUSAGE);
+    assert_contains(err, "--fd-warn");
+}
+
 /* ---- schedulers ---- */
 
 static void scheduler_thresholds(void **state)
@@ -727,6 +857,9 @@ int main(void)
         T(memory_threshold_disabled),
         T(limits_thresholds),
         T(limits_worst_decides),
+        T(limits_fds_thresholds),
+        T(limits_fds_unknown),
+        T(limits_fds_options),
         T(scheduler_thresholds),
         T(applications_required),
         T(membership_expectations),

@@ -275,6 +275,65 @@ static void json_unknowns_are_null(void **state)
     assert_null_at(d, "metrics/cgroup");
 }
 
+/* Open file descriptors: null like any unknown limit when not collected (remote probes). */
+static void json_fds(void **state)
+{
+    fx *f = *state;
+    json_t *d = render(f);
+    json_t *fd = at(d, "checks/limits/fds");
+    assert_true(json_is_object(fd));
+    assert_null_at(fd, "count");
+    assert_null_at(fd, "limit");
+    assert_null_at(fd, "ratio");
+    assert_null_at(fd, "status");
+    assert_true(json_real_value(at(fd, "warn_ratio")) == 0.8);
+    assert_true(json_real_value(at(fd, "fail_ratio")) == 0.9);
+    assert_null_at(d, "metrics/open_fds");
+    assert_null_at(d, "metrics/max_fds");
+    assert_str_at(d, "checks/limits/status", "pass");
+    assert_str_at(d, "checks/limits/reason", "atoms 20000 of 1048576 (1.9%; warn 80%, fail 90%)");
+    assert_str_at(d, "status", "healthy");
+    assert_true(json_is_false(at(d, "incomplete")));
+    /* in the documented order: after the four VM limits, and after ets_limit in metrics */
+    static const char *const order[] = {"status", "reason", "incomplete", "processes", "ports", "atoms", "ets", "fds"};
+    size_t i = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(at(d, "checks/limits"), key, v) {
+        assert_true(i < sizeof order / sizeof order[0]);
+        assert_string_equal(key, order[i]);
+        i++;
+    }
+    assert_int_equal(i, sizeof order / sizeof order[0]);
+    assert_contains(f->out, "\"fds\":{\"count\":null,\"limit\":null,\"ratio\":null,\"status\":null,"
+                            "\"warn_ratio\":0.8,\"fail_ratio\":0.9}}");
+    assert_contains(f->out, "\"ets_limit\":8192,\"open_fds\":null,\"max_fds\":null,\"run_queue\":");
+
+    /* collected inside the VM: judged like the other limits */
+    fixture_fds(f->snap, 850, 1000);
+    d = render(f);
+    assert_int_at(d, "checks/limits/fds/count", 850);
+    assert_int_at(d, "checks/limits/fds/limit", 1000);
+    assert_true(json_real_value(at(d, "checks/limits/fds/ratio")) == 0.85);
+    assert_str_at(d, "checks/limits/fds/status", "warn");
+    assert_str_at(d, "checks/limits/status", "warn");
+    assert_str_at(d, "checks/limits/reason", "fds 850 of 1000 (85.0%; warn 80%, fail 90%)");
+    assert_str_at(d, "status", "degraded");
+    assert_int_at(d, "metrics/open_fds", 850);
+    assert_int_at(d, "metrics/max_fds", 1000);
+
+    /* a count without a limit: reported, not judged */
+    fixture_fds(f->snap, 12, -1);
+    d = render(f);
+    assert_int_at(d, "checks/limits/fds/count", 12);
+    assert_null_at(d, "checks/limits/fds/limit");
+    assert_null_at(d, "checks/limits/fds/ratio");
+    assert_null_at(d, "checks/limits/fds/status");
+    assert_int_at(d, "metrics/open_fds", 12);
+    assert_null_at(d, "metrics/max_fds");
+    assert_str_at(d, "status", "healthy");
+}
+
 static void json_degraded_and_failing_details(void **state)
 {
     fx *f = *state;
@@ -327,6 +386,7 @@ static void json_connect_failure(void **state)
     assert_null_at(d, "metrics/process_count");
     assert_null_at(d, "metrics/otp_release");
     assert_null_at(d, "metrics/cgroup");
+    assert_null_at(d, "metrics/open_fds");
     assert_str_at(d, "node", "app@host1");
 }
 
@@ -484,6 +544,26 @@ static void text_failures(void **state)
                            "FAIL  connection  connection refused\n");
 }
 
+/* The open fds line only when they are known: a remote probe's text is as before. */
+static void text_fds(void **state)
+{
+    fx *f = *state;
+    char *t = render_text(f);
+    assert_null(strstr(t, "fds"));
+    fixture_fds(f->snap, 12, 1024);
+    t = render_text(f);
+    assert_contains(t, "\n  processes   300 of 262144, ports 50, atoms 20000, ets 40\n"
+                       "  open fds    12 of 1024\n"
+                       "  run queue   ");
+    fixture_fds(f->snap, 950, 1000);
+    t = render_text(f);
+    assert_contains(t, "\nFAIL  limits               fds 950 of 1000 (95.0%; warn 80%, fail 90%)\n");
+    assert_contains(t, "\n  open fds    950 of 1000\n");
+    fixture_fds(f->snap, 12, -1);
+    t = render_text(f);
+    assert_contains(t, "\n  open fds    12 of ?\n");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -493,6 +573,7 @@ int main(void)
         T(json_checks),
         T(json_metrics),
         T(json_unknowns_are_null),
+        T(json_fds),
         T(json_degraded_and_failing_details),
         T(json_connect_failure),
         T(json_pretty_and_deterministic),
@@ -500,6 +581,7 @@ int main(void)
         T(json_duplicate_check_names),
         T(text_healthy),
         T(text_failures),
+        T(text_fds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

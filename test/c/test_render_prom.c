@@ -652,6 +652,51 @@ static void unknown_values_omitted(void **state)
     assert_true(has_family(p, "erlang_vm_schedulers_online"));
 }
 
+/* process_open_fds / process_max_fds: only from snapshots that know them (built inside the VM). */
+static void fds_families(void **state)
+{
+    fx *f = *state;
+    evaluate(f, 0);
+    bp_prom_node n[2] = {node_of(&f->rep[0], 1, 0.5), node_of(&f->rep[1], 1, 0.5)};
+    parsed *p = render(f, n, 1, 0);
+    assert_false(has_family(p, "process_open_fds")); /* a remote probe */
+    assert_false(has_family(p, "process_max_fds"));
+    assert_null(strstr(f->out.p, "fds"));
+
+    fixture_fds(f->snap[0], 42, 1024);
+    evaluate(f, 0);
+    p = render(f, n, 1, 0);
+    const char *N = "app@host1";
+    assert_true(VAL(p, "process_open_fds", "node", N) == 42);
+    assert_true(VAL(p, "process_max_fds", "node", N) == 1024);
+    assert_int_equal(count(p, "process_open_fds"), 1);
+    assert_int_equal(count(p, "process_max_fds"), 1);
+    assert_non_null(strstr(f->out.p, "# HELP process_open_fds Number of open file descriptors.\n"
+                                      "# TYPE process_open_fds gauge\n"
+                                      "process_open_fds{node=\"app@host1\"} 42\n"
+                                      "# HELP process_max_fds Maximum number of open file descriptors.\n"
+                                      "# TYPE process_max_fds gauge\n"
+                                      "process_max_fds{node=\"app@host1\"} 1024\n"
+                                      "# HELP beamprobe_report_age_seconds "));
+
+    /* one known fact is enough for its family; nodes that do not know are left out */
+    fixture_fds(f->snap[0], 42, -1);
+    fixture_fds(f->snap[1], 7, 2048);
+    evaluate(f, 0);
+    evaluate(f, 1);
+    p = render(f, n, 2, 0);
+    assert_true(VAL(p, "process_open_fds", "node", N) == 42);
+    assert_true(VAL(p, "process_open_fds", "node", "app@host2") == 7);
+    assert_true(VAL(p, "process_max_fds", "node", "app@host2") == 2048);
+    assert_int_equal(count(p, "process_max_fds"), 1);
+    assert_null(strstr(f->out.p, "-1"));
+
+    /* the old prometheus.erl names do not touch them */
+    p = render(f, n, 2, BP_PROM_PRE6_NAMES);
+    assert_true(has_family(p, "process_open_fds"));
+    assert_true(has_family(p, "process_max_fds"));
+}
+
 static void escaping(void **state)
 {
     fx *f = *state;
@@ -812,9 +857,11 @@ static void write_for_promtool(void **state)
 {
     fx *f = *state;
     const char *path = getenv("BP_PROM_OUT");
-    evaluate(f, 0);
     f->snap[1]->schedulers.state = BP_FACT_TIMEOUT;
     f->snap[1]->cgroup_limit = -1;
+    fixture_fds(f->snap[0], 42, 1024); /* as the NIF sees them; one known fact on node 1 */
+    fixture_fds(f->snap[1], 7, -1);
+    evaluate(f, 0);
     evaluate(f, 1);
     f->rep[1].checks[0].name = "odd \"check\"\\\nname\xc3";
     f->rep[1].checks[2].name = f->rep[1].checks[1].name;
@@ -843,6 +890,7 @@ int main(void)
         T(node_without_report),
         T(down_node_with_report),
         T(unknown_values_omitted),
+        T(fds_families),
         T(escaping),
         T(duplicate_nodes_skipped),
         T(split_rendering),

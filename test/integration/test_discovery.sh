@@ -4,12 +4,15 @@
 # Discovery runs through the `discover` command mode of the unit-test binary
 # (test_discover discover epmd|dns|k8s ..., see test/c/test_discover.c), which
 # calls the same library functions as `beamprobe cluster`.
-#   EPMD: a real 2-node cluster; names found on the machine's EPMD are probed with `beamprobe check`.
+#   EPMD: a real 2-node cluster; names found on the machine's EPMD are probed with `beamprobe check`;
+#         stray registrations (`test_discover epmd-hold`) filtered by --node-basename; a fleet of 100
+#         registered names that no node serves, probed at once by `beamprobe cluster`.
 #   DNS:  dnsmasq on a loopback port with its own hosts file, asked by beamprobe's own DNS client
 #         (--dns-server); then the system resolver (getaddrinfo/getnameinfo) for real, in a private
 #         mount+network namespace whose /etc/resolv.conf points at a dnsmasq on 127.0.0.1:53.
 #   K8s:  `test_discover serve-k8s` (HTTPS, certificates made here by openssl) with the fixtures
-#         of test/fixtures/k8s_api_stub: ready/not ready, 401, 404, malformed body, a slow answer.
+#         of test/fixtures/k8s_api_stub: ready/not ready, 401, 404, malformed body, a slow answer;
+#         then `beamprobe cluster` with --k8s-cluster-domain, --k8s-names and --k8s-source.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -59,6 +62,26 @@ expect_lines() { # expect_lines N: OUT has N lines
   if [[ $n == "$1" ]]; then ok "$1 lines"; else fail "$n lines, expected $1: ${OUT:0:300} ${ERR:0:300}"; fi
 }
 
+# cl ARGS...: beamprobe cluster with the test cluster's cookie (sets OUT, ERR, CODE, MS).
+cl() { probe cluster --cookie-file "$COOKIE" "$@"; }
+
+expect_cluster_nodes() { # expect_cluster_nodes NAME...: the cluster JSON in OUT probed exactly these nodes
+  local got want
+  got=$(jq -r '[.nodes[] | select(.probed) | .node] | sort | join(" ")' <<<"$OUT" 2>&1)
+  want=$(printf '%s\n' "$@" | sort | paste -sd' ')
+  if [[ $got == "$want" ]]; then ok "probed $#: ${want:0:120}"; else fail "probed '${got:0:300}', expected '${want:0:300}' (${ERR:0:300})"; fi
+}
+
+# hold NAME...: register NAMEs with the local EPMD (a port nothing serves) until release; sets HOLD_PID.
+hold() {
+  "$DISCOVER" epmd-hold "$@" >"$WORK/hold.out" 2>&1 &
+  HOLD_PID=$!
+  BG_PIDS+=("$HOLD_PID")
+  for _ in $(seq 100); do grep -q ready "$WORK/hold.out" 2>/dev/null && return 0; sleep 0.05; done
+  fail "epmd-hold did not register: $(cat "$WORK/hold.out")"
+}
+release() { kill "$HOLD_PID" 2>/dev/null || true; wait "$HOLD_PID" 2>/dev/null || true; }
+
 # ---------- EPMD ----------
 
 start_cluster 2
@@ -78,6 +101,42 @@ first=$(grep -Fx -- "${NODES[0]}" <<<"$OUT" || true)
 check "$first" --json
 expect_code 0
 expect_json .node "${NODES[0]}"
+
+test_case "EPMD: --node-basename keeps APP, APP-*, APP_*, APP<digit>*, not other registrations"
+P="bp$$" # the cluster's nodes are ${P}_1, ${P}_2
+hold "$P-extra" "${P}apple" "remsh$$" "rabbitmqcli-$$-$P"
+disc epmd "$HOST" --basename "$P"
+expect_code 0
+expect_lines 3
+for n in "${NODES[@]}"; do expect_line "$n"; done
+expect_line "$P-extra@$HOST"
+expect_no_line "${P}apple@$HOST"
+expect_no_line "remsh$$@$HOST"
+expect_no_line "rabbitmqcli-$$-$P@$HOST"
+disc epmd "$HOST"
+expect_line "remsh$$@$HOST" # without a basename: everything registered
+expect_line "${P}apple@$HOST"
+cl --epmd-host "$HOST" --node-basename "$P" --json --timeout 2s
+expect_cluster_nodes "${NODES[@]}" "$P-extra@$HOST"
+expect_json "[.nodes[] | select(.node == \"${NODES[0]}\") | .reachable][0]" true
+expect_json "[.nodes[] | select(.node == \"$P-extra@$HOST\") | .reachable][0]" false
+cl --epmd-host "$HOST" --node-basename "$P@x" --json
+expect_code 1
+expect_in "$ERR" "--node-basename"
+release
+
+test_case "EPMD: 100 discovered nodes (more than the old 64) probed at once by beamprobe cluster"
+FLEET=()
+for i in $(seq 100); do FLEET+=("bpfleet$$-$i"); done
+hold "${FLEET[@]}"
+cl --epmd-host 127.0.0.1 --node-basename "bpfleet$$" --json --timeout 3s
+expect_code 2 # no node answers: every port refuses
+expect_json .probed 100
+expect_json '.nodes | length' 100
+expect_json '[.nodes[] | select(.reachable)] | length' 0
+expect_json '[.nodes[] | select(.node == "bpfleet'"$$"'-100@127.0.0.1")] | length' 1
+expect_le "$MS" 2500 "ms"
+release
 
 test_case "EPMD: a killed node is gone from EPMD's list"
 "$CLUSTER" kill-node "$DIR" "${NODES[1]%@*}" >/dev/null
@@ -113,6 +172,7 @@ ZONE=prod.svc.cluster.local
   for i in 0 1 2; do echo "127.0.20.$((i + 1)) app-$i.app.$ZONE app.$ZONE"; done
   for i in $(seq 1 60); do echo "127.0.21.$i big-$i.big.$ZONE big.$ZONE"; done
   for i in $(seq 1 100); do echo "127.0.22.$i huge-$i.huge.$ZONE huge.$ZONE"; done
+  for i in $(seq 0 1029); do echo "127.23.$((i / 250)).$((i % 250 + 1)) many.$ZONE"; done
 } >"$WORK/hosts"
 chmod 644 "$WORK/hosts"
 DNS_USER=()
@@ -168,9 +228,21 @@ else
     expect_code 0
     expect_lines 60
     expect_line "big@127.0.21.60"
+
+    test_case "DNS (--dns-server): 100 addresses (more than the old 64); more than 1024 is an error"
     disc dns "huge.$ZONE" huge --server "$SERVER"
+    expect_code 0
+    expect_lines 100
+    expect_line "huge@127.0.22.100"
+    disc dns "many.$ZONE" many --server "$SERVER"
     expect_code 2
-    expect_in "$ERR" "more than 64"
+    expect_in "$ERR" "many.$ZONE has more than 1024 addresses"
+    cl --dns "huge.$ZONE" --node-basename huge --dns-server "$SERVER" --json --timeout 2s
+    expect_code 2
+    expect_json .probed 100
+    probe serve --dns "huge.$ZONE" --node-basename huge --dns-server "$SERVER" --listen 127.0.0.1:0
+    expect_code 1
+    expect_in "$ERR" "serve probes at most 64 targets, and discovery found 100"
 
     test_case "DNS (--dns-server): no such name"
     disc dns "missing.$ZONE" app --server "$SERVER"
@@ -301,6 +373,46 @@ else
   expect_code 2
   expect_in "$ERR" "deadline"
   expect_le "$MS" 800 "ms"
+  sleep 1 # the stand-in answers one request at a time: let it finish that nap
+
+  # kcl ARGS...: beamprobe cluster against the stand-in (every name it finds is unreachable here)
+  kcl() {
+    cl --node-basename app --k8s-api "$API" --k8s-token-file "$WORK/token" --k8s-ca-file "$WORK/ca.pem" \
+      --json --timeout 500ms "$@"
+  }
+  D=k8s.example.org
+  test_case "Kubernetes (beamprobe cluster): --k8s-cluster-domain names StatefulSet pods"
+  kcl --k8s-endpoints prod/app --k8s-cluster-domain "$D"
+  expect_code 2
+  expect_cluster_nodes "app@app-0.app.prod.svc.$D" "app@app-1.app.prod.svc.$D" "app@app-4.app.prod.svc.$D" \
+    "app@app-2.app.prod.svc.$D" "app@app-3.app.prod.svc.$D"
+  kcl --k8s-endpoints prod/app
+  expect_cluster_nodes app@app-{0,1,2,3,4}.app.prod.svc.cluster.local
+
+  test_case "Kubernetes (beamprobe cluster): --k8s-names ip, --k8s-source endpoints"
+  kcl --k8s-endpoints prod/app --k8s-names ip --k8s-source endpoints
+  expect_code 2
+  expect_cluster_nodes app@10.244.1.10 app@10.244.2.11 app@10.244.3.12 # the Endpoints object's 3, not the slices' 5
+  kcl --k8s-endpoints prod/web # EndpointSlices only: its Endpoints object is missing
+  expect_cluster_nodes app@10.244.5.2 app@10.244.5.10
+  kcl --k8s-endpoints prod/web --k8s-source endpoints
+  expect_code 1
+  expect_in "$ERR" "prod/web not found"
+  kcl --k8s-endpoints old/app --k8s-source slices
+  expect_code 1
+  expect_in "$ERR" "does not serve EndpointSlices"
+
+  test_case "Kubernetes (beamprobe cluster): bad values are usage errors"
+  kcl --k8s-endpoints prod/app --k8s-names hostnames
+  expect_code 1
+  expect_in "$ERR" "--k8s-names"
+  expect_in "$ERR" "expected auto"
+  kcl --k8s-endpoints prod/app --k8s-source both
+  expect_code 1
+  expect_in "$ERR" "expected auto, slices or endpoints"
+  kcl --k8s-endpoints prod/app --k8s-cluster-domain "bad..domain"
+  expect_code 1
+  expect_in "$ERR" "--k8s-cluster-domain"
 
   test_case "Kubernetes: the stand-in stops cleanly"
   kill "$STUB_PID"
