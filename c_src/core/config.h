@@ -38,6 +38,12 @@ typedef struct bp_config {
     int cnode_pool;                /* how many names name_0..name_{pool-1} may be used */
     char cnode_host[BP_NAME_MAX];  /* host part of our node name; "" = derived */
 
+    int dist_tls;                  /* --dist-tls: the distribution runs inside TLS */
+    char tls_cafile[1024], tls_certfile[1024], tls_keyfile[1024];
+    char tls_verify[8];            /* "peer" or "none" */
+    char tls_server_name[BP_NAME_MAX];
+    int inet6;                     /* --inet6 */
+
     int timeout_ms;                /* overall deadline of one probe */
     int governor_timeout_ms;       /* sys:get_state timeout on the target */
     int64_t max_reply_bytes;       /* larger replies are refused */

@@ -144,6 +144,13 @@ static int check_k8s_names(const char *v, char *why, size_t whylen)
     return why_set(why, whylen, "expected auto (pod host names when known, else addresses) or ip");
 }
 
+static int check_tls_verify(const char *v, char *why, size_t whylen)
+{
+    if (strcmp(v, "peer") == 0 || strcmp(v, "none") == 0)
+        return 0;
+    return why_set(why, whylen, "expected peer (check the node's certificate and name) or none");
+}
+
 static int check_k8s_source(const char *v, char *why, size_t whylen)
 {
     if (strcmp(v, "auto") == 0 || strcmp(v, "slices") == 0 || strcmp(v, "endpoints") == 0)
@@ -170,6 +177,7 @@ static int check_mfa(const char *v, char *why, size_t whylen)
 #define OFF(field) offsetof(bp_config, field)
 
 #define G_TARGET "Targets and connection"
+#define G_DIST "Distribution transport (TLS, IPv6)"
 #define G_LIMITS "Time and size limits"
 #define G_CHECKS "Checks"
 #define G_THRESH "Thresholds (a check warns at or above -warn, fails at or above -fail)"
@@ -219,6 +227,23 @@ static const bp_config_option options[] = {
       .subcommands = BP_SUB_ALL, .group = G_TARGET, .metavar = "COOKIE", .help = "refused" },
     { .name = "setcookie", .kind = BP_OPT_REFUSED, .flags = BP_OPTF_HIDDEN,
       .subcommands = BP_SUB_ALL, .group = G_TARGET, .metavar = "COOKIE", .help = "refused" },
+
+    /* Distribution transport */
+    { .name = "dist-tls", .kind = BP_OPT_SWITCH, .offset = OFF(dist_tls), .subcommands = BP_SUB_ALL,
+      .group = G_DIST, .help = "the nodes use TLS distribution (-proto_dist inet_tls): speak TLS 1.2+ after EPMD" },
+    PATH("tls-cafile", tls_cafile, G_DIST, BP_SUB_ALL, "FILE",
+         "PEM CA bundle the nodes' certificates must chain to (default: the system's CAs)"),
+    PATH("tls-certfile", tls_certfile, G_DIST, BP_SUB_ALL, "FILE",
+         "client certificate (PEM) for nodes that require one (fail_if_no_peer_cert)"),
+    PATH("tls-keyfile", tls_keyfile, G_DIST, BP_SUB_ALL, "FILE", "key of --tls-certfile (unencrypted PEM)"),
+    { .name = "tls-verify", .kind = BP_OPT_STRING, .offset = OFF(tls_verify),
+      .size = sizeof(((bp_config *)0)->tls_verify), .check = check_tls_verify, .subcommands = BP_SUB_ALL,
+      .group = G_DIST, .metavar = "peer|none", .def = "peer",
+      .help = "peer: the node's certificate must verify and name its host; none: accept any" },
+    PATH("tls-server-name", tls_server_name, G_DIST, BP_SUB_ALL, "NAME",
+         "name the node's certificate must carry (default: the host part of the node name)"),
+    { .name = "inet6", .kind = BP_OPT_SWITCH, .offset = OFF(inet6), .subcommands = BP_SUB_ALL, .group = G_DIST,
+      .help = "reach the nodes over IPv6 only (-proto_dist inet6_tcp); automatic for hosts with IPv6 addresses only" },
 
     /* Time and size limits */
     { .name = "timeout", .short_name = 't', .kind = BP_OPT_DURATION, .offset = OFF(timeout_ms),

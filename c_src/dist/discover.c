@@ -112,14 +112,14 @@ int bp_discover_epmd(const char *host, const char *basename, int64_t deadline_ms
                           "node basename '%s' must be letters, digits, '_' and '-' (the part before '@')", basename);
         goto out;
     }
-    struct in_addr addr;
-    rc = bp__resolve_ipv4(host, deadline_ms, &addr);
+    bp__addr addr;
+    rc = bp__resolve_addr(host, AF_UNSPEC, deadline_ms, &addr);
     if (rc == BP_ETIMEDOUT) {
         rc = bp__disc_err(err, errlen, rc, "resolving %s did not finish before the deadline", host);
         goto out;
     }
     if (rc) {
-        rc = bp__disc_err(err, errlen, rc, "host %s does not resolve to an IPv4 address", host);
+        rc = bp__disc_err(err, errlen, rc, "host %s does not resolve", host);
         goto out;
     }
     names = calloc(EPMD_NAMES_CAP, sizeof *names);

@@ -26,7 +26,7 @@ int bp__epmd_port(void)
     return 4369;
 }
 
-static int epmd_connect(const struct in_addr *addr, int64_t deadline_ms, int *fd)
+static int epmd_connect(const bp__addr *addr, int64_t deadline_ms, int *fd)
 {
     int rc = bp__tcp_connect(addr, bp__epmd_port(), deadline_ms, fd, NULL);
     return rc == BP_ETIMEDOUT ? rc : rc ? BP_EEPMD : 0;
@@ -38,7 +38,7 @@ static int io_rc(int rc)
 }
 
 /* Connect to EPMD, send one request and read the fixed-size head of the reply; *fd stays open. */
-static int epmd_request(const struct in_addr *addr, const void *req, size_t reqlen, void *head, size_t headlen,
+static int epmd_request(const bp__addr *addr, const void *req, size_t reqlen, void *head, size_t headlen,
                         int64_t deadline_ms, int *fd)
 {
     int rc = epmd_connect(addr, deadline_ms, fd);
@@ -49,7 +49,7 @@ static int epmd_request(const struct in_addr *addr, const void *req, size_t reql
     return rc;
 }
 
-int bp__epmd_port_please(const struct in_addr *addr, const char *alive, int64_t deadline_ms, int *port)
+int bp__epmd_port_please(const bp__addr *addr, const char *alive, int64_t deadline_ms, int *port)
 {
     size_t n = strlen(alive);
     if (n == 0 || n > 255)
@@ -109,7 +109,7 @@ size_t bp__epmd_parse_names(const char *body, size_t len, char (*names)[256], in
     return count;
 }
 
-int bp__epmd_names(const struct in_addr *addr, int64_t deadline_ms, char (*names)[256], int *ports,
+int bp__epmd_names(const bp__addr *addr, int64_t deadline_ms, char (*names)[256], int *ports,
                    size_t max, size_t *count)
 {
     static const unsigned char req[3] = { 0, 1, EPMD_NAMES_REQ };

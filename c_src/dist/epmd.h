@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dist/net.h"
+
 /* EPMD's TCP port: $ERL_EPMD_PORT or 4369. */
 int bp__epmd_port(void);
 
@@ -14,7 +16,7 @@ int bp__epmd_port(void);
  * Returns 0 with *port set, BP_ENOTREG (EPMD answered: no such node),
  * BP_EEPMD (EPMD not reachable or spoke nonsense) or BP_ETIMEDOUT.
  */
-int bp__epmd_port_please(const struct in_addr *addr, const char *alive, int64_t deadline_ms, int *port);
+int bp__epmd_port_please(const bp__addr *addr, const char *alive, int64_t deadline_ms, int *port);
 
 /*
  * Parse the body of an EPMD NAMES reply ("name X at port N\n" lines) into up
@@ -27,7 +29,7 @@ size_t bp__epmd_parse_names(const char *body, size_t len, char (*names)[256], in
  * NAMES request: every node registered with EPMD at addr. Fills up to max
  * entries, *count gets the number filled. 0, BP_EEPMD or BP_ETIMEDOUT.
  */
-int bp__epmd_names(const struct in_addr *addr, int64_t deadline_ms, char (*names)[256], int *ports,
+int bp__epmd_names(const bp__addr *addr, int64_t deadline_ms, char (*names)[256], int *ports,
                    size_t max, size_t *count);
 
 #endif

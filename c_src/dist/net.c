@@ -1,6 +1,7 @@
 /* net.c: non-blocking TCP connect, read and write bounded by an absolute deadline. */
 #include "dist/net.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/tcp.h>
@@ -9,6 +10,8 @@
 #include <unistd.h>
 
 #include "beamprobe.h"
+#include <string.h>
+
 #include "core/clock.h"
 
 int bp__wait_fd(int fd, short events, int64_t deadline_ms)
@@ -33,18 +36,46 @@ int bp__wait_fd(int fd, short events, int64_t deadline_ms)
     }
 }
 
-int bp__tcp_connect(const struct in_addr *addr, int port, int64_t deadline_ms, int *fd, int *sys_errno)
+bp__addr bp__addr_ipv4(struct in_addr a)
+{
+    bp__addr out;
+    memset(&out, 0, sizeof out);
+    struct sockaddr_in *sin = (struct sockaddr_in *)(void *)&out.ss;
+    sin->sin_family = AF_INET;
+    sin->sin_addr = a;
+    out.len = sizeof *sin;
+    return out;
+}
+
+void bp__addr_set_port(bp__addr *a, int port)
+{
+    if (a->ss.ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)(void *)&a->ss)->sin6_port = htons((uint16_t)port);
+    else
+        ((struct sockaddr_in *)(void *)&a->ss)->sin_port = htons((uint16_t)port);
+}
+
+void bp__addr_text(const bp__addr *a, char *out, size_t outlen)
+{
+    const void *raw = a->ss.ss_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)(const void *)&a->ss)->sin6_addr
+                                                  : (const void *)&((const struct sockaddr_in *)(const void *)&a->ss)->sin_addr;
+    if (!inet_ntop(a->ss.ss_family, raw, out, (socklen_t)outlen) && outlen)
+        out[0] = '\0';
+}
+
+int bp__tcp_connect(const bp__addr *addr, int port, int64_t deadline_ms, int *fd, int *sys_errno)
 {
     int err = 0, rc = BP_ECONNECT;
-    int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int s = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s < 0) {
         err = errno;
         goto out;
     }
     int one = 1;
     (void)setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = *addr };
-    if (connect(s, (struct sockaddr *)&sa, sizeof sa) < 0) {
+    bp__addr sa = *addr;
+    bp__addr_set_port(&sa, port);
+    if (connect(s, (struct sockaddr *)&sa.ss, sa.len) < 0) {
         if (errno != EINPROGRESS) {
             err = errno;
             goto out;

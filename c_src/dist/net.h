@@ -5,6 +5,20 @@
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
+
+/* An IPv4 or IPv6 address (the port in it is ignored: callers pass one). */
+typedef struct {
+    struct sockaddr_storage ss;
+    socklen_t len;
+} bp__addr;
+
+/* The address of an IPv4 address. */
+bp__addr bp__addr_ipv4(struct in_addr a);
+/* addr with its port set to port (host order). */
+void bp__addr_set_port(bp__addr *a, int port);
+/* The address as text ("127.0.0.1", "::1") into out. */
+void bp__addr_text(const bp__addr *a, char *out, size_t outlen);
 
 /*
  * All functions take an absolute monotonic deadline in ms (core/clock.h) and
@@ -13,7 +27,7 @@
  */
 
 /* Connect a new non-blocking TCP socket to addr:port; *fd owns the socket. */
-int bp__tcp_connect(const struct in_addr *addr, int port, int64_t deadline_ms, int *fd, int *sys_errno);
+int bp__tcp_connect(const bp__addr *addr, int port, int64_t deadline_ms, int *fd, int *sys_errno);
 /* Write exactly n bytes. */
 int bp__write_full(int fd, const void *buf, size_t n, int64_t deadline_ms);
 /*

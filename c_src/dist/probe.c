@@ -2,6 +2,7 @@
 #include "dist/collect.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "beamprobe.h"
 #include "core/clock.h"
@@ -23,7 +24,16 @@ int bp_connect_node(const bp_config *cfg, const char *node, const char *cookie, 
         snprintf(err, errlen, "cannot reserve a probe name: %s", bp_strerror(rc));
         return rc;
     }
+    bp_dist_tls tls = {
+        .cafile = cfg->tls_cafile,
+        .certfile = cfg->tls_certfile,
+        .keyfile = cfg->tls_keyfile,
+        .verify = strcmp(cfg->tls_verify, "none") != 0,
+        .server_name = cfg->tls_server_name,
+    };
     bp_session_opts o = {
+        .tls = cfg->dist_tls ? &tls : NULL,
+        .inet6 = cfg->inet6,
         .target = node,
         .cookie = cookie,
         .cnode_alive = alive,

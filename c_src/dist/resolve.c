@@ -1,4 +1,4 @@
-/* resolve.c: host name to IPv4 address, and any blocking call, under a deadline via a detached thread. */
+/* resolve.c: host name to an IPv4 or IPv6 address, and any blocking call, under a deadline via a detached thread. */
 #include "dist/resolve.h"
 
 #include <arpa/inet.h>
@@ -109,35 +109,59 @@ int bp__run_by_deadline(void (*fn)(void *arg, const atomic_int *abandoned), void
     return rc;
 }
 
-/* ---- host name to IPv4 ---- */
+/* ---- host name to address ---- */
 
 typedef struct {
     int rc;
-    struct in_addr addr;
+    int family;
+    bp__addr addr;
     char host[256];
 } resolve_call;
 
+/* The first address of the wanted family; with AF_UNSPEC the first IPv4 one, else the first IPv6 one. */
 static void resolve_fn(void *arg, const atomic_int *abandoned)
 {
     resolve_call *c = arg;
     (void)abandoned;
-    struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM };
-    struct addrinfo *res = NULL;
-    int rc = getaddrinfo(c->host, NULL, &hints, &res);
-    if (rc == 0 && res && res->ai_addr) {
-        c->addr = ((struct sockaddr_in *)(void *)res->ai_addr)->sin_addr;
-        c->rc = 0;
-    } else {
-        c->rc = BP_ERESOLVE;
+    struct addrinfo hints = { .ai_family = c->family, .ai_socktype = SOCK_STREAM };
+    struct addrinfo *res = NULL, *pick = NULL;
+    c->rc = BP_ERESOLVE;
+    if (getaddrinfo(c->host, NULL, &hints, &res) != 0)
+        return;
+    for (struct addrinfo *a = res; a; a = a->ai_next) {
+        if (!a->ai_addr || a->ai_addrlen > sizeof c->addr.ss)
+            continue;
+        if (a->ai_family == AF_INET) {
+            pick = a;
+            break;
+        }
+        if (a->ai_family == AF_INET6 && !pick)
+            pick = a;
     }
-    if (res)
-        freeaddrinfo(res);
+    if (pick) {
+        memcpy(&c->addr.ss, pick->ai_addr, pick->ai_addrlen);
+        c->addr.len = (socklen_t)pick->ai_addrlen;
+        c->rc = 0;
+    }
+    freeaddrinfo(res);
 }
 
-int bp__resolve_ipv4(const char *host, int64_t deadline_ms, struct in_addr *out)
+int bp__resolve_addr(const char *host, int family, int64_t deadline_ms, bp__addr *out)
 {
-    if (inet_pton(AF_INET, host, out) == 1)
+    struct in_addr a4;
+    struct in6_addr a6;
+    memset(out, 0, sizeof *out);
+    if (family != AF_INET6 && inet_pton(AF_INET, host, &a4) == 1) {
+        *out = bp__addr_ipv4(a4);
         return 0;
+    }
+    if (family != AF_INET && inet_pton(AF_INET6, host, &a6) == 1) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)(void *)&out->ss;
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_addr = a6;
+        out->len = sizeof *sin6;
+        return 0;
+    }
     if (strlen(host) >= sizeof ((resolve_call *)0)->host)
         return BP_ERESOLVE;
 
@@ -145,6 +169,7 @@ int bp__resolve_ipv4(const char *host, int64_t deadline_ms, struct in_addr *out)
     if (!c)
         return BP_ENOMEM;
     snprintf(c->host, sizeof c->host, "%s", host);
+    c->family = family;
     int rc = bp__run_by_deadline(resolve_fn, c, free, deadline_ms);
     if (rc)
         return rc; /* c is gone */
@@ -152,5 +177,14 @@ int bp__resolve_ipv4(const char *host, int64_t deadline_ms, struct in_addr *out)
     if (rc == 0)
         *out = c->addr;
     free(c);
+    return rc;
+}
+
+int bp__resolve_ipv4(const char *host, int64_t deadline_ms, struct in_addr *out)
+{
+    bp__addr a;
+    int rc = bp__resolve_addr(host, AF_INET, deadline_ms, &a);
+    if (rc == 0)
+        *out = ((const struct sockaddr_in *)(const void *)&a.ss)->sin_addr;
     return rc;
 }

@@ -1,4 +1,4 @@
-/* resolve.h: host name to IPv4 address, and any blocking call, under a deadline (getaddrinfo has none). */
+/* resolve.h: host name to an IPv4 or IPv6 address, and any blocking call, under a deadline (getaddrinfo has none). */
 #ifndef BP_RESOLVE_H
 #define BP_RESOLVE_H
 
@@ -6,12 +6,22 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "dist/net.h"
+
 /*
  * Resolve `host` (a dotted IPv4 literal is parsed directly) to its first IPv4
  * address. getaddrinfo runs on a detached helper thread so the caller can
  * give up at the deadline. Returns 0, BP_ERESOLVE, BP_ETIMEDOUT or BP_ENOMEM.
  */
 int bp__resolve_ipv4(const char *host, int64_t deadline_ms, struct in_addr *out);
+
+/*
+ * Resolve `host` to one address of `family`: AF_INET, AF_INET6, or AF_UNSPEC
+ * (an IPv4 address when the host has one, else IPv6: a host that resolves to
+ * AAAA records only is reached over IPv6). Literals of either family are
+ * parsed directly. Same returns as bp__resolve_ipv4.
+ */
+int bp__resolve_addr(const char *host, int family, int64_t deadline_ms, bp__addr *out);
 
 /*
  * Run fn(arg, abandoned) on a detached thread (for calls such as getaddrinfo

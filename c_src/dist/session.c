@@ -97,6 +97,14 @@ static int handshake_error(const bp__transport *t, const char *target, const cha
         snprintf(err, errlen, "authentication failed (cookie mismatch) with %s", target);
         return BP_EAUTH;
     }
+    /* a TLS node reads our plain name as a broken TLS record: it answers with an alert
+       (a record starting 0x15 0x03) or just closes, never with a status */
+    if (!t->tls && t->writes == 1 && !status[0]
+        && (t->eof || t->sys_errno == ECONNRESET || (t->hs_len >= 2 && t->hs[0] == 0x15 && t->hs[1] == 0x03))) {
+        snprintf(err, errlen, "node %s closed the handshake without a status: it probably uses TLS distribution "
+                 "(try --dist-tls)", target);
+        return BP_EHANDSHAKE;
+    }
     snprintf(err, errlen, "distribution handshake with %s failed%s%s", target,
              t->sys_errno ? ": " : "", t->sys_errno ? strerror(t->sys_errno) : "");
     return BP_EHANDSHAKE;
@@ -124,17 +132,19 @@ int bp_session_open(const bp_session_opts *o, int64_t deadline_ms, bp_session **
         return BP_ENOMEM;
     }
     s->fd = -1;
+    s->tr.fd = -1; /* nothing to close until the transport is set up */
     s->max_reply = o->max_reply_bytes > 0 ? o->max_reply_bytes : (int64_t)1 << 20;
     snprintf(s->target, sizeof s->target, "%s", o->target);
 
-    struct in_addr addr;
-    rc = bp__resolve_ipv4(host, deadline_ms, &addr);
+    bp__addr addr;
+    rc = bp__resolve_addr(host, o->inet6 ? AF_INET6 : AF_UNSPEC, deadline_ms, &addr);
     if (rc == BP_ETIMEDOUT) {
         snprintf(err, errlen, "timed out after %d ms resolving host %s", o->timeout_ms, host);
         goto out;
     }
     if (rc) {
-        snprintf(err, errlen, "cannot resolve host %s (of node %s)", host, o->target);
+        snprintf(err, errlen, "cannot resolve host %s (of node %s)%s", host, o->target,
+                 o->inet6 ? " to an IPv6 address" : "");
         goto out;
     }
 
@@ -154,9 +164,15 @@ int bp_session_open(const bp_session_opts *o, int64_t deadline_ms, bp_session **
         goto out;
     }
 
+    if (o->tls) {
+        rc = bp__tls_client_new(o->tls, &s->tls, err, errlen);
+        if (rc)
+            goto out;
+    }
     derive_host(host, o->cnode_host, self_host, sizeof self_host);
     snprintf(s->self, sizeof s->self, "%s@%s", o->cnode_alive, self_host);
-    bp__transport_init(&s->tr, deadline_ms);
+    bp__transport_init(&s->tr, deadline_ms, &addr, s->tls,
+                       o->tls && o->tls->server_name && *o->tls->server_name ? o->tls->server_name : host);
     if (ei_connect_xinit_ussi(&s->ec, self_host, o->cnode_alive, s->self, NULL, o->cookie,
                               make_creation(), &bp__transport_callbacks,
                               sizeof bp__transport_callbacks, &s->tr) < 0) {
@@ -170,9 +186,19 @@ int bp_session_open(const bp_session_opts *o, int64_t deadline_ms, bp_session **
         rc = BP_ETIMEDOUT;
         goto out;
     }
-    int fd = ei_xconnect_host_port_tmo(&s->ec, &addr, port, (unsigned)left);
+    /* ei wants an IPv4 address; the transport connects to `addr` itself (IPv6 too) */
+    struct in_addr v4 = { htonl(INADDR_LOOPBACK) };
+    if (addr.ss.ss_family == AF_INET)
+        v4 = ((const struct sockaddr_in *)(const void *)&addr.ss)->sin_addr;
+    int fd = ei_xconnect_host_port_tmo(&s->ec, &v4, port, (unsigned)left);
     if (fd < 0) {
-        if (!s->tr.connected) {
+        if (s->tr.tls_fail != BP_TLS_OK) {
+            rc = s->tr.tls_fail == BP_TLS_TIMEOUT ? BP_ETIMEDOUT : BP_EHANDSHAKE;
+            if (rc == BP_ETIMEDOUT)
+                snprintf(err, errlen, "timed out after %d ms in the TLS handshake with %s", o->timeout_ms, o->target);
+            else
+                snprintf(err, errlen, "TLS distribution with %s failed: %s", o->target, s->tr.tls_why);
+        } else if (!s->tr.connected) {
             if (s->tr.timed_out) {
                 snprintf(err, errlen, "timed out after %d ms connecting to %s at %s:%d", o->timeout_ms,
                          o->target, host, port);
@@ -203,6 +229,9 @@ void bp_session_close(bp_session *s)
         return;
     if (s->fd >= 0)
         ei_close_connection(s->fd); /* closes through our callbacks and forgets the fd */
+    else
+        (void)bp__transport_callbacks.close(&s->tr); /* a failed attempt may leave a socket */
+    bp__tls_client_free(s->tls);
     free(s->rx);
     free(s);
 }
@@ -229,7 +258,7 @@ static uint32_t get32be(const unsigned char *p)
 
 int bp__session_write(bp_session *s, const void *buf, size_t n, int64_t deadline_ms)
 {
-    int rc = bp__write_full(s->fd, buf, n, deadline_ms);
+    int rc = bp__transport_write_full(&s->tr, buf, n, deadline_ms);
     if (rc)
         s->broken = 1; /* a partial packet desynchronises the stream */
     return rc;
@@ -248,9 +277,9 @@ static int sess_read(bp_session *s, unsigned char *buf, size_t n, int64_t deadli
         if (s->in_pos == s->in_len) {
             s->in_pos = s->in_len = 0;
             if (n >= sizeof s->in) /* large: straight into place */
-                return buf ? bp__read_full(s->fd, buf, n, deadline_ms, NULL) : sess_skip_direct(s, n, deadline_ms);
+                return buf ? bp__transport_read_full(&s->tr, buf, n, deadline_ms) : sess_skip_direct(s, n, deadline_ms);
             size_t got = 0;
-            int rc = bp__read_some(s->fd, s->in, sizeof s->in, deadline_ms, &got);
+            int rc = bp__transport_read_some(&s->tr, s->in, sizeof s->in, deadline_ms, &got);
             if (rc)
                 return rc;
             s->in_len = got;
@@ -272,7 +301,7 @@ static int sess_skip_direct(bp_session *s, size_t n, int64_t deadline_ms)
     unsigned char scratch[8192];
     while (n > 0) {
         size_t k = n < sizeof scratch ? n : sizeof scratch;
-        int rc = bp__read_full(s->fd, scratch, k, deadline_ms, NULL);
+        int rc = bp__transport_read_full(&s->tr, scratch, k, deadline_ms);
         if (rc)
             return rc;
         n -= k;
@@ -286,7 +315,7 @@ int bp__session_read_packet(bp_session *s, int64_t deadline_ms, bp__packet *p)
     memset(p, 0, sizeof *p);
     for (;;) {
         /* nothing read yet: a timeout here leaves the stream intact */
-        int rc = s->in_pos < s->in_len ? 0 : bp__wait_fd(s->fd, POLLIN, deadline_ms);
+        int rc = s->in_pos < s->in_len ? 0 : bp__transport_wait_readable(&s->tr, deadline_ms);
         if (rc == BP_ETIMEDOUT)
             return rc;
         rc = sess_read(s, head, 4, deadline_ms);

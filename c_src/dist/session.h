@@ -1,4 +1,4 @@
-/* session.h: a distribution connection to one node (ei C node) and pipelined RPC batches over it. */
+/* session.h: a distribution connection to one node (ei C node, TCP or TLS, IPv4 or IPv6) and pipelined RPC batches over it. */
 #ifndef BP_SESSION_H
 #define BP_SESSION_H
 
@@ -8,6 +8,7 @@
 #include <ei.h>
 
 #include "dist/term.h"
+#include "dist/tls_client.h"
 
 typedef struct bp_session bp_session;
 
@@ -18,6 +19,9 @@ typedef struct {
     const char *cnode_host;   /* our host part; NULL or "" = derived from the target's name style */
     int64_t max_reply_bytes;  /* larger replies are refused undecoded */
     int timeout_ms;           /* the overall budget, quoted in error messages */
+    const bp_dist_tls *tls;   /* TLS distribution (inet_tls_dist), NULL for plain TCP */
+    int inet6;                /* reach the node over IPv6 only; otherwise IPv4 when the host has an
+                                 IPv4 address, IPv6 when it has only IPv6 ones (or is an IPv6 literal) */
 } bp_session_opts;
 
 /*

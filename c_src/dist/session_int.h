@@ -15,6 +15,7 @@
 struct bp_session {
     ei_cnode ec;
     bp__transport tr;
+    bp__tls_client *tls;     /* TLS context of the connection, or NULL */
     int fd;
     int broken;
     int64_t max_reply;

@@ -1,4 +1,4 @@
-/* transport.c: ei socket callbacks (TCP, poll-based, deadline-bounded) that record handshake progress. */
+/* transport.c: ei socket callbacks (TCP or TLS, IPv4 or IPv6, deadline-bounded) that record handshake progress. */
 #include "dist/transport.h"
 
 #include <errno.h>
@@ -11,13 +11,27 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "beamprobe.h"
 #include "core/clock.h"
 
-void bp__transport_init(bp__transport *t, int64_t deadline_ms)
+void bp__transport_init(bp__transport *t, int64_t deadline_ms, const bp__addr *addr, bp__tls_client *tls,
+                        const char *tls_host)
 {
     memset(t, 0, sizeof *t);
     t->fd = -1;
     t->deadline_ms = deadline_ms;
+    t->addr = *addr;
+    t->tls = tls;
+    t->tls_host = tls_host;
+}
+
+/* The earlier of our deadline and ei's per-step timeout. */
+static int64_t step_deadline(const bp__transport *t, unsigned tmo)
+{
+    int64_t until = t->deadline_ms;
+    if (tmo != EI_SCLBK_INF_TMO && bp_now_ms() + (int64_t)tmo < until)
+        until = bp_now_ms() + (int64_t)tmo;
+    return until;
 }
 
 /* Wait for `events` on the transport's fd within min(ei's tmo, our deadline). */
@@ -51,7 +65,7 @@ static int tr_wait(bp__transport *t, short events, unsigned tmo)
 static int tr_socket(void **ctx, void *setup_ctx)
 {
     bp__transport *t = setup_ctx;
-    t->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    t->fd = socket(t->addr.ss.ss_family ? t->addr.ss.ss_family : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (t->fd < 0)
         return t->sys_errno = errno;
     int one = 1;
@@ -63,6 +77,8 @@ static int tr_socket(void **ctx, void *setup_ctx)
 static int tr_close(void *ctx)
 {
     bp__transport *t = ctx;
+    bp__tls_close(t->ssl);
+    t->ssl = NULL;
     if (t->fd >= 0)
         close(t->fd);
     t->fd = -1;
@@ -81,31 +97,79 @@ static int tr_accept(void **ctx, void *addr, int *len, unsigned tmo)
     return EOPNOTSUPP;
 }
 
+/* The TLS handshake right after the TCP connect: the node's dist port speaks TLS from the first byte. */
+static int tls_start(bp__transport *t)
+{
+    t->tls_fail = bp__tls_client_connect(t->tls, t->fd, t->tls_host, t->deadline_ms, &t->ssl, t->tls_why,
+                                         sizeof t->tls_why);
+    if (t->tls_fail == BP_TLS_OK)
+        return 0;
+    if (t->tls_fail == BP_TLS_TIMEOUT)
+        t->timed_out = 1;
+    return t->tls_fail == BP_TLS_TIMEOUT ? ETIMEDOUT : ECONNABORTED;
+}
+
+/* ei's addr is ignored (it is IPv4 only): the port is taken from it, the address from t->addr. */
 static int tr_connect(void *ctx, void *addr, int len, unsigned tmo)
 {
     bp__transport *t = ctx;
-    if (connect(t->fd, addr, (socklen_t)len) == 0) {
-        t->connected = 1;
+    if (len < (int)sizeof(struct sockaddr_in))
+        return EINVAL;
+    bp__addr to = t->addr;
+    bp__addr_set_port(&to, ntohs(((const struct sockaddr_in *)addr)->sin_port));
+    if (connect(t->fd, (const struct sockaddr *)&to.ss, to.len) != 0) {
+        if (errno != EINPROGRESS)
+            return t->sys_errno = errno;
+        int rc = tr_wait(t, POLLOUT, tmo);
+        if (rc)
+            return rc;
+        int err = 0;
+        socklen_t elen = sizeof err;
+        if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
+            err = errno;
+        if (err)
+            return t->sys_errno = err;
+    }
+    t->connected = 1;
+    return t->tls ? tls_start(t) : 0;
+}
+
+/* A TLS read or write result as ei wants it: 0 with *len, or an errno. */
+static int tls_result(bp__transport *t, ssize_t n, ssize_t *len)
+{
+    if (n >= 0) {
+        *len = n;
+        if (n == 0)
+            t->eof = 1;
         return 0;
     }
-    if (errno != EINPROGRESS)
-        return t->sys_errno = errno;
-    int rc = tr_wait(t, POLLOUT, tmo);
-    if (rc)
-        return rc;
-    int err = 0;
-    socklen_t elen = sizeof err;
-    if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
-        err = errno;
-    if (err)
-        return t->sys_errno = err;
-    t->connected = 1;
-    return 0;
+    if (n == -2) {
+        t->timed_out = 1;
+        return ETIMEDOUT;
+    }
+    return EIO;
 }
 
 static int tr_writev(void *ctx, const void *iov, int iovcnt, ssize_t *len, unsigned tmo)
 {
     bp__transport *t = ctx;
+    if (t->ssl) { /* each piece in turn: OpenSSL has no gathered write */
+        const struct iovec *v = iov;
+        ssize_t total = 0;
+        for (int i = 0; i < iovcnt; i++) {
+            ssize_t n = bp__tls_write(t->ssl, t->fd, v[i].iov_base, v[i].iov_len, step_deadline(t, tmo), t->tls_why,
+                                      sizeof t->tls_why);
+            if (n < 0) {
+                if (n == -1)
+                    t->tls_fail = BP_TLS_FAILED;
+                return tls_result(t, n, len);
+            }
+            total += n;
+        }
+        *len = total;
+        t->writes++;
+        return 0;
+    }
     for (;;) {
         ssize_t n = writev(t->fd, iov, iovcnt);
         if (n >= 0) {
@@ -127,21 +191,35 @@ static int tr_write(void *ctx, const char *buf, ssize_t *len, unsigned tmo)
     return tr_writev(ctx, &v, 1, len, tmo);
 }
 
+/* Keep what answered our name (the status packet) for the error messages. */
+static void keep_status(bp__transport *t, const char *buf, ssize_t n)
+{
+    if (t->writes == 1 && n > 0) {
+        size_t room = sizeof t->hs - (size_t)t->hs_len;
+        size_t k = (size_t)n < room ? (size_t)n : room;
+        memcpy(t->hs + t->hs_len, buf, k);
+        t->hs_len += (int)k;
+    }
+}
+
 static int tr_read(void *ctx, char *buf, ssize_t *len, unsigned tmo)
 {
     bp__transport *t = ctx;
+    if (t->ssl) {
+        ssize_t n = bp__tls_read(t->ssl, t->fd, buf, (size_t)*len, step_deadline(t, tmo), bp__tls_client_has_cert(t->tls),
+                                 &t->tls_fail, t->tls_why, sizeof t->tls_why);
+        int rc = tls_result(t, n, len);
+        if (rc == 0)
+            keep_status(t, buf, n);
+        return rc;
+    }
     for (;;) {
         ssize_t n = recv(t->fd, buf, (size_t)*len, 0);
         if (n >= 0) {
             *len = n;
             if (n == 0)
                 t->eof = 1;
-            if (t->writes == 1 && n > 0) { /* keep what answered our name */
-                size_t room = sizeof t->hs - (size_t)t->hs_len;
-                size_t k = (size_t)n < room ? (size_t)n : room;
-                memcpy(t->hs + t->hs_len, buf, k);
-                t->hs_len += (int)k;
-            }
+            keep_status(t, buf, n);
             return 0;
         }
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
@@ -152,10 +230,15 @@ static int tr_read(void *ctx, char *buf, ssize_t *len, unsigned tmo)
     }
 }
 
+/* Handshake packets carry a 2-byte length over TCP, a 4-byte one over TLS (inet_tls_dist's {packet, 4}). */
+static int header_size(const bp__transport *t)
+{
+    return t->tls ? 4 : 2;
+}
+
 static int tr_header_size(void *ctx, int *sz)
 {
-    (void)ctx;
-    *sz = 2; /* handshake packets carry a 2-byte length */
+    *sz = header_size(ctx);
     return 0;
 }
 
@@ -195,21 +278,62 @@ void bp__transport_status(const bp__transport *t, char *out, size_t outlen)
     if (outlen == 0)
         return;
     out[0] = '\0';
-    if (t->hs_len < 3)
+    size_t h = (size_t)header_size(t);
+    if ((size_t)t->hs_len < h + 1)
         return;
-    size_t n = ((size_t)t->hs[0] << 8) | t->hs[1];
-    size_t have = (size_t)t->hs_len - 2;
+    size_t n = 0;
+    for (size_t i = 0; i < h; i++)
+        n = (n << 8) | t->hs[i];
+    size_t have = (size_t)t->hs_len - h;
     if (n > have)
         n = have;
-    if (n < 1 || t->hs[2] != 's')
+    if (n < 1 || t->hs[h] != 's')
         return;
     /* status text is after the 's' tag; keep printable characters only */
     size_t o = 0;
     for (size_t i = 1; i < n && o + 1 < outlen; i++) {
-        unsigned char c = t->hs[2 + i];
+        unsigned char c = t->hs[h + i];
         if (c < 0x20 || c > 0x7e)
             break;
         out[o++] = (char)c;
     }
     out[o] = '\0';
+}
+
+/* ---------- the session's stream, after the handshake ---------- */
+
+int bp__transport_read_some(bp__transport *t, void *buf, size_t n, int64_t deadline_ms, size_t *got)
+{
+    if (!t->ssl)
+        return bp__read_some(t->fd, buf, n, deadline_ms, got);
+    ssize_t r = bp__tls_read(t->ssl, t->fd, buf, n, deadline_ms, 1, &t->tls_fail, t->tls_why, sizeof t->tls_why);
+    *got = r > 0 ? (size_t)r : 0;
+    return r > 0 ? 0 : r == -2 ? BP_ETIMEDOUT : BP_EIO;
+}
+
+int bp__transport_read_full(bp__transport *t, void *buf, size_t n, int64_t deadline_ms)
+{
+    if (!t->ssl)
+        return bp__read_full(t->fd, buf, n, deadline_ms, NULL);
+    for (size_t done = 0, got = 0; done < n; done += got) {
+        int rc = bp__transport_read_some(t, (char *)buf + done, n - done, deadline_ms, &got);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int bp__transport_write_full(bp__transport *t, const void *buf, size_t n, int64_t deadline_ms)
+{
+    if (!t->ssl)
+        return bp__write_full(t->fd, buf, n, deadline_ms);
+    ssize_t w = bp__tls_write(t->ssl, t->fd, buf, n, deadline_ms, t->tls_why, sizeof t->tls_why);
+    return w == (ssize_t)n ? 0 : w == -2 ? BP_ETIMEDOUT : BP_EIO;
+}
+
+int bp__transport_wait_readable(bp__transport *t, int64_t deadline_ms)
+{
+    if (bp__tls_pending(t->ssl) > 0)
+        return 0;
+    return bp__wait_fd(t->fd, POLLIN, deadline_ms);
 }

@@ -1,10 +1,14 @@
-/* transport.h: ei socket callbacks (TCP, poll-based, deadline-bounded) that record handshake progress. */
+/* transport.h: ei socket callbacks (TCP or TLS, IPv4 or IPv6, deadline-bounded) that record handshake progress. */
 #ifndef BP_TRANSPORT_H
 #define BP_TRANSPORT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <ei.h>
+
+#include "dist/net.h"
+#include "dist/tls_client.h"
 
 /*
  * One per connection attempt; passed to ei as the setup context. ei calls
@@ -23,13 +27,34 @@ typedef struct bp__transport {
     int sys_errno;       /* last errno from a socket call */
     unsigned char hs[64];/* first bytes read after the name was sent (status packet) */
     int hs_len;
+    bp__addr addr;       /* where to connect: ei's own address is IPv4 only and is ignored */
+    bp__tls_client *tls; /* TLS distribution context (not owned), NULL for plain TCP */
+    const char *tls_host;/* the name the node's certificate must carry */
+    SSL *ssl;            /* the TLS connection once the TLS handshake is done */
+    bp_tls_fail tls_fail;/* why TLS failed, BP_TLS_OK if it did not */
+    char tls_why[320];
 } bp__transport;
 
 /* Callbacks to hand to ei_connect_xinit_ussi. */
 extern ei_socket_callbacks bp__transport_callbacks;
 
-/* Reset a transport for a new connection attempt. */
-void bp__transport_init(bp__transport *t, int64_t deadline_ms);
+/*
+ * Reset a transport for a new connection attempt to addr, over TLS when tls
+ * is not NULL (the certificate must name tls_host).
+ */
+void bp__transport_init(bp__transport *t, int64_t deadline_ms, const bp__addr *addr, bp__tls_client *tls,
+                        const char *tls_host);
+
+/*
+ * Stream I/O after the handshake (the session's packets), plain or TLS alike,
+ * bounded by deadline_ms: 0, BP_ETIMEDOUT or BP_EIO (*got 0 at a clean end of
+ * stream for read_some).
+ */
+int bp__transport_read_some(bp__transport *t, void *buf, size_t n, int64_t deadline_ms, size_t *got);
+int bp__transport_read_full(bp__transport *t, void *buf, size_t n, int64_t deadline_ms);
+int bp__transport_write_full(bp__transport *t, const void *buf, size_t n, int64_t deadline_ms);
+/* Wait until something can be read (at once when TLS holds decrypted bytes): 0, BP_ETIMEDOUT, BP_EIO. */
+int bp__transport_wait_readable(bp__transport *t, int64_t deadline_ms);
 
 /*
  * The handshake status the node sent ("ok", "nok", "not_allowed", "alive",

@@ -12,56 +12,12 @@
 #include <openssl/x509.h>
 
 #include "beamprobe.h"
+#include "dist/tls_sock.h"
 
 struct bp__http_tls {
     SSL_CTX *ctx;
     BIO_METHOD *bio; /* per server: no process-wide state */
 };
-
-/* ---------- a socket BIO that never raises SIGPIPE ---------- */
-
-static int bio_write(BIO *b, const char *p, int n)
-{
-    int fd = (int)(intptr_t)BIO_get_data(b);
-    BIO_clear_retry_flags(b);
-    for (;;) {
-        ssize_t w = send(fd, p, (size_t)n, MSG_NOSIGNAL);
-        if (w >= 0)
-            return (int)w;
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            BIO_set_retry_write(b);
-        return -1;
-    }
-}
-
-static int bio_read(BIO *b, char *p, int n)
-{
-    int fd = (int)(intptr_t)BIO_get_data(b);
-    BIO_clear_retry_flags(b);
-    for (;;) {
-        ssize_t r = recv(fd, p, (size_t)n, 0);
-        if (r >= 0)
-            return (int)r;
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            BIO_set_retry_read(b);
-        return -1;
-    }
-}
-
-static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
-{
-    (void)b, (void)num, (void)ptr;
-    return cmd == BIO_CTRL_FLUSH ? 1 : 0;
-}
-
-static int bio_puts(BIO *b, const char *s)
-{
-    return bio_write(b, s, (int)strlen(s));
-}
 
 /* ---------- context ---------- */
 
@@ -123,14 +79,8 @@ static int load_client_ca(SSL_CTX *ctx, const char *ca, char *err, size_t errlen
 
 static int make_bio_method(bp__http_tls *t)
 {
-    int idx = BIO_get_new_index();
-    if (idx == -1)
-        return BP_ENOMEM;
-    t->bio = BIO_meth_new(idx | BIO_TYPE_SOURCE_SINK, "beamprobe http socket");
-    if (!t->bio || !BIO_meth_set_write(t->bio, bio_write) || !BIO_meth_set_read(t->bio, bio_read)
-        || !BIO_meth_set_puts(t->bio, bio_puts) || !BIO_meth_set_ctrl(t->bio, bio_ctrl))
-        return BP_ENOMEM;
-    return 0;
+    t->bio = bp__tls_sock_method("beamprobe http socket");
+    return t->bio ? 0 : BP_ENOMEM;
 }
 
 int bp__http_tls_new(const char *cert, const char *key, const char *client_ca, bp__http_tls **out, char *err,
@@ -199,15 +149,11 @@ void bp__http_tls_free(bp__http_tls *t)
 SSL *bp__http_tls_conn(bp__http_tls *t, int fd)
 {
     SSL *ssl = SSL_new(t->ctx);
-    BIO *b = ssl ? BIO_new(t->bio) : NULL;
-    if (!b) {
+    if (!ssl || bp__tls_sock_attach(ssl, t->bio, fd) != 0) {
         SSL_free(ssl);
         ERR_clear_error();
         return NULL;
     }
-    BIO_set_data(b, (void *)(intptr_t)fd);
-    BIO_set_init(b, 1);
-    SSL_set_bio(ssl, b, b);
     SSL_set_accept_state(ssl);
     return ssl;
 }

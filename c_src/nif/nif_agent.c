@@ -121,10 +121,12 @@ static void agent_shutdown(agent *a)
         enif_thread_join(a->http_tid, NULL);
         enif_thread_join(a->dog_tid, NULL);
     }
+    enif_mutex_lock(a->mu); /* publish and info look at these under the lock */
     bp_http_free(a->http);
     a->http = NULL;
     bp_site_free(a->site);
     a->site = NULL;
+    enif_mutex_unlock(a->mu);
 }
 
 void bp_nif_agent_dtor(ErlNifEnv *env, void *obj)

@@ -44,12 +44,12 @@ static bp_config *new_config(void)
 /* Run the argv parser on a NULL-terminated list (argv[0] "check" is added). */
 static int parse(bp_config *c, unsigned mask, const char *const *args, char *err)
 {
-    char *argv[128];
+    char *argv[256];
     int argc = 0, rc;
 
     argv[argc++] = strdup("check");
     for (size_t i = 0; args[i]; i++) {
-        assert_true(argc < 127);
+        assert_true(argc < 255);
         argv[argc++] = strdup(args[i]);
     }
     argv[argc] = NULL;
@@ -221,6 +221,13 @@ typedef struct {
 static const sample samples[] = {
     { "node", "app@host1" },
     { "cookie-file", "/run/secrets/cookie" },
+    { "dist-tls", NULL },
+    { "tls-cafile", "/etc/dist/ca.pem" },
+    { "tls-certfile", "/etc/dist/client.pem" },
+    { "tls-keyfile", "/etc/dist/client.key" },
+    { "tls-verify", "none" },
+    { "tls-server-name", "node.example" },
+    { "inet6", NULL },
     { "cnode-name", "probe_x" },
     { "cnode-pool", "8" },
     { "cnode-host", "probe.example.com" },
@@ -1144,6 +1151,24 @@ static void test_finish_governor_timeout(void **state)
     assert_int_equal(c->governor_timeout_ms, 200);
 }
 
+/* The distribution transport: TLS settings and IPv6. */
+static void test_dist_transport(void **state)
+{
+    bp_config *c = *state;
+    assert_int_equal(c->dist_tls, 0);
+    assert_string_equal(c->tls_verify, "peer");
+    assert_int_equal(c->inet6, 0);
+    set_ok(c, "dist-tls", NULL);
+    set_ok(c, "tls-verify", "none");
+    set_ok(c, "inet6", NULL);
+    assert_int_equal(c->dist_tls, 1);
+    assert_string_equal(c->tls_verify, "none");
+    assert_int_equal(c->inet6, 1);
+    validate_ok(c);
+    set_fails("tls-verify", "yes", "expected peer");
+    set_fails("tls-verify", "", NULL);
+}
+
 /* Discovery options with a fixed set of values, and the basename they name nodes with. */
 static void test_discovery_values(void **state)
 {
@@ -1466,6 +1491,7 @@ int main(void)
         T(test_arity_and_given),
         T(test_validate),
         T(test_finish_governor_timeout),
+        T(test_dist_transport),
         T(test_discovery_values),
         T(test_serve_options),
         T(test_parse_duration),

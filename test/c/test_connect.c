@@ -201,7 +201,7 @@ static int port_please_with(const unsigned char *reply, size_t len, int delay_ms
 {
     fake_epmd f = { .reply = reply, .reply_len = len, .delay_ms = delay_ms };
     pthread_t t = start_fake(&f);
-    struct in_addr lo = { htonl(0x7f000001) };
+    bp__addr lo = bp__addr_ipv4((struct in_addr){ htonl(0x7f000001) });
     int rc = bp__epmd_port_please(&lo, "node", bp_now_ms() + timeout_ms, port);
     pthread_join(t, NULL);
     close(f.lfd);
@@ -237,7 +237,7 @@ static void test_epmd_unreachable(void **state)
     snprintf(port, sizeof port, "%d", ntohs(sa.sin_port));
     setenv("ERL_EPMD_PORT", port, 1);
     int p;
-    struct in_addr lo = { htonl(0x7f000001) };
+    bp__addr lo = bp__addr_ipv4((struct in_addr){ htonl(0x7f000001) });
     assert_int_equal(bp__epmd_port_please(&lo, "node", bp_now_ms() + 500, &p), BP_EEPMD);
     unsetenv("ERL_EPMD_PORT");
     assert_int_equal(bp__epmd_port(), 4369);
@@ -284,7 +284,8 @@ static void test_transport_status(void **state)
     (void)state;
     bp__transport t;
     char st[32];
-    bp__transport_init(&t, 0);
+    bp__addr lo = bp__addr_ipv4((struct in_addr){ htonl(0x7f000001) });
+    bp__transport_init(&t, 0, &lo, NULL, NULL);
     bp__transport_status(&t, st, sizeof st);
     assert_string_equal(st, "");
     static const unsigned char alive[] = { 0, 6, 's', 'a', 'l', 'i', 'v', 'e' };
@@ -304,6 +305,45 @@ static void test_transport_status(void **state)
     assert_string_equal(st, "");
 }
 
+/* Over TLS the handshake packets carry a 4-byte length (inet_tls_dist). */
+static void test_transport_status_tls_header(void **state)
+{
+    (void)state;
+    bp__transport t;
+    char st[32];
+    bp__addr lo = bp__addr_ipv4((struct in_addr){ htonl(0x7f000001) });
+    bp__transport_init(&t, 0, &lo, (bp__tls_client *)(uintptr_t)1, "host"); /* only its presence is read */
+    static const unsigned char nok[] = { 0, 0, 0, 4, 's', 'n', 'o', 'k' };
+    memcpy(t.hs, nok, sizeof nok);
+    t.hs_len = sizeof nok;
+    bp__transport_status(&t, st, sizeof st);
+    assert_string_equal(st, "nok");
+    static const unsigned char two[] = { 0, 4, 's', 'n', 'o', 'k' }; /* a TCP-style header is not a status here */
+    memcpy(t.hs, two, sizeof two);
+    t.hs_len = sizeof two;
+    bp__transport_status(&t, st, sizeof st);
+    assert_string_equal(st, "");
+}
+
+/* Literals of both families, the family asked for, and the text form. */
+static void test_resolve_families(void **state)
+{
+    (void)state;
+    bp__addr a;
+    char txt[64];
+    assert_int_equal(bp__resolve_addr("::1", AF_UNSPEC, bp_now_ms() + 500, &a), 0);
+    assert_int_equal(a.ss.ss_family, AF_INET6);
+    bp__addr_text(&a, txt, sizeof txt);
+    assert_string_equal(txt, "::1");
+    assert_int_equal(bp__resolve_addr("127.0.0.1", AF_UNSPEC, bp_now_ms() + 500, &a), 0);
+    assert_int_equal(a.ss.ss_family, AF_INET);
+    assert_int_equal(bp__resolve_addr("127.0.0.1", AF_INET6, bp_now_ms() + 2000, &a), BP_ERESOLVE);
+    assert_int_equal(bp__resolve_addr("::1", AF_INET, bp_now_ms() + 2000, &a), BP_ERESOLVE);
+    /* localhost has an IPv4 address: preferred unless IPv6 is asked for */
+    assert_int_equal(bp__resolve_addr("localhost", AF_UNSPEC, bp_now_ms() + 2000, &a), 0);
+    assert_int_equal(a.ss.ss_family, AF_INET);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +353,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cookie_too_long, setup_tmp, teardown_tmp),
         cmocka_unit_test(test_nameslot_distinct_and_released),
         cmocka_unit_test(test_resolve),
+        cmocka_unit_test(test_resolve_families),
+        cmocka_unit_test(test_transport_status_tls_header),
         cmocka_unit_test(test_epmd_port_please_replies),
         cmocka_unit_test(test_epmd_unreachable),
         cmocka_unit_test(test_epmd_parse_names),
