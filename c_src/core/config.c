@@ -651,6 +651,8 @@ int bp_config_validate(const bp_config *c, char *err, size_t errlen)
         return fail(err, errlen, "--tls-cert and --tls-key go together");
     if (c->tls_client_ca[0] && !c->tls_cert[0])
         return fail(err, errlen, "--tls-client-ca needs --tls-cert and --tls-key");
+    if ((c->tls_certfile[0] != '\0') != (c->tls_keyfile[0] != '\0'))
+        return fail(err, errlen, "--tls-certfile and --tls-keyfile go together");
     for (size_t i = 0; i < c->governor_fail_states.n; i++)
         for (size_t j = 0; j < c->governor_warn_states.n; j++)
             if (strcmp(c->governor_fail_states.v[i], c->governor_warn_states.v[j]) == 0)

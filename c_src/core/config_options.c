@@ -1,4 +1,5 @@
 /* config_options.c: the option table behind argv, the config file and --help, with its value checks. */
+#include <arpa/inet.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -44,10 +45,24 @@ static int check_alive_part(const char *s, size_t n, char *why, size_t whylen)
 }
 
 /* A host name or address: labels of letters, digits, '_' and '-' separated by single dots. */
+/* An IPv6 address literal (long names of -proto_dist inet6_tcp nodes: app@::1, app@fd00::5). */
+static int is_ipv6_literal(const char *s, size_t n)
+{
+    char buf[INET6_ADDRSTRLEN];
+    struct in6_addr a;
+    if (n == 0 || n >= sizeof buf || !memchr(s, ':', n))
+        return 0;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return inet_pton(AF_INET6, buf, &a) == 1;
+}
+
 static int check_host_part(const char *s, size_t n, char *why, size_t whylen)
 {
     if (n == 0)
         return why_set(why, whylen, "the host after '@' is empty");
+    if (is_ipv6_literal(s, n))
+        return 0;
     if (s[0] == '.' || s[n - 1] == '.')
         return why_set(why, whylen, "the host must not begin or end with '.'");
     for (size_t i = 0; i < n; i++) {
@@ -55,7 +70,8 @@ static int check_host_part(const char *s, size_t n, char *why, size_t whylen)
             if (s[i + 1] == '.')
                 return why_set(why, whylen, "the host contains an empty label ('..')");
         } else if (!is_alive_char(s[i])) {
-            return why_set(why, whylen, "the host may contain only letters, digits, '.', '_' and '-'");
+            return why_set(why, whylen, "the host may contain only letters, digits, '.', '_' and '-' "
+                                        "(or be an IPv6 address)");
         }
     }
     return 0;

@@ -52,15 +52,16 @@ static void derive_host(const char *target_host, const char *given, char *out, s
     if (gethostname(h, sizeof h) != 0)
         snprintf(h, sizeof h, "localhost");
     h[sizeof h - 1] = '\0';
-    int long_names = strchr(target_host, '.') != NULL;
+    int ipv6 = strchr(target_host, ':') != NULL; /* an IPv6 literal: a long name */
+    int long_names = ipv6 || strchr(target_host, '.') != NULL;
     char *dot = strchr(h, '.');
     if (!long_names) {
         if (dot)
             *dot = '\0';
         snprintf(out, outlen, "%s", h);
     } else {
-        /* a long name needs a dot; fall back to the loopback address */
-        snprintf(out, outlen, "%s", dot ? h : "127.0.0.1");
+        /* a long name needs a dot; fall back to the loopback address of the target's family */
+        snprintf(out, outlen, "%s", dot ? h : ipv6 ? "::1" : "127.0.0.1");
     }
 }
 
@@ -195,7 +196,8 @@ int bp_session_open(const bp_session_opts *o, int64_t deadline_ms, bp_session **
         if (s->tr.tls_fail != BP_TLS_OK) {
             rc = s->tr.tls_fail == BP_TLS_TIMEOUT ? BP_ETIMEDOUT : BP_EHANDSHAKE;
             if (rc == BP_ETIMEDOUT)
-                snprintf(err, errlen, "timed out after %d ms in the TLS handshake with %s", o->timeout_ms, o->target);
+                snprintf(err, errlen, "timed out after %d ms in the TLS handshake with %s: %s", o->timeout_ms,
+                         o->target, s->tr.tls_why[0] ? s->tr.tls_why : "no reply");
             else
                 snprintf(err, errlen, "TLS distribution with %s failed: %s", o->target, s->tr.tls_why);
         } else if (!s->tr.connected) {

@@ -175,8 +175,12 @@ bp_tls_fail bp__tls_client_connect(bp__tls_client *c, int fd, const char *host, 
         if ((se == SSL_ERROR_WANT_READ || se == SSL_ERROR_WANT_WRITE) && wait_for(ssl, fd, se, deadline_ms) == 0)
             continue;
         bp_tls_fail kind = BP_TLS_TIMEOUT;
-        if (se == SSL_ERROR_WANT_READ || se == SSL_ERROR_WANT_WRITE)
-            snprintf(why, whylen, "TLS handshake did not finish before the deadline");
+        if ((se == SSL_ERROR_WANT_READ || se == SSL_ERROR_WANT_WRITE) && SSL_get_state(ssl) == TLS_ST_CW_CLNT_HELLO)
+            /* a plain node reads our ClientHello as the length of a huge handshake packet and waits */
+            snprintf(why, whylen, "no answer to the TLS ClientHello: the node does not speak TLS (plain TCP "
+                     "distribution?) or is not responding");
+        else if (se == SSL_ERROR_WANT_READ || se == SSL_ERROR_WANT_WRITE)
+            snprintf(why, whylen, "the TLS handshake did not finish");
         else
             kind = describe(ssl, se, c->has_cert, 1, why, whylen);
         SSL_free(ssl);

@@ -1167,6 +1167,12 @@ static void test_dist_transport(void **state)
     validate_ok(c);
     set_fails("tls-verify", "yes", "expected peer");
     set_fails("tls-verify", "", NULL);
+    set_ok(c, "tls-certfile", "/etc/dist/client.pem");
+    char err[ERRLEN] = "";
+    assert_int_not_equal(bp_config_validate(c, err, sizeof err), 0);
+    assert_non_null(strstr(err, "--tls-certfile and --tls-keyfile go together"));
+    set_ok(c, "tls-keyfile", "/etc/dist/client.key");
+    validate_ok(c);
 }
 
 /* Discovery options with a fixed set of values, and the basename they name nodes with. */
