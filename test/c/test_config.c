@@ -701,6 +701,7 @@ static void test_node_names(void **state)
 {
     static const char *const good[] = {
         "a@h", "app_1@host", "my-app@host.example.com", "a@10.0.0.1", "A@H", "x@localhost",
+        "a@::1", "app@fd00::5", /* IPv6 long names (-proto_dist inet6_tcp) */
     };
     static const struct {
         const char *v, *why;
@@ -715,7 +716,8 @@ static void test_node_names(void **state)
         { "a@.h", "begin or end with '.'" },
         { "a@h.", "begin or end with '.'" },
         { "a@h/x", "the host may contain" },
-        { "a@::1", "the host may contain" },
+        { "a@::1::2", "the host may contain" },
+        { "a@h:80", "the host may contain" },
     };
     bp_config *c = *state;
 
