@@ -3,9 +3,18 @@
 
 #include <string.h>
 
+#include "core/clock.h"
+
 static char name_snapshot[] = "beamprobe_snapshot"; /* enif takes char * */
 
 bp_nif_atoms bp_atom;
+
+void bp_nif_consume(ErlNifEnv *env, int64_t t0_us)
+{
+    int64_t pct = (bp_now_us() - t0_us) / 10;
+    if (pct > 0 && enif_thread_type() == ERL_NIF_THR_NORMAL_SCHEDULER)
+        (void)enif_consume_timeslice(env, pct > 100 ? 100 : (int)pct);
+}
 
 ERL_NIF_TERM bp_nif_error(ErlNifEnv *env, ERL_NIF_TERM reason)
 {

@@ -45,6 +45,14 @@ static inline bp_nif_priv *bp_nif_priv_of(ErlNifEnv *env)
     return (bp_nif_priv *)enif_priv_data(env);
 }
 
+/*
+ * Charge the calling process for the time a NIF took since t0_us
+ * (bp_now_us), so a process calling the API back to back yields its
+ * scheduler as often as Erlang code doing the same work would (a timeslice
+ * is about 1 ms: 10 µs = 1%).
+ */
+void bp_nif_consume(ErlNifEnv *env, int64_t t0_us);
+
 /* {error, Reason} */
 ERL_NIF_TERM bp_nif_error(ErlNifEnv *env, ERL_NIF_TERM reason);
 /* A binary holding a copy of s[0..len). */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "beamprobe.h"
+#include "core/clock.h"
 #include "dist/collect.h"
 #include "nif/nif_facts.h"
 
@@ -19,7 +20,13 @@
  * each replay asks the same calls; rounds are few (1 + supervisor depth), and
  * no state lives in C between steps: nothing to leak when a caller dies.
  */
-#define DIRTY_ABOVE (64 * 1024) /* reply bytes decoded per step before moving to a dirty scheduler */
+/*
+ * Reply bytes a step decodes (every replayed round counts) above which it
+ * moves to a dirty scheduler: decoding costs ~50 ns per term and a term can
+ * be one byte ([] or a small integer), so 16 KiB stays under ~1 ms
+ * (bench/bench_nif.sh measures it).
+ */
+#define DIRTY_ABOVE (16 * 1024)
 #define FILE_MAX (256 * 1024)   /* a file read in C for the plan (cgroup, mountinfo) */
 
 typedef struct {
@@ -192,6 +199,7 @@ ERL_NIF_TERM bp_nif_collect_step(ErlNifEnv *env, int argc, const ERL_NIF_TERM ar
         return enif_schedule_nif(env, "nif_collect_step", ERL_NIF_DIRTY_JOB_CPU_BOUND, bp_nif_collect_step, argc,
                                  argv);
 
+    int64_t t0 = bp_now_us();
     bp_snapshot *snap = bp_snapshot_new(node);
     if (!snap)
         return bp_nif_error(env, bp_atom.enomem);
@@ -200,6 +208,7 @@ ERL_NIF_TERM bp_nif_collect_step(ErlNifEnv *env, int argc, const ERL_NIF_TERM ar
     replay x = { .env = env, .rounds = argv[2], .max_reply = cfg->max_reply_bytes };
     bp_collect_exec ex = { .call = replay_call, .ctx = &x, .self_name = NULL };
     int rc = bp_collect_with(&ex, cfg, INT64_MAX, snap);
+    bp_nif_consume(env, t0);
     if (rc != 0 || x.bad || x.need) {
         bp_snapshot_free(snap);
         if (rc == BP_ENOMEM)
