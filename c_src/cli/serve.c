@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "beamprobe.h"
 #include "cli/cli.h"
@@ -15,11 +16,15 @@
 #include "core/str.h"
 #include "dist/cookie.h"
 #include "dist/monitor.h"
+#include "dist/nodeset.h"
 #include "dist/targets.h"
 #include "http/server.h"
 #include "http/site.h"
 
 #define TOKEN_MAX 4096
+/* descriptors per target: its monitor's eventfd, name slot and connection, EPMD and a resolver's while connecting */
+#define FDS_PER_TARGET 5
+#define FDS_SPARE 64
 
 typedef struct {
     int argc;
@@ -27,15 +32,14 @@ typedef struct {
     bp_config cfg;
     char cookie[BP_COOKIE_MAX + 1];
     pthread_rwlock_t lock;   /* the HTTP thread reads `site`; a reload swaps it */
-    bp_site *site;
-    bp_monitor **monitors;
-    size_t n_monitors;
+    bp_site *site;           /* owns the targets (bp_site_targets) */
+    bp_monitors *monitors;   /* one per target of `site`, publishing to it */
     bp_http_server *http;
 } app;
 
 static void serve_help(void)
 {
-    printf("Usage: beamprobe serve [OPTIONS] --node NODE [--node NODE ...]\n"
+    printf("Usage: beamprobe serve [OPTIONS] --node NODE [--node NODE ...]  (or a discovery source)\n"
            "\n"
            "Probe each node every --interval over a persistent distribution connection and\n"
            "answer HTTP from the latest report, never waiting on a node:\n"
@@ -46,8 +50,12 @@ static void serve_help(void)
            "  /health/cluster                              the cluster view of all targets (docs/CLUSTER.md)\n"
            "  /metrics                                     Prometheus text format 0.0.4 (docs/METRICS.md)\n"
            "A report older than --max-age counts as failing; every answer says its age.\n"
-           "SIGTERM stops gracefully (exit 0); SIGHUP reloads --config, keeping the old\n"
-           "settings if the new ones are invalid.\n");
+           "Targets: --node (up to %d names) and the discovery sources --epmd-host, --dns,\n"
+           "--k8s-endpoints, together up to %d nodes (docs/DISCOVERY.md); with several, the\n"
+           "verdict routes answer for all of them ({\"nodes\": [...], \"ok\": ...}).\n"
+           "SIGTERM stops gracefully (exit 0); SIGHUP reloads --config (and discovers again),\n"
+           "keeping the old settings if the new ones are invalid.\n",
+           BP_LIST_MAX, BP_TARGETS_MAX);
     bp_config_print_help(stdout, BP_SUB_SERVE);
     printf("\nCookie: from --cookie-file, else $BEAMPROBE_COOKIE, else ~/.erlang.cookie.\n"
            "\nExit codes: 0 after SIGTERM/SIGINT, 1 usage or configuration error (including\n"
@@ -75,31 +83,11 @@ static void argv_overrides_lists(bp_config *c, int argc, char **argv)
 }
 
 /*
- * Targets from discovery, resolved at start and on SIGHUP, replace c->nodes.
- * The site keeps one view per entry of c->nodes, so serve takes at most
- * BP_LIST_MAX of the (up to BP_TARGETS_MAX) discovered nodes: more is an error.
+ * The configuration from defaults, then --config FILE, then argv, and the
+ * targets: --node plus every discovery source, resolved at start and on
+ * SIGHUP, up to BP_TARGETS_MAX in all (more is an error). 0 or BP_EUSAGE with err.
  */
-static int resolve_targets(bp_config *c, char *err, size_t errlen)
-{
-    bp_nodeset found = { 0 };
-    int rc = bp_targets_resolve(c, bp_now_ms() + c->timeout_ms, &found, err, errlen);
-    if (rc == 0 && found.n > BP_LIST_MAX) {
-        snprintf(err, errlen, "serve probes at most %d targets, and discovery found %zu "
-                 "(narrow it with --node-basename, or use beamprobe cluster, which takes up to %d)",
-                 BP_LIST_MAX, found.n, BP_TARGETS_MAX);
-        rc = BP_ETOOBIG;
-    }
-    if (rc == 0) {
-        if (found.n)
-            memcpy(c->nodes.v, found.v, found.n * sizeof found.v[0]);
-        c->nodes.n = found.n;
-    }
-    bp_nodeset_free(&found);
-    return rc;
-}
-
-/* The configuration from defaults, then --config FILE, then argv. 0 or BP_EUSAGE with err. */
-static int load_config(bp_config *c, int argc, char **argv, char *err, size_t errlen)
+static int load_config(bp_config *c, bp_nodeset *targets, int argc, char **argv, char *err, size_t errlen)
 {
     bp_config_defaults(c);
     if (bp_config_parse_argv(c, BP_SUB_SERVE, argc, argv, err, errlen) != 0)
@@ -115,15 +103,40 @@ static int load_config(bp_config *c, int argc, char **argv, char *err, size_t er
             return BP_EUSAGE;
     }
     bp_config_finish(c);
-    if (bp_config_validate(c, err, errlen) != 0)
+    if (bp_config_validate(c, err, errlen) != 0
+        || bp_targets_resolve(c, bp_now_ms() + c->timeout_ms, targets, err, errlen) != 0)
         return BP_EUSAGE;
-    if (bp_targets_discovered(c) && resolve_targets(c, err, errlen) != 0)
-        return BP_EUSAGE;
-    if (c->nodes.n == 0) {
+    if (targets->n == 0) {
         snprintf(err, errlen, "which nodes? give --node NODE (repeatable), or \"node\" in --config");
         return BP_EUSAGE;
     }
     return 0;
+}
+
+/*
+ * Every target keeps a connection open and the HTTP server up to
+ * --max-connections: lift the soft descriptor limit (often 1024) to what
+ * BP_TARGETS_MAX targets need, before the first connection (erl_interface
+ * sizes its socket table from the limit when it starts), and log a warning
+ * (as `event`) when what is allowed is less than these targets need.
+ */
+static void fit_fd_limit(const bp_config *c, size_t targets, const char *event)
+{
+    struct rlimit rl;
+    rlim_t http = (rlim_t)c->max_connections + FDS_SPARE;
+    rlim_t most = (rlim_t)BP_TARGETS_MAX * FDS_PER_TARGET + http, need = (rlim_t)targets * FDS_PER_TARGET + http;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return;
+    if (rl.rlim_cur < most) {
+        struct rlimit lifted = { .rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < most ? rl.rlim_max : most,
+                                 .rlim_max = rl.rlim_max };
+        if (setrlimit(RLIMIT_NOFILE, &lifted) == 0)
+            rl = lifted;
+    }
+    if (rl.rlim_cur < need)
+        bp_log(event, NULL, "warning: %zu targets and %d HTTP connections may need %llu open files, the limit "
+               "is %llu (ulimit -n): some probes may fail for want of descriptors", targets, c->max_connections,
+               (unsigned long long)need, (unsigned long long)rl.rlim_cur);
 }
 
 /* Read the bearer token (first line, trimmed) into out; 0 or BP_EUSAGE. */
@@ -155,24 +168,16 @@ static void on_snapshot(void *ctx, bp_snapshot *snap)
 
 static void stop_monitors(app *a)
 {
-    for (size_t i = 0; i < a->n_monitors; i++)
-        bp_monitor_stop(a->monitors[i]);
-    free(a->monitors);
+    bp_monitors_stop(a->monitors);
     a->monitors = NULL;
-    a->n_monitors = 0;
 }
 
+/* One monitor per target of the site, publishing to it. */
 static int start_monitors(app *a)
 {
-    a->monitors = calloc(a->cfg.nodes.n, sizeof *a->monitors);
-    if (!a->monitors)
-        return BP_ENOMEM;
-    for (size_t i = 0; i < a->cfg.nodes.n; i++) {
-        if (bp_monitor_start(&a->cfg, a->cfg.nodes.v[i], a->cookie, on_snapshot, a->site, &a->monitors[i]) != 0)
-            return BP_ENOMEM;
-        a->n_monitors++;
-    }
-    return 0;
+    const bp_nodeset *t = bp_site_targets(a->site);
+    return bp_monitors_start(&a->cfg, (const char (*)[BP_NAME_MAX])t->v, t->n, a->cookie, on_snapshot, a->site,
+                             &a->monitors);
 }
 
 static void handle(void *ctx, const bp_http_request *req, bp_http_response *resp)
@@ -187,21 +192,26 @@ static void handle(void *ctx, const bp_http_request *req, bp_http_response *resp
 static void reload(app *a)
 {
     char err[512], token[TOKEN_MAX], cookie[BP_COOKIE_MAX + 1];
+    bp_nodeset targets = { 0 };
     bp_config *c = calloc(1, sizeof *c);
     if (!c)
         return;
-    if (load_config(c, a->argc, a->argv, err, sizeof err) != 0
+    if (load_config(c, &targets, a->argc, a->argv, err, sizeof err) != 0
         || bp_cookie_load(c->cookie_file, cookie, sizeof cookie, err, sizeof err) != 0
         || (c->auth_token_file[0] && load_token(c->auth_token_file, token, sizeof token, err, sizeof err) != 0)) {
         bp_log("reload", NULL, "kept the running configuration: %s", err);
+        bp_nodeset_free(&targets);
         free(c);
         return;
     }
     if (strcmp(c->listen, a->cfg.listen) != 0 || strcmp(c->tls_cert, a->cfg.tls_cert) != 0
         || strcmp(c->tls_key, a->cfg.tls_key) != 0 || strcmp(c->tls_client_ca, a->cfg.tls_client_ca) != 0)
         bp_log("reload", NULL, "listen address and TLS settings change only on restart");
+    fit_fd_limit(c, targets.n, "reload");
     stop_monitors(a);
-    bp_site *site = bp_site_new_from(c, c->auth_token_file[0] ? token : NULL, a->site);
+    bp_site *site = bp_site_new_from(c, (const char (*)[BP_NAME_MAX])targets.v, targets.n,
+                                     c->auth_token_file[0] ? token : NULL, a->site);
+    bp_nodeset_free(&targets);
     if (!site) {
         bp_log("reload", NULL, "out of memory: kept the running configuration");
         start_monitors(a);
@@ -221,7 +231,7 @@ static void reload(app *a)
     if (start_monitors(a) != 0)
         bp_log("reload", NULL, "out of memory starting the probes");
     else
-        bp_log("reload", NULL, "configuration reloaded: %zu target(s), interval %d ms", a->cfg.nodes.n,
+        bp_log("reload", NULL, "configuration reloaded: %zu target(s), interval %d ms", bp_site_targets(a->site)->n,
                a->cfg.interval_ms);
     free(c);
 }
@@ -260,6 +270,7 @@ static int wants_help(int argc, char **argv)
 int bp_cli_serve(int argc, char **argv)
 {
     char err[512], token[TOKEN_MAX];
+    bp_nodeset targets = { 0 };
     int code = BP_EXIT_USAGE, have_signals = 0;
     pthread_t sig_thread;
     if (wants_help(argc, argv)) {
@@ -274,7 +285,7 @@ int bp_cli_serve(int argc, char **argv)
     a->argc = argc;
     a->argv = argv;
     pthread_rwlock_init(&a->lock, NULL);
-    if (load_config(&a->cfg, argc, argv, err, sizeof err) != 0
+    if (load_config(&a->cfg, &targets, argc, argv, err, sizeof err) != 0
         || bp_cookie_load(a->cfg.cookie_file, a->cookie, sizeof a->cookie, err, sizeof err) != 0
         || (a->cfg.auth_token_file[0] && load_token(a->cfg.auth_token_file, token, sizeof token, err, sizeof err) != 0)) {
         fprintf(stderr, "beamprobe serve: %s\n", err);
@@ -291,8 +302,11 @@ int bp_cli_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    a->site = bp_site_new(&a->cfg, a->cfg.auth_token_file[0] ? token : NULL);
+    fit_fd_limit(&a->cfg, targets.n, "start");
+    a->site = bp_site_new(&a->cfg, (const char (*)[BP_NAME_MAX])targets.v, targets.n,
+                          a->cfg.auth_token_file[0] ? token : NULL);
     explicit_bzero(token, sizeof token);
+    bp_nodeset_free(&targets); /* the site has its own copy */
     if (!a->site) {
         fprintf(stderr, "beamprobe serve: out of memory\n");
         goto out;
@@ -318,7 +332,7 @@ int bp_cli_serve(int argc, char **argv)
     have_signals = 1;
     bp_log("start", NULL, "serving %s on port %d (%s), %zu target(s), every %d ms", a->cfg.listen,
            bp_http_port(a->http), ho.tls_cert ? (ho.tls_client_ca ? "HTTPS, client certificates" : "HTTPS") : "HTTP",
-           a->cfg.nodes.n, a->cfg.interval_ms);
+           bp_site_targets(a->site)->n, a->cfg.interval_ms);
     code = bp_http_run(a->http) == 0 ? 0 : BP_EXIT_USAGE;
 out:
     if (have_signals) { /* finished after SIGTERM, or still waiting if the loop failed */
@@ -328,6 +342,7 @@ out:
     stop_monitors(a);
     bp_http_free(a->http);
     bp_site_free(a->site);
+    bp_nodeset_free(&targets); /* when the configuration was refused */
     pthread_rwlock_destroy(&a->lock);
     explicit_bzero(a->cookie, sizeof a->cookie);
     free(a);

@@ -75,7 +75,7 @@ static int view_age_ms(const bp_site *s, const bp__view *v, int *stale)
 {
     int64_t age = bp_now_ms() - v->collected_ms;
     age = age < 0 ? 0 : age > 86400000 ? 86400000 : age;
-    *stale = !v->have || age > s->cfg.max_age_ms;
+    *stale = !v->have || age > s->cfg->max_age_ms;
     return (int)age;
 }
 
@@ -102,7 +102,7 @@ static size_t age_fields(char *out, size_t len, const bp__view *v, int age_ms, i
 /* --ready-requires-quorum: readiness also needs the cluster view's quorum. */
 static int quorum_ok(bp_site *s, int kind)
 {
-    if (kind != BP_PROBE_READY || !s->cfg.ready_requires_quorum)
+    if (kind != BP_PROBE_READY || !s->cfg->ready_requires_quorum)
         return 1;
     bp__cluster *c = bp__site_cluster(s);
     int q = c->quorum;
@@ -110,21 +110,16 @@ static int quorum_ok(bp_site *s, int kind)
     return q;
 }
 
-/* Multi-target answers are assembled per request: {"status":..., "nodes": [...]} */
+/* Multi-target answers are assembled per request: {"nodes":[...],"ok":...}, one allocation. */
 static void multi(bp_site *s, bp_http_response *resp, int kind, int full)
 {
-    size_t n = s->cfg.nodes.n, cap = 256;
-    bp__view **vs = calloc(n, sizeof *vs);
-    if (!vs) {
-        fixed(resp, 500, "{\"error\":\"out of memory\"}\n");
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        vs[i] = bp__site_view(s, i);
+    size_t n = s->targets.n, cap = 64;
+    bp__view **vs = s->req_views;
+    bp__site_views(s, vs);
+    for (size_t i = 0; i < n; i++)
         cap += (full ? vs[i]->health_len : vs[i]->body_len[kind]) + 96;
-    }
     char *buf = malloc(cap);
-    int all_ok = buf != NULL;
+    int all_ok = quorum_ok(s, kind);
     size_t o = 0;
     if (buf) {
         o += (size_t)snprintf(buf, cap, "{\"nodes\":[");
@@ -133,7 +128,7 @@ static void multi(bp_site *s, bp_http_response *resp, int kind, int full)
             int age = view_age_ms(s, vs[i], &stale);
             const char *b = full ? vs[i]->health : vs[i]->body[kind];
             size_t bl = full ? vs[i]->health_len : vs[i]->body_len[kind];
-            all_ok &= vs[i]->ok[kind] && !stale && quorum_ok(s, kind);
+            all_ok &= vs[i]->ok[kind] && !stale;
             if (i)
                 buf[o++] = ',';
             memcpy(buf + o, b, bl);
@@ -145,7 +140,6 @@ static void multi(bp_site *s, bp_http_response *resp, int kind, int full)
     }
     for (size_t i = 0; i < n; i++)
         bp__view_unref(vs[i]);
-    free(vs);
     if (!buf) {
         fixed(resp, 500, "{\"error\":\"out of memory\"}\n");
         return;
@@ -173,7 +167,7 @@ static void cluster_view(bp_site *s, bp_http_response *resp)
 
 static void verdict(bp_site *s, bp_http_response *resp, int kind, int full)
 {
-    if (s->cfg.nodes.n != 1) {
+    if (s->targets.n != 1) {
         multi(s, resp, kind, full);
         return;
     }
@@ -192,18 +186,18 @@ static void verdict(bp_site *s, bp_http_response *resp, int kind, int full)
 
 static void metrics(bp_site *s, bp_http_response *resp)
 {
+    size_t n = s->targets.n;
     bp__metrics *m = bp__site_metrics(s);
-    bp_prom_node *ages = calloc(s->cfg.nodes.n + 1, sizeof *ages);
-    bp_prom_buf_reset(&s->scratch);
-    for (size_t i = 0; ages && i < s->cfg.nodes.n; i++) {
-        bp__view *v = bp__site_view(s, i);
+    bp__site_views(s, s->req_views);
+    for (size_t i = 0; i < n; i++) {
+        const bp__view *v = s->req_views[i];
         int stale;
-        ages[i].node = s->cfg.nodes.v[i];
-        ages[i].age_seconds = v->have ? view_age_ms(s, v, &stale) / 1000.0 : -1;
-        bp__view_unref(v);
+        s->req_ages[i].node = s->targets.v[i];
+        s->req_ages[i].age_seconds = v->have ? view_age_ms(s, v, &stale) / 1000.0 : -1;
+        bp__view_unref(s->req_views[i]);
     }
-    int rc = ages ? bp_render_prom_ages(&s->scratch, ages, s->cfg.nodes.n) : -1;
-    free(ages);
+    bp_prom_buf_reset(&s->scratch);
+    int rc = bp_render_prom_ages(&s->scratch, s->req_ages, n);
     resp->status = 200;
     resp->content_type = PROM_TEXT;
     if (rc == 0 && s->scratch.len <= sizeof resp->tail) {
@@ -216,9 +210,9 @@ static void metrics(bp_site *s, bp_http_response *resp)
         resp->release = bp__metrics_unref;
         return;
     }
-    /* many targets: one buffer for text and ages */
-    size_t n = m->text.len + (rc == 0 ? s->scratch.len : 0);
-    char *buf = malloc(n + 1);
+    /* several targets: one buffer for text and ages */
+    size_t len = m->text.len + (rc == 0 ? s->scratch.len : 0);
+    char *buf = malloc(len + 1);
     if (!buf) {
         bp__metrics_unref(m);
         fixed(resp, 500, "{\"error\":\"out of memory\"}\n");
@@ -230,7 +224,7 @@ static void metrics(bp_site *s, bp_http_response *resp)
         memcpy(buf + m->text.len, s->scratch.p, s->scratch.len);
     bp__metrics_unref(m);
     resp->body = buf;
-    resp->body_len = n;
+    resp->body_len = len;
     resp->hold = buf;
     resp->release = free;
 }

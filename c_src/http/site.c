@@ -5,6 +5,7 @@
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "beamprobe.h"
 #include "core/clock.h"
@@ -93,11 +94,10 @@ static bp__view *view_build(const bp_site *s, const char *node, bp_snapshot *sna
     for (int k = 0; k < BP__KINDS; k++) {
         bp_report r = { 0 };
         if (snap) {
-            bp_config c = s->cfg;
-            c.probe = (bp_probe_kind)k;
-            if (bp_evaluate(snap, &c, &r) != 0)
+            const bp_config *c = &s->kind_cfg[k];
+            if (bp_evaluate(snap, c, &r) != 0)
                 goto fail;
-            v->ok[k] = bp_report_exit_code(&r, &c) == BP_EXIT_HEALTHY;
+            v->ok[k] = bp_report_exit_code(&r, c) == BP_EXIT_HEALTHY;
             if (k == BP_PROBE_READY)
                 v->ready = r;
         }
@@ -126,28 +126,24 @@ fail:
     return NULL;
 }
 
-/* Prometheus text of every current view (the lock is held). */
-static bp__metrics *metrics_build(bp_site *s)
+/* Prometheus text of views[0..targets.n), without the age family (no lock needed: they are referenced). */
+static bp__metrics *metrics_build(const bp_site *s, bp__view *const *views)
 {
+    size_t n = s->targets.n;
     bp__metrics *m = calloc(1, sizeof *m);
-    bp_prom_node *nodes = calloc(s->cfg.nodes.n + 1, sizeof *nodes);
+    bp_prom_node *nodes = calloc(n + 1, sizeof *nodes);
     if (!m || !nodes)
         goto fail;
     atomic_init(&m->refs, 1);
-    for (size_t i = 0; i < s->cfg.nodes.n; i++) {
-        const bp__view *v = s->views[i];
+    for (size_t i = 0; i < n; i++) {
+        const bp__view *v = views[i];
         nodes[i].report = v->have ? &v->ready : NULL;
-        nodes[i].node = s->cfg.nodes.v[i];
+        nodes[i].node = s->targets.v[i];
         nodes[i].up = v->up;
         nodes[i].age_seconds = -1;
     }
-    if (bp_render_prom_multi(&m->text, nodes, s->cfg.nodes.n, BP_PROM_NO_AGE) != 0)
+    if (bp_render_prom_multi(&m->text, nodes, n, BP_PROM_NO_AGE) != 0)
         goto fail;
-    bp__cluster *cl = bp__cluster_build(s, &m->text);
-    if (!cl)
-        goto fail;
-    bp__cluster_unref(s->cluster);
-    s->cluster = cl;
     free(nodes);
     return m;
 fail:
@@ -158,42 +154,176 @@ fail:
     return NULL;
 }
 
-bp_site *bp_site_new(const bp_config *cfg, const char *token)
+/* The metrics text (node families, then the cluster's) and the cluster view of views[0..targets.n). 0 or -1 (OOM). */
+static int aggregate_build(const bp_site *s, bp__view *const *views, bp__metrics **m, bp__cluster **c)
 {
-    return bp_site_new_from(cfg, token, NULL);
+    *m = metrics_build(s, views);
+    *c = *m ? bp__cluster_build(s, views, &(*m)->text) : NULL;
+    if (*c)
+        return 0;
+    bp__metrics_unref(*m);
+    *m = NULL;
+    return -1;
 }
 
-/* prev's view of `node` with a reference taken, or NULL. */
-static bp__view *carried_view(bp_site *prev, const char *node)
+/* Take a reference to every current view into out[] (the lock is held). */
+static void take_views(bp_site *s, bp__view **out)
 {
-    for (size_t i = 0; prev && i < prev->cfg.nodes.n; i++)
-        if (strcmp(prev->cfg.nodes.v[i], node) == 0)
-            return bp__site_view(prev, i);
+    for (size_t i = 0; i < s->targets.n; i++) {
+        out[i] = s->views[i];
+        atomic_fetch_add(&out[i]->refs, 1);
+    }
+}
+
+/*
+ * Rebuild metrics and cluster view from the current views and install them;
+ * rebuilds run one at a time, outside `mu`. Out of memory keeps the previous
+ * ones. Returns 0 or -1 (out of memory).
+ */
+static int build_once(bp_site *s)
+{
+    pthread_mutex_lock(&s->build_mu);
+    pthread_mutex_lock(&s->mu);
+    uint64_t gen = s->gen;
+    take_views(s, s->build_views);
+    pthread_mutex_unlock(&s->mu);
+    bp__metrics *m;
+    bp__cluster *c;
+    int rc = aggregate_build(s, s->build_views, &m, &c);
+    for (size_t i = 0; i < s->targets.n; i++)
+        bp__view_unref(s->build_views[i]);
+    pthread_mutex_lock(&s->mu);
+    if (rc == 0) {
+        bp__metrics *old_m = s->metrics;
+        bp__cluster *old_c = s->cluster;
+        s->metrics = m;
+        s->cluster = c;
+        m = old_m;
+        c = old_c;
+    }
+    s->built_gen = gen;
+    pthread_cond_broadcast(&s->built);
+    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&s->build_mu);
+    if (rc == 0) {
+        bp__metrics_unref(m);
+        bp__cluster_unref(c);
+    }
+    return rc;
+}
+
+/* The builder pauses this many times as long as its last rebuild took. */
+#define PACE_FACTOR 4
+
+/* Several targets: rebuild after publishes, pausing between rebuilds, until stopping. */
+static void *builder_main(void *arg)
+{
+    bp_site *s = arg;
+    int64_t next_us = 0; /* no rebuild before (monotonic us) */
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->stopping && s->built_gen == s->gen)
+            pthread_cond_wait(&s->wake, &s->mu);
+        for (int64_t now; !s->stopping && (now = bp_now_us()) < next_us;) {
+            struct timespec until;
+            clock_gettime(CLOCK_MONOTONIC, &until);
+            int64_t ns = until.tv_nsec + (next_us - now) * 1000;
+            until.tv_sec += ns / 1000000000;
+            until.tv_nsec = ns % 1000000000;
+            pthread_cond_timedwait(&s->wake, &s->mu, &until);
+        }
+        if (s->stopping)
+            break;
+        pthread_mutex_unlock(&s->mu);
+        int64_t t0 = bp_now_us();
+        build_once(s);
+        int64_t t1 = bp_now_us();
+        next_us = t1 + (t1 - t0) * PACE_FACTOR;
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
     return NULL;
 }
 
-bp_site *bp_site_new_from(const bp_config *cfg, const char *token, bp_site *prev)
+/* Start the builder thread (several targets). 0 or -1. */
+static int builder_start(bp_site *s)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int rc = pthread_cond_init(&s->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    if (rc != 0)
+        return -1;
+    if (pthread_create(&s->builder, NULL, builder_main, s) != 0) {
+        pthread_cond_destroy(&s->wake);
+        return -1;
+    }
+    s->has_builder = 1;
+    return 0;
+}
+
+bp_site *bp_site_new(const bp_config *cfg, const char (*names)[BP_NAME_MAX], size_t n, const char *token)
+{
+    return bp_site_new_from(cfg, names, n, token, NULL);
+}
+
+/* Index of node among s's targets, or targets.n when it is not one. */
+static size_t target_index(const bp_site *s, const char *node)
+{
+    size_t i = 0;
+    while (i < s->targets.n && strcmp(s->targets.v[i], node) != 0)
+        i++;
+    return i;
+}
+
+/* Targets that prev has too take over its views, and its last logged states for those with a report. */
+static void carry(bp_site *s, bp_site *prev)
+{
+    pthread_mutex_lock(&prev->mu);
+    for (size_t i = 0; i < s->targets.n; i++) {
+        size_t j = target_index(prev, s->targets.v[i]);
+        if (j == prev->targets.n)
+            continue;
+        s->views[i] = prev->views[j];
+        atomic_fetch_add(&s->views[i]->refs, 1);
+        if (s->views[i]->have)
+            memcpy(s->last[i], prev->last[j], sizeof s->last[i]);
+    }
+    pthread_mutex_unlock(&prev->mu);
+}
+
+bp_site *bp_site_new_from(const bp_config *cfg, const char (*names)[BP_NAME_MAX], size_t n, const char *token,
+                          bp_site *prev)
 {
     bp_site *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    s->cfg = *cfg;
     pthread_mutex_init(&s->mu, NULL);
-    size_t n = cfg->nodes.n;
-    s->views = calloc(n + 1, sizeof *s->views);
-    s->last = calloc(n + 1, sizeof *s->last);
-    if (!s->views || !s->last)
+    pthread_mutex_init(&s->build_mu, NULL);
+    pthread_cond_init(&s->built, NULL);
+    s->kind_cfg = calloc(BP__KINDS, sizeof *s->kind_cfg);
+    if (!s->kind_cfg || bp_nodeset_add_all(&s->targets, names, n) != 0)
         goto fail;
-    for (size_t i = 0; i < n; i++) {
-        s->views[i] = carried_view(prev, cfg->nodes.v[i]);
-        if (!s->views[i] && !(s->views[i] = view_build(s, cfg->nodes.v[i], NULL)))
-            goto fail;
-        if (prev && s->views[i]->have)
-            for (size_t j = 0; j < prev->cfg.nodes.n; j++)
-                if (strcmp(prev->cfg.nodes.v[j], cfg->nodes.v[i]) == 0)
-                    memcpy(s->last[i], prev->last[j], sizeof s->last[i]);
+    for (int k = 0; k < BP__KINDS; k++) {
+        s->kind_cfg[k] = *cfg;
+        s->kind_cfg[k].probe = (bp_probe_kind)k;
     }
-    if (!(s->metrics = metrics_build(s)))
+    s->cfg = &s->kind_cfg[BP_PROBE_READY];
+    size_t nt = s->targets.n;
+    s->views = calloc(nt + 1, sizeof *s->views);
+    s->last = calloc(nt + 1, sizeof *s->last);
+    s->build_views = calloc(nt + 1, sizeof *s->build_views);
+    s->req_views = calloc(nt + 1, sizeof *s->req_views);
+    s->req_ages = calloc(nt + 1, sizeof *s->req_ages);
+    if (!s->views || !s->last || !s->build_views || !s->req_views || !s->req_ages)
+        goto fail;
+    if (prev)
+        carry(s, prev);
+    for (size_t i = 0; i < nt; i++)
+        if (!s->views[i] && !(s->views[i] = view_build(s, s->targets.v[i], NULL)))
+            goto fail;
+    if (build_once(s) != 0 || (nt > 1 && builder_start(s) != 0))
         goto fail;
     if (token) {
         SHA256((const unsigned char *)token, strlen(token), s->token_digest);
@@ -209,16 +339,36 @@ void bp_site_free(bp_site *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; s->views && i < s->cfg.nodes.n; i++)
+    if (s->has_builder) {
+        pthread_mutex_lock(&s->mu);
+        s->stopping = 1;
+        pthread_cond_signal(&s->wake);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->builder, NULL);
+        pthread_cond_destroy(&s->wake);
+    }
+    for (size_t i = 0; s->views && i < s->targets.n; i++)
         bp__view_unref(s->views[i]);
     free(s->views);
     free(s->last);
+    free(s->build_views);
+    free(s->req_views);
+    free(s->req_ages);
     bp__metrics_unref(s->metrics);
     bp__cluster_unref(s->cluster);
     bp_prom_buf_free(&s->scratch);
+    bp_nodeset_free(&s->targets);
+    free(s->kind_cfg);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->build_mu);
+    pthread_cond_destroy(&s->built);
     explicit_bzero(s->token_digest, sizeof s->token_digest);
     free(s);
+}
+
+const bp_nodeset *bp_site_targets(const bp_site *s)
+{
+    return &s->targets;
 }
 
 /* The first check that did not pass, as "name: reason". */
@@ -235,7 +385,7 @@ static void first_problem(const bp_report *r, char *out, size_t len)
 /* Log what changed since the last publish of target i (the lock is held). */
 static void log_change(bp_site *s, size_t i, const bp__view *v)
 {
-    const char *node = s->cfg.nodes.v[i];
+    const char *node = s->targets.v[i];
     const char *now = v->up ? bp_overall_name(v->ready.status) : "down";
     char *was = s->last[i];
     char why[600];
@@ -259,28 +409,25 @@ void bp_site_set_quiet(bp_site *s, int quiet)
 
 void bp_site_publish(bp_site *s, bp_snapshot *snap)
 {
-    size_t i = 0;
-    while (i < s->cfg.nodes.n && strcmp(s->cfg.nodes.v[i], snap->node) != 0)
-        i++;
-    if (i == s->cfg.nodes.n) {
+    size_t i = target_index(s, snap->node);
+    if (i == s->targets.n) {
         bp_snapshot_free(snap);
         return;
     }
-    bp__view *v = view_build(s, s->cfg.nodes.v[i], snap);
+    bp__view *v = view_build(s, s->targets.v[i], snap);
     if (!v)
         return; /* out of memory: keep serving the previous view, which ages into failing */
     pthread_mutex_lock(&s->mu);
     bp__view *old = s->views[i];
     s->views[i] = v;
-    bp__metrics *m = metrics_build(s), *old_m = NULL;
-    if (m) {
-        old_m = s->metrics;
-        s->metrics = m;
-    }
     log_change(s, i, v);
+    s->gen++;
+    if (s->has_builder)
+        pthread_cond_signal(&s->wake);
     pthread_mutex_unlock(&s->mu);
     bp__view_unref(old);
-    bp__metrics_unref(old_m);
+    if (!s->has_builder)
+        build_once(s); /* one target: before returning, as cheap as the publish itself */
 }
 
 bp__view *bp__site_view(bp_site *s, size_t i)
@@ -290,6 +437,30 @@ bp__view *bp__site_view(bp_site *s, size_t i)
     atomic_fetch_add(&v->refs, 1);
     pthread_mutex_unlock(&s->mu);
     return v;
+}
+
+void bp__site_views(bp_site *s, bp__view **out)
+{
+    pthread_mutex_lock(&s->mu);
+    take_views(s, out);
+    pthread_mutex_unlock(&s->mu);
+}
+
+int bp__site_settle(bp_site *s, int timeout_ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += timeout_ms % 1000 * 1000000L;
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    int rc = 0;
+    pthread_mutex_lock(&s->mu);
+    while (rc == 0 && s->built_gen != s->gen)
+        rc = pthread_cond_timedwait(&s->built, &s->mu, &until);
+    rc = s->built_gen == s->gen ? 0 : -1;
+    pthread_mutex_unlock(&s->mu);
+    return rc;
 }
 
 bp__metrics *bp__site_metrics(bp_site *s)

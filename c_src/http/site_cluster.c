@@ -63,9 +63,9 @@ static int cluster_metrics(bp_prom_buf *b, const bp_mesh *m)
     return 0;
 }
 
-bp__cluster *bp__cluster_build(bp_site *s, bp_prom_buf *metrics)
+bp__cluster *bp__cluster_build(const bp_site *s, bp__view *const *views, bp_prom_buf *metrics)
 {
-    size_t n = s->cfg.nodes.n;
+    size_t n = s->targets.n;
     bp__cluster *c = calloc(1, sizeof *c);
     bp_mesh_input *in = calloc(n + 1, sizeof *in);
     bp_arena *a = bp_arena_new(0);
@@ -74,15 +74,15 @@ bp__cluster *bp__cluster_build(bp_site *s, bp_prom_buf *metrics)
         goto fail;
     atomic_init(&c->refs, 1);
     for (size_t i = 0; i < n; i++) {
-        const bp__view *v = s->views[i];
-        in[i] = (bp_mesh_input){ .node = s->cfg.nodes.v[i], .reachable = v->have && v->up,
+        const bp__view *v = views[i];
+        in[i] = (bp_mesh_input){ .node = s->targets.v[i], .reachable = v->have && v->up,
                                  .snap = v->have ? v->snap : NULL, .report = v->have ? &v->ready : NULL };
     }
-    const bp_namelist *expected = s->cfg.expect_nodes.n ? &s->cfg.expect_nodes : NULL;
-    if (bp_mesh_analyze(in, n, expected, s->cfg.expect_size, a, &m) != 0)
+    const bp_namelist *expected = s->cfg->expect_nodes.n ? &s->cfg->expect_nodes : NULL;
+    if (bp_mesh_analyze(in, n, expected, s->cfg->expect_size, a, &m) != 0)
         goto fail;
     c->quorum = m.quorum;
-    c->ok = m.verdict == BP_CLUSTER_CONVERGED || (s->cfg.allow_degraded && m.verdict == BP_CLUSTER_DEGRADED);
+    c->ok = m.verdict == BP_CLUSTER_CONVERGED || (s->cfg->allow_degraded && m.verdict == BP_CLUSTER_DEGRADED);
     char *json = bp_render_cluster_json(&m, in, n, 0);
     if (!json)
         goto fail;

@@ -9,6 +9,7 @@
 #include "core/config.h"
 #include "core/render_prom.h"
 #include "core/report.h"
+#include "dist/nodeset.h"
 #include "http/site.h"
 
 #define BP__KINDS 3 /* indexed by bp_probe_kind */
@@ -43,28 +44,55 @@ typedef struct {
     int quorum;
 } bp__cluster;
 
+/*
+ * A publish replaces its target's view at once. The metrics text and the
+ * cluster view cover every target and are rebuilt after it, outside `mu`,
+ * one rebuild at a time (`build_mu`): by the publisher itself when the site
+ * has one target; with several, by the site's builder thread, which pauses
+ * PACE_FACTOR times as long as its last rebuild took before the next one, so
+ * rebuilding over many targets takes at most a fifth of a core and a burst
+ * of publishes costs one or two rebuilds.
+ */
 struct bp_site {
-    bp_config cfg;
-    pthread_mutex_t mu;             /* guards views[], metrics and last[] */
-    bp__view **views;               /* one per cfg.nodes entry, never NULL */
+    bp_config *kind_cfg;            /* BP__KINDS copies of the configuration, .probe = kind */
+    const bp_config *cfg;           /* the settings the routes read: &kind_cfg[BP_PROBE_READY] */
+    bp_nodeset targets;             /* fixed for the site's life; views[i] is targets.v[i]'s */
+    pthread_mutex_t mu;             /* guards views[], last[], metrics, cluster and the builder state */
+    bp__view **views;               /* one per target, never NULL */
     bp__metrics *metrics;
     bp__cluster *cluster;
     char (*last)[16];               /* last logged state per target */
+    uint64_t gen;                   /* publishes so far */
+    uint64_t built_gen;             /* publishes the last rebuild covered */
+    pthread_mutex_t build_mu;       /* held through a rebuild; guards build_views */
+    bp__view **build_views;         /* the views a rebuild reads */
+    int has_builder;                /* several targets: builder thread running */
+    int stopping;                   /* the builder thread is to exit */
+    pthread_t builder;
+    pthread_cond_t wake;            /* to the builder: a publish, or stopping */
+    pthread_cond_t built;           /* from a rebuild: built_gen moved */
     int quiet;                      /* no state-change log records */
     int have_token;
     unsigned char token_digest[32]; /* SHA-256 of the bearer token */
-    bp_prom_buf scratch;            /* HTTP thread only: per-request age lines */
+    /* HTTP thread only (bp_site_handle): per-request space, sized once for every target */
+    bp__view **req_views;
+    bp_prom_node *req_ages;
+    bp_prom_buf scratch;            /* per-request age lines */
 };
 
 void bp__view_unref(void *v);
 void bp__cluster_unref(void *c);
-/* The cluster view of the current views (the lock is held); appends its metric families. NULL on OOM. */
-bp__cluster *bp__cluster_build(bp_site *s, bp_prom_buf *metrics);
+/* The cluster view of views[0..targets.n) (no lock needed); appends its metric families. NULL on OOM. */
+bp__cluster *bp__cluster_build(const bp_site *s, bp__view *const *views, bp_prom_buf *metrics);
 /* The current cluster view with a reference taken. */
 bp__cluster *bp__site_cluster(bp_site *s);
 void bp__metrics_unref(void *m);
 /* Current view of target i / the metrics, with a reference taken (under the lock). */
 bp__view *bp__site_view(bp_site *s, size_t i);
 bp__metrics *bp__site_metrics(bp_site *s);
+/* Every current view into out[0..targets.n), with references taken, under one lock. */
+void bp__site_views(bp_site *s, bp__view **out);
+/* Wait until metrics and cluster view cover every publish so far (tests): 0, or -1 after timeout_ms. */
+int bp__site_settle(bp_site *s, int timeout_ms);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/report.h"
 #include "http/site.h"
 
@@ -21,6 +22,7 @@ ERL_NIF_TERM bp_nif_report(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
     if (!cfg || !sr || (!as_map && !as_json && !enif_is_identical(argv[2], bp_atom.text)))
         return enif_make_badarg(env);
     ERL_NIF_TERM result;
+    int64_t t0 = bp_now_us();
     enif_mutex_lock(sr->mu);
     if (!sr->snap) {
         enif_mutex_unlock(sr->mu);
@@ -38,20 +40,15 @@ ERL_NIF_TERM bp_nif_report(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
         result = bp_nif_binary(env, out, strlen(out));
     enif_mutex_unlock(sr->mu);
     free(out);
+    bp_nif_consume(env, t0);
     return result ? result : bp_nif_error(env, bp_atom.enomem);
 }
 
 bp_site *bp_nif_site_for(const bp_config *cfg, const char *node)
 {
-    bp_config *c = enif_alloc(sizeof *c);
-    if (!c)
-        return NULL;
-    *c = *cfg;
-    c->nodes.n = 1;
-    snprintf(c->nodes.v[0], sizeof c->nodes.v[0], "%s", node);
-    bp_site *site = bp_site_new(c, NULL);
-    enif_free(c);
-    return site;
+    char target[1][BP_NAME_MAX];
+    snprintf(target[0], sizeof target[0], "%s", node);
+    return bp_site_new(cfg, (const char (*)[BP_NAME_MAX])target, 1, NULL);
 }
 
 /* Answer one GET from a site, copying the body (and its tail) into a binary. */
@@ -89,6 +86,7 @@ ERL_NIF_TERM bp_nif_http(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
     char path[64];
     if (!cfg || !sr || !bp_nif_text(env, argv[2], path, sizeof path))
         return enif_make_badarg(env);
+    int64_t t0 = bp_now_us();
     bp_snapshot *snap = bp_nif_take_snapshot(sr);
     if (!snap)
         return enif_make_badarg(env);
@@ -101,5 +99,6 @@ ERL_NIF_TERM bp_nif_http(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
     bp_site_publish(site, snap);
     ERL_NIF_TERM t = bp_nif_site_answer(env, site, path);
     bp_site_free(site);
+    bp_nif_consume(env, t0);
     return t;
 }

@@ -6,7 +6,8 @@
 # calls the same library functions as `beamprobe cluster`.
 #   EPMD: a real 2-node cluster; names found on the machine's EPMD are probed with `beamprobe check`;
 #         stray registrations (`test_discover epmd-hold`) filtered by --node-basename; a fleet of 100
-#         registered names that no node serves, probed at once by `beamprobe cluster`.
+#         registered names that no node serves, probed at once by `beamprobe cluster`, and served
+#         by `beamprobe serve` together with the two real nodes (102 targets).
 #   DNS:  dnsmasq on a loopback port with its own hosts file, asked by beamprobe's own DNS client
 #         (--dns-server); then the system resolver (getaddrinfo/getnameinfo) for real, in a private
 #         mount+network namespace whose /etc/resolv.conf points at a dnsmasq on 127.0.0.1:53.
@@ -82,6 +83,61 @@ hold() {
 }
 release() { kill "$HOLD_PID" 2>/dev/null || true; wait "$HOLD_PID" 2>/dev/null || true; }
 
+# serve_bg NAME ARGS...: `beamprobe serve` on a free port in the background; sets SPID, PORT ("" if it did not start).
+serve_bg() {
+  SLOG="$WORK/serve-$1.log"
+  shift
+  "$BEAMPROBE" serve --listen 127.0.0.1:0 --cookie-file "$COOKIE" "$@" 2>"$SLOG" &
+  SPID=$!
+  BG_PIDS+=("$SPID")
+  for _ in $(seq 200); do
+    PORT=$(sed -n 's/.*on port \([0-9]*\).*/\1/p' "$SLOG")
+    if [[ -n $PORT ]] || ! kill -0 "$SPID" 2>/dev/null; then break; fi
+    sleep 0.05
+  done
+  [[ -n $PORT ]] || fail "serve did not start: $(cat "$SLOG")"
+}
+
+# fetch PATH: GET from that serve; sets OUT (the body) and HTTP (the status).
+fetch() {
+  OUT=$(curl -s -m 5 -w '\n%{http_code}' "http://127.0.0.1:$PORT$1" 2>/dev/null || true)
+  HTTP=${OUT##*$'\n'}
+  OUT=${OUT%$'\n'*}
+}
+expect_http() {
+  if [[ $HTTP == "$1" ]]; then ok "HTTP $1"; else fail "HTTP $HTTP, expected $1: ${OUT:0:300}"; fi
+}
+expect_count() { # expect_count REGEX N: OUT has N lines matching REGEX
+  local n
+  n=$(grep -c -- "$1" <<<"$OUT" || true)
+  if [[ $n == "$2" ]]; then ok "$2 lines like $1"; else fail "$n lines like $1, expected $2"; fi
+}
+
+# wait_reports N: until serve's /metrics covers a completed probe of each of N targets (its report age,
+# and the metrics rebuilt after it), at most 15 s.
+wait_reports() {
+  local aged=0 rendered=0
+  for _ in $(seq 300); do
+    fetch /metrics
+    aged=$(grep -c '^beamprobe_report_age_seconds{' <<<"$OUT" || true)
+    rendered=$(grep -c '^beamprobe_probe_duration_seconds{' <<<"$OUT" || true)
+    (( aged >= $1 && rendered >= $1 )) && { ok "every one of the $1 targets probed"; return 0; }
+    sleep 0.05
+  done
+  fail "$aged and $rendered of $1 targets probed: $(tail -3 "$SLOG")"
+}
+
+# stop_serve: SIGTERM, expecting exit 0 within 1.5 s however many targets it probes.
+stop_serve() {
+  local t0 code=0
+  t0=$(date +%s%N)
+  kill -TERM "$SPID"
+  wait "$SPID" || code=$?
+  if [[ $code == 0 ]]; then ok "serve exit 0"; else fail "serve exit $code: $(tail -5 "$SLOG")"; fi
+  expect_le $(( ($(date +%s%N) - t0) / 1000000 )) 1500 "ms to stop"
+  if grep -q -e Sanitizer -e "runtime error" "$SLOG"; then fail "sanitizer report: $(head -20 "$SLOG")"; fi
+}
+
 # ---------- EPMD ----------
 
 start_cluster 2
@@ -136,6 +192,36 @@ expect_json '.nodes | length' 100
 expect_json '[.nodes[] | select(.reachable)] | length' 0
 expect_json '[.nodes[] | select(.node == "bpfleet'"$$"'-100@127.0.0.1")] | length' 1
 expect_le "$MS" 2500 "ms"
+release
+
+test_case "EPMD: serve over 102 discovered targets: the 2 real nodes and 100 names nobody serves"
+FLEET=()
+for i in $(seq 100); do FLEET+=("$P-f$i"); done
+hold "${FLEET[@]}"
+serve_bg epmd --epmd-host "$HOST" --node-basename "$P" --interval 300ms --timeout 1s
+if [[ -n $PORT ]]; then
+  expect_in "$(cat "$SLOG")" "102 target(s)"
+  wait_reports 102
+  fetch /health/live
+  expect_http 503 # 100 of them cannot be reached
+  expect_json '.nodes | length' 102
+  expect_json '.ok' false
+  expect_json '[.nodes[] | select(.ok) | .node] | sort | join(" ")' "$(printf '%s\n' "${NODES[@]}" | sort | paste -sd' ')"
+  expect_json "[.nodes[] | select(.node == \"$P-f100@$HOST\") | .ok][0]" false
+  fetch /health
+  expect_json '[.nodes[] | select(.status == "healthy")] | length' 2
+  expect_json '[.nodes[] | .node] | unique | length' 102
+  fetch /metrics
+  expect_http 200
+  expect_count '^beamprobe_up{' 102
+  expect_count '^beamprobe_up{.*} 0$' 100
+  for n in "${NODES[@]}"; do expect_count "^beamprobe_up{node=\"$n\"} 1$" 1; done
+  expect_count '^# TYPE beamprobe_up gauge$' 1
+  fetch /health/cluster
+  expect_json .probed 102
+  expect_json .reachable 2
+  stop_serve
+fi
 release
 
 test_case "EPMD: a killed node is gone from EPMD's list"
@@ -240,9 +326,28 @@ else
     cl --dns "huge.$ZONE" --node-basename huge --dns-server "$SERVER" --json --timeout 2s
     expect_code 2
     expect_json .probed 100
-    probe serve --dns "huge.$ZONE" --node-basename huge --dns-server "$SERVER" --listen 127.0.0.1:0
+
+    test_case "DNS (--dns-server): serve over 100 discovered targets answers for all; more than 1024 is refused"
+    serve_bg dns --dns "huge.$ZONE" --node-basename huge --dns-server "$SERVER" --interval 500ms --timeout 1s
+    if [[ -n $PORT ]]; then
+      expect_in "$(cat "$SLOG")" "100 target(s)"
+      wait_reports 100
+      for p in /health/live /health/ready /health/startup; do
+        fetch "$p"
+        expect_http 503 # nothing serves these addresses
+        expect_json '.nodes | length' 100
+        expect_json '[.nodes[] | .node] | unique | length' 100
+      done
+      expect_json '.nodes[99].node' huge@127.0.22.100 # natural order: .9 before .10 before .100
+      expect_json '.nodes[9].node' huge@127.0.22.10
+      fetch /metrics
+      expect_count '^beamprobe_up{node="huge@127\.0\.22\.[0-9]*"} 0$' 100
+      expect_count '^beamprobe_report_age_seconds{' 100
+      stop_serve
+    fi
+    probe serve --dns "many.$ZONE" --node-basename many --dns-server "$SERVER" --listen 127.0.0.1:0
     expect_code 1
-    expect_in "$ERR" "serve probes at most 64 targets, and discovery found 100"
+    expect_in "$ERR" "many.$ZONE has more than 1024 addresses"
 
     test_case "DNS (--dns-server): no such name"
     disc dns "missing.$ZONE" app --server "$SERVER"

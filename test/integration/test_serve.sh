@@ -201,6 +201,25 @@ kill -0 "$SPID" && ok "still running after an invalid reload" || fail "died on a
 expect_in "$(cat "$WORK/reload.log")" "kept the running configuration"
 http GET /health/ready; expect_http 503
 ceval "$N2" 'demo_governor:set_state(backlog_valve, stable).' >/dev/null
+
+test_case "SIGHUP with a second target: answers for both, in the configured order"
+cat >"$WORK/serve.json" <<JSON
+{"node": ["$N2", "$N1"], "interval": "200ms"}
+JSON
+kill -HUP "$SPID"
+if wait_code /health/ready 200 5; then ok "ready over both after ${WAITED_MS} ms"; else fail "ready stayed $CODE: $BODY"; fi
+expect_json_body '.nodes | length' 2
+expect_json_body '.nodes[0].node' "$N2"
+expect_json_body '.nodes[1].node' "$N1"
+expect_json_body '.ok' true
+for _ in $(seq 40); do # /metrics is rebuilt a moment after the probe routes see a report
+  http GET /metrics
+  [[ $BODY == *"beamprobe_up{node=\"$N1\"} 1"* ]] && break
+  sleep 0.05
+done
+expect_in "$BODY" "beamprobe_up{node=\"$N1\"} 1"
+expect_in "$BODY" "beamprobe_up{node=\"$N2\"} 1"
+expect_in "$(cat "$WORK/reload.log")" "configuration reloaded: 2 target(s)"
 kill -TERM "$SPID"; wait "$SPID" || true
 
 test_case "HTTPS and mutual TLS with generated certificates"

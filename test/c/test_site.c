@@ -1,0 +1,374 @@
+/* test_site.c: serve's health site without sockets: one target, 1024 targets published from many threads, reloads. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "beamprobe.h"
+#include "core/clock.h"
+#include "dist/monitor.h"
+#include "dist/nodeset.h"
+#include "fixture_snapshot.h"
+#include "http/site.h"
+#include "http/site_int.h"
+
+/* ---------- helpers ---------- */
+
+typedef struct {
+    int status;
+    char *text;     /* body and tail, NUL-terminated (malloc'd) */
+    size_t len;
+    int borrowed;   /* the body came from a published view or text, not from a per-request buffer */
+} answer;
+
+static answer get(bp_site *site, const char *path)
+{
+    bp_http_request req = { .method = "GET", .method_len = 3, .path = path, .path_len = strlen(path) };
+    bp_http_response resp;
+    memset(&resp, 0, sizeof resp);
+    bp_site_handle(site, &req, &resp);
+    answer a = { .status = resp.status, .len = resp.body_len + resp.tail_len };
+    a.text = malloc(a.len + 1);
+    assert_non_null(a.text);
+    if (resp.body_len)
+        memcpy(a.text, resp.body, resp.body_len);
+    if (resp.tail_len)
+        memcpy(a.text + resp.body_len, resp.tail, resp.tail_len);
+    a.text[a.len] = '\0';
+    a.borrowed = resp.release != NULL && resp.release != free;
+    if (resp.release)
+        resp.release(resp.hold);
+    return a;
+}
+
+static json_t *get_json(bp_site *site, const char *path, int *status)
+{
+    answer a = get(site, path);
+    json_error_t e;
+    json_t *j = json_loads(a.text, 0, &e);
+    if (!j)
+        fail_msg("%s: not JSON (%s): %.300s", path, e.text, a.text);
+    *status = a.status;
+    free(a.text);
+    return j;
+}
+
+/* Occurrences of needle in hay. */
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+static void config(bp_config *c)
+{
+    fixture_config(c);
+    c->max_age_ms = 60000;
+    c->interval_ms = 2000;
+    c->timeout_ms = 1000;
+}
+
+/* A healthy snapshot of `node`, or one whose connection failed. */
+static bp_snapshot *snap_of(const char *node, int up)
+{
+    bp_snapshot *s = fixture_snapshot();
+    assert_non_null(s);
+    s->node = bp_arena_strdup(s->arena, node);
+    if (!up) {
+        bp_snapshot_free(s);
+        s = bp_snapshot_new(node);
+        assert_non_null(s);
+        s->connect_code = BP_ECONNECT;
+        bp_fact_fail(s, &s->connect, BP_FACT_ERROR, "connection refused");
+    }
+    return s;
+}
+
+/* n names app@10.0.<i/250>.<i%250+1> */
+static void names(bp_nodeset *set, size_t n)
+{
+    char name[64];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "app@10.0.%zu.%zu", i / 250, i % 250 + 1);
+        assert_int_equal(bp_nodeset_add(set, name), 0);
+    }
+}
+
+/* A site over BP_TARGETS_MAX targets (cmocka state). */
+typedef struct {
+    bp_config cfg;
+    bp_nodeset set;
+    bp_site *site;
+} many;
+
+static int many_setup(void **state)
+{
+    many *m = calloc(1, sizeof *m);
+    if (!m)
+        return -1;
+    config(&m->cfg);
+    names(&m->set, BP_TARGETS_MAX);
+    m->site = bp_site_new(&m->cfg, (const char (*)[BP_NAME_MAX])m->set.v, m->set.n, NULL);
+    if (!m->site)
+        return -1;
+    bp_site_set_quiet(m->site, 1);
+    *state = m;
+    return 0;
+}
+
+static int many_teardown(void **state)
+{
+    many *m = *state;
+    bp_site_free(m->site);
+    bp_nodeset_free(&m->set);
+    free(m);
+    return 0;
+}
+
+/* ---------- one target ---------- */
+
+static void test_one_target(void **state)
+{
+    (void)state;
+    static bp_config c;
+    config(&c);
+    char target[1][BP_NAME_MAX] = { "app@host1" };
+    bp_site *s = bp_site_new(&c, (const char (*)[BP_NAME_MAX])target, 1, NULL);
+    assert_non_null(s);
+    bp_site_set_quiet(s, 1);
+    assert_int_equal(bp_site_targets(s)->n, 1);
+
+    answer a = get(s, "/health/ready"); /* nothing published yet */
+    assert_int_equal(a.status, 503);
+    assert_non_null(strstr(a.text, "\"status\":\"unknown\""));
+    assert_non_null(strstr(a.text, "\"stale\":true}"));
+    free(a.text);
+
+    bp_site_publish(s, snap_of("app@host1", 1));
+    bp_site_publish(s, snap_of("other@host9", 1)); /* not a target: ignored */
+    const char *probes[] = { "/health/live", "/livez", "/health/ready", "/healthz", "/health/startup", "/health" };
+    for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
+        a = get(s, probes[i]);
+        assert_int_equal(a.status, 200);
+        assert_true(a.borrowed); /* one target: the published body itself, no per-request buffer */
+        assert_non_null(strstr(a.text, "\"node\":\"app@host1\""));
+        assert_non_null(strstr(a.text, "\"stale\":false}\n"));
+        assert_null(strstr(a.text, "\"nodes\""));
+        free(a.text);
+    }
+    a = get(s, "/metrics");
+    assert_int_equal(a.status, 200);
+    assert_true(a.borrowed); /* the pre-rendered text, ages in the tail */
+    assert_int_equal(count(a.text, "beamprobe_up{node=\"app@host1\"} 1\n"), 1);
+    assert_int_equal(count(a.text, "beamprobe_report_age_seconds{node=\"app@host1\"} "), 1);
+    assert_int_equal(count(a.text, "other@host9"), 0);
+    free(a.text);
+
+    bp_site_publish(s, snap_of("app@host1", 0)); /* connection lost */
+    a = get(s, "/health/live");
+    assert_int_equal(a.status, 503);
+    free(a.text);
+    a = get(s, "/metrics"); /* one target: rebuilt before publish returned */
+    assert_int_equal(count(a.text, "beamprobe_up{node=\"app@host1\"} 0\n"), 1);
+    free(a.text);
+    bp_site_free(s);
+}
+
+/* ---------- as many targets as serve takes ---------- */
+
+static void test_target_limit(void **state)
+{
+    (void)state;
+    static bp_config c;
+    config(&c);
+    bp_nodeset set = { .max = BP_TARGETS_MAX + 1 };
+    names(&set, BP_TARGETS_MAX + 1);
+    bp_site *s = bp_site_new(&c, (const char (*)[BP_NAME_MAX])set.v, set.n, NULL);
+    assert_null(s); /* one more than BP_TARGETS_MAX */
+    s = bp_site_new(&c, (const char (*)[BP_NAME_MAX])set.v, BP_TARGETS_MAX, NULL);
+    assert_non_null(s);
+    assert_int_equal(bp_site_targets(s)->n, BP_TARGETS_MAX);
+    assert_string_equal(bp_site_targets(s)->v[BP_TARGETS_MAX - 1], set.v[BP_TARGETS_MAX - 1]);
+    bp_site_free(s);
+
+    /* duplicates count once, order is kept */
+    char dup[4][BP_NAME_MAX] = { "b@h", "a@h", "b@h", "c@h" };
+    s = bp_site_new(&c, (const char (*)[BP_NAME_MAX])dup, 4, NULL);
+    assert_non_null(s);
+    assert_int_equal(bp_site_targets(s)->n, 3);
+    assert_string_equal(bp_site_targets(s)->v[0], "b@h");
+    assert_string_equal(bp_site_targets(s)->v[2], "c@h");
+    bp_site_free(s);
+    bp_nodeset_free(&set);
+}
+
+typedef struct {
+    bp_site *site;
+    const bp_nodeset *set;
+    size_t from, step; /* publishes set->v[from], v[from + step], ... */
+    int up;
+} publisher;
+
+static void *publish_some(void *arg)
+{
+    publisher *p = arg;
+    for (size_t i = p->from; i < p->set->n; i += p->step)
+        bp_site_publish(p->site, snap_of(p->set->v[i], p->up));
+    return NULL;
+}
+
+/* Publish every target from `threads` threads at once, with monitor-sized stacks. */
+static void publish_all(bp_site *s, const bp_nodeset *set, size_t threads, int up)
+{
+    pthread_t t[16];
+    publisher p[16];
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, BP_MONITOR_STACK); /* publishes run on monitor threads */
+    for (size_t i = 0; i < threads; i++) {
+        p[i] = (publisher){ .site = s, .set = set, .from = i, .step = threads, .up = up };
+        assert_int_equal(pthread_create(&t[i], &attr, publish_some, &p[i]), 0);
+    }
+    pthread_attr_destroy(&attr);
+    for (size_t i = 0; i < threads; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(bp__site_settle(s, 60000), 0); /* the builder thread has covered every publish */
+}
+
+static void test_1024_targets(void **state)
+{
+    bp_site *s = ((many *)*state)->site;
+    const bp_nodeset *set = &((many *)*state)->set;
+
+    int status;
+    json_t *j = get_json(s, "/health/live", &status); /* nothing published: every node unknown */
+    assert_int_equal(status, 503);
+    assert_int_equal(json_array_size(json_object_get(j, "nodes")), BP_TARGETS_MAX);
+    json_decref(j);
+
+    publish_all(s, set, 16, 1);
+    /* the probe routes and the aggregates cover them all */
+    const char *routes[] = { "/health/live", "/health/ready", "/health/startup", "/health" };
+    for (size_t r = 0; r < sizeof routes / sizeof routes[0]; r++) {
+        j = get_json(s, routes[r], &status);
+        assert_int_equal(status, 200);
+        assert_true(json_is_true(json_object_get(j, "ok")));
+        json_t *nodes = json_object_get(j, "nodes");
+        assert_int_equal(json_array_size(nodes), BP_TARGETS_MAX);
+        for (size_t i = 0; i < BP_TARGETS_MAX; i++) {
+            json_t *n = json_array_get(nodes, i);
+            assert_string_equal(json_string_value(json_object_get(n, "node")), set->v[i]); /* in target order */
+            assert_true(json_is_false(json_object_get(n, "stale")));
+        }
+        json_decref(j);
+    }
+    answer a = get(s, "/metrics");
+    assert_int_equal(a.status, 200);
+    assert_int_equal(count(a.text, "\nbeamprobe_up{node=\"app@10.0."), BP_TARGETS_MAX);
+    assert_int_equal(count(a.text, "} 1\nbeamprobe_up{"), BP_TARGETS_MAX - 1); /* all up */
+    assert_int_equal(count(a.text, "\nbeamprobe_report_age_seconds{node=\"app@10.0."), BP_TARGETS_MAX);
+    assert_non_null(strstr(a.text, "beamprobe_up{node=\"app@10.0.4.24\"} 1\n")); /* the last one */
+    assert_int_equal(count(a.text, "# TYPE beamprobe_up gauge\n"), 1);
+    free(a.text);
+    j = get_json(s, "/health/cluster", &status);
+    assert_int_equal(json_integer_value(json_object_get(j, "probed")), BP_TARGETS_MAX);
+    assert_int_equal(json_integer_value(json_object_get(j, "reachable")), BP_TARGETS_MAX);
+    json_decref(j);
+
+    /* one target goes down: its own entry fails, and so does the whole answer */
+    bp_site_publish(s, snap_of(set->v[700], 0));
+    j = get_json(s, "/health/live", &status);
+    assert_int_equal(status, 503);
+    assert_true(json_is_false(json_object_get(j, "ok")));
+    assert_true(json_is_false(json_object_get(json_array_get(json_object_get(j, "nodes"), 700), "ok")));
+    assert_true(json_is_true(json_object_get(json_array_get(json_object_get(j, "nodes"), 699), "ok")));
+    json_decref(j);
+    assert_int_equal(bp__site_settle(s, 60000), 0);
+    a = get(s, "/metrics");
+    assert_non_null(strstr(a.text, "beamprobe_up{node=\"app@10.0.2.201\"} 0\n")); /* v[700] */
+    free(a.text);
+
+    /* all down, from many threads again: the last rebuild covers the last publish */
+    publish_all(s, set, 16, 0);
+    a = get(s, "/metrics");
+    assert_int_equal(count(a.text, "} 0\nbeamprobe_up{"), BP_TARGETS_MAX - 1);
+    assert_non_null(strstr(a.text, "beamprobe_cluster_nodes{state=\"unreachable\"} 1024\n"));
+    free(a.text);
+}
+
+/* The cost of one answer over 1024 targets: a few milliseconds at most, the single-target path far less. */
+static void test_answer_cost(void **state)
+{
+    bp_site *s = ((many *)*state)->site;
+    publish_all(s, &((many *)*state)->set, 8, 1);
+    int64_t t0 = bp_now_us();
+    for (int i = 0; i < 20; i++)
+        free(get(s, "/health/ready").text);
+    int64_t ready_us = (bp_now_us() - t0) / 20;
+    t0 = bp_now_us();
+    for (int i = 0; i < 5; i++)
+        free(get(s, "/metrics").text);
+    int64_t metrics_us = (bp_now_us() - t0) / 5;
+    print_message("      1024 targets: /health/ready %lld us, /metrics %lld us per answer\n", (long long)ready_us,
+                  (long long)metrics_us);
+    assert_true(ready_us < 50000); /* generous: sanitizers and a busy machine */
+    assert_true(metrics_us < 200000);
+}
+
+/* ---------- reload ---------- */
+
+static void test_reload_carries_views(void **state)
+{
+    (void)state;
+    static bp_config c;
+    config(&c);
+    char before[2][BP_NAME_MAX] = { "a@h", "b@h" };
+    char after[3][BP_NAME_MAX] = { "c@h", "b@h", "a@h" };
+    bp_site *old = bp_site_new(&c, (const char (*)[BP_NAME_MAX])before, 2, NULL);
+    assert_non_null(old);
+    bp_site_set_quiet(old, 1);
+    bp_site_publish(old, snap_of("a@h", 1));
+    bp_site_publish(old, snap_of("b@h", 0));
+    assert_int_equal(bp__site_settle(old, 60000), 0);
+    bp_site *s = bp_site_new_from(&c, (const char (*)[BP_NAME_MAX])after, 3, NULL, old);
+    assert_non_null(s);
+    bp_site_free(old); /* the carried views are the new site's too */
+    bp_site_set_quiet(s, 1);
+    int status;
+    json_t *j = get_json(s, "/health/live", &status);
+    json_t *nodes = json_object_get(j, "nodes");
+    assert_int_equal(json_array_size(nodes), 3);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(nodes, 0), "status")), "unknown");
+    assert_true(json_is_false(json_object_get(json_array_get(nodes, 1), "ok"))); /* b: down, carried */
+    assert_string_equal(json_string_value(json_object_get(json_array_get(nodes, 2), "node")), "a@h");
+    assert_true(json_is_true(json_object_get(json_array_get(nodes, 2), "ok"))); /* a: healthy, carried */
+    json_decref(j);
+    answer a = get(s, "/metrics");
+    assert_non_null(strstr(a.text, "beamprobe_up{node=\"a@h\"} 1\n"));
+    assert_non_null(strstr(a.text, "beamprobe_up{node=\"b@h\"} 0\n"));
+    assert_non_null(strstr(a.text, "beamprobe_up{node=\"c@h\"} 0\n"));
+    free(a.text);
+    bp_site_free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_one_target),
+        cmocka_unit_test(test_target_limit),
+        cmocka_unit_test_setup_teardown(test_1024_targets, many_setup, many_teardown),
+        cmocka_unit_test_setup_teardown(test_answer_cost, many_setup, many_teardown),
+        cmocka_unit_test(test_reload_carries_views),
+    };
+    return cmocka_run_group_tests_name("site", tests, NULL, NULL);
+}
