@@ -214,6 +214,25 @@ wait_for(F, Want, N) ->
         _ -> timer:sleep(100), wait_for(F, Want, N - 1)
     end.
 
+%%% ------------------------------------------------------------ code upgrade
+
+%% Reloading the module loads the library again through the NIF's upgrade
+%% callback: resources made by the old instance (a snapshot inside a running
+%% server) keep working, and so does the API.
+upgrade_test() ->
+    {ok, Port} = beamprobe:start_server(#{port => 0, interval => 100}),
+    try
+        ?assertEqual(ok, wait_for(fun() -> get(Port, "/health/live") end, 200, 50)),
+        code:purge(beamprobe),
+        ?assertEqual({module, beamprobe}, code:load_file(beamprobe)),
+        ?assertEqual(<<"healthy">>, maps:get(<<"status">>, beamprobe:check(#{}))),
+        %% the agent still runs the old code with the old library's resources
+        ?assertMatch({200, _}, get(Port, "/health/live")),
+        ?assert(maps:get(pongs, beamprobe:server_info()) > 0)
+    after
+        beamprobe:stop_server()
+    end.
+
 %%% ------------------------------------------------------------ no leak
 
 %% Many calls, then the VM's own accounting of NIF resources and binaries
