@@ -1,6 +1,7 @@
 /* discover.c: name-list helpers shared by the discovery sources, and discovery through EPMD's NAMES. */
 #include "dist/discover.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,8 +103,9 @@ int bp_discover_epmd(const char *host, const char *basename, int64_t deadline_ms
     char (*names)[256] = NULL;
     int rc;
     bp_nodeset_clear(out);
-    if (!bp__disc_host_ok(host)) {
-        rc = bp__disc_err(err, errlen, BP_EUSAGE, "'%s' is not a host name or IPv4 address",
+    struct in6_addr v6;
+    if (!bp__disc_host_ok(host) && !(host && inet_pton(AF_INET6, host, &v6) == 1)) {
+        rc = bp__disc_err(err, errlen, BP_EUSAGE, "'%s' is not a host name or IP address",
                           host ? host : "");
         goto out;
     }

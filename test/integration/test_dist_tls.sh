@@ -277,6 +277,9 @@ kcheck v6lit "$V6LIT" --json
 expect_code 0
 expect_json .status healthy
 expect_json .node "$V6LIT"
+probe cluster --cookie-file "${DIR_OF[v6lit]}/cookie" --epmd-host ::1 --node-basename "${V6LIT%%@*}" --json
+expect_code 0
+expect_json '[.nodes[].node] | join(",")' "$V6LIT"
 
 test_case "TLS over IPv6 ($V6TLS)"
 kcheck v6tls "$V6TLS" --dist-tls "${CA[@]}" --json
