@@ -34,10 +34,12 @@ unit:
 	$(MAKE) -C c_src tests
 	@scripts/run-unit.sh build
 
-# The Erlang API: rebar3 builds it (the NIF through c_src/Makefile) and dialyzer checks it.
+# The Erlang API: rebar3 builds it (the NIF through c_src/Makefile), dialyzer checks it, and
+# its VM-only eunit tests run (test_nif.sh runs them all in a demo node with peers).
 erlang:
 	rebar3 compile
 	rebar3 dialyzer
+	rebar3 eunit
 
 integration: build
 	@BEAMPROBE=$(CURDIR)/priv/beamprobe test/integration/run.sh

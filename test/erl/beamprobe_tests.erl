@@ -1,8 +1,12 @@
 %% beamprobe_tests.erl: eunit tests of the Erlang API, run inside a demo node by test/integration/test_nif.sh.
 %%
-%% The node runs the demo application (supervisors, the three governors).
-%% The script sets application env beamprobe: test_peer (a second demo node)
-%% and test_hung (a node it has SIGSTOPped).
+%% Two layers. Run alone (`rebar3 eunit`), the tests that need nothing but
+%% this VM run: options, formats, health, metrics, the server, upgrade, many
+%% calls. In a node running the demo application (supervisors, the three
+%% governors) the governor and supervisor tests join, and when the script sets
+%% application env beamprobe: test_peer (a second demo node) and test_hung
+%% (a node it has SIGSTOPped), the remote and cluster tests too
+%% (test/integration/test_nif.sh runs all of them).
 -module(beamprobe_tests).
 
 -include_lib("eunit/include/eunit.hrl").
@@ -10,13 +14,27 @@
 -define(GOVS, [cost_guard, rollback_guard, backlog_valve]).
 
 peer() -> application:get_env(beamprobe, test_peer, undefined).
+
+%% Tests that need the demo application, or the demo node's peers.
+with_demo_test_() ->
+    case whereis(demo_sup) of
+        undefined -> [];
+        _ -> [fun local_report/0, fun governor_state_is_judged/0, fun custom_check/0,
+              fun health_unhealthy/0, server_with_governors()]
+    end.
+
+with_peers_test_() ->
+    case peer() of
+        undefined -> [];
+        _ -> [fun remote_peer/0, remote_hung(), fun cluster/0]
+    end.
 hung() -> application:get_env(beamprobe, test_hung, undefined).
 
 checks(Report) -> maps:get(<<"checks">>, Report).
 
 %%% ------------------------------------------------------------ check/1
 
-local_report_test() ->
+local_report() ->
     R = beamprobe:check(#{supervisor => demo_sup, governor => ?GOVS, require_app => [demo]}),
     ?assertEqual(atom_to_binary(node()), maps:get(<<"node">>, R)),
     ?assertEqual(<<"healthy">>, maps:get(<<"status">>, R)),
@@ -28,7 +46,7 @@ local_report_test() ->
     ?assert(maps:get(<<"count">>, Fds) > 0),
     ?assert(maps:get(<<"limit">>, Fds) >= maps:get(<<"count">>, Fds)).
 
-governor_state_is_judged_test() ->
+governor_state_is_judged() ->
     ok = demo_governor:set_state(rollback_guard, refusing),
     try
         R = beamprobe:check(#{governor => ?GOVS}),
@@ -44,7 +62,7 @@ formats_test() ->
     Text = beamprobe:check(#{format => text, probe => live}),
     ?assertNotEqual(nomatch, binary:match(Text, atom_to_binary(node()))).
 
-custom_check_test() ->
+custom_check() ->
     R = beamprobe:check(#{check_mfa => [<<"demo:check_ok">>]}),
     ?assertEqual(<<"pass">>, maps:get(<<"status">>, maps:get(<<"custom:demo:check_ok">>, checks(R)))).
 
@@ -75,20 +93,20 @@ option_forms_test() ->
 
 %%% ------------------------------------------------------------ check/2
 
-remote_peer_test() ->
+remote_peer() ->
     Peer = peer(),
     R = beamprobe:check(Peer, #{governor => ?GOVS, supervisor => demo_sup}),
     ?assertEqual(atom_to_binary(Peer), maps:get(<<"node">>, R)),
     ?assertEqual(<<"healthy">>, maps:get(<<"status">>, R)).
 
 remote_unknown_test() ->
-    [_, Host] = string:split(atom_to_list(node()), "@"),
+    {ok, Host} = inet:gethostname(),
     ?assertMatch({error, {not_registered, _}},
                  beamprobe:check(list_to_atom("nobody_here@" ++ Host), #{})).
 
 %% A SIGSTOPped node costs the caller its deadline, not more, and no other
 %% process waits meanwhile (the probe runs on a dirty I/O scheduler).
-remote_hung_test_() ->
+remote_hung() ->
     {timeout, 30, fun() ->
         Counter = spawn(fun() -> tick(0) end),
         T0 = erlang:monotonic_time(millisecond),
@@ -113,7 +131,7 @@ tick(N) ->
 health_test_() ->
     [?_assertMatch({200, <<"{", _/binary>>}, beamprobe:health(Kind)) || Kind <- [live, ready, startup, full]].
 
-health_unhealthy_test() ->
+health_unhealthy() ->
     ok = demo_governor:set_state(backlog_valve, refusing),
     try
         {Status, Body} = beamprobe:health(ready, #{governor => ?GOVS}),
@@ -134,7 +152,7 @@ metrics_test() ->
 
 %%% ------------------------------------------------------------ cluster/1
 
-cluster_test() ->
+cluster() ->
     %% two separate nodes: two components, neither a majority of the two expected
     Apart = beamprobe:cluster(#{nodes => [node(), peer()]}),
     ?assertEqual(<<"no_quorum">>, maps:get(<<"verdict">>, Apart)),
@@ -151,7 +169,7 @@ cluster_test() ->
 
 %%% ------------------------------------------------------------ the in-VM server
 
-server_test_() ->
+server_with_governors() ->
     {setup, fun() -> application:ensure_all_started(inets) end,
      fun() ->
          {ok, Port} = beamprobe:start_server(#{port => 0, interval => 200, governor => ?GOVS}),

@@ -51,6 +51,10 @@ else
   fail "eunit exit $CODE"
   echo "$EUNIT" | tail -n 60
 fi
+# the demo and peer layers must have run, not only the VM-only tests
+for t in local_report governor_state_is_judged health_unhealthy remote_peer remote_hung cluster; do
+  if grep -Eq "beamprobe_tests: -?$t(/|\.\.\.)" <<<"$EUNIT"; then ok "ran $t"; else fail "eunit did not run $t"; fi
+done
 if [[ $EUNIT == *"Sanitizer"* || $EUNIT == *"runtime error"* ]]; then fail "sanitizer report in the node"; echo "$EUNIT" | grep -A30 Sanitizer | head -60; fi
 
 if [[ -n ${BP_SANITIZED:-} ]]; then # the rest runs in the cluster's nodes, which carry no sanitizer runtime
