@@ -13,7 +13,7 @@ if [[ ${1:-} == stop ]]; then
   exit 0
 fi
 
-[[ -x $BP ]] || make -s -C "$ROOT/c_src" >/dev/null
+[[ -x $BP && -f $ROOT/priv/beamprobe_nif.so ]] || make -s -C "$ROOT/c_src" >/dev/null
 if [[ -f $DIR/nodes ]] && "$CLUSTER" status "$DIR" 2>/dev/null | grep -q ' up$' \
    && ! "$CLUSTER" status "$DIR" | grep -qv ' up$'; then
   echo "demo: reusing the running cluster in $DIR"
@@ -51,11 +51,23 @@ echo
 echo "demo: the whole cluster at once (mesh, partitions, quorum):"
 run cluster --cookie-file "$DIR/cookie" --nodes "$PEERS" --governor cost_guard,rollback_guard,backlog_valve
 
+# The Erlang API, from inside a demo node: the same report, served by the VM itself.
+APP="$DIR/lib/beamprobe"
+mkdir -p "$APP/ebin" "$APP/priv"
+ln -sf "$ROOT/priv/beamprobe_nif.so" "$APP/priv/beamprobe_nif.so"
+erlc -o "$APP/ebin" "$ROOT/src/beamprobe.erl"
+echo
+echo "demo: the Erlang API inside ${NODES[0]} (what an application's /health handler returns):"
+API='beamprobe:health(ready, #{governor => [cost_guard, rollback_guard, backlog_valve], supervisor => demo_sup})'
+printf '\n> %s.\n' "$API"
+"$CLUSTER" eval "$DIR" "${NODES[0]}" "code:add_patha(\"$APP/ebin\"), $API."
+
 cat <<MSG
 
 demo: the cluster keeps running. Try for example:
   $BP check ${NODES[2]} --cookie-file $DIR/cookie --json
   $BP check ${NODES[2]} --cookie-file $DIR/cookie --probe live
   $BP serve --cookie-file $DIR/cookie --node ${NODES[0]} --listen 127.0.0.1:8080   # then: curl localhost:8080/health/ready
+  $CLUSTER eval $DIR ${NODES[0]} 'beamprobe:start_server(#{port => 8081}).'   # the in-VM server; curl localhost:8081/health/live
 demo: stop it with: make demo-stop
 MSG
