@@ -4,7 +4,10 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "core/config.h"
 #include "core/report.h"
@@ -178,6 +181,38 @@ static inline bp_snapshot *fixture_snapshot(void)
     s->custom[0].verdict = BP_VERDICT_PASS;
     s->custom[0].detail = "ok";
     return s;
+}
+
+/* The state of a policy or render test: the fixture snapshot and config, a report, and the
+ * rendered output and its parsed JSON when a test makes them (freed by the teardown). */
+typedef struct {
+    bp_snapshot *snap;
+    bp_config cfg;
+    bp_report rep;
+    char *out;
+    json_t *doc;
+} fixture_fx;
+
+/* cmocka setup: a fresh fixture_fx in *state. */
+static inline int fixture_fx_setup(void **state)
+{
+    static fixture_fx f;
+    memset(&f, 0, sizeof f);
+    f.snap = fixture_snapshot();
+    if (!f.snap)
+        return -1;
+    fixture_config(&f.cfg);
+    *state = &f;
+    return 0;
+}
+
+static inline int fixture_fx_teardown(void **state)
+{
+    fixture_fx *f = *state;
+    free(f->out);
+    json_decref(f->doc);
+    bp_snapshot_free(f->snap);
+    return 0;
 }
 
 #endif

@@ -10,30 +10,9 @@
 #include "beamprobe.h"
 #include "fixture_snapshot.h"
 
-typedef struct {
-    bp_snapshot *snap;
-    bp_config cfg;
-    bp_report rep;
-} fx;
-
-static int setup(void **state)
-{
-    static fx f;
-    memset(&f, 0, sizeof f);
-    f.snap = fixture_snapshot();
-    if (!f.snap)
-        return -1;
-    fixture_config(&f.cfg);
-    *state = &f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx *f = *state;
-    bp_snapshot_free(f->snap);
-    return 0;
-}
+typedef fixture_fx fx;
+#define setup fixture_fx_setup
+#define teardown fixture_fx_teardown
 
 static const bp_report *eval(fx *f)
 {
