@@ -346,7 +346,14 @@ static const bp_term *node_reply(collector *c, bp_batch *b, int k, bp_fact *f)
 {
     if (c->bif_ok && is_bif(k))
         return c->bif_items[k];
-    return reply_of(c, b, is_bif(k) && c->at[k] < 0 ? c->bif_at : c->at[k], f);
+    if (is_bif(k) && c->at[k] < 0) {
+        /* the combined call failed (reply_of says why) or answered something else than one
+           result per BIF: nothing in it can be trusted */
+        if (reply_of(c, b, c->bif_at, f) && f->state != BP_FACT_ERROR && f->state != BP_FACT_TIMEOUT)
+            bp_fact_fail(c->snap, f, BP_FACT_ERROR, "unexpected reply to the VM statistics call");
+        return NULL;
+    }
+    return reply_of(c, b, c->at[k], f);
 }
 
 static void take_identity(collector *c, bp_batch *b)
