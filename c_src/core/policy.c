@@ -526,6 +526,10 @@ static void check_governor(eval_ctx *x, const bp_governor_snap *g)
         break;
     case BP_FACT_ERROR:
     case BP_FACT_TIMEOUT:
+        if (g->state_unreadable) { /* its kind handles no sys request: none was sent */
+            judge(c, BP_FAIL, "%s; queue %s, memory %s", or_q(g->state_fact.error), q, m);
+            return;
+        }
         /* sys:get_state's own timeout is an answer: the governor is stuck. */
         judge(c, BP_FAIL, "unresponsive: %s; queue %s, memory %s",
               g->state_fact.error ? g->state_fact.error

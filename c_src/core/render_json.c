@@ -146,6 +146,7 @@ static void details_supervisor(jctx *x, json_t *o, const bp_check *c)
     int k = sv && ok(&sv->fact);
     put(x, o, "name", bp_json_string_utf8(c->subject));
     put(x, o, "pid", bp_json_string_utf8(sv ? sv->pid : NULL));
+    put(x, o, "kind", bp_json_string_utf8(sv ? sv->kind : NULL));
     put(x, o, "specs", bp_json_int_or_null(k ? sv->specs : -1));
     put(x, o, "active", bp_json_int_or_null(k ? sv->active : -1));
     put(x, o, "workers", bp_json_int_or_null(k ? sv->workers : -1));
@@ -170,6 +171,7 @@ static void details_governor(jctx *x, json_t *o, const bp_check *c)
     put(x, o, "name", bp_json_string_utf8(c->subject));
     put(x, o, "pid", bp_json_string_utf8(k && g->alive ? g->pid : NULL));
     put(x, o, "alive", k ? json_boolean(g->alive) : json_null());
+    put(x, o, "kind", bp_json_string_utf8(k && g->alive ? g->kind : NULL));
     put(x, o, "state", bp_json_string_utf8(k && g->alive && ok(&g->state_fact) ? g->state : NULL));
     put(x, o, "message_queue_len", bp_json_int_or_null(k && g->alive ? g->message_queue_len : -1));
     put(x, o, "memory_bytes", bp_json_int_or_null(k && g->alive ? g->memory : -1));

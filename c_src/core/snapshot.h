@@ -39,8 +39,9 @@ typedef struct {
 typedef struct {
     const char *name;   /* registered name, or "parent/child_id" for nested ones */
     const char *pid;    /* text, NULL if unknown */
+    const char *kind;   /* what the process proved to be ("supervisor kernel"), NULL if not proven */
     int depth;          /* 0 for a --supervisor root */
-    bp_fact fact;       /* exists and answered count_children/which_children */
+    bp_fact fact;       /* exists, proved a supervisor, answered count_children/which_children */
     int64_t specs, active, supervisors, workers; /* count_children; -1 unknown */
     size_t n_down;      /* children whose pid is restarting or undefined */
     const char *down[BP_CHILD_DOWN_MAX]; /* "child_id (restarting)"; first BP_CHILD_DOWN_MAX */
@@ -49,12 +50,14 @@ typedef struct {
 
 typedef struct {
     const char *name;        /* registered name */
-    bp_fact fact;            /* whereis + process_info */
+    bp_fact fact;            /* whereis + process_info (the proof of its kind) */
     int alive;               /* registered and alive */
     const char *pid;         /* text */
+    const char *kind;        /* what the process proved to be ("gen_statem app_gov"), NULL if not proven */
+    int state_unreadable;    /* its kind handles no system messages: nothing was sent */
     int64_t message_queue_len; /* -1 unknown */
     int64_t memory;          /* bytes, -1 unknown */
-    bp_fact state_fact;      /* sys:get_state under the governor timeout */
+    bp_fact state_fact;      /* sys:get_state under the governor timeout, if its kind handles it */
     const char *state;       /* state name, NULL if unknown */
 } bp_governor_snap;
 

@@ -1,5 +1,6 @@
 /* collect.c: the RPC plan of a probe and the decoding of its replies into a snapshot. */
 #include "dist/collect.h"
+#include "dist/collect_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,36 +88,12 @@ static int group_wanted(bp_probe_kind k, int g)
     }
 }
 
-#define MAX_SUPERVISORS 64
-
-/* A supervisor being walked: where its replies are in the current round. */
-typedef struct {
-    bp_supervisor_snap *snap;
-    bp_term pid;       /* valid when by_pid */
-    int by_pid;
-    int at_count, at_children;
-} sup_job;
-
-typedef struct {
-    const bp_collect_exec *ex;
-    const bp_config *cfg;
-    bp_snapshot *snap;
-    int64_t deadline;
-    int at[C_COUNT];          /* index of each node call in round one, -1 if not asked */
-    int *gov_whereis, *gov_state, *gov_info;
-    int *custom_at;
-    int cg_files;                      /* round one: the cgroup_paths read */
-    int cg_version, cg_files2;         /* round two: the located cgroup's limit and usage */
-    int bif_at;                        /* the one block_call carrying every cheap BIF, or -1 */
-    int bif_ok;                        /* it answered: bif_items[k] holds each result */
-    const bp_term *bif_items[C_COUNT];
-    sup_job sups[MAX_SUPERVISORS];
-    size_t n_sups;
-} collector;
+typedef bp__collector collector;
+_Static_assert(C_COUNT <= 32, "collector arrays hold 32 node calls");
 
 /* ---------- encoding helpers ---------- */
 
-static ei_x_buff *add_call(bp_batch *b, const char *mod, const char *fun, int argc, int *index)
+ei_x_buff *bp__add_call(bp_batch *b, const char *mod, const char *fun, int argc, int *index)
 {
     ei_x_buff *x = bp_batch_add(b, mod, fun, argc);
     if (x)
@@ -124,7 +101,7 @@ static ei_x_buff *add_call(bp_batch *b, const char *mod, const char *fun, int ar
     return x;
 }
 
-static int encode_pid(ei_x_buff *x, const bp_term *t)
+int bp__encode_pid(ei_x_buff *x, const bp_term *t)
 {
     erlang_pid p;
     memset(&p, 0, sizeof p);
@@ -135,27 +112,9 @@ static int encode_pid(ei_x_buff *x, const bp_term *t)
     return ei_x_encode_pid(x, &p);
 }
 
-/* gen:call(Target, '$gen_call', Request, Timeout): a gen_server call that cannot hang the target. */
-static int add_gen_call(collector *c, bp_batch *b, const char *name, const bp_term *pid, const char *request,
-                        int *index)
-{
-    ei_x_buff *x = add_call(b, "gen", "call", 4, index);
-    if (!x)
-        return BP_ENOMEM;
-    int rc = pid ? encode_pid(x, pid) : ei_x_encode_atom(x, name);
-    if (rc < 0 || ei_x_encode_atom(x, "$gen_call") < 0 || ei_x_encode_atom(x, request) < 0
-        || ei_x_encode_long(x, c->cfg->governor_timeout_ms) < 0)
-        return BP_ENOMEM;
-    return 0;
-}
-
 /* ---------- reply helpers ---------- */
 
-/*
- * The useful reply of call i, or NULL with the fact marked failed (first
- * failure wins, so one bad call explains its whole group).
- */
-static const bp_term *reply_of(collector *c, bp_batch *b, int i, bp_fact *f)
+const bp_term *bp__reply_of(collector *c, bp_batch *b, int i, bp_fact *f)
 {
     if (i < 0)
         return NULL;
@@ -183,7 +142,7 @@ static const bp_term *reply_of(collector *c, bp_batch *b, int i, bp_fact *f)
     return r->reply;
 }
 
-static int64_t int_or(const bp_term *t, int64_t dflt)
+int64_t bp__int_or(const bp_term *t, int64_t dflt)
 {
     int64_t v;
     return bp_term_int(t, &v) == 0 ? v : dflt;
@@ -197,15 +156,13 @@ static const char *text_dup(collector *c, const bp_term *t)
     return bp_arena_strdup(c->snap->arena, buf);
 }
 
-/* Fact OK unless a reply already failed it. */
-static void fact_ok(bp_fact *f)
+void bp__fact_ok(bp_fact *f)
 {
     if (f->state == BP_FACT_UNSET)
         f->state = BP_FACT_OK;
 }
 
-/* Reason text of a {badrpc, {'EXIT', {Reason, _}}} style reply. */
-static int exit_reason_is(const bp_rpc *r, const char *reason)
+int bp__exit_reason_is(const bp_rpc *r, const char *reason)
 {
     const bp_term *e = bp_term_elem(r->reply, 1);
     if (!bp_term_is_tagged(r->reply, "badrpc", 2) || !bp_term_is_tagged(e, "EXIT", 2))
@@ -245,7 +202,7 @@ static int plan_single_calls(collector *c, bp_batch *b, int bifs)
     for (int k = 0; k < C_COUNT; k++) {
         if (!group_wanted(c->cfg->probe, node_calls[k].group) || is_bif(k) != bifs)
             continue;
-        ei_x_buff *x = add_call(b, node_calls[k].mod, node_calls[k].fun, arity_of(k), &c->at[k]);
+        ei_x_buff *x = bp__add_call(b, node_calls[k].mod, node_calls[k].fun, arity_of(k), &c->at[k]);
         if (!x || encode_args(c, x, k) < 0)
             return BP_ENOMEM;
         bp_batch_get(b, (size_t)c->at[k])->block = bifs;
@@ -277,7 +234,7 @@ static int plan_bif_call(collector *c, bp_batch *b)
     c->bif_at = -1;
     if (n == 0)
         return 0;
-    ei_x_buff *x = add_call(b, "lists", "zipwith", 3, &c->bif_at);
+    ei_x_buff *x = bp__add_call(b, "lists", "zipwith", 3, &c->bif_at);
     if (!x || encode_export(x, "erlang", "apply", 2) < 0 || ei_x_encode_list_header(x, n) < 0)
         return BP_ENOMEM;
     for (int k = 0; k < C_COUNT; k++)
@@ -349,11 +306,11 @@ static const bp_term *node_reply(collector *c, bp_batch *b, int k, bp_fact *f)
     if (is_bif(k) && c->at[k] < 0) {
         /* the combined call failed (reply_of says why) or answered something else than one
            result per BIF: nothing in it can be trusted */
-        if (reply_of(c, b, c->bif_at, f) && f->state != BP_FACT_ERROR && f->state != BP_FACT_TIMEOUT)
+        if (bp__reply_of(c, b, c->bif_at, f) && f->state != BP_FACT_ERROR && f->state != BP_FACT_TIMEOUT)
             bp_fact_fail(c->snap, f, BP_FACT_ERROR, "unexpected reply to the VM statistics call");
         return NULL;
     }
-    return reply_of(c, b, c->at[k], f);
+    return bp__reply_of(c, b, c->at[k], f);
 }
 
 static void take_identity(collector *c, bp_batch *b)
@@ -369,10 +326,10 @@ static void take_identity(collector *c, bp_batch *b)
         s->otp_release = text_dup(c, otp);
     if (vsn)
         s->erts_version = text_dup(c, vsn);
-    int64_t t0 = int_or(start, -1), t1 = int_or(now, -1), per_sec = int_or(unit, 0);
+    int64_t t0 = bp__int_or(start, -1), t1 = bp__int_or(now, -1), per_sec = bp__int_or(unit, 0);
     if (start && now && per_sec > 0)
         s->uptime_ms = (int64_t)((double)(t1 - t0) * 1000.0 / (double)per_sec);
-    fact_ok(f);
+    bp__fact_ok(f);
 }
 
 static int names_of(collector *c, const bp_term *list, bp_strv *out, const char *skip)
@@ -400,7 +357,7 @@ static void take_membership(collector *c, bp_batch *b)
     if ((vis && names_of(c, vis, &s->visible, NULL) != 0)
         || (hid && names_of(c, hid, &s->hidden, c->ex->self_name) != 0))
         bp_fact_fail(s, &s->membership, BP_FACT_ERROR, "unexpected reply to erlang:nodes/1");
-    fact_ok(&s->membership);
+    bp__fact_ok(&s->membership);
 }
 
 static void take_memory(collector *c, bp_batch *b)
@@ -421,13 +378,13 @@ static void take_memory(collector *c, bp_batch *b)
     } else if (m) {
         bp_fact_fail(s, &s->memory, BP_FACT_ERROR, "unexpected reply to erlang:memory/0");
     }
-    fact_ok(&s->memory);
+    bp__fact_ok(&s->memory);
 }
 
 /* lists:map(fun file:read_file/1, Paths): any number of files for one spawned call. */
 static int add_read_files(bp_batch *b, const char *const *paths, size_t n, int *index)
 {
-    ei_x_buff *x = add_call(b, "lists", "map", 2, index);
+    ei_x_buff *x = bp__add_call(b, "lists", "map", 2, index);
     if (!x || encode_export(x, "file", "read_file", 1) < 0 || ei_x_encode_list_header(x, (long)n) < 0)
         return BP_ENOMEM;
     for (size_t i = 0; i < n; i++)
@@ -440,7 +397,7 @@ static int add_read_files(bp_batch *b, const char *const *paths, size_t n, int *
 static const bp_term *file_body(collector *c, bp_batch *b, int at, size_t i)
 {
     bp_fact scratch = { 0 };
-    const bp_term *l = reply_of(c, b, at, &scratch);
+    const bp_term *l = bp__reply_of(c, b, at, &scratch);
     const bp_term *r = l && l->type == BP_T_LIST && i < l->n ? &l->items[i] : NULL;
     const bp_term *body = bp_term_is_tagged(r, "ok", 2) ? bp_term_elem(r, 1) : NULL;
     return body && body->type == BP_T_BINARY ? body : NULL;
@@ -514,15 +471,15 @@ static void take_limits(collector *c, bp_batch *b)
 {
     bp_snapshot *s = c->snap;
     bp_fact *f = &s->limits;
-    s->process_count = int_or(node_reply(c, b, C_PCOUNT, f), -1);
-    s->process_limit = int_or(node_reply(c, b, C_PLIMIT, f), -1);
-    s->port_count = int_or(node_reply(c, b, C_PORTCOUNT, f), -1);
-    s->port_limit = int_or(node_reply(c, b, C_PORTLIMIT, f), -1);
-    s->atom_count = int_or(node_reply(c, b, C_ACOUNT, f), -1);
-    s->atom_limit = int_or(node_reply(c, b, C_ALIMIT, f), -1);
-    s->ets_count = int_or(node_reply(c, b, C_ECOUNT, f), -1);
-    s->ets_limit = int_or(node_reply(c, b, C_ELIMIT, f), -1);
-    fact_ok(f);
+    s->process_count = bp__int_or(node_reply(c, b, C_PCOUNT, f), -1);
+    s->process_limit = bp__int_or(node_reply(c, b, C_PLIMIT, f), -1);
+    s->port_count = bp__int_or(node_reply(c, b, C_PORTCOUNT, f), -1);
+    s->port_limit = bp__int_or(node_reply(c, b, C_PORTLIMIT, f), -1);
+    s->atom_count = bp__int_or(node_reply(c, b, C_ACOUNT, f), -1);
+    s->atom_limit = bp__int_or(node_reply(c, b, C_ALIMIT, f), -1);
+    s->ets_count = bp__int_or(node_reply(c, b, C_ECOUNT, f), -1);
+    s->ets_limit = bp__int_or(node_reply(c, b, C_ELIMIT, f), -1);
+    bp__fact_ok(f);
 }
 
 static void take_schedulers(collector *c, bp_batch *b)
@@ -530,16 +487,16 @@ static void take_schedulers(collector *c, bp_batch *b)
     bp_snapshot *s = c->snap;
     bp_fact *f = &s->schedulers;
     const bp_term *q = node_reply(c, b, C_RUNQ, f);
-    s->schedulers_online = int_or(node_reply(c, b, C_SCHED_ONLINE, f), -1);
-    s->dirty_cpu_schedulers_online = int_or(node_reply(c, b, C_DCPU_ONLINE, f), -1);
-    s->dirty_io_schedulers = int_or(node_reply(c, b, C_DIO, f), -1);
+    s->schedulers_online = bp__int_or(node_reply(c, b, C_SCHED_ONLINE, f), -1);
+    s->dirty_cpu_schedulers_online = bp__int_or(node_reply(c, b, C_DCPU_ONLINE, f), -1);
+    s->dirty_io_schedulers = bp__int_or(node_reply(c, b, C_DIO, f), -1);
     s->run_queue = s->dirty_cpu_run_queue = s->dirty_io_run_queue = -1;
     /* a list of small integers arrives as STRING_EXT: one byte per queue */
     size_t n = q && q->type == BP_T_LIST ? q->n : q && q->type == BP_T_STRING ? q->len : 0;
     if (n >= 2) {
         int64_t v[3] = { 0, 0, 0 };
         for (size_t i = 0; i < n; i++) {
-            int64_t len = q->type == BP_T_STRING ? (unsigned char)q->str[i] : int_or(&q->items[i], 0);
+            int64_t len = q->type == BP_T_STRING ? (unsigned char)q->str[i] : bp__int_or(&q->items[i], 0);
             v[i + 2 < n ? 0 : i + 2 == n ? 1 : 2] += len;
         }
         s->run_queue = v[0];
@@ -548,7 +505,7 @@ static void take_schedulers(collector *c, bp_batch *b)
     } else if (q) {
         bp_fact_fail(s, f, BP_FACT_ERROR, "unexpected reply to statistics(run_queue_lengths_all)");
     }
-    fact_ok(f);
+    bp__fact_ok(f);
 }
 
 static void take_applications(collector *c, bp_batch *b)
@@ -570,198 +527,7 @@ static void take_applications(collector *c, bp_batch *b)
     } else if (l) {
         bp_fact_fail(s, &s->applications, BP_FACT_ERROR, "unexpected reply to application:which_applications/1");
     }
-    fact_ok(&s->applications);
-}
-
-/* ---------- governors ---------- */
-
-static int plan_governors(collector *c, bp_batch *b)
-{
-    const bp_namelist *g = &c->cfg->governors;
-    bp_snapshot *s = c->snap;
-    s->n_governors = g->n;
-    s->governors = bp_arena_alloc(s->arena, (g->n + 1) * sizeof *s->governors);
-    c->gov_whereis = bp_arena_alloc(s->arena, (g->n + 1) * sizeof(int));
-    c->gov_state = bp_arena_alloc(s->arena, (g->n + 1) * sizeof(int));
-    c->gov_info = bp_arena_alloc(s->arena, (g->n + 1) * sizeof(int));
-    if (!s->governors || !c->gov_whereis || !c->gov_state || !c->gov_info)
-        return BP_ENOMEM;
-    for (size_t i = 0; i < g->n; i++) {
-        bp_governor_snap *gs = &s->governors[i];
-        gs->name = bp_arena_strdup(s->arena, g->v[i]);
-        gs->message_queue_len = gs->memory = -1;
-        c->gov_info[i] = -1;
-        ei_x_buff *x = add_call(b, "erlang", "whereis", 1, &c->gov_whereis[i]);
-        if (!x || ei_x_encode_atom(x, g->v[i]) < 0)
-            return BP_ENOMEM;
-        bp_batch_get(b, (size_t)c->gov_whereis[i])->block = 1; /* a BIF: no spawn */
-        x = add_call(b, "sys", "get_state", 2, &c->gov_state[i]);
-        if (!x || ei_x_encode_atom(x, g->v[i]) < 0 || ei_x_encode_long(x, c->cfg->governor_timeout_ms) < 0)
-            return BP_ENOMEM;
-    }
-    return 0;
-}
-
-/* Reduce a sys:get_state reply to the state's name at once: gen_statem {Name, Data}, or an atom. */
-static const char *state_name(collector *c, const bp_term *st)
-{
-    if (st && st->type == BP_T_ATOM)
-        return bp_arena_strdup(c->snap->arena, st->str);
-    if (st && st->type == BP_T_TUPLE && st->n == 2) {
-        const bp_term *n = &st->items[0];
-        if (n->type == BP_T_ATOM)
-            return bp_arena_strdup(c->snap->arena, n->str);
-        if (n->type == BP_T_TUPLE && n->n > 0 && n->items[0].type == BP_T_ATOM)
-            return bp_arena_strdup(c->snap->arena, n->items[0].str); /* complex state {Name, ...} */
-    }
-    return NULL;
-}
-
-static void take_governors_round1(collector *c, bp_batch *b, bp_batch *next)
-{
-    bp_snapshot *s = c->snap;
-    for (size_t i = 0; i < s->n_governors; i++) {
-        bp_governor_snap *g = &s->governors[i];
-        const bp_term *pid = reply_of(c, b, c->gov_whereis[i], &g->fact);
-        if (pid && pid->type == BP_T_PID) {
-            g->alive = 1;
-            g->pid = bp_arena_printf(s->arena, "<%s.%lld.%lld>", pid->str, (long long)pid->i,
-                                     (long long)pid->serial);
-            ei_x_buff *x = add_call(next, "erlang", "process_info", 2, &c->gov_info[i]);
-            if (x)
-                bp_batch_get(next, (size_t)c->gov_info[i])->block = 1; /* a BIF: no spawn */
-            if (x && encode_pid(x, pid) >= 0) {
-                ei_x_encode_list_header(x, 2);
-                ei_x_encode_atom(x, "message_queue_len");
-                ei_x_encode_atom(x, "memory");
-                ei_x_encode_empty_list(x);
-            }
-        } else if (pid) {
-            g->fact.state = BP_FACT_OK; /* answered: not registered */
-        }
-        bp_rpc *r = bp_batch_get(b, (size_t)c->gov_state[i]);
-        if (r && r->rc == 0 && !bp_term_is_tagged(r->reply, "badrpc", 2)) {
-            g->state = state_name(c, r->reply);
-            g->state_fact.state = BP_FACT_OK;
-            if (!g->state)
-                g->state = "unknown";
-        } else if (r && r->rc == 0 && exit_reason_is(r, "timeout")) {
-            bp_fact_fail(s, &g->state_fact, BP_FACT_ERROR, "no reply to sys:get_state within %d ms",
-                         c->cfg->governor_timeout_ms);
-        } else if (r && r->rc == 0 && exit_reason_is(r, "noproc")) {
-            bp_fact_fail(s, &g->state_fact, BP_FACT_ERROR, "not running");
-        } else {
-            (void)reply_of(c, b, c->gov_state[i], &g->state_fact);
-        }
-    }
-}
-
-static void take_governors_round2(collector *c, bp_batch *b)
-{
-    bp_snapshot *s = c->snap;
-    for (size_t i = 0; i < s->n_governors; i++) {
-        bp_governor_snap *g = &s->governors[i];
-        if (c->gov_info[i] < 0)
-            continue;
-        const bp_term *info = reply_of(c, b, c->gov_info[i], &g->fact);
-        if (bp_term_is_atom(info, "undefined")) {
-            g->alive = 0; /* died between the two rounds */
-        } else if (info) {
-            g->message_queue_len = int_or(bp_term_prop(info, "message_queue_len"), -1);
-            g->memory = int_or(bp_term_prop(info, "memory"), -1);
-        }
-        fact_ok(&g->fact);
-    }
-}
-
-/* ---------- supervisors ---------- */
-
-static int plan_supervisor(collector *c, bp_batch *b, sup_job *j)
-{
-    const bp_term *pid = j->by_pid ? &j->pid : NULL;
-    int rc = add_gen_call(c, b, j->snap->name, pid, "count_children", &j->at_count);
-    if (rc == 0)
-        rc = add_gen_call(c, b, j->snap->name, pid, "which_children", &j->at_children);
-    return rc;
-}
-
-static bp_supervisor_snap *new_sup(collector *c, const char *name, int depth)
-{
-    bp_snapshot *s = c->snap;
-    if (s->n_supervisors >= MAX_SUPERVISORS)
-        return NULL;
-    bp_supervisor_snap *p = &s->supervisors[s->n_supervisors++];
-    p->name = bp_arena_strdup(s->arena, name);
-    p->depth = depth;
-    p->specs = p->active = p->supervisors = p->workers = -1;
-    return p;
-}
-
-/* The reply {ok, X} of gen:call, or NULL with the fact failed. */
-static const bp_term *gen_reply(collector *c, bp_batch *b, int i, bp_fact *f)
-{
-    bp_rpc *r = bp_batch_get(b, (size_t)i);
-    if (r && r->rc == 0 && exit_reason_is(r, "noproc")) {
-        bp_fact_fail(c->snap, f, BP_FACT_ERROR, "not running");
-        return NULL;
-    }
-    if (r && r->rc == 0 && exit_reason_is(r, "timeout")) {
-        bp_fact_fail(c->snap, f, BP_FACT_ERROR, "no reply within %d ms", c->cfg->governor_timeout_ms);
-        return NULL;
-    }
-    const bp_term *t = reply_of(c, b, i, f);
-    if (t && !bp_term_is_tagged(t, "ok", 2)) {
-        bp_fact_fail(c->snap, f, BP_FACT_ERROR, "unexpected reply from the supervisor");
-        return NULL;
-    }
-    return bp_term_elem(t, 1);
-}
-
-/* Record one supervisor's replies; queue its child supervisors into `next`. */
-static void take_supervisor(collector *c, bp_batch *b, sup_job *j, sup_job *next, size_t *n_next)
-{
-    bp_supervisor_snap *p = j->snap;
-    bp_rpc *wc = bp_batch_get(b, (size_t)j->at_children);
-    const bp_term *counts = gen_reply(c, b, j->at_count, &p->fact);
-    if (counts) {
-        p->specs = int_or(bp_term_prop(counts, "specs"), -1);
-        p->active = int_or(bp_term_prop(counts, "active"), -1);
-        p->supervisors = int_or(bp_term_prop(counts, "supervisors"), -1);
-        p->workers = int_or(bp_term_prop(counts, "workers"), -1);
-    }
-    if (wc && wc->rc == BP_ETOOBIG) {
-        p->children_truncated = 1; /* counts alone still tell */
-    } else if (p->fact.state != BP_FACT_ERROR && p->fact.state != BP_FACT_TIMEOUT) {
-        const bp_term *kids = gen_reply(c, b, j->at_children, &p->fact);
-        for (size_t i = 0; kids && kids->type == BP_T_LIST && i < kids->n; i++) {
-            const bp_term *k = &kids->items[i];
-            if (k->type != BP_T_TUPLE || k->n != 4)
-                continue;
-            char id[96];
-            bp_term_format(&k->items[0], id, sizeof id);
-            const bp_term *child = &k->items[1];
-            if (bp_term_is_atom(child, "restarting") || bp_term_is_atom(child, "undefined")) {
-                if (p->n_down < BP_CHILD_DOWN_MAX)
-                    p->down[p->n_down] = bp_arena_printf(c->snap->arena, "%s (%s)", id, child->str);
-                p->n_down++;
-            } else if (child->type == BP_T_PID && bp_term_is_atom(&k->items[2], "supervisor")
-                       && p->depth < c->cfg->supervisor_depth && *n_next < MAX_SUPERVISORS) {
-                char name[BP_NAME_MAX * 2];
-                snprintf(name, sizeof name, "%s/%s", p->name, id);
-                bp_supervisor_snap *sub = new_sup(c, name, p->depth + 1);
-                if (sub) {
-                    sub->pid = bp_arena_printf(c->snap->arena, "<%s.%lld.%lld>", child->str,
-                                               (long long)child->i, (long long)child->serial);
-                    sup_job *nj = &next[(*n_next)++];
-                    memset(nj, 0, sizeof *nj);
-                    nj->snap = sub;
-                    nj->by_pid = 1;
-                    nj->pid = *child; /* the term lives in b's arena: plan before freeing b */
-                }
-            }
-        }
-    }
-    fact_ok(&p->fact);
+    bp__fact_ok(&s->applications);
 }
 
 /* ---------- custom checks ---------- */
@@ -786,7 +552,7 @@ static int plan_custom(collector *c, bp_batch *b)
             continue;
         }
         *colon = '\0';
-        if (!add_call(b, mod, colon + 1, 0, &c->custom_at[i]))
+        if (!bp__add_call(b, mod, colon + 1, 0, &c->custom_at[i]))
             return BP_ENOMEM;
     }
     return 0;
@@ -799,7 +565,7 @@ static void take_custom(collector *c, bp_batch *b)
         bp_custom_snap *k = &s->custom[i];
         if (c->custom_at[i] < 0)
             continue;
-        const bp_term *t = reply_of(c, b, c->custom_at[i], &k->fact);
+        const bp_term *t = bp__reply_of(c, b, c->custom_at[i], &k->fact);
         if (!t) {
             k->verdict = BP_VERDICT_FAIL;
             continue;
@@ -813,7 +579,7 @@ static void take_custom(collector *c, bp_batch *b)
             k->verdict = BP_VERDICT_WARN;
         else
             k->verdict = BP_VERDICT_FAIL;
-        fact_ok(&k->fact);
+        bp__fact_ok(&k->fact);
     }
 }
 
@@ -854,90 +620,53 @@ int bp_collect(bp_session *s, const bp_config *cfg, int64_t deadline_ms, bp_snap
     return bp_collect_with(&ex, cfg, deadline_ms, snap);
 }
 
+/*
+ * Round one sends every independent call at once; later rounds carry what
+ * earlier ones found: the BIFs one by one if the combined call was refused, a
+ * cgroup outside its mount point, and each governor's and supervisor's next
+ * stage (docs/DESIGN-NOTES.md, "Do no harm"). Rounds stop when nothing is left
+ * to ask; past the deadline a round only marks its calls timed out.
+ */
 int bp_collect_with(const bp_collect_exec *ex, const bp_config *cfg, int64_t deadline_ms, bp_snapshot *snap)
 {
     collector c = { .ex = ex, .cfg = cfg, .snap = snap, .deadline = deadline_ms };
     int ready = cfg->probe == BP_PROBE_READY;
+    bp_batch *b = bp_batch_new(0), *next = NULL;
     int rc = BP_ENOMEM;
-    bp_batch *b1 = bp_batch_new(0), *b2 = NULL;
-    if (!b1)
+    if (!b || (ready && bp__procs_init(&c) != 0) || plan_node_calls(&c, b) != 0
+        || (ready && (plan_custom(&c, b) != 0 || bp__procs_plan(&c, b) != 0)))
         goto out;
-    snap->supervisors = bp_arena_alloc(snap->arena, MAX_SUPERVISORS * sizeof *snap->supervisors);
-    if (!snap->supervisors)
-        goto out;
-
-    /* round one: every independent call at once */
-    if (plan_node_calls(&c, b1) != 0)
-        goto out;
-    if (ready) {
-        if (plan_governors(&c, b1) != 0 || plan_custom(&c, b1) != 0)
+    for (int round = 1;; round++) {
+        (void)run_round(&c, b); /* on a dead session or past the deadline this only marks the calls */
+        if (!(next = bp_batch_new(0)))
             goto out;
-        for (size_t i = 0; i < cfg->supervisors.n && c.n_sups < MAX_SUPERVISORS; i++) {
-            sup_job *j = &c.sups[c.n_sups++];
-            memset(j, 0, sizeof *j);
-            j->snap = new_sup(&c, cfg->supervisors.v[i], 0);
-            if (!j->snap || plan_supervisor(&c, b1, j) != 0)
-                goto out;
-        }
-    }
-    (void)run_round(&c, b1);
-
-    if (group_wanted(cfg->probe, G_APPS))
-        take_applications(&c, b1);
-    if (ready)
-        take_custom(&c, b1);
-
-    /* later rounds: what round one found (governor pids, child supervisors, a cgroup) */
-    bp_batch *prev = b1;
-    b1 = NULL;
-    b2 = bp_batch_new(0);
-    if (!b2) {
-        b1 = prev;
-        goto out;
-    }
-    int bif_fallback = take_bif_call(&c, prev, b2);
-    if (!bif_fallback)
-        take_bif_groups(&c, prev);
-    if (group_wanted(cfg->probe, G_CGROUP))
-        take_cgroup(&c, prev, b2);
-    if (ready)
-        take_governors_round1(&c, prev, b2);
-    for (int depth = 0; ; depth++) {
-        sup_job next[MAX_SUPERVISORS];
-        size_t n_next = 0;
-        for (size_t i = 0; i < c.n_sups; i++)
-            take_supervisor(&c, prev, &c.sups[i], next, &n_next);
-        c.n_sups = 0;
-        for (size_t i = 0; i < n_next; i++) {
-            c.sups[c.n_sups] = next[i];
-            if (plan_supervisor(&c, b2, &c.sups[c.n_sups]) != 0) {
-                bp_batch_free(prev);
-                goto out;
-            }
-            c.n_sups++;
-        }
-        bp_batch_free(prev); /* child pids were re-encoded into b2 above */
-        prev = NULL;
-        (void)run_round(&c, b2); /* on a dead session or past the deadline this only marks the calls */
-        if (depth == 0) {
-            if (bif_fallback)
-                take_bif_groups(&c, b2);
-            take_cgroup_round2(&c, b2);
+        if (round == 1) {
+            if (group_wanted(cfg->probe, G_APPS))
+                take_applications(&c, b);
             if (ready)
-                take_governors_round2(&c, b2);
+                take_custom(&c, b);
+            c.bif_fallback = take_bif_call(&c, b, next);
+            if (!c.bif_fallback)
+                take_bif_groups(&c, b);
+            if (group_wanted(cfg->probe, G_CGROUP))
+                take_cgroup(&c, b, next);
+        } else if (round == 2) {
+            if (c.bif_fallback)
+                take_bif_groups(&c, b);
+            take_cgroup_round2(&c, b);
         }
-        if (c.n_sups == 0)
-            break;
-        prev = b2;
-        b2 = bp_batch_new(0);
-        if (!b2) {
-            bp_batch_free(prev);
+        bp__procs_take(&c, b);
+        if (bp__procs_plan(&c, next) != 0)
             goto out;
-        }
+        bp_batch_free(b); /* pids kept for the next round live in the snapshot's arena */
+        b = next;
+        next = NULL;
+        if (bp_batch_count(b) == 0)
+            break;
     }
     rc = 0;
 out:
-    bp_batch_free(b1);
-    bp_batch_free(b2);
+    bp_batch_free(b);
+    bp_batch_free(next);
     return rc;
 }

@@ -1,0 +1,64 @@
+/* collect_int.h: the collector's state and reply helpers, shared by collect.c and collect_procs.c only. */
+#ifndef BP_COLLECT_INT_H
+#define BP_COLLECT_INT_H
+
+#include "dist/collect.h"
+#include "dist/prockind.h"
+#include "dist/term.h"
+
+#define BP__MAX_SUPERVISORS 64
+
+typedef enum { J_WHEREIS, J_PROVE, J_ATTRS, J_ASK, J_DONE } bp__job_stage;
+
+/*
+ * One process the probe looks into: a governor, or a supervisor (a root by
+ * name, or a nested one by pid). It moves through the stages one round at a
+ * time: find the pid, prove the process's kind, (for a hibernated one) read
+ * its module's behaviours, then ask what its kind answers, or refuse to.
+ */
+typedef struct {
+    bp_supervisor_snap *sup;   /* exactly one of sup, gov */
+    bp_governor_snap *gov;
+    const char *name;          /* registered name, for J_WHEREIS */
+    bp__job_stage stage;
+    bp_term pid;               /* valid from J_PROVE on; its node name lives in the snapshot's arena */
+    bp_prockind kind;
+    int at[2];                 /* this round's calls of the job, -1 if none */
+} bp__proc_job;
+
+typedef struct {
+    const bp_collect_exec *ex;
+    const bp_config *cfg;
+    bp_snapshot *snap;
+    int64_t deadline;
+    int at[32];                        /* index of each node call in round one, -1 if not asked */
+    int *custom_at;
+    int cg_files;                      /* round one: the cgroup_paths read */
+    int cg_version, cg_files2;         /* round two: the located cgroup's limit and usage */
+    int bif_at;                        /* the one block_call carrying every cheap BIF, or -1 */
+    int bif_ok;                        /* it answered: bif_items[k] holds each result */
+    int bif_fallback;                  /* it was refused: round two asks each BIF alone */
+    const bp_term *bif_items[32];
+    bp__proc_job *jobs;
+    size_t n_jobs, cap_jobs;
+} bp__collector;
+
+/* The useful reply of call i, or NULL with the fact marked failed (the first failure wins). */
+const bp_term *bp__reply_of(bp__collector *c, bp_batch *b, int i, bp_fact *f);
+/* Add a call to b; its index goes to *index. NULL on OOM. */
+ei_x_buff *bp__add_call(bp_batch *b, const char *mod, const char *fun, int argc, int *index);
+int bp__encode_pid(ei_x_buff *x, const bp_term *t);
+int64_t bp__int_or(const bp_term *t, int64_t dflt);
+/* Fact OK unless a reply already failed it. */
+void bp__fact_ok(bp_fact *f);
+/* Is the reply {badrpc, {'EXIT', Reason}} with Reason (or its first element) the atom `reason`? */
+int bp__exit_reason_is(const bp_rpc *r, const char *reason);
+
+/* Create the jobs of the configured governors and supervisors. 0 or BP_ENOMEM. */
+int bp__procs_init(bp__collector *c);
+/* Add every unfinished job's calls for this round to b. 0 or BP_ENOMEM. */
+int bp__procs_plan(bp__collector *c, bp_batch *b);
+/* Take the replies of the calls bp__procs_plan put into b; jobs move on (nested supervisors join). */
+void bp__procs_take(bp__collector *c, bp_batch *b);
+
+#endif
