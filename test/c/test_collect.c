@@ -11,18 +11,136 @@
 #include "core/config.h"
 #include "dist/collect.h"
 
+/* The processes of a scripted node, by registered name; pid number = index + 1. */
+enum { P_PLAIN, P_GEN_SERVER, P_SUPERVISOR, P_HIB_STATEM, P_HIB_PLAIN, P_COUNT };
+static const char *const proc_names[P_COUNT] = { "plainp", "strict", "top_sup", "hib_gov", "hib_plain" };
+
 /* A scripted node: how it answers, and what it was asked. */
 typedef struct {
     int refuse_combined;   /* answer the combined BIF call with {badrpc, ...} */
     int rounds;
     int combined_calls;    /* lists:zipwith calls seen */
     int single_bifs;       /* erlang:system_info calls seen alone */
+    int sent[P_COUNT];     /* messages that would reach each process: gen:call, sys:get_state */
+    int attrs_asked;       /* erlang:get_module_info calls */
 } node_script;
+
+static void encode_mfa(ei_x_buff *x, const char *m, const char *f, long a)
+{
+    ei_x_encode_tuple_header(x, 3);
+    ei_x_encode_atom(x, m);
+    ei_x_encode_atom(x, f);
+    ei_x_encode_long(x, a);
+}
+
+/* The process a call's first argument names (atom or pid), or -1. */
+static int proc_of(const bp_rpc *r)
+{
+    int i = 0, arity;
+    char atom[MAXATOMLEN];
+    erlang_pid pid;
+    if (ei_decode_list_header(r->args.buff, &i, &arity) < 0)
+        return -1;
+    if (ei_decode_pid(r->args.buff, &i, &pid) == 0)
+        return pid.num >= 1 && pid.num <= P_COUNT ? (int)pid.num - 1 : -1;
+    if (ei_decode_atom(r->args.buff, &i, atom) == 0)
+        for (int k = 0; k < P_COUNT; k++)
+            if (strcmp(atom, proc_names[k]) == 0)
+                return k;
+    return -1;
+}
+
+/* process_info(Pid, [...]) as the VM would answer for each scripted process. */
+static void encode_process_info(ei_x_buff *x, int p)
+{
+    int hib = p == P_HIB_STATEM || p == P_HIB_PLAIN;
+    ei_x_encode_list_header(x, 4);
+    ei_x_encode_tuple_header(x, 2);
+    ei_x_encode_atom(x, "current_function");
+    encode_mfa(x, hib ? "erlang" : p == P_PLAIN ? "my" : "gen_server", hib ? "hibernate" : "loop", hib ? 3 : p == P_PLAIN ? 0 : 7);
+    ei_x_encode_tuple_header(x, 2);
+    ei_x_encode_atom(x, "current_stacktrace");
+    if (hib) {
+        ei_x_encode_empty_list(x);
+    } else {
+        ei_x_encode_list_header(x, 2);
+        ei_x_encode_tuple_header(x, 4);
+        ei_x_encode_atom(x, p == P_PLAIN ? "my" : "gen_server");
+        ei_x_encode_atom(x, "loop");
+        ei_x_encode_long(x, p == P_PLAIN ? 0 : 7);
+        ei_x_encode_empty_list(x);
+        ei_x_encode_tuple_header(x, 4);
+        ei_x_encode_atom(x, "proc_lib");
+        ei_x_encode_atom(x, "init_p_do_apply");
+        ei_x_encode_long(x, 3);
+        ei_x_encode_empty_list(x);
+        ei_x_encode_empty_list(x);
+    }
+    ei_x_encode_tuple_header(x, 2);
+    ei_x_encode_atom(x, "message_queue_len");
+    ei_x_encode_long(x, 0);
+    ei_x_encode_tuple_header(x, 2);
+    ei_x_encode_atom(x, "memory");
+    ei_x_encode_long(x, 2000 + p);
+    ei_x_encode_empty_list(x);
+}
+
+/* Answer the calls about processes; 0 if r is none of them. */
+static int encode_proc_reply(node_script *ns, const bp_rpc *r, ei_x_buff *x)
+{
+    int p = proc_of(r);
+    if (strcmp(r->fun, "whereis") == 0) {
+        erlang_pid pid = { .num = (unsigned)p + 1, .creation = 1 };
+        snprintf(pid.node, sizeof pid.node, "n@h");
+        return p < 0 ? ei_x_encode_atom(x, "undefined"), 1 : (ei_x_encode_pid(x, &pid), 1);
+    }
+    if (strcmp(r->fun, "get_module_info") == 0) { /* any module: it declares gen_statem */
+        ns->attrs_asked++;
+        ei_x_encode_list_header(x, 1);
+        ei_x_encode_tuple_header(x, 2);
+        ei_x_encode_atom(x, "behaviour");
+        ei_x_encode_list_header(x, 1);
+        ei_x_encode_atom(x, "gen_statem");
+        ei_x_encode_empty_list(x);
+        ei_x_encode_empty_list(x);
+        return 1;
+    }
+    if (p < 0)
+        return 0;
+    if (strcmp(r->fun, "process_info") == 0) {
+        encode_process_info(x, p);
+    } else if (strcmp(r->fun, "translate_initial_call") == 0) {
+        if (p == P_SUPERVISOR)
+            encode_mfa(x, "supervisor", "top", 1);
+        else if (p == P_GEN_SERVER || p == P_HIB_STATEM)
+            encode_mfa(x, p == P_HIB_STATEM ? "gov" : "strict", "init", 1);
+        else if (p == P_HIB_PLAIN)
+            encode_mfa(x, "worker", "run", 0);
+        else
+            encode_mfa(x, "proc_lib", "init_p", 5);
+    } else if (strcmp(r->fun, "get_state") == 0 || strcmp(r->fun, "call") == 0) {
+        ns->sent[p]++;
+        if (strcmp(r->fun, "get_state") == 0) {
+            ei_x_encode_tuple_header(x, 2);
+            ei_x_encode_atom(x, "stable");
+            ei_x_encode_empty_list(x);
+        } else { /* {ok, []}: counts and children alike */
+            ei_x_encode_tuple_header(x, 2);
+            ei_x_encode_atom(x, "ok");
+            ei_x_encode_empty_list(x);
+        }
+    } else {
+        return 0;
+    }
+    return 1;
+}
 
 /* Encode one reply (version byte included) into x by the call's module and function. */
 static void encode_reply(node_script *ns, const bp_rpc *r, ei_x_buff *x)
 {
     ei_x_encode_version(x);
+    if (encode_proc_reply(ns, r, x))
+        return;
     if (strcmp(r->mod, "lists") == 0 && strcmp(r->fun, "zipwith") == 0) {
         ns->combined_calls++;
         if (ns->refuse_combined) { /* {badrpc, {'EXIT', {undef, []}}} */
@@ -75,17 +193,27 @@ static int scripted_call(void *ctx, bp_batch *b, int64_t deadline_ms)
     return 0;
 }
 
-static bp_snapshot *collect(node_script *ns)
+static bp_snapshot *collect_as(node_script *ns, bp_probe_kind kind, const char *governors, const char *sups)
 {
     bp_config *cfg = test_malloc(sizeof *cfg);
     bp_config_defaults(cfg);
-    cfg->probe = BP_PROBE_LIVE;
+    cfg->probe = kind;
+    char err[256];
+    if (governors)
+        assert_int_equal(bp_config_set(cfg, "governor", governors, err, sizeof err), 0);
+    if (sups)
+        assert_int_equal(bp_config_set(cfg, "supervisor", sups, err, sizeof err), 0);
     bp_snapshot *snap = bp_snapshot_new("n@h");
     assert_non_null(snap);
     bp_collect_exec ex = { .call = scripted_call, .ctx = ns, .self_name = NULL };
     assert_int_equal(bp_collect_with(&ex, cfg, INT64_MAX, snap), 0);
     test_free(cfg);
     return snap;
+}
+
+static bp_snapshot *collect(node_script *ns)
+{
+    return collect_as(ns, BP_PROBE_LIVE, NULL, NULL);
 }
 
 /* A node that refuses the combined call (an older OTP without one of the BIFs): each BIF is
@@ -124,11 +252,83 @@ static void test_combined_bif_call_malformed(void **state)
     bp_snapshot_free(s);
 }
 
+static const bp_governor_snap *governor(const bp_snapshot *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_governors; i++)
+        if (strcmp(s->governors[i].name, name) == 0)
+            return &s->governors[i];
+    fail_msg("no governor %s", name);
+    return NULL;
+}
+
+/* Governors: only processes proven to run an OTP loop get sys:get_state; the others are
+ * reported, with their kind, and sent nothing. A hibernated one is proven by its module. */
+static void test_governor_sent_only_what_its_kind_handles(void **state)
+{
+    (void)state;
+    node_script ns = { 0 };
+    bp_snapshot *s = collect_as(&ns, BP_PROBE_READY, "plainp,strict,hib_gov,hib_plain,nobody", NULL);
+    assert_int_equal(ns.sent[P_PLAIN], 0);
+    assert_int_equal(ns.sent[P_HIB_PLAIN], 0);
+    assert_int_equal(ns.sent[P_GEN_SERVER], 1);
+    assert_int_equal(ns.sent[P_HIB_STATEM], 1);
+    assert_int_equal(ns.attrs_asked, 2); /* both hibernated ones have an '$initial_call' */
+    const bp_governor_snap *g = governor(s, "plainp");
+    assert_true(g->alive && g->state_unreadable);
+    assert_int_equal(g->state_fact.state, BP_FACT_ERROR);
+    assert_string_equal(g->kind, "a plain process (in my:loop/0)");
+    assert_non_null(strstr(g->state_fact.error, "plainp does not handle system messages"));
+    assert_int_equal(g->memory, 2000 + P_PLAIN);
+    g = governor(s, "hib_plain");
+    assert_true(g->state_unreadable);
+    assert_non_null(strstr(g->kind, "worker"));
+    g = governor(s, "strict");
+    assert_string_equal(g->kind, "gen_server strict");
+    assert_string_equal(g->state, "stable");
+    g = governor(s, "hib_gov");
+    assert_string_equal(g->kind, "gen_statem gov");
+    assert_string_equal(g->state, "stable");
+    g = governor(s, "nobody");
+    assert_int_equal(g->fact.state, BP_FACT_OK);
+    assert_false(g->alive);
+    assert_int_equal(s->round_trips, 4); /* whereis, proof, module attributes, sys:get_state */
+    bp_snapshot_free(s);
+}
+
+/* Supervisors: count_children/which_children only to a proven supervisor. */
+static void test_supervisor_calls_only_to_supervisors(void **state)
+{
+    (void)state;
+    node_script ns = { 0 };
+    bp_snapshot *s = collect_as(&ns, BP_PROBE_READY, NULL, "strict,plainp,top_sup,missing");
+    assert_int_equal(ns.sent[P_GEN_SERVER], 0);
+    assert_int_equal(ns.sent[P_PLAIN], 0);
+    assert_int_equal(ns.sent[P_SUPERVISOR], 2);
+    assert_int_equal(s->n_supervisors, 4);
+    for (size_t i = 0; i < s->n_supervisors; i++) {
+        const bp_supervisor_snap *p = &s->supervisors[i];
+        if (strcmp(p->name, "strict") == 0) {
+            assert_int_equal(p->fact.state, BP_FACT_ERROR);
+            assert_string_equal(p->fact.error, "strict is not a supervisor (gen_server strict)");
+        } else if (strcmp(p->name, "plainp") == 0) {
+            assert_string_equal(p->fact.error, "plainp is not a supervisor (a plain process (in my:loop/0))");
+        } else if (strcmp(p->name, "top_sup") == 0) {
+            assert_int_equal(p->fact.state, BP_FACT_OK);
+            assert_string_equal(p->kind, "supervisor top");
+        } else {
+            assert_string_equal(p->fact.error, "not running");
+        }
+    }
+    bp_snapshot_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_combined_bif_call_refused_falls_back),
         cmocka_unit_test(test_combined_bif_call_malformed),
+        cmocka_unit_test(test_governor_sent_only_what_its_kind_handles),
+        cmocka_unit_test(test_supervisor_calls_only_to_supervisors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
