@@ -101,17 +101,6 @@ ei_x_buff *bp__add_call(bp_batch *b, const char *mod, const char *fun, int argc,
     return x;
 }
 
-int bp__encode_pid(ei_x_buff *x, const bp_term *t)
-{
-    erlang_pid p;
-    memset(&p, 0, sizeof p);
-    snprintf(p.node, sizeof p.node, "%s", t->str ? t->str : "");
-    p.num = (unsigned)t->i;
-    p.serial = (unsigned)t->serial;
-    p.creation = t->creation;
-    return ei_x_encode_pid(x, &p);
-}
-
 /* ---------- reply helpers ---------- */
 
 const bp_term *bp__reply_of(collector *c, bp_batch *b, int i, bp_fact *f)

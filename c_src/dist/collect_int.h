@@ -47,7 +47,6 @@ typedef struct {
 const bp_term *bp__reply_of(bp__collector *c, bp_batch *b, int i, bp_fact *f);
 /* Add a call to b; its index goes to *index. NULL on OOM. */
 ei_x_buff *bp__add_call(bp_batch *b, const char *mod, const char *fun, int argc, int *index);
-int bp__encode_pid(ei_x_buff *x, const bp_term *t);
 int64_t bp__int_or(const bp_term *t, int64_t dflt);
 /* Fact OK unless a reply already failed it. */
 void bp__fact_ok(bp_fact *f);

@@ -66,7 +66,7 @@ int bp__procs_init(bp__collector *c)
 static int add_gen_call(bp__collector *c, bp_batch *b, const bp_term *pid, const char *request, int *index)
 {
     ei_x_buff *x = bp__add_call(b, "gen", "call", 4, index);
-    if (!x || bp__encode_pid(x, pid) < 0 || ei_x_encode_atom(x, "$gen_call") < 0
+    if (!x || bp_encode_pid(x, pid) < 0 || ei_x_encode_atom(x, "$gen_call") < 0
         || ei_x_encode_atom(x, request) < 0 || ei_x_encode_long(x, c->cfg->governor_timeout_ms) < 0)
         return BP_ENOMEM;
     return 0;
@@ -95,7 +95,7 @@ static int plan_job(bp__collector *c, bp_batch *b, bp__proc_job *j)
                        : 0;
         {
             ei_x_buff *x = bp__add_call(b, "sys", "get_state", 2, &j->at[0]);
-            if (!x || bp__encode_pid(x, &j->pid) < 0 || ei_x_encode_long(x, c->cfg->governor_timeout_ms) < 0)
+            if (!x || bp_encode_pid(x, &j->pid) < 0 || ei_x_encode_long(x, c->cfg->governor_timeout_ms) < 0)
                 return BP_ENOMEM;
         }
         return 0;

@@ -61,15 +61,8 @@ int bp_prockind_plan(bp_batch *b, const bp_term *pid, int at[2])
 {
     static const char *const items[] = { "current_function", "current_stacktrace", "status",
                                          "message_queue_len", "memory" };
-    erlang_pid p;
-    memset(&p, 0, sizeof p);
-    snprintf(p.node, sizeof p.node, "%s", pid->str ? pid->str : "");
-    p.num = (unsigned)pid->i;
-    p.serial = (unsigned)pid->serial;
-    p.creation = pid->creation;
-
     ei_x_buff *x = bp_batch_add(b, "erlang", "process_info", 2);
-    if (!x || ei_x_encode_pid(x, &p) < 0 || ei_x_encode_list_header(x, 5) < 0)
+    if (!x || bp_encode_pid(x, pid) < 0 || ei_x_encode_list_header(x, 5) < 0)
         return BP_ENOMEM;
     for (size_t i = 0; i < 5; i++)
         if (ei_x_encode_atom(x, items[i]) < 0)
@@ -80,7 +73,7 @@ int bp_prockind_plan(bp_batch *b, const bp_term *pid, int at[2])
     bp_batch_get(b, (size_t)at[0])->block = 1; /* BIFs: rex answers itself, nothing spawned */
 
     x = bp_batch_add(b, "proc_lib", "translate_initial_call", 1);
-    if (!x || ei_x_encode_pid(x, &p) < 0)
+    if (!x || bp_encode_pid(x, pid) < 0)
         return BP_ENOMEM;
     at[1] = (int)bp_batch_count(b) - 1;
     bp_batch_get(b, (size_t)at[1])->block = 1; /* reads the dictionary; sends nothing */

@@ -275,3 +275,14 @@ const char *bp_rpc_error(const bp_rpc *r)
     default: return bp_strerror(r->rc);
     }
 }
+
+int bp_encode_pid(ei_x_buff *x, const bp_term *pid)
+{
+    erlang_pid p;
+    memset(&p, 0, sizeof p);
+    snprintf(p.node, sizeof p.node, "%s", pid->str ? pid->str : "");
+    p.num = (unsigned)pid->i;
+    p.serial = (unsigned)pid->serial;
+    p.creation = pid->creation;
+    return ei_x_encode_pid(x, &p);
+}

@@ -75,6 +75,8 @@ void bp_batch_free(bp_batch *b);
  * Returns NULL on OOM. The index of the call is bp_batch_count()-1.
  */
 ei_x_buff *bp_batch_add(bp_batch *b, const char *mod, const char *fun, int argc);
+/* Encode a pid decoded from a reply (BP_T_PID) as an argument of a later call. ei's return. */
+int bp_encode_pid(ei_x_buff *x, const bp_term *pid);
 size_t bp_batch_count(const bp_batch *b);
 bp_rpc *bp_batch_get(bp_batch *b, size_t i);
 bp_arena *bp_batch_arena(bp_batch *b);

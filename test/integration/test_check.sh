@@ -18,7 +18,8 @@ expect_json '[.checks[].status] | unique | join(",")' pass
 expect_json '.checks["governor:cost_guard"].state' stable
 expect_json '.checks.membership.visible | length' 2
 expect_json '.metrics.memory.total > 0' true
-expect_json '.round_trips' 2
+# whereis; the proof of each process's kind; its questions; then the same two for the nested supervisors
+expect_json '.round_trips' 5
 
 test_case "human output"
 check "$N1" "${GOVS[@]}" --supervisor demo_sup
