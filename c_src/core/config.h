@@ -55,6 +55,7 @@ typedef struct bp_config {
     int64_t memory_limit;          /* bytes; 0 = from the target's cgroup */
     bp_namelist require_apps;
     bp_namelist supervisors;
+    int supervisor_strict;         /* children not running (pid undefined) fail */
     bp_namelist governors;
     bp_namelist governor_fail_states;
     bp_namelist governor_warn_states;

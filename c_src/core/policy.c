@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "beamprobe.h"
@@ -268,6 +269,19 @@ static void check_memory(eval_ctx *x)
           r->memory_ratio * 100.0, pct(t->warn, w, sizeof w), pct(t->fail, f, sizeof f));
 }
 
+/*
+ * Since OTP 20 the number of ETS tables is limited only by memory (ets(3): "This hard limit
+ * has been removed"); system_info(ets_limit) is then only the size of the named-table
+ * index, and a healthy node may hold more tables. The count stays a fact; memory(ets)
+ * is judged by the memory check. Older releases enforce the limit.
+ */
+static int ets_limit_enforced(const bp_snapshot *s)
+{
+    char *end = NULL;
+    long otp = s->otp_release ? strtol(s->otp_release, &end, 10) : -1;
+    return otp > 0 && end && *end == '\0' && otp < 20;
+}
+
 static void check_limits(eval_ctx *x)
 {
     const bp_snapshot *s = x->snap;
@@ -278,8 +292,8 @@ static void check_limits(eval_ctx *x)
     /* fds are known only inside the VM; unknown ones are skipped like any unknown limit */
     const int64_t counts[BP_LIMIT_KINDS] = {s->process_count, s->port_count, s->atom_count, s->ets_count,
                                             s->open_fds};
-    const int64_t limits[BP_LIMIT_KINDS] = {s->process_limit, s->port_limit, s->atom_limit, s->ets_limit,
-                                            s->max_fds};
+    const int64_t limits[BP_LIMIT_KINDS] = {s->process_limit, s->port_limit, s->atom_limit,
+                                            ets_limit_enforced(s) ? s->ets_limit : -1, s->max_fds};
     const bp_limit_use *worst = NULL;
     for (size_t i = 0; i < BP_LIMIT_KINDS; i++) {
         bp_limit_use *u = &r->limits[i];
@@ -434,6 +448,48 @@ static int nested_in(const bp_supervisor_snap *n, const char *root)
     return strncmp(n->name, root, len) == 0 && n->name[len] == '/';
 }
 
+/* Append the first entries of src (n of them, the rest only counted) to a check's list. */
+static void list_children(const bp_supervisor_snap *n, const char *const *src, size_t count, bp_child_down *dst,
+                          size_t *listed)
+{
+    size_t k_max = count < BP_CHILD_DOWN_MAX ? count : BP_CHILD_DOWN_MAX;
+    for (size_t k = 0; k < k_max && dst && *listed < DOWN_LISTED_MAX; k++) {
+        if (!src[k])
+            continue;
+        dst[*listed].supervisor = n->name;
+        dst[*listed].child = src[k];
+        (*listed)++;
+    }
+}
+
+/* Closer to its restart intensity than *worst? (recent restarts / intensity; 0 restarts never) */
+static int nearer_intensity(const bp_supervisor_snap *n, const bp_supervisor_snap *worst)
+{
+    if (n->recent_restarts <= 0 || n->intensity < 0)
+        return 0;
+    if (!worst)
+        return 1;
+    return (double)n->recent_restarts / (double)(n->intensity + 1)
+           > (double)worst->recent_restarts / (double)(worst->intensity + 1);
+}
+
+/* "a (restarting) in root/x, b (restarting) in root" */
+static void add_child_list(sbuf *b, const bp_child_down *l, size_t listed, size_t total)
+{
+    size_t shown = listed < REASON_DOWN_MAX ? listed : REASON_DOWN_MAX;
+    for (size_t k = 0; k < shown; k++)
+        sb_addf(b, "%s%s in %s", k ? ", " : "", l[k].child, or_q(l[k].supervisor));
+    if (total > shown)
+        sb_addf(b, "%s+%zu more", shown ? ", " : "", total - shown);
+}
+
+/*
+ * As OTP judges a supervisor: a child being restarted is down, and a supervisor whose
+ * restarts within its period reached its intensity terminates at the next one (fail);
+ * any recent restart warns. A child whose pid is `undefined` (start returned ignore,
+ * or terminate_child) is kept by the supervisor and never restarted: reported, and
+ * failing only under --supervisor-strict.
+ */
 static void check_supervisor(eval_ctx *x, const bp_supervisor_snap *root)
 {
     const bp_snapshot *s = x->snap;
@@ -444,7 +500,8 @@ static void check_supervisor(eval_ctx *x, const bp_supervisor_snap *root)
     if (!fact_ok(c, &root->fact))
         return;
     c->children_down = bp_arena_alloc(s->arena, DOWN_LISTED_MAX * sizeof *c->children_down);
-    if (!c->children_down)
+    c->children_stopped = bp_arena_alloc(s->arena, DOWN_LISTED_MAX * sizeof *c->children_stopped);
+    if (!c->children_down || !c->children_stopped)
         x->err = BP_ENOMEM;
     const bp_supervisor_snap *bad = NULL; /* first nested one that did not answer */
     size_t n_bad = 0;
@@ -465,38 +522,47 @@ static void check_supervisor(eval_ctx *x, const bp_supervisor_snap *root)
         }
         c->children_truncated |= n->children_truncated;
         c->n_children_down += n->n_down;
-        size_t listed = n->n_down < BP_CHILD_DOWN_MAX ? n->n_down : BP_CHILD_DOWN_MAX;
-        for (size_t k = 0; k < listed && c->children_down && c->n_children_listed < DOWN_LISTED_MAX; k++) {
-            if (!n->down[k])
-                continue;
-            c->children_down[c->n_children_listed].supervisor = n->name;
-            c->children_down[c->n_children_listed].child = n->down[k];
-            c->n_children_listed++;
-        }
+        c->n_children_stopped += n->n_stopped;
+        list_children(n, n->down, n->n_down, c->children_down, &c->n_children_listed);
+        list_children(n, n->stopped, n->n_stopped, c->children_stopped, &c->n_stopped_listed);
+        if (nearer_intensity(n, c->restarts))
+            c->restarts = n;
     }
+    const bp_supervisor_snap *rs = c->restarts;
+    int at_intensity = rs && rs->recent_restarts >= rs->intensity;
+    int strict_stopped = x->cfg->supervisor_strict && c->n_children_stopped > 0;
     sbuf b;
     sb_init(&b, c->reason, sizeof c->reason);
-    if (c->n_children_down > 0 || n_bad > 0) {
+    const char *sep = "";
+    if (c->n_children_down > 0) {
+        sb_addf(&b, "%zu child%s down: ", c->n_children_down, c->n_children_down == 1 ? "" : "ren");
+        add_child_list(&b, c->children_down, c->n_children_listed, c->n_children_down);
+        sep = "; ";
+    }
+    if (n_bad > 0) {
+        sb_addf(&b, "%s%zu nested supervisor%s not answering: %s: %s", sep, n_bad, n_bad == 1 ? "" : "s",
+                or_q(bad->name), bad->fact.error ? bad->fact.error : "timed out");
+        sep = "; ";
+    }
+    if (rs) {
+        sb_addf(&b, "%s%s: %" PRId64 " restart%s in the last %" PRId64 " s (intensity %" PRId64 "%s)", sep,
+                or_q(rs->name), rs->recent_restarts, rs->recent_restarts == 1 ? "" : "s", rs->period,
+                rs->intensity, at_intensity ? ": the next one terminates it" : "");
+        sep = "; ";
+    }
+    if (c->n_children_stopped > 0) {
+        sb_addf(&b, "%s%zu child%s not running (ignored or stopped): ", sep, c->n_children_stopped,
+                c->n_children_stopped == 1 ? "" : "ren");
+        add_child_list(&b, c->children_stopped, c->n_stopped_listed, c->n_children_stopped);
+        sep = "; ";
+    }
+    if (c->n_children_down > 0 || n_bad > 0 || at_intensity || strict_stopped) {
         c->status = BP_FAIL;
-        if (c->n_children_down > 0) {
-            sb_addf(&b, "%zu child%s down: ", c->n_children_down, c->n_children_down == 1 ? "" : "ren");
-            size_t shown = c->n_children_listed < REASON_DOWN_MAX ? c->n_children_listed : REASON_DOWN_MAX;
-            for (size_t k = 0; k < shown; k++)
-                sb_addf(&b, "%s%s in %s", k ? ", " : "", c->children_down[k].child,
-                        or_q(c->children_down[k].supervisor));
-            if (c->n_children_down > shown)
-                sb_addf(&b, "%s+%zu more", shown ? ", " : "", c->n_children_down - shown);
-            if (n_bad > 0)
-                sb_addf(&b, "; ");
-        }
-        if (n_bad > 0)
-            sb_addf(&b, "%zu nested supervisor%s not answering: %s: %s", n_bad, n_bad == 1 ? "" : "s",
-                    or_q(bad->name), bad->fact.error ? bad->fact.error : "timed out");
         return;
     }
+    c->status = rs ? BP_WARN : BP_PASS;
     char sp[24], ac[24], wk[24], su[24];
-    c->status = BP_PASS;
-    sb_addf(&b, "specs %s, active %s, workers %s, supervisors %s", num(root->specs, sp, sizeof sp),
+    sb_addf(&b, "%sspecs %s, active %s, workers %s, supervisors %s", sep, num(root->specs, sp, sizeof sp),
             num(root->active, ac, sizeof ac), num(root->workers, wk, sizeof wk),
             num(root->supervisors, su, sizeof su));
     if (c->n_nested > 0)

@@ -140,6 +140,19 @@ static void details_membership(jctx *x, json_t *o, const bp_report *r)
     put(x, o, "expected_size", bp_json_int_or_null(r->expect_size > 0 ? r->expect_size : -1));
 }
 
+/* [{"supervisor": ..., "child": ...}] */
+static json_t *child_list(jctx *x, const bp_child_down *l, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n && l; i++) {
+        json_t *d = json_object();
+        put(x, d, "supervisor", bp_json_string_utf8(l[i].supervisor));
+        put(x, d, "child", bp_json_string_utf8(l[i].child));
+        append(x, a, d);
+    }
+    return a;
+}
+
 static void details_supervisor(jctx *x, json_t *o, const bp_check *c)
 {
     const bp_supervisor_snap *sv = c->supervisor;
@@ -153,15 +166,22 @@ static void details_supervisor(jctx *x, json_t *o, const bp_check *c)
     put(x, o, "supervisors", bp_json_int_or_null(k ? sv->supervisors : -1));
     put(x, o, "nested", bp_json_int_or_null(k ? (int64_t)c->n_nested : -1));
     put(x, o, "children_down_count", bp_json_int_or_null(k ? (int64_t)c->n_children_down : -1));
-    json_t *down = json_array();
-    for (size_t i = 0; i < c->n_children_listed && c->children_down; i++) {
-        json_t *d = json_object();
-        put(x, d, "supervisor", bp_json_string_utf8(c->children_down[i].supervisor));
-        put(x, d, "child", bp_json_string_utf8(c->children_down[i].child));
-        append(x, down, d);
-    }
-    put(x, o, "children_down", down);
+    put(x, o, "children_down", child_list(x, c->children_down, c->n_children_listed));
+    put(x, o, "children_stopped_count", bp_json_int_or_null(k ? (int64_t)c->n_children_stopped : -1));
+    put(x, o, "children_stopped", child_list(x, c->children_stopped, c->n_stopped_listed));
     put(x, o, "children_truncated", json_boolean(c->children_truncated));
+    put(x, o, "intensity", bp_json_int_or_null(k ? sv->intensity : -1));
+    put(x, o, "period_seconds", bp_json_int_or_null(k ? sv->period : -1));
+    put(x, o, "recent_restarts", bp_json_int_or_null(k ? sv->recent_restarts : -1));
+    json_t *near = json_null();
+    if (c->restarts) {
+        near = json_object();
+        put(x, near, "supervisor", bp_json_string_utf8(c->restarts->name));
+        put(x, near, "recent_restarts", json_integer(c->restarts->recent_restarts));
+        put(x, near, "intensity", json_integer(c->restarts->intensity));
+        put(x, near, "period_seconds", json_integer(c->restarts->period));
+    }
+    put(x, o, "nearest_intensity", near);
 }
 
 static void details_governor(jctx *x, json_t *o, const bp_check *c)

@@ -50,6 +50,11 @@ typedef struct {
     size_t n_children_listed;              /* SUPERVISOR: entries in children_down */
     bp_child_down *children_down;          /* SUPERVISOR: first ones, arena */
     int children_truncated;                /* SUPERVISOR: some which_children was refused */
+    size_t n_children_stopped;             /* SUPERVISOR: not running (pid undefined), root + nested */
+    size_t n_stopped_listed;               /* SUPERVISOR: entries in children_stopped */
+    bp_child_down *children_stopped;       /* SUPERVISOR: first ones (child = its id), arena */
+    const bp_supervisor_snap *restarts;    /* SUPERVISOR: the one nearest its restart intensity
+                                              (recent restarts > 0), NULL if none */
 } bp_check;
 
 /* One system limit as the `limits` check saw it. */

@@ -43,8 +43,13 @@ typedef struct {
     int depth;          /* 0 for a --supervisor root */
     bp_fact fact;       /* exists, proved a supervisor, answered count_children/which_children */
     int64_t specs, active, supervisors, workers; /* count_children; -1 unknown */
-    size_t n_down;      /* children whose pid is restarting or undefined */
+    size_t n_down;      /* children being restarted (pid `restarting`) */
     const char *down[BP_CHILD_DOWN_MAX]; /* "child_id (restarting)"; first BP_CHILD_DOWN_MAX */
+    size_t n_stopped;   /* children not running: pid `undefined` (start returned ignore, or
+                           terminate_child); kept by the supervisor, not restarted */
+    const char *stopped[BP_CHILD_DOWN_MAX]; /* child ids; first BP_CHILD_DOWN_MAX */
+    int64_t intensity, period; /* restart intensity and period (s) from the supervisor's state; -1 unknown */
+    int64_t recent_restarts;   /* restarts within the last `period` seconds; -1 unknown */
     int children_truncated; /* which_children refused (reply too large) */
 } bp_supervisor_snap;
 

@@ -318,6 +318,10 @@ static void take_identity(collector *c, bp_batch *b)
     int64_t t0 = bp__int_or(start, -1), t1 = bp__int_or(now, -1), per_sec = bp__int_or(unit, 0);
     if (start && now && per_sec > 0)
         s->uptime_ms = (int64_t)((double)(t1 - t0) * 1000.0 / (double)per_sec);
+    if (now && per_sec > 0) { /* as supervisors stamp their restarts: erlang:monotonic_time(second) */
+        c->mono_now_s = t1 >= 0 ? t1 / per_sec : -((-t1 + per_sec - 1) / per_sec);
+        c->mono_known = 1;
+    }
     bp__fact_ok(f);
 }
 

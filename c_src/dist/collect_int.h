@@ -23,7 +23,7 @@ typedef struct {
     bp__job_stage stage;
     bp_term pid;               /* valid from J_PROVE on; its node name lives in the snapshot's arena */
     bp_prockind kind;
-    int at[2];                 /* this round's calls of the job, -1 if none */
+    int at[3];                 /* this round's calls of the job, -1 if none */
 } bp__proc_job;
 
 typedef struct {
@@ -39,6 +39,8 @@ typedef struct {
     int bif_ok;                        /* it answered: bif_items[k] holds each result */
     int bif_fallback;                  /* it was refused: round two asks each BIF alone */
     const bp_term *bif_items[32];
+    int64_t mono_now_s;                /* the target's erlang:monotonic_time(second), if mono_known */
+    int mono_known;
     bp__proc_job *jobs;
     size_t n_jobs, cap_jobs;
 } bp__collector;

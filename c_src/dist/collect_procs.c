@@ -12,7 +12,7 @@ static bp__proc_job *new_job(bp__collector *c)
         return NULL;
     bp__proc_job *j = &c->jobs[c->n_jobs++];
     memset(j, 0, sizeof *j);
-    j->at[0] = j->at[1] = -1;
+    j->at[0] = j->at[1] = j->at[2] = -1;
     return j;
 }
 
@@ -26,6 +26,7 @@ static bp_supervisor_snap *new_sup(bp__collector *c, const char *name, int depth
     p->name = bp_arena_strdup(s->arena, name);
     p->depth = depth;
     p->specs = p->active = p->supervisors = p->workers = -1;
+    p->intensity = p->period = p->recent_restarts = -1;
     return p->name ? p : NULL;
 }
 
@@ -72,9 +73,18 @@ static int add_gen_call(bp__collector *c, bp_batch *b, const bp_term *pid, const
     return 0;
 }
 
+/* sys:get_state(Pid, Timeout): only ever planned for a process proven to handle it. */
+static int add_get_state(bp__collector *c, bp_batch *b, const bp_term *pid, int *index)
+{
+    ei_x_buff *x = bp__add_call(b, "sys", "get_state", 2, index);
+    if (!x || bp_encode_pid(x, pid) < 0 || ei_x_encode_long(x, c->cfg->governor_timeout_ms) < 0)
+        return BP_ENOMEM;
+    return 0;
+}
+
 static int plan_job(bp__collector *c, bp_batch *b, bp__proc_job *j)
 {
-    j->at[0] = j->at[1] = -1;
+    j->at[0] = j->at[1] = j->at[2] = -1;
     switch (j->stage) {
     case J_WHEREIS: {
         ei_x_buff *x = bp__add_call(b, "erlang", "whereis", 1, &j->at[0]);
@@ -88,17 +98,11 @@ static int plan_job(bp__collector *c, bp_batch *b, bp__proc_job *j)
     case J_ATTRS:
         return bp_prockind_plan_attrs(b, &j->kind, &j->at[0]) == BP_ENOMEM ? BP_ENOMEM : 0;
     case J_ASK:
-        if (j->sup)
-            return add_gen_call(c, b, &j->pid, "count_children", &j->at[0]) != 0
-                           || add_gen_call(c, b, &j->pid, "which_children", &j->at[1]) != 0
-                       ? BP_ENOMEM
-                       : 0;
-        {
-            ei_x_buff *x = bp__add_call(b, "sys", "get_state", 2, &j->at[0]);
-            if (!x || bp_encode_pid(x, &j->pid) < 0 || ei_x_encode_long(x, c->cfg->governor_timeout_ms) < 0)
-                return BP_ENOMEM;
-        }
-        return 0;
+        /* a supervisor's state holds its restart intensity and its recent restarts */
+        if (j->sup && (add_gen_call(c, b, &j->pid, "count_children", &j->at[0]) != 0
+                       || add_gen_call(c, b, &j->pid, "which_children", &j->at[1]) != 0))
+            return BP_ENOMEM;
+        return add_get_state(c, b, &j->pid, &j->at[j->sup ? 2 : 0]);
     case J_DONE:
     default:
         return 0;
@@ -294,6 +298,32 @@ static void add_nested(bp__collector *c, bp__proc_job *parent, const char *id, c
         nj->stage = J_DONE;
 }
 
+/*
+ * The supervisor's #state{} (OTP 19 to 27 keep these places): intensity at 6, period at 7,
+ * restarts (erlang:monotonic_time(second) of each, newest first) at 8. A state of another
+ * shape, or one over --max-reply, leaves them unknown.
+ */
+static void take_restarts(bp__collector *c, bp_batch *b, bp__proc_job *j)
+{
+    bp_supervisor_snap *p = j->sup;
+    bp_fact scratch = { 0 };
+    const bp_term *st = bp__reply_of(c, b, j->at[2], &scratch);
+    int64_t intensity, period;
+    if (!st || st->type != BP_T_TUPLE || st->n < 8 || !bp_term_is_atom(&st->items[0], "state")
+        || bp_term_int(&st->items[5], &intensity) != 0 || bp_term_int(&st->items[6], &period) != 0
+        || intensity < 0 || period <= 0)
+        return;
+    p->intensity = intensity;
+    p->period = period;
+    const bp_term *r = &st->items[7];
+    if (!c->mono_known || (r->type != BP_T_LIST && r->type != BP_T_NIL))
+        return;
+    int64_t n = 0, t;
+    for (size_t i = 0; r->type == BP_T_LIST && i < r->n; i++)
+        n += bp_term_int(&r->items[i], &t) == 0 && t >= c->mono_now_s - period;
+    p->recent_restarts = n;
+}
+
 static void take_supervisor(bp__collector *c, bp_batch *b, bp__proc_job *j)
 {
     bp_supervisor_snap *p = j->sup;
@@ -316,16 +346,21 @@ static void take_supervisor(bp__collector *c, bp_batch *b, bp__proc_job *j)
             char id[96];
             bp_term_format(&k->items[0], id, sizeof id);
             const bp_term *child = &k->items[1];
-            if (bp_term_is_atom(child, "restarting") || bp_term_is_atom(child, "undefined")) {
+            if (bp_term_is_atom(child, "restarting")) {
                 if (p->n_down < BP_CHILD_DOWN_MAX)
                     p->down[p->n_down] = bp_arena_printf(c->snap->arena, "%s (%s)", id, child->str);
                 p->n_down++;
+            } else if (bp_term_is_atom(child, "undefined")) {
+                if (p->n_stopped < BP_CHILD_DOWN_MAX)
+                    p->stopped[p->n_stopped] = bp_arena_strdup(c->snap->arena, id);
+                p->n_stopped++;
             } else if (child->type == BP_T_PID && bp_term_is_atom(&k->items[2], "supervisor")
                        && p->depth < c->cfg->supervisor_depth) {
                 add_nested(c, j, id, child);
             }
         }
     }
+    take_restarts(c, b, j);
     bp__fact_ok(&p->fact);
 }
 
@@ -351,6 +386,6 @@ void bp__procs_take(bp__collector *c, bp_batch *b)
         default:
             break;
         }
-        j->at[0] = j->at[1] = -1;
+        j->at[0] = j->at[1] = j->at[2] = -1;
     }
 }

@@ -273,6 +273,7 @@ static void limits_worst_decides(void **state)
 {
     fx *f = *state;
     bp_snapshot *s = f->snap;
+    s->otp_release = "19";                         /* the last release whose ETS limit is enforced */
     s->process_count = 85, s->process_limit = 100; /* warn */
     s->ets_count = 95, s->ets_limit = 100;         /* fail */
     s->port_count = 88, s->port_limit = 100;       /* warn */
@@ -298,6 +299,25 @@ static void limits_worst_decides(void **state)
     assert_check(r, "limits", BP_PASS);
     assert_int_equal(r->limits[1].limit, -1);
     assert_true(r->limits[1].ratio < 0);
+}
+
+/* OTP 20+ limits ETS tables only by memory: a node with more tables than ets_limit is healthy. */
+static void limits_ets_nominal_since_otp20(void **state)
+{
+    fx *f = *state;
+    bp_snapshot *s = f->snap;
+    s->ets_count = 10022, s->ets_limit = 8192;
+    const bp_report *r = eval(f);
+    assert_check(r, "limits", BP_PASS);
+    assert_int_equal(r->limits[3].count, 10022);
+    assert_int_equal(r->limits[3].limit, -1);
+    assert_null(strstr(need(r, "limits")->reason, "ets"));
+    s->otp_release = "19";
+    r = eval(f);
+    assert_check(r, "limits", BP_FAIL);
+    assert_contains(need(r, "limits")->reason, "ets 10022 of 8192");
+    s->otp_release = "weird"; /* an unknown release is not held to the old limit */
+    assert_check(eval(f), "limits", BP_PASS);
 }
 
 /* ---- open file descriptors: a limit known only inside the VM ---- */
@@ -335,13 +355,13 @@ static void limits_fds_thresholds(void **state)
     assert_int_equal(bp_report_exit_code(r, &f->cfg), BP_EXIT_UNHEALTHY);
 
     /* a worse limit of another kind still decides */
-    f->snap->ets_count = 95, f->snap->ets_limit = 100;
+    f->snap->port_count = 95, f->snap->port_limit = 100;
     fixture_fds(f->snap, 850, 1000);
     r = eval(f);
     assert_check(r, "limits", BP_FAIL);
-    assert_contains(need(r, "limits")->reason, "ets 95 of 100");
+    assert_contains(need(r, "limits")->reason, "ports 95 of 100");
     assert_int_equal(r->limits[4].status, BP_WARN);
-    f->snap->ets_count = 40, f->snap->ets_limit = 8192;
+    f->snap->port_count = 6, f->snap->port_limit = 65536;
 
     /* judged by their own thresholds, one level of which may be off */
     fixture_fds(f->snap, 900, 1000);
@@ -835,6 +855,7 @@ int main(void)
         T(memory_limit_sources),
         T(memory_threshold_disabled),
         T(limits_thresholds),
+        T(limits_ets_nominal_since_otp20),
         T(limits_worst_decides),
         T(limits_fds_thresholds),
         T(limits_fds_unknown),
