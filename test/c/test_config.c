@@ -261,6 +261,7 @@ static const sample samples[] = {
     { "run-queue-fail", "20" },
     { "json", NULL },
     { "strict", NULL },
+    { "supervisor-strict", NULL },
     { "config", "/etc/beamprobe.json" },
     { "listen", "127.0.0.1:9090" },
     { "interval", "5s" },

@@ -144,7 +144,8 @@ static void json_checks(void **state)
     assert_int_at(d, "checks/limits/processes/count", 300);
     assert_int_at(d, "checks/limits/processes/limit", 262144);
     assert_str_at(d, "checks/limits/atoms/status", "pass");
-    assert_int_at(d, "checks/limits/ets/limit", 8192);
+    assert_int_at(d, "checks/limits/ets/count", 40);
+    assert_null_at(d, "checks/limits/ets/limit"); /* not enforced since OTP 20 */
 
     assert_int_at(d, "checks/schedulers/run_queue", 2);
     assert_int_at(d, "checks/schedulers/schedulers_online", 4);
