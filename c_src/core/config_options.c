@@ -307,7 +307,7 @@ static const bp_config_option options[] = {
          G_CHECKS, "STATES", "degraded,intervening",
          "governor states that warn; replaces the default"),
     LIST("check-mfa", check_mfas, check_mfa, 0, SUB_NODE, G_CHECKS, "MOD:FUN", NULL,
-         "call MOD:FUN() on the target: ok, healthy, {ok,_} pass; degraded, {warn,_} warn"),
+         "call MOD:FUN() on the target: ok, healthy, true, {ok,_} pass; degraded, {warn,_} warn"),
 
     /* Thresholds */
     RATIO("memory-warn", thresholds.memory.warn, "0.8", "memory use / --memory-limit"),

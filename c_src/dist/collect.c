@@ -302,23 +302,71 @@ static const bp_term *node_reply(collector *c, bp_batch *b, int k, bp_fact *f)
     return bp__reply_of(c, b, c->at[k], f);
 }
 
+/* The label of node call k for messages: "erlang:system_info(process_count)". */
+static void call_label(int k, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s:%s(%s)", node_calls[k].mod, node_calls[k].fun,
+             node_calls[k].kind == A_ATOM ? node_calls[k].arg : "");
+}
+
+/*
+ * The integer answer of node call k, at least `min`; -1 when there is none. An
+ * answer of another type or out of range fails the fact (a scrambled reply must
+ * not pass as "no limit reported").
+ */
+static int64_t count_of(collector *c, bp_batch *b, int k, bp_fact *f, int64_t min)
+{
+    const bp_term *t = node_reply(c, b, k, f);
+    int64_t v;
+    if (!t)
+        return -1;
+    if (bp_term_int(t, &v) == 0 && v >= min)
+        return v;
+    if (f->state != BP_FACT_ERROR && f->state != BP_FACT_TIMEOUT) {
+        char what[96], got[96];
+        call_label(k, what, sizeof what);
+        bp_term_format(t, got, sizeof got);
+        bp_fact_fail(c->snap, f, BP_FACT_ERROR, "unexpected reply to %s: %s", what, got);
+    }
+    return -1;
+}
+
+/* Text of node call k's answer if it is made only of `allowed` characters, else NULL with f failed. */
+static const char *text_of(collector *c, bp_batch *b, int k, bp_fact *f, const char *allowed)
+{
+    const bp_term *t = node_reply(c, b, k, f);
+    char buf[64];
+    if (!t)
+        return NULL;
+    if (bp_term_text(t, buf, sizeof buf) == 0 && buf[0] && buf[strspn(buf, allowed)] == '\0')
+        return bp_arena_strdup(c->snap->arena, buf);
+    if (f->state != BP_FACT_ERROR && f->state != BP_FACT_TIMEOUT) {
+        char what[96], got[96];
+        call_label(k, what, sizeof what);
+        bp_term_format(t, got, sizeof got);
+        bp_fact_fail(c->snap, f, BP_FACT_ERROR, "unexpected reply to %s: %s", what, got);
+    }
+    return NULL;
+}
+
 static void take_identity(collector *c, bp_batch *b)
 {
     bp_snapshot *s = c->snap;
     bp_fact *f = &s->identity;
-    const bp_term *otp = node_reply(c, b, C_OTP, f);
-    const bp_term *vsn = node_reply(c, b, C_VSN, f);
+    s->otp_release = text_of(c, b, C_OTP, f, "0123456789");     /* "25" */
+    s->erts_version = text_of(c, b, C_VSN, f, "0123456789.");   /* "13.1.5" */
     const bp_term *start = node_reply(c, b, C_START, f);
     const bp_term *now = node_reply(c, b, C_NOW, f);
-    const bp_term *unit = node_reply(c, b, C_UNIT, f);
-    if (otp)
-        s->otp_release = text_dup(c, otp);
-    if (vsn)
-        s->erts_version = text_dup(c, vsn);
-    int64_t t0 = bp__int_or(start, -1), t1 = bp__int_or(now, -1), per_sec = bp__int_or(unit, 0);
-    if (start && now && per_sec > 0)
+    int64_t per_sec = count_of(c, b, C_UNIT, f, 1);
+    int64_t t0, t1;
+    int times = bp_term_int(start, &t0) == 0 && bp_term_int(now, &t1) == 0;
+    if ((start || now) && !times && f->state == BP_FACT_UNSET)
+        bp_fact_fail(s, f, BP_FACT_ERROR, "unexpected reply to erlang:system_info(start_time) or erlang:monotonic_time()");
+    if (times && per_sec > 0 && t1 < t0)
+        bp_fact_fail(s, f, BP_FACT_ERROR, "the node's clock reads before its start time");
+    else if (times && per_sec > 0)
         s->uptime_ms = (int64_t)((double)(t1 - t0) * 1000.0 / (double)per_sec);
-    if (now && per_sec > 0) { /* as supervisors stamp their restarts: erlang:monotonic_time(second) */
+    if (times && per_sec > 0) { /* as supervisors stamp their restarts: erlang:monotonic_time(second) */
         c->mono_now_s = t1 >= 0 ? t1 / per_sec : -((-t1 + per_sec - 1) / per_sec);
         c->mono_known = 1;
     }
@@ -364,6 +412,11 @@ static void take_memory(collector *c, bp_batch *b)
             if (kv->type != BP_T_TUPLE || kv->n != 2 || kv->items[0].type != BP_T_ATOM
                 || bp_term_int(&kv->items[1], &v) != 0)
                 continue;
+            if (v < 0) {
+                bp_fact_fail(s, &s->memory, BP_FACT_ERROR, "unexpected reply to erlang:memory/0: %s %lld",
+                             kv->items[0].str, (long long)v);
+                break;
+            }
             s->memory_kinds[s->n_memory].kind = bp_arena_strdup(s->arena, kv->items[0].str);
             s->memory_kinds[s->n_memory].bytes = v;
             s->n_memory++;
@@ -464,14 +517,14 @@ static void take_limits(collector *c, bp_batch *b)
 {
     bp_snapshot *s = c->snap;
     bp_fact *f = &s->limits;
-    s->process_count = bp__int_or(node_reply(c, b, C_PCOUNT, f), -1);
-    s->process_limit = bp__int_or(node_reply(c, b, C_PLIMIT, f), -1);
-    s->port_count = bp__int_or(node_reply(c, b, C_PORTCOUNT, f), -1);
-    s->port_limit = bp__int_or(node_reply(c, b, C_PORTLIMIT, f), -1);
-    s->atom_count = bp__int_or(node_reply(c, b, C_ACOUNT, f), -1);
-    s->atom_limit = bp__int_or(node_reply(c, b, C_ALIMIT, f), -1);
-    s->ets_count = bp__int_or(node_reply(c, b, C_ECOUNT, f), -1);
-    s->ets_limit = bp__int_or(node_reply(c, b, C_ELIMIT, f), -1);
+    s->process_count = count_of(c, b, C_PCOUNT, f, 0);
+    s->process_limit = count_of(c, b, C_PLIMIT, f, 1);
+    s->port_count = count_of(c, b, C_PORTCOUNT, f, 0);
+    s->port_limit = count_of(c, b, C_PORTLIMIT, f, 1);
+    s->atom_count = count_of(c, b, C_ACOUNT, f, 0);
+    s->atom_limit = count_of(c, b, C_ALIMIT, f, 1);
+    s->ets_count = count_of(c, b, C_ECOUNT, f, 0);
+    s->ets_limit = count_of(c, b, C_ELIMIT, f, 1);
     bp__fact_ok(f);
 }
 
@@ -480,16 +533,20 @@ static void take_schedulers(collector *c, bp_batch *b)
     bp_snapshot *s = c->snap;
     bp_fact *f = &s->schedulers;
     const bp_term *q = node_reply(c, b, C_RUNQ, f);
-    s->schedulers_online = bp__int_or(node_reply(c, b, C_SCHED_ONLINE, f), -1);
-    s->dirty_cpu_schedulers_online = bp__int_or(node_reply(c, b, C_DCPU_ONLINE, f), -1);
-    s->dirty_io_schedulers = bp__int_or(node_reply(c, b, C_DIO, f), -1);
+    s->schedulers_online = count_of(c, b, C_SCHED_ONLINE, f, 1);
+    s->dirty_cpu_schedulers_online = count_of(c, b, C_DCPU_ONLINE, f, 0);
+    s->dirty_io_schedulers = count_of(c, b, C_DIO, f, 0);
     s->run_queue = s->dirty_cpu_run_queue = s->dirty_io_run_queue = -1;
     /* a list of small integers arrives as STRING_EXT: one byte per queue */
     size_t n = q && q->type == BP_T_LIST ? q->n : q && q->type == BP_T_STRING ? q->len : 0;
     if (n >= 2) {
         int64_t v[3] = { 0, 0, 0 };
         for (size_t i = 0; i < n; i++) {
-            int64_t len = q->type == BP_T_STRING ? (unsigned char)q->str[i] : bp__int_or(&q->items[i], 0);
+            int64_t len = q->type == BP_T_STRING ? (unsigned char)q->str[i] : bp__int_or(&q->items[i], -1);
+            if (len < 0) {
+                bp_fact_fail(s, f, BP_FACT_ERROR, "unexpected reply to statistics(run_queue_lengths_all)");
+                return;
+            }
             v[i + 2 < n ? 0 : i + 2 == n ? 1 : 2] += len;
         }
         s->run_queue = v[0];
@@ -551,6 +608,17 @@ static int plan_custom(collector *c, bp_batch *b)
     return 0;
 }
 
+/* {Tag, Why} with a textual Why (string, binary, atom) reads "Tag: Why"; anything else as Erlang prints it. */
+static void custom_detail(const bp_term *t, char *out, size_t outlen)
+{
+    char why[160];
+    if (t->type == BP_T_TUPLE && t->n == 2 && t->items[0].type == BP_T_ATOM && t->items[1].type != BP_T_ATOM
+        && t->items[1].type != BP_T_NIL && bp_term_text(&t->items[1], why, sizeof why) == 0)
+        snprintf(out, outlen, "%s: %s", t->items[0].str, why);
+    else
+        bp_term_format(t, out, outlen);
+}
+
 static void take_custom(collector *c, bp_batch *b)
 {
     bp_snapshot *s = c->snap;
@@ -564,9 +632,10 @@ static void take_custom(collector *c, bp_batch *b)
             continue;
         }
         char buf[200];
-        bp_term_format(t, buf, sizeof buf);
+        custom_detail(t, buf, sizeof buf);
         k->detail = bp_arena_strdup(s->arena, buf);
-        if (bp_term_is_atom(t, "ok") || bp_term_is_atom(t, "healthy") || bp_term_is_tagged(t, "ok", 2))
+        if (bp_term_is_atom(t, "ok") || bp_term_is_atom(t, "healthy") || bp_term_is_atom(t, "true")
+            || bp_term_is_tagged(t, "ok", 2))
             k->verdict = BP_VERDICT_PASS;
         else if (bp_term_is_atom(t, "degraded") || bp_term_is_tagged(t, "warn", 2))
             k->verdict = BP_VERDICT_WARN;

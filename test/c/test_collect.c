@@ -23,6 +23,7 @@ typedef struct {
     int single_bifs;       /* erlang:system_info calls seen alone */
     int sent[P_COUNT];     /* messages that would reach each process: gen:call, sys:get_state */
     int attrs_asked;       /* erlang:get_module_info calls */
+    int scramble;          /* answer every system_info with a negative number */
 } node_script;
 
 static void encode_mfa(ei_x_buff *x, const char *m, const char *f, long a)
@@ -177,7 +178,13 @@ static void encode_reply(node_script *ns, const bp_rpc *r, ei_x_buff *x)
         ei_x_encode_empty_list(x); /* a wrong shape: the count of results does not match */
     } else if (strcmp(r->fun, "system_info") == 0) {
         ns->single_bifs++;
-        ei_x_encode_long(x, 100);
+        ei_x_encode_long(x, ns->scramble ? -2000000000000 : 100);
+    } else if (strcmp(r->fun, "is_alive") == 0) {
+        ei_x_encode_atom(x, "true");
+    } else if (strcmp(r->fun, "disk") == 0) { /* {error, "disk full"}, {warn, <<"slow">>} */
+        ei_x_encode_tuple_header(x, 2);
+        ei_x_encode_atom(x, "error");
+        ei_x_encode_string(x, "disk full");
     } else if (strcmp(r->fun, "memory") == 0) {
         ei_x_encode_list_header(x, 1);
         ei_x_encode_tuple_header(x, 2);
@@ -273,6 +280,44 @@ static void test_combined_bif_call_malformed(void **state)
     bp_snapshot_free(s);
 }
 
+/* A scrambled node: out-of-range counts and a release that is no number fail their facts
+ * instead of passing as "no limits reported". */
+static void test_scrambled_replies_fail_their_facts(void **state)
+{
+    (void)state;
+    node_script ns = { .refuse_combined = 1, .scramble = 1 };
+    bp_snapshot *s = collect_as(&ns, BP_PROBE_READY, NULL, NULL);
+    assert_int_equal(s->limits.state, BP_FACT_ERROR);
+    assert_string_equal(s->limits.error, "unexpected reply to erlang:system_info(process_count): -2000000000000");
+    assert_int_equal(s->identity.state, BP_FACT_ERROR);
+    assert_string_equal(s->identity.error, "unexpected reply to erlang:system_info(otp_release): -2000000000000");
+    assert_null(s->otp_release);
+    assert_int_equal(s->schedulers.state, BP_FACT_ERROR);
+    assert_int_equal(s->memory.state, BP_FACT_OK); /* its own reply was fine */
+    bp_snapshot_free(s);
+}
+
+/* --check-mfa: true passes; a textual reason reads as text. */
+static void test_custom_checks(void **state)
+{
+    (void)state;
+    node_script ns = { .refuse_combined = 1 };
+    bp_config *cfg = test_malloc(sizeof *cfg);
+    bp_config_defaults(cfg);
+    char err[256];
+    assert_int_equal(bp_config_set(cfg, "check-mfa", "erlang:is_alive,app:disk", err, sizeof err), 0);
+    bp_snapshot *s = bp_snapshot_new("n@h");
+    bp_collect_exec ex = { .call = scripted_call, .ctx = &ns, .self_name = NULL };
+    assert_int_equal(bp_collect_with(&ex, cfg, INT64_MAX, s), 0);
+    assert_int_equal(s->n_custom, 2);
+    assert_int_equal(s->custom[0].verdict, BP_VERDICT_PASS);
+    assert_string_equal(s->custom[0].detail, "true");
+    assert_int_equal(s->custom[1].verdict, BP_VERDICT_FAIL);
+    assert_string_equal(s->custom[1].detail, "error: disk full");
+    bp_snapshot_free(s);
+    test_free(cfg);
+}
+
 static const bp_governor_snap *governor(const bp_snapshot *s, const char *name)
 {
     for (size_t i = 0; i < s->n_governors; i++)
@@ -351,6 +396,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_combined_bif_call_refused_falls_back),
         cmocka_unit_test(test_combined_bif_call_malformed),
+        cmocka_unit_test(test_scrambled_replies_fail_their_facts),
+        cmocka_unit_test(test_custom_checks),
         cmocka_unit_test(test_governor_sent_only_what_its_kind_handles),
         cmocka_unit_test(test_supervisor_calls_only_to_supervisors),
     };

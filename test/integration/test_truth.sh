@@ -56,4 +56,10 @@ expect_json '.checks.limits.status' pass
 expect_json '.metrics.ets_count > 10000' true
 expect_json '.checks.limits.ets | [has("limit"), .limit, .count > 10000] | tostring' '[true,null,true]'
 
+test_case "--check-mfa erlang:is_alive (true) passes; a textual reason reads as text"
+check "$N1" --check-mfa erlang:is_alive,file:get_cwd,erlang:halt_not_there --json
+expect_json '.checks["custom:erlang:is_alive"].status' pass
+expect_json '.checks["custom:file:get_cwd"].detail | startswith("ok: /")' true
+expect_json '.checks["custom:erlang:halt_not_there"].status' fail
+
 finish
