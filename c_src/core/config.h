@@ -59,6 +59,8 @@ typedef struct bp_config {
     bp_namelist governors;
     bp_namelist governor_fail_states;
     bp_namelist governor_warn_states;
+    bp_namelist governor_families;  /* --governors-under: supervisors whose children are governors */
+    char governor_state_field[256]; /* --governor-state-field: map key or 1-based element, "" = none */
     bp_namelist check_mfas;
     bp_thresholds thresholds;
 

@@ -175,6 +175,18 @@ static int check_k8s_source(const char *v, char *why, size_t whylen)
 }
 
 /* mod:fun, both atoms; the function may end in '?' or '!' (Elixir). */
+/* NAME, global:NAME or gproc:TAG, each an atom. */
+static int check_governor(const char *v, char *why, size_t whylen)
+{
+    const char *colon = strchr(v, ':');
+    if (!colon)
+        return check_atom(v, why, whylen);
+    size_t n = (size_t)(colon - v);
+    if (!((n == 6 && strncmp(v, "global", 6) == 0) || (n == 5 && strncmp(v, "gproc", 5) == 0)))
+        return why_set(why, whylen, "expected NAME, global:NAME or gproc:TAG");
+    return check_atom(colon + 1, why, whylen);
+}
+
 static int check_mfa(const char *v, char *why, size_t whylen)
 {
     const char *colon = strchr(v, ':');
@@ -299,8 +311,13 @@ static const bp_config_option options[] = {
     { .name = "supervisor-strict", .kind = BP_OPT_SWITCH, .offset = OFF(supervisor_strict),
       .subcommands = SUB_NODE, .group = G_CHECKS,
       .help = "children that are not running (start returned ignore, or terminate_child) fail the supervisor check" },
-    LIST("governor", governors, check_atom, 0, SUB_NODE, G_CHECKS, "NAMES", NULL,
-         "registered gen_statem/gen_server whose state is checked; repeatable"),
+    LIST("governor", governors, check_governor, 0, SUB_NODE, G_CHECKS, "NAMES", NULL,
+         "gen_statem/gen_server whose state is checked: NAME (registered), global:NAME, or gproc:TAG "
+         "(every gproc local name {n,l,{TAG,_}}); repeatable"),
+    LIST("governors-under", governor_families, check_atom, 0, SUB_NODE, G_CHECKS, "SUP", NULL,
+         "every child of the registered supervisor SUP is a governor (simple_one_for_one families); repeatable"),
+    PATH("governor-state-field", governor_state_field, G_CHECKS, SUB_NODE, "KEY",
+         "where a gen_server governor keeps its mode: a map key, or a 1-based tuple/record element"),
     LIST("governor-fail-states", governor_fail_states, check_atom, BP_OPTF_REPLACE, SUB_NODE,
          G_CHECKS, "STATES", "refusing", "governor states that fail; replaces the default"),
     LIST("governor-warn-states", governor_warn_states, check_atom, BP_OPTF_REPLACE, SUB_NODE,

@@ -571,13 +571,9 @@ static void check_supervisor(eval_ctx *x, const bp_supervisor_snap *root)
         sb_addf(&b, "; child list truncated");
 }
 
-static void check_governor(eval_ctx *x, const bp_governor_snap *g)
+/* One governor's status and reason (into c), from its facts. */
+static void judge_governor(const bp_config *cfg, bp_check *c, const bp_governor_snap *g)
 {
-    const bp_config *cfg = x->cfg;
-    bp_check *c = add_check(x, BP_CHECK_GOVERNOR, "governor", g->name);
-    if (!c)
-        return;
-    c->governor = g;
     if (!fact_ok(c, &g->fact))
         return;
     if (!g->alive) {
@@ -592,7 +588,7 @@ static void check_governor(eval_ctx *x, const bp_governor_snap *g)
         break;
     case BP_FACT_ERROR:
     case BP_FACT_TIMEOUT:
-        if (g->state_unreadable) { /* its kind handles no sys request: none was sent */
+        if (g->sys_refused) { /* its kind handles no sys request: none was sent */
             judge(c, BP_FAIL, "%s; queue %s, memory %s", or_q(g->state_fact.error), q, m);
             return;
         }
@@ -610,7 +606,7 @@ static void check_governor(eval_ctx *x, const bp_governor_snap *g)
         return;
     }
     if (!g->state) {
-        judge(c, BP_PASS, "state unknown; queue %s, memory %s", q, m);
+        judge(c, BP_PASS, "state not readable (%s); queue %s, memory %s", or_q(g->unreadable), q, m);
         return;
     }
     bp_status st = BP_PASS;
@@ -623,6 +619,94 @@ static void check_governor(eval_ctx *x, const bp_governor_snap *g)
         tag = " (warn state)";
     }
     judge(c, st, "state %s%s; queue %s, memory %s", g->state, tag, q, m);
+}
+
+static void check_governor(eval_ctx *x, const bp_governor_snap *g)
+{
+    bp_check *c = add_check(x, BP_CHECK_GOVERNOR, "governor", g->name);
+    if (!c)
+        return;
+    c->governor = g;
+    judge_governor(x->cfg, c, g);
+}
+
+/* Count one member under its state (or its failure) in the check's tally. */
+static void tally(bp_check *c, const char *label)
+{
+    for (size_t i = 0; i < c->n_states; i++)
+        if (strcmp(c->states[i].state, label) == 0) {
+            c->states[i].count++;
+            return;
+        }
+    if (c->n_states < BP_FAMILY_STATES_MAX) {
+        c->states[c->n_states].state = label;
+        c->states[c->n_states++].count = 1;
+    } else {
+        c->states_other++;
+    }
+}
+
+/*
+ * A family of governors as one check: members counted per state, the worst member
+ * decides, and every member in a warn or fail state is named (the first
+ * BP_FAMILY_FLAGGED_MAX of them).
+ */
+static void check_family(eval_ctx *x, const bp_govfamily_snap *f)
+{
+    const bp_snapshot *s = x->snap;
+    bp_check *c = add_check(x, BP_CHECK_GOVERNORS, "governors", f->name);
+    if (!c)
+        return;
+    c->family = f;
+    if (!fact_ok(c, &f->fact))
+        return;
+    c->states = bp_arena_alloc(s->arena, BP_FAMILY_STATES_MAX * sizeof *c->states);
+    c->flagged = bp_arena_alloc(s->arena, BP_FAMILY_FLAGGED_MAX * sizeof *c->flagged);
+    if (!c->states || !c->flagged) {
+        x->err = BP_ENOMEM;
+        return;
+    }
+    bp_status worst = BP_PASS;
+    for (size_t i = 0; i < f->n_members; i++) {
+        const bp_governor_snap *g = &f->members[i];
+        bp_check one;
+        memset(&one, 0, sizeof one);
+        judge_governor(x->cfg, &one, g);
+        c->incomplete |= one.incomplete;
+        const char *label = g->fact.state != BP_FACT_OK ? "not inspected"
+                            : !g->alive ? "not running"
+                            : g->sys_refused ? "no system messages"
+                            : g->state_fact.state != BP_FACT_OK ? "unresponsive"
+                            : g->state ? g->state
+                                       : "not readable";
+        tally(c, label);
+        if (one.status > worst)
+            worst = one.status;
+        if (one.status != BP_PASS) {
+            if (c->n_flagged < BP_FAMILY_FLAGGED_MAX) {
+                bp_flagged *fl = &c->flagged[c->n_flagged++];
+                fl->governor = g;
+                fl->label = label;
+                fl->status = one.status;
+                fl->reason = bp_arena_strdup(s->arena, one.reason);
+            }
+            c->n_flagged_total++;
+        }
+    }
+    sbuf b;
+    sb_init(&b, c->reason, sizeof c->reason);
+    sb_addf(&b, "%zu governor%s", f->n_total, f->n_total == 1 ? "" : "s");
+    if (f->n_members < f->n_total)
+        sb_addf(&b, " (first %zu inspected)", f->n_members);
+    for (size_t i = 0; i < c->n_states; i++)
+        sb_addf(&b, "%s%zu %s", i ? ", " : ": ", c->states[i].count, c->states[i].state);
+    for (size_t i = 0; i < c->n_flagged && i < REASON_DOWN_MAX; i++)
+        sb_addf(&b, "%s%s %s", i ? ", " : "; ", or_q(c->flagged[i].governor->name), c->flagged[i].label);
+    if (c->n_flagged_total > REASON_DOWN_MAX)
+        sb_addf(&b, ", +%zu more", c->n_flagged_total - REASON_DOWN_MAX);
+    c->status = f->n_total == 0 ? BP_WARN : worst; /* an empty family is worth a word */
+    if (f->n_total == 0)
+        sb_addf(&b, " found");
 }
 
 static void check_custom(eval_ctx *x, const bp_custom_snap *k)
@@ -669,7 +753,11 @@ static void check_cluster_local(eval_ctx *x)
     }
     for (size_t i = 0; i < s->n_governors; i++)
         check_governor(x, &s->governors[i]);
+    for (size_t i = 0; i < s->n_families; i++)
+        check_family(x, &s->families[i]);
     for (size_t i = 0; i < cfg->governors.n && i < BP_LIST_MAX; i++) {
+        if (strncmp(cfg->governors.v[i], "gproc:", 6) == 0)
+            continue; /* a family: checked above */
         int found = 0;
         for (size_t k = 0; k < s->n_governors && !found; k++)
             found = s->governors[k].name && strcmp(s->governors[k].name, cfg->governors.v[i]) == 0;
@@ -714,7 +802,7 @@ int bp_evaluate(const bp_snapshot *snap, const bp_config *cfg, bp_report *out)
         return BP_EUSAGE;
     init_report(out, snap, cfg);
     eval_ctx x = {.snap = snap, .cfg = cfg, .r = out, .err = 0};
-    x.cap = 7 + snap->n_supervisors + snap->n_governors + snap->n_custom + cfg->supervisors.n +
+    x.cap = 7 + snap->n_supervisors + snap->n_governors + snap->n_families + snap->n_custom + cfg->supervisors.n +
             cfg->governors.n + cfg->check_mfas.n;
     out->checks = bp_arena_alloc(snap->arena, x.cap * sizeof *out->checks);
     if (!out->checks)

@@ -197,6 +197,36 @@ static void details_governor(jctx *x, json_t *o, const bp_check *c)
     put(x, o, "memory_bytes", bp_json_int_or_null(k && g->alive ? g->memory : -1));
 }
 
+static void details_family(jctx *x, json_t *o, const bp_check *c)
+{
+    const bp_govfamily_snap *f = c->family;
+    int k = f && ok(&f->fact);
+    put(x, o, "name", bp_json_string_utf8(c->subject));
+    put(x, o, "pid", bp_json_string_utf8(f ? f->pid : NULL));
+    put(x, o, "kind", bp_json_string_utf8(f ? f->kind : NULL));
+    put(x, o, "members", bp_json_int_or_null(k ? (int64_t)f->n_total : -1));
+    put(x, o, "inspected", bp_json_int_or_null(k ? (int64_t)f->n_members : -1));
+    json_t *states = json_object();
+    for (size_t i = 0; k && i < c->n_states && c->states; i++)
+        put(x, states, c->states[i].state, json_integer((json_int_t)c->states[i].count));
+    if (c->states_other)
+        put(x, states, "other", json_integer((json_int_t)c->states_other));
+    put(x, o, "states", states);
+    json_t *flagged = json_array();
+    for (size_t i = 0; i < c->n_flagged && c->flagged; i++) {
+        const bp_governor_snap *g = c->flagged[i].governor;
+        json_t *d = json_object();
+        put(x, d, "governor", bp_json_string_utf8(g->name));
+        put(x, d, "pid", bp_json_string_utf8(g->pid));
+        put(x, d, "state", bp_json_string_utf8(g->state));
+        put(x, d, "status", json_string(bp_status_name(c->flagged[i].status)));
+        put(x, d, "reason", bp_json_string_utf8(c->flagged[i].reason));
+        append(x, flagged, d);
+    }
+    put(x, o, "flagged", flagged);
+    put(x, o, "flagged_count", json_integer((json_int_t)c->n_flagged_total));
+}
+
 static void details_custom(jctx *x, json_t *o, const bp_check *c)
 {
     const bp_custom_snap *k = c->custom;
@@ -224,6 +254,7 @@ static json_t *check_object(jctx *x, const bp_report *r, const bp_check *c)
     case BP_CHECK_MEMBERSHIP: details_membership(x, o, r); break;
     case BP_CHECK_SUPERVISOR: details_supervisor(x, o, c); break;
     case BP_CHECK_GOVERNOR: details_governor(x, o, c); break;
+    case BP_CHECK_GOVERNORS: details_family(x, o, c); break;
     case BP_CHECK_CUSTOM: details_custom(x, o, c); break;
     }
     return o;

@@ -22,6 +22,7 @@ typedef enum {
     BP_CHECK_MEMBERSHIP,
     BP_CHECK_SUPERVISOR,
     BP_CHECK_GOVERNOR,
+    BP_CHECK_GOVERNORS,  /* a family: --governors-under, --governor gproc:TAG */
     BP_CHECK_CUSTOM
 } bp_check_kind;
 
@@ -32,6 +33,23 @@ typedef struct {
     const char *supervisor; /* snapshot name of the supervisor holding it (borrowed) */
     const char *child;      /* "child_id (restarting)" (borrowed from the snapshot) */
 } bp_child_down;
+
+/* A family member's state and how many members are in it. */
+typedef struct {
+    const char *state;  /* the state name, or "not readable", "unresponsive", "not running", ... */
+    size_t count;
+} bp_state_count;
+
+/* A family member in a warn or fail state. */
+typedef struct {
+    const bp_governor_snap *governor;
+    const char *label;  /* its state, or what went wrong ("unresponsive", ...), as counted */
+    bp_status status;
+    const char *reason; /* as a check of its own would say it */
+} bp_flagged;
+
+#define BP_FAMILY_STATES_MAX 16   /* distinct states counted per family; the rest as "other" */
+#define BP_FAMILY_FLAGGED_MAX 16  /* members in a warn or fail state named per family */
 
 typedef struct {
     const char *name;            /* "memory", "governor:cost_guard", ... (arena) */
@@ -55,6 +73,11 @@ typedef struct {
     bp_child_down *children_stopped;       /* SUPERVISOR: first ones (child = its id), arena */
     const bp_supervisor_snap *restarts;    /* SUPERVISOR: the one nearest its restart intensity
                                               (recent restarts > 0), NULL if none */
+    const bp_govfamily_snap *family;       /* GOVERNORS */
+    bp_state_count *states;                /* GOVERNORS: members per state, arena */
+    size_t n_states, states_other;         /* GOVERNORS: distinct states counted; members beyond */
+    bp_flagged *flagged;                   /* GOVERNORS: members in a warn/fail state, first ones */
+    size_t n_flagged, n_flagged_total;
 } bp_check;
 
 /* One system limit as the `limits` check saw it. */

@@ -59,12 +59,29 @@ typedef struct {
     int alive;               /* registered and alive */
     const char *pid;         /* text */
     const char *kind;        /* what the process proved to be ("gen_statem app_gov"), NULL if not proven */
-    int state_unreadable;    /* its kind handles no system messages: nothing was sent */
+    int sys_refused;    /* its kind handles no system messages: nothing was sent */
     int64_t message_queue_len; /* -1 unknown */
     int64_t memory;          /* bytes, -1 unknown */
     bp_fact state_fact;      /* sys:get_state under the governor timeout, if its kind handles it */
     const char *state;       /* state name, NULL if unknown */
+    const char *unreadable;  /* why the state has no name (a gen_server without --governor-state-field,
+                                a field that is absent or no atom), NULL otherwise */
 } bp_governor_snap;
+
+/*
+ * A family of governors: every child of a supervisor (--governors-under SUP, one per
+ * tenant under a simple_one_for_one supervisor, say), or every gproc local name
+ * {n, l, {TAG, _}} (--governor gproc:TAG). At most BP_FAMILY_MAX members are inspected.
+ */
+#define BP_FAMILY_MAX 4096
+typedef struct {
+    const char *name;          /* the supervisor's registered name, or "gproc:TAG" */
+    bp_fact fact;              /* found and listed (supervisor proven, gproc answered) */
+    const char *pid, *kind;    /* the supervisor's, NULL for gproc */
+    size_t n_total;            /* members found */
+    size_t n_members;          /* inspected: min(n_total, BP_FAMILY_MAX) */
+    bp_governor_snap *members; /* name: registered name, else the child id or gproc key, else the pid */
+} bp_govfamily_snap;
 
 typedef enum { BP_VERDICT_PASS = 0, BP_VERDICT_WARN, BP_VERDICT_FAIL } bp_verdict;
 
@@ -122,6 +139,8 @@ typedef struct bp_snapshot {
     bp_supervisor_snap *supervisors;
     size_t n_governors;
     bp_governor_snap *governors;
+    size_t n_families;
+    bp_govfamily_snap *families;
     size_t n_custom;
     bp_custom_snap *custom;
 } bp_snapshot;

@@ -728,6 +728,7 @@ int bp_collect_with(const bp_collect_exec *ex, const bp_config *cfg, int64_t dea
     }
     rc = 0;
 out:
+    bp__procs_free(&c);
     bp_batch_free(b);
     bp_batch_free(next);
     return rc;

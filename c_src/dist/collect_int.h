@@ -8,18 +8,21 @@
 
 #define BP__MAX_SUPERVISORS 64
 
-typedef enum { J_WHEREIS, J_PROVE, J_ATTRS, J_ASK, J_DONE } bp__job_stage;
+typedef enum { J_WHEREIS, J_GPROC, J_PROVE, J_ATTRS, J_ASK, J_DONE } bp__job_stage;
 
 /*
- * One process the probe looks into: a governor, or a supervisor (a root by
- * name, or a nested one by pid). It moves through the stages one round at a
- * time: find the pid, prove the process's kind, (for a hibernated one) read
- * its module's behaviours, then ask what its kind answers, or refuse to.
+ * One process the probe looks into: a governor (alone or a member of a family),
+ * a supervisor (a root by name, or a nested one by pid), or the root of a
+ * governor family (its supervisor, or its gproc query). It moves through the
+ * stages one round at a time: find the pid, prove the process's kind, (for a
+ * hibernated one) read its module's behaviours, then ask what its kind
+ * answers, or refuse to.
  */
 typedef struct {
-    bp_supervisor_snap *sup;   /* exactly one of sup, gov */
+    bp_supervisor_snap *sup;   /* exactly one of sup, gov, fam */
     bp_governor_snap *gov;
-    const char *name;          /* registered name, for J_WHEREIS */
+    bp_govfamily_snap *fam;
+    const char *name;          /* registered name (J_WHEREIS; "global:NAME" for global), or gproc tag */
     bp__job_stage stage;
     bp_term pid;               /* valid from J_PROVE on; its node name lives in the snapshot's arena */
     bp_prockind kind;
@@ -41,7 +44,7 @@ typedef struct {
     const bp_term *bif_items[32];
     int64_t mono_now_s;                /* the target's erlang:monotonic_time(second), if mono_known */
     int mono_known;
-    bp__proc_job *jobs;
+    bp__proc_job *jobs;                /* heap, grows; freed by bp__procs_free */
     size_t n_jobs, cap_jobs;
 } bp__collector;
 
@@ -61,5 +64,7 @@ int bp__procs_init(bp__collector *c);
 int bp__procs_plan(bp__collector *c, bp_batch *b);
 /* Take the replies of the calls bp__procs_plan put into b; jobs move on (nested supervisors join). */
 void bp__procs_take(bp__collector *c, bp_batch *b);
+/* Free the jobs. */
+void bp__procs_free(bp__collector *c);
 
 #endif

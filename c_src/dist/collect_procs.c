@@ -6,6 +6,23 @@
 #include "beamprobe.h"
 #include "dist/collect_int.h"
 
+/* Room for `extra` more jobs; 0 or BP_ENOMEM. Pointers into c->jobs do not survive it. */
+static int reserve_jobs(bp__collector *c, size_t extra)
+{
+    if (c->n_jobs + extra <= c->cap_jobs)
+        return 0;
+    size_t cap = c->cap_jobs ? c->cap_jobs : 16;
+    while (cap < c->n_jobs + extra)
+        cap *= 2;
+    bp__proc_job *j = realloc(c->jobs, cap * sizeof *j);
+    if (!j)
+        return BP_ENOMEM;
+    c->jobs = j;
+    c->cap_jobs = cap;
+    return 0;
+}
+
+/* A new job; call reserve_jobs first. */
 static bp__proc_job *new_job(bp__collector *c)
 {
     if (c->n_jobs >= c->cap_jobs)
@@ -14,6 +31,20 @@ static bp__proc_job *new_job(bp__collector *c)
     memset(j, 0, sizeof *j);
     j->at[0] = j->at[1] = j->at[2] = -1;
     return j;
+}
+
+void bp__procs_free(bp__collector *c)
+{
+    free(c->jobs);
+    c->jobs = NULL;
+    c->n_jobs = c->cap_jobs = 0;
+}
+
+static void init_governor(bp_governor_snap *g, const char *name)
+{
+    memset(g, 0, sizeof *g);
+    g->name = name;
+    g->message_queue_len = g->memory = -1;
 }
 
 static bp_supervisor_snap *new_sup(bp__collector *c, const char *name, int depth)
@@ -34,23 +65,44 @@ int bp__procs_init(bp__collector *c)
 {
     const bp_config *cfg = c->cfg;
     bp_snapshot *s = c->snap;
-    c->cap_jobs = cfg->governors.n + BP__MAX_SUPERVISORS;
-    c->jobs = bp_arena_alloc(s->arena, c->cap_jobs * sizeof *c->jobs);
+    size_t n_fam = cfg->governor_families.n;
+    for (size_t i = 0; i < cfg->governors.n; i++)
+        n_fam += strncmp(cfg->governors.v[i], "gproc:", 6) == 0;
     s->supervisors = bp_arena_alloc(s->arena, BP__MAX_SUPERVISORS * sizeof *s->supervisors);
     s->governors = bp_arena_alloc(s->arena, (cfg->governors.n + 1) * sizeof *s->governors);
-    if (!c->jobs || !s->supervisors || !s->governors)
+    s->families = bp_arena_alloc(s->arena, (n_fam + 1) * sizeof *s->families);
+    if (!s->supervisors || !s->governors || !s->families
+        || reserve_jobs(c, cfg->governors.n + n_fam + BP__MAX_SUPERVISORS) != 0)
         return BP_ENOMEM;
-    s->n_governors = cfg->governors.n;
     for (size_t i = 0; i < cfg->governors.n; i++) {
-        bp_governor_snap *g = &s->governors[i];
-        memset(g, 0, sizeof *g);
-        g->name = bp_arena_strdup(s->arena, cfg->governors.v[i]);
-        g->message_queue_len = g->memory = -1;
+        const char *v = cfg->governors.v[i];
+        const char *name = bp_arena_strdup(s->arena, v);
         bp__proc_job *j = new_job(c);
-        if (!g->name || !j)
+        if (!name || !j)
             return BP_ENOMEM;
-        j->gov = g;
-        j->name = g->name;
+        if (strncmp(v, "gproc:", 6) == 0) {
+            bp_govfamily_snap *f = &s->families[s->n_families++];
+            memset(f, 0, sizeof *f);
+            f->name = name;
+            j->fam = f;
+            j->name = name + 6;
+            j->stage = J_GPROC;
+        } else {
+            bp_governor_snap *g = &s->governors[s->n_governors++];
+            init_governor(g, name);
+            j->gov = g;
+            j->name = name;
+        }
+    }
+    for (size_t i = 0; i < cfg->governor_families.n; i++) {
+        bp_govfamily_snap *f = &s->families[s->n_families++];
+        memset(f, 0, sizeof *f);
+        f->name = bp_arena_strdup(s->arena, cfg->governor_families.v[i]);
+        bp__proc_job *j = new_job(c);
+        if (!f->name || !j)
+            return BP_ENOMEM;
+        j->fam = f;
+        j->name = f->name;
     }
     for (size_t i = 0; i < cfg->supervisors.n && s->n_supervisors < BP__MAX_SUPERVISORS; i++) {
         bp__proc_job *j = new_job(c);
@@ -82,22 +134,54 @@ static int add_get_state(bp__collector *c, bp_batch *b, const bp_term *pid, int 
     return 0;
 }
 
+/*
+ * gproc:select({l, n}, [{{{n, l, {Tag, '$1'}}, '$2', '_'}, [], [{{'$1', '$2'}}]}]): every
+ * local gproc name {n, l, {Tag, Key}} as {Key, Pid}; an ETS select of gproc's, no message.
+ */
+static int plan_gproc(bp_batch *b, bp__proc_job *j)
+{
+    ei_x_buff *x = bp__add_call(b, "gproc", "select", 2, &j->at[0]);
+    if (!x || ei_x_encode_tuple_header(x, 2) < 0 || ei_x_encode_atom(x, "l") < 0 || ei_x_encode_atom(x, "n") < 0
+        || ei_x_encode_list_header(x, 1) < 0 || ei_x_encode_tuple_header(x, 3) < 0
+        /* head {{n, l, {Tag, '$1'}}, '$2', '_'} */
+        || ei_x_encode_tuple_header(x, 3) < 0 || ei_x_encode_tuple_header(x, 3) < 0
+        || ei_x_encode_atom(x, "n") < 0 || ei_x_encode_atom(x, "l") < 0 || ei_x_encode_tuple_header(x, 2) < 0
+        || ei_x_encode_atom(x, j->name) < 0 || ei_x_encode_atom(x, "$1") < 0 || ei_x_encode_atom(x, "$2") < 0
+        || ei_x_encode_atom(x, "_") < 0
+        /* guards [], body [{{'$1', '$2'}}] */
+        || ei_x_encode_empty_list(x) < 0 || ei_x_encode_list_header(x, 1) < 0
+        || ei_x_encode_tuple_header(x, 1) < 0 || ei_x_encode_tuple_header(x, 2) < 0
+        || ei_x_encode_atom(x, "$1") < 0 || ei_x_encode_atom(x, "$2") < 0 || ei_x_encode_empty_list(x) < 0
+        || ei_x_encode_empty_list(x) < 0)
+        return BP_ENOMEM;
+    bp_rpc *r = bp_batch_get(b, (size_t)j->at[0]);
+    r->block = 1;
+    snprintf(r->label, sizeof r->label, "gproc:select/2");
+    return 0;
+}
+
 static int plan_job(bp__collector *c, bp_batch *b, bp__proc_job *j)
 {
     j->at[0] = j->at[1] = j->at[2] = -1;
     switch (j->stage) {
     case J_WHEREIS: {
-        ei_x_buff *x = bp__add_call(b, "erlang", "whereis", 1, &j->at[0]);
-        if (!x || ei_x_encode_atom(x, j->name) < 0)
+        int global = strncmp(j->name, "global:", 7) == 0; /* an ETS lookup of global's, no message */
+        ei_x_buff *x = bp__add_call(b, global ? "global" : "erlang", global ? "whereis_name" : "whereis", 1,
+                                    &j->at[0]);
+        if (!x || ei_x_encode_atom(x, j->name + (global ? 7 : 0)) < 0)
             return BP_ENOMEM;
-        bp_batch_get(b, (size_t)j->at[0])->block = 1; /* a BIF: no spawn */
+        bp_batch_get(b, (size_t)j->at[0])->block = 1; /* no spawn */
         return 0;
     }
+    case J_GPROC:
+        return plan_gproc(b, j);
     case J_PROVE:
         return bp_prockind_plan(b, &j->pid, j->at);
     case J_ATTRS:
         return bp_prockind_plan_attrs(b, &j->kind, &j->at[0]) == BP_ENOMEM ? BP_ENOMEM : 0;
     case J_ASK:
+        if (j->fam) /* a family's supervisor: its children are the governors */
+            return add_gen_call(c, b, &j->pid, "which_children", &j->at[0]);
         /* a supervisor's state holds its restart intensity and its recent restarts */
         if (j->sup && (add_gen_call(c, b, &j->pid, "count_children", &j->at[0]) != 0
                        || add_gen_call(c, b, &j->pid, "which_children", &j->at[1]) != 0))
@@ -121,7 +205,7 @@ int bp__procs_plan(bp__collector *c, bp_batch *b)
 
 static bp_fact *job_fact(bp__proc_job *j)
 {
-    return j->sup ? &j->sup->fact : &j->gov->fact;
+    return j->sup ? &j->sup->fact : j->fam ? &j->fam->fact : &j->gov->fact;
 }
 
 static const char *pid_text(bp__collector *c, const bp_term *pid)
@@ -139,6 +223,8 @@ static int keep_pid(bp__collector *c, bp__proc_job *j, const bp_term *pid)
         return -1;
     if (j->sup)
         j->sup->pid = text;
+    else if (j->fam)
+        j->fam->pid = text;
     else
         j->gov->pid = text;
     return 0;
@@ -166,6 +252,15 @@ static void decide(bp__collector *c, bp__proc_job *j)
     bp_prockind_describe(&j->kind, what, sizeof what);
     const char *kind = bp_arena_strdup(c->snap->arena, what);
     j->stage = J_DONE;
+    if (j->fam) {
+        j->fam->kind = kind;
+        if (j->kind.kind == BP_PK_SUPERVISOR)
+            j->stage = J_ASK;
+        else
+            bp_fact_fail(c->snap, &j->fam->fact, BP_FACT_ERROR, "%s is not a supervisor (%s)", j->fam->name,
+                         j->kind.kind == BP_PK_GONE ? "it exited while being probed" : what);
+        return;
+    }
     if (j->sup) {
         j->sup->kind = kind;
         if (j->kind.kind == BP_PK_SUPERVISOR)
@@ -186,7 +281,7 @@ static void decide(bp__collector *c, bp__proc_job *j)
     } else if (bp_prockind_handles_sys(&j->kind)) {
         j->stage = J_ASK;
     } else {
-        g->state_unreadable = 1;
+        g->sys_refused = 1;
         bp_fact_fail(c->snap, &g->state_fact, BP_FACT_ERROR,
                      "%s does not handle system messages (%s); its state cannot be read", g->name, what);
     }
@@ -206,6 +301,8 @@ static void take_proof(bp__collector *c, bp_batch *b, bp__proc_job *j)
         return;
     }
     if (j->gov) {
+        if (j->kind.registered[0]) /* a family member is best known by its registered name */
+            j->gov->name = bp_arena_strdup(c->snap->arena, j->kind.registered);
         j->gov->alive = 1;
         j->gov->message_queue_len = j->kind.message_queue_len;
         j->gov->memory = j->kind.memory;
@@ -227,19 +324,65 @@ static void take_attrs(bp__collector *c, bp_batch *b, bp__proc_job *j)
     decide(c, j);
 }
 
-/* Reduce a sys:get_state reply to the state's name at once: gen_statem {Name, Data}, or an atom. */
-static const char *state_name(bp__collector *c, const bp_term *st)
+/* An atom, or textual term, as a state name; NULL otherwise. */
+static const char *name_of(bp__collector *c, const bp_term *t)
 {
-    if (st && st->type == BP_T_ATOM)
-        return bp_arena_strdup(c->snap->arena, st->str);
-    if (st && st->type == BP_T_TUPLE && st->n == 2) {
-        const bp_term *n = &st->items[0];
-        if (n->type == BP_T_ATOM)
-            return bp_arena_strdup(c->snap->arena, n->str);
-        if (n->type == BP_T_TUPLE && n->n > 0 && n->items[0].type == BP_T_ATOM)
-            return bp_arena_strdup(c->snap->arena, n->items[0].str); /* complex state {Name, ...} */
-    }
+    char buf[BP_NAME_MAX];
+    if (t && t->type == BP_T_ATOM)
+        return bp_arena_strdup(c->snap->arena, t->str);
+    if (t && (t->type == BP_T_BINARY || t->type == BP_T_STRING) && bp_term_text(t, buf, sizeof buf) == 0 && buf[0])
+        return bp_arena_strdup(c->snap->arena, buf);
     return NULL;
+}
+
+/* --governor-state-field in a gen_server's state: a map key, or a 1-based tuple (record) element. */
+static const bp_term *state_field(const bp_term *st, const char *field)
+{
+    char *end = NULL;
+    long pos = strtol(field, &end, 10);
+    if (end != field && *end == '\0')
+        return st->type == BP_T_TUPLE && pos >= 1 && (size_t)pos <= st->n ? &st->items[pos - 1] : NULL;
+    for (size_t i = 0; st->type == BP_T_MAP && i < st->n; i++)
+        if (bp_term_is_atom(&st->items[2 * i], field))
+            return &st->items[2 * i + 1];
+    return NULL;
+}
+
+/*
+ * The state's name, by the governor's proven kind: a gen_statem's {StateName, Data}
+ * (a complex state {Name, ...} by its first element); a gen_server's state itself when
+ * it is an atom, else its --governor-state-field. NULL with g->unreadable saying why.
+ */
+static const char *state_name(bp__collector *c, const bp__proc_job *j, const bp_term *st)
+{
+    bp_governor_snap *g = j->gov;
+    const char *field = c->cfg->governor_state_field;
+    if (j->kind.kind == BP_PK_GEN_STATEM) {
+        const bp_term *n = st->type == BP_T_TUPLE && st->n == 2 ? &st->items[0] : NULL;
+        if (n && n->type == BP_T_TUPLE && n->n > 0)
+            n = &n->items[0];
+        const char *name = name_of(c, n);
+        if (!name)
+            g->unreadable = "the gen_statem's state name is no atom";
+        return name;
+    }
+    if (j->kind.kind == BP_PK_GEN_EVENT) {
+        g->unreadable = "a gen_event has no state of its own";
+        return NULL;
+    }
+    if (field[0]) {
+        const bp_term *v = state_field(st, field);
+        const char *name = name_of(c, v);
+        int pos = field[strspn(field, "0123456789")] == '\0';
+        if (!name)
+            g->unreadable = bp_arena_printf(c->snap->arena, v ? "its state's %s %s is no atom" : "its state has no %s %s",
+                                            pos ? "element" : "key", field);
+        return name;
+    }
+    const char *name = name_of(c, st);
+    if (!name)
+        g->unreadable = "a gen_server's state: give --governor-state-field";
+    return name;
 }
 
 static void take_governor_state(bp__collector *c, bp_batch *b, bp__proc_job *j)
@@ -247,10 +390,8 @@ static void take_governor_state(bp__collector *c, bp_batch *b, bp__proc_job *j)
     bp_governor_snap *g = j->gov;
     bp_rpc *r = bp_batch_get(b, (size_t)j->at[0]);
     if (r && r->rc == 0 && !bp_term_is_tagged(r->reply, "badrpc", 2)) {
-        g->state = state_name(c, r->reply);
+        g->state = state_name(c, j, r->reply);
         g->state_fact.state = BP_FACT_OK;
-        if (!g->state)
-            g->state = "unknown";
     } else if (r && r->rc == 0 && bp__exit_reason_is(r, "timeout")) {
         bp_fact_fail(c->snap, &g->state_fact, BP_FACT_ERROR, "no reply to sys:get_state within %d ms",
                      c->cfg->governor_timeout_ms);
@@ -279,6 +420,93 @@ static const bp_term *gen_reply(bp__collector *c, bp_batch *b, int i, bp_fact *f
         return NULL;
     }
     return bp_term_elem(t, 1);
+}
+
+/* Members of a family: one governor job each (at most BP_FAMILY_MAX), proved before anything is sent. */
+static int add_members(bp__collector *c, size_t ji, size_t n)
+{
+    size_t take = n < BP_FAMILY_MAX ? n : BP_FAMILY_MAX;
+    bp_govfamily_snap *f = c->jobs[ji].fam;
+    f->n_total = n;
+    f->members = bp_arena_alloc(c->snap->arena, (take + 1) * sizeof *f->members);
+    if (!f->members || reserve_jobs(c, take) != 0) {
+        bp_fact_fail(c->snap, &f->fact, BP_FACT_ERROR, "out of memory for %zu members", n);
+        return -1;
+    }
+    f->n_members = 0;
+    return (int)take;
+}
+
+/* Member `name` with pid `pid` joins family job ji (call add_members first). */
+static void add_member(bp__collector *c, size_t ji, const char *name, const bp_term *pid)
+{
+    bp_govfamily_snap *f = c->jobs[ji].fam;
+    bp_governor_snap *g = &f->members[f->n_members++];
+    init_governor(g, name);
+    bp__proc_job *nj = new_job(c);
+    if (!nj)
+        return;
+    nj->gov = g;
+    nj->stage = keep_pid(c, nj, pid) == 0 ? J_PROVE : J_DONE;
+}
+
+/* which_children of a family's supervisor: every child with a pid is a member. */
+static void take_family_children(bp__collector *c, bp_batch *b, size_t ji)
+{
+    bp_govfamily_snap *f = c->jobs[ji].fam;
+    const bp_term *kids = gen_reply(c, b, c->jobs[ji].at[0], &f->fact);
+    if (!kids)
+        return;
+    size_t n = 0;
+    for (size_t i = 0; kids->type == BP_T_LIST && i < kids->n; i++)
+        n += kids->items[i].type == BP_T_TUPLE && kids->items[i].n == 4 && kids->items[i].items[1].type == BP_T_PID;
+    int take = add_members(c, ji, n);
+    for (size_t i = 0; take > 0 && kids->type == BP_T_LIST && i < kids->n && f->n_members < (size_t)take; i++) {
+        const bp_term *k = &kids->items[i];
+        if (k->type != BP_T_TUPLE || k->n != 4 || k->items[1].type != BP_T_PID)
+            continue;
+        char id[BP_NAME_MAX];
+        if (bp_term_is_atom(&k->items[0], "undefined")) /* simple_one_for_one: no ids */
+            snprintf(id, sizeof id, "<%s.%lld.%lld>", k->items[1].str, (long long)k->items[1].i,
+                     (long long)k->items[1].serial);
+        else
+            bp_term_format(&k->items[0], id, sizeof id);
+        add_member(c, ji, bp_arena_strdup(c->snap->arena, id), &k->items[1]);
+    }
+    bp__fact_ok(&f->fact);
+}
+
+/* gproc:select's [{Key, Pid}]: every name {n, l, {Tag, Key}} is a member named {Tag, Key}. */
+static void take_gproc(bp__collector *c, bp_batch *b, size_t ji)
+{
+    bp_govfamily_snap *f = c->jobs[ji].fam;
+    bp_rpc *r = bp_batch_get(b, (size_t)c->jobs[ji].at[0]);
+    if (r && r->rc == 0 && bp_term_is_tagged(r->reply, "badrpc", 2)) {
+        /* {badrpc, {'EXIT', {undef | badarg, Stack}}}: the module is not there, or its table is not */
+        const bp_term *e = bp_term_elem(bp_term_elem(r->reply, 1), 1);
+        const bp_term *why = e && e->type == BP_T_TUPLE && e->n > 0 ? &e->items[0] : e;
+        bp_fact_fail(c->snap, &f->fact, BP_FACT_ERROR, "gproc is not running on the target (%s)",
+                     bp_term_is_atom(why, "undef") ? "no gproc module" : "gproc:select/2 failed");
+        return;
+    }
+    const bp_term *l = bp__reply_of(c, b, c->jobs[ji].at[0], &f->fact);
+    if (!l)
+        return;
+    if (l->type != BP_T_LIST && l->type != BP_T_NIL) {
+        bp_fact_fail(c->snap, &f->fact, BP_FACT_ERROR, "unexpected reply to gproc:select/2");
+        return;
+    }
+    int take = add_members(c, ji, l->n);
+    const char *tag = c->jobs[ji].name;
+    for (size_t i = 0; take > 0 && i < l->n && f->n_members < (size_t)take; i++) {
+        const bp_term *kv = &l->items[i];
+        if (kv->type != BP_T_TUPLE || kv->n != 2 || kv->items[1].type != BP_T_PID)
+            continue;
+        char key[BP_NAME_MAX];
+        bp_term_format(&kv->items[0], key, sizeof key);
+        add_member(c, ji, bp_arena_printf(c->snap->arena, "{%s,%s}", tag, key), &kv->items[1]);
+    }
+    bp__fact_ok(&f->fact);
 }
 
 /* A child of type supervisor to walk next: a new job that starts by proving its kind. */
@@ -326,7 +554,7 @@ static void take_restarts(bp__collector *c, bp_batch *b, bp__proc_job *j)
 
 static void take_supervisor(bp__collector *c, bp_batch *b, bp__proc_job *j)
 {
-    bp_supervisor_snap *p = j->sup;
+    bp_supervisor_snap *p = j->sup; /* the caller reserved room for its children's jobs: j stays valid */
     bp_rpc *wc = bp_batch_get(b, (size_t)j->at[1]);
     const bp_term *counts = gen_reply(c, b, j->at[0], &p->fact);
     if (counts) {
@@ -364,22 +592,42 @@ static void take_supervisor(bp__collector *c, bp_batch *b, bp__proc_job *j)
     bp__fact_ok(&p->fact);
 }
 
+/* Upper bound of the jobs that job i's replies in b can add (children listed). */
+static size_t may_add(bp_batch *b, const bp__proc_job *j)
+{
+    int at = j->stage == J_GPROC ? j->at[0] : j->stage == J_ASK && j->sup ? j->at[1]
+                                              : j->stage == J_ASK && j->fam ? j->at[0] : -1;
+    bp_rpc *r = at >= 0 ? bp_batch_get(b, (size_t)at) : NULL;
+    const bp_term *t = r && r->rc == 0 ? r->reply : NULL;
+    if (t && bp_term_is_tagged(t, "ok", 2))
+        t = bp_term_elem(t, 1);
+    return t && t->type == BP_T_LIST ? t->n : 0;
+}
+
 void bp__procs_take(bp__collector *c, bp_batch *b)
 {
-    size_t n = c->n_jobs; /* nested supervisors added now wait for the next round */
+    size_t n = c->n_jobs; /* jobs added now (nested supervisors, members) wait for the next round */
     for (size_t i = 0; i < n; i++) {
-        bp__proc_job *j = &c->jobs[i];
-        if (j->at[0] < 0)
+        if (c->jobs[i].at[0] < 0)
             continue;
+        size_t extra = may_add(b, &c->jobs[i]);
+        if (extra && reserve_jobs(c, extra) != 0)
+            extra = 0; /* out of memory: no new jobs; the facts say so below */
+        bp__proc_job *j = &c->jobs[i];
         switch (j->stage) {
         case J_WHEREIS: take_whereis(c, b, j); break;
+        case J_GPROC: take_gproc(c, b, i); j = &c->jobs[i]; j->stage = J_DONE; break;
         case J_PROVE: take_proof(c, b, j); break;
         case J_ATTRS: take_attrs(c, b, j); break;
         case J_ASK:
-            if (j->sup)
+            if (j->fam) {
+                take_family_children(c, b, i);
+                j = &c->jobs[i];
+            } else if (j->sup) {
                 take_supervisor(c, b, j);
-            else
+            } else {
                 take_governor_state(c, b, j);
+            }
             j->stage = J_DONE;
             break;
         case J_DONE:

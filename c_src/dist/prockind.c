@@ -60,11 +60,12 @@ static int mfa_of(const bp_term *t, const char **m, const char **f, int64_t *a)
 int bp_prockind_plan(bp_batch *b, const bp_term *pid, int at[2])
 {
     static const char *const items[] = { "current_function", "current_stacktrace", "status",
-                                         "message_queue_len", "memory" };
+                                         "message_queue_len", "memory", "registered_name" };
+    const long n_items = (long)(sizeof items / sizeof items[0]);
     ei_x_buff *x = bp_batch_add(b, "erlang", "process_info", 2);
-    if (!x || bp_encode_pid(x, pid) < 0 || ei_x_encode_list_header(x, 5) < 0)
+    if (!x || bp_encode_pid(x, pid) < 0 || ei_x_encode_list_header(x, n_items) < 0)
         return BP_ENOMEM;
-    for (size_t i = 0; i < 5; i++)
+    for (long i = 0; i < n_items; i++)
         if (ei_x_encode_atom(x, items[i]) < 0)
             return BP_ENOMEM;
     if (ei_x_encode_empty_list(x) < 0)
@@ -96,6 +97,9 @@ int bp_prockind_take(const bp_term *info, const bp_term *initial_call, bp_procki
         k->message_queue_len = a;
     if (bp_term_int(bp_term_prop(info, "memory"), &a) == 0)
         k->memory = a;
+    const bp_term *reg = bp_term_prop(info, "registered_name");
+    if (reg && reg->type == BP_T_ATOM)
+        snprintf(k->registered, sizeof k->registered, "%s", reg->str);
     const bp_term *cf = bp_term_prop(info, "current_function");
     int hibernating = 0;
     if (mfa_of(cf, &m, &f, &a) == 0) {

@@ -12,7 +12,7 @@
  * supervisors, sys requests to processes in an OTP behaviour's loop. The proof
  * reads, without sending the process anything:
  *   erlang:process_info(Pid, [current_function, current_stacktrace, status,
- *                             message_queue_len, memory])
+ *                             message_queue_len, memory, registered_name])
  *   proc_lib:translate_initial_call(Pid)      ('$initial_call' of proc_lib)
  * and, only for a hibernated process (its stack is empty), the behaviours its
  * callback module declares: erlang:get_module_info(Mod, attributes), a BIF
@@ -35,6 +35,7 @@ typedef struct {
     bp_pk_kind kind;
     char module[128];          /* callback module ('$initial_call'), or "" */
     char where[160];           /* current function "m:f/a", or "" */
+    char registered[256];      /* its registered name, or "" */
     int64_t message_queue_len; /* -1 unknown */
     int64_t memory;            /* bytes, -1 unknown */
     int started_as_supervisor; /* '$initial_call' {supervisor, Callback, 1} */

@@ -262,6 +262,8 @@ static const sample samples[] = {
     { "json", NULL },
     { "strict", NULL },
     { "supervisor-strict", NULL },
+    { "governors-under", "tenant_sup" },
+    { "governor-state-field", "mode" },
     { "config", "/etc/beamprobe.json" },
     { "listen", "127.0.0.1:9090" },
     { "interval", "5s" },

@@ -714,6 +714,59 @@ static void governor_failures(void **state)
     assert_int_equal(bp_report_exit_code(r, &f->cfg), BP_EXIT_INCOMPLETE);
 }
 
+/* A family: members counted per state, the worst decides, members in warn/fail states named. */
+static void governor_family(void **state)
+{
+    fx *f = *state;
+    bp_snapshot *s = f->snap;
+    bp_govfamily_snap *fam = bp_arena_alloc(s->arena, sizeof *fam);
+    memset(fam, 0, sizeof *fam);
+    fam->name = "tenant_sup";
+    fam->fact.state = BP_FACT_OK;
+    fam->n_total = fam->n_members = 5;
+    fam->members = bp_arena_alloc(s->arena, 5 * sizeof *fam->members);
+    static const char *const states[5] = { "stable", "stable", "refusing", "warning", NULL };
+    for (int i = 0; i < 5; i++) {
+        bp_governor_snap *g = &fam->members[i];
+        memset(g, 0, sizeof *g);
+        g->name = bp_arena_printf(s->arena, "t%d", i);
+        g->fact.state = g->state_fact.state = BP_FACT_OK;
+        g->alive = 1;
+        g->state = states[i];
+        g->unreadable = states[i] ? NULL : "a gen_server's state: give --governor-state-field";
+    }
+    s->families = fam;
+    s->n_families = 1;
+    const bp_report *r = eval(f);
+    const bp_check *c = need(r, "governors:tenant_sup");
+    assert_int_equal(c->status, BP_FAIL);
+    assert_string_equal(c->reason, "5 governors: 2 stable, 1 refusing, 1 warning, 1 not readable; t2 refusing, t3 warning");
+    assert_int_equal(c->n_flagged_total, 2);
+    assert_int_equal(c->flagged[0].status, BP_FAIL);
+    assert_int_equal(c->flagged[1].status, BP_WARN);
+
+    fam->members[2].state = "stable";
+    assert_check(eval(f), "governors:tenant_sup", BP_WARN);
+    fam->members[3].state = "stable";
+    assert_check(eval(f), "governors:tenant_sup", BP_PASS);
+
+    /* a member that stopped answering, one that exited: both fail */
+    bp_fact_fail(s, &fam->members[0].state_fact, BP_FACT_ERROR, "no reply to sys:get_state within 200 ms");
+    fam->members[1].alive = 0;
+    r = eval(f);
+    c = need(r, "governors:tenant_sup");
+    assert_int_equal(c->status, BP_FAIL);
+    assert_contains(c->reason, "1 unresponsive, 1 not running");
+
+    fam->n_total = fam->n_members = 0;
+    r = eval(f);
+    assert_check(r, "governors:tenant_sup", BP_WARN);
+    assert_string_equal(need(r, "governors:tenant_sup")->reason, "0 governors found");
+
+    bp_fact_fail(s, &fam->fact, BP_FACT_ERROR, "tenant_sup is not a supervisor (gen_server x)");
+    assert_check(eval(f), "governors:tenant_sup", BP_FAIL);
+}
+
 static void governor_not_collected(void **state)
 {
     fx *f = *state;
@@ -872,6 +925,7 @@ int main(void)
         T(governor_states),
         T(governor_failures),
         T(governor_not_collected),
+        T(governor_family),
         T(custom_verdicts),
         T(partial_results),
         T(exit_codes),

@@ -62,4 +62,46 @@ expect_json '.checks["custom:erlang:is_alive"].status' pass
 expect_json '.checks["custom:file:get_cwd"].detail | startswith("ok: /")' true
 expect_json '.checks["custom:erlang:halt_not_there"].status' fail
 
+test_case "a family of governors under a simple_one_for_one supervisor: 3, then 2,000 with one refusing"
+ceval "$N1" 'demo_truth:start_tenants(3), timer:sleep(200).' >/dev/null  # past their boot state
+check "$N1" --governors-under tenant_sup --json
+expect_code 0
+expect_json '.checks["governors:tenant_sup"].members' 3
+expect_json '.checks["governors:tenant_sup"].states.stable' 3
+expect_json '.checks["governors:tenant_sup"].kind' "supervisor demo_truth"
+ceval "$N1" '[supervisor:start_child(tenant_sup, [T]) || T <- lists:seq(4, 2000)], timer:sleep(200).' >/dev/null
+bad=$(ceval "$N1" '{_, P, _, _} = lists:nth(1234, supervisor:which_children(tenant_sup)), ok = demo_governor:set_state(P, refusing), pid_to_list(P).' | tr -d '"')
+check "$N1" --governors-under tenant_sup --json
+expect_code 4
+expect_json '.checks["governors:tenant_sup"].members' 2000
+expect_json '.checks["governors:tenant_sup"].states | tostring' '{"stable":1999,"refusing":1}'
+expect_json '.checks["governors:tenant_sup"].flagged[0].state' refusing
+pidnum=${bad#<}; pidnum=${pidnum%>}; pidnum=${pidnum#*.}
+expect_in "$(jq -r '.checks["governors:tenant_sup"].flagged[0].governor' <<<"$OUT")" ".$pidnum>"
+expect_le "${#OUT}" 20000 "JSON report bytes for 2,000 governors"
+check "$N1" --governors-under tenant_sup
+expect_in "$OUT" "2000 governors: 1999 stable, 1 refusing"
+
+test_case "gen_server governors: the mode from a map key and from a record element"
+ceval "$N1" 'demo_truth:start_state_governors().' >/dev/null
+check "$N1" --governor gs_map_gov --governor-state-field mode --json
+expect_json '.checks["governor:gs_map_gov"].state' throttling
+check "$N1" --governor gs_rec_gov --governor-state-field 2 --json
+expect_json '.checks["governor:gs_rec_gov"].state' refusing
+expect_code 4
+check "$N1" --governor gs_map_gov --json
+expect_json '.checks["governor:gs_map_gov"].state' null
+expect_in "$(jq -r '.checks["governor:gs_map_gov"].reason' <<<"$OUT")" "state not readable"
+
+test_case "global: and gproc: governors"
+ceval "$N1" 'demo_truth:global_governor().' >/dev/null
+check "$N1" --governor global:global_gov --json
+expect_code 0
+expect_json '.checks["governor:global:global_gov"].kind' "gen_statem demo_governor"
+check "$N1" --governor gproc:cost_guard --json
+expect_code 4
+expect_json '.checks["governors:gproc:cost_guard"].reason' "gproc is not running on the target (no gproc module)"
+check "$N1" --governor 'nope:x'
+expect_code 1
+
 finish
