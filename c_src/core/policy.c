@@ -796,6 +796,20 @@ static void init_report(bp_report *r, const bp_snapshot *snap, const bp_config *
     }
 }
 
+/* The configured warn and fail states, copied for the report's state sets (metrics). */
+static int keep_governor_states(const bp_snapshot *snap, const bp_config *cfg, bp_report *out)
+{
+    const bp_namelist *lists[2] = { &cfg->governor_warn_states, &cfg->governor_fail_states };
+    out->governor_states.v = bp_arena_alloc(snap->arena, (lists[0]->n + lists[1]->n + 1) * sizeof(char *));
+    if (!out->governor_states.v)
+        return BP_ENOMEM;
+    for (size_t l = 0; l < 2; l++)
+        for (size_t i = 0; i < lists[l]->n; i++)
+            if (!(out->governor_states.v[out->governor_states.n++] = bp_arena_strdup(snap->arena, lists[l]->v[i])))
+                return BP_ENOMEM;
+    return 0;
+}
+
 int bp_evaluate(const bp_snapshot *snap, const bp_config *cfg, bp_report *out)
 {
     if (!snap || !cfg || !out)
@@ -822,6 +836,8 @@ int bp_evaluate(const bp_snapshot *snap, const bp_config *cfg, bp_report *out)
     judge(c, BP_PASS, "connected, %d round trip%s, %.1f ms", snap->round_trips, snap->round_trips == 1 ? "" : "s",
           (double)snap->duration_us / 1000.0);
 
+    if (keep_governor_states(snap, cfg, out) != 0)
+        return BP_ENOMEM;
     check_identity(&x);
     if (cfg->probe == BP_PROBE_LIVE || cfg->probe == BP_PROBE_READY) {
         check_memory(&x);

@@ -457,6 +457,44 @@ static void f_run_queues(pctx *x, const pnode *pn)
         sample_int(x, pn, NULL, 0, normal + dirty_cpu);
 }
 
+/* A governor's state as a state set over the configured warn and fail states and its own. */
+static void f_governor_state(pctx *x, const pnode *pn)
+{
+    if (!pn->r)
+        return;
+    const bp_strv *known = &pn->r->governor_states;
+    for (size_t i = 0; i < pn->r->n_checks; i++) {
+        const bp_check *c = &pn->r->checks[i];
+        const bp_governor_snap *g = c->governor;
+        if (c->kind != BP_CHECK_GOVERNOR || !g || !g->state || g->state_fact.state != BP_FACT_OK)
+            continue;
+        int listed = 0;
+        for (size_t k = 0; k < known->n; k++) {
+            label ls[2] = {{"governor", c->subject, 0}, {"state", known->v[k], 0}};
+            listed |= strcmp(known->v[k], g->state) == 0;
+            sample_int(x, pn, ls, 2, strcmp(known->v[k], g->state) == 0);
+        }
+        if (!listed) {
+            label ls[2] = {{"governor", c->subject, 0}, {"state", g->state, 0}};
+            sample_int(x, pn, ls, 2, 1);
+        }
+    }
+}
+
+/* Members of each governor family per state. */
+static void f_family_states(pctx *x, const pnode *pn)
+{
+    if (!pn->r)
+        return;
+    for (size_t i = 0; i < pn->r->n_checks; i++) {
+        const bp_check *c = &pn->r->checks[i];
+        for (size_t k = 0; c->kind == BP_CHECK_GOVERNORS && c->states && k < c->n_states; k++) {
+            label ls[2] = {{"family", c->subject, 0}, {"state", c->states[k].state, 0}};
+            sample_int(x, pn, ls, 2, (int64_t)c->states[k].count);
+        }
+    }
+}
+
 static void f_age(pctx *x, const pnode *pn)
 {
     sample_real(x, pn, NULL, 0, pn->n->age_seconds);
@@ -481,6 +519,12 @@ static const family families[] = {
     {"beamprobe_check_status", NULL,
      "Result of each check as a state set: 1 for the current status (pass, warn, fail), 0 for the others.",
      f_check},
+    {"beamprobe_governor_state", NULL,
+     "State of each governor as a state set over the configured warn and fail states and its current one: 1 for "
+     "the current state.",
+     f_governor_state},
+    {"beamprobe_governor_family_members", NULL,
+     "Members of each governor family (--governors-under, --governor gproc:TAG) per state.", f_family_states},
     {"beamprobe_report_incomplete", NULL, "1 if some check could not complete before the probe's deadline, else 0.",
      f_incomplete},
     {"beamprobe_probe_duration_seconds", NULL, "Wall time of the probe that produced the report.", f_duration},

@@ -114,6 +114,7 @@ typedef struct bp_report {
     bp_strv missing_apps;        /* required applications not running (arena) */
     bp_strv missing_peers;       /* expected peers not visible (arena) */
     int expect_size;             /* copy of cfg->expect_size (<= 0: not set) */
+    bp_strv governor_states;     /* the configured warn and fail states (arena): a governor's state set */
 } bp_report;
 
 /*

@@ -514,6 +514,17 @@ static void state_sets(void **state)
     assert_true(VAL(p, "beamprobe_check_status", "node", N, "check", "memory", "status", "pass") == 1);
     assert_true(VAL(p, "beamprobe_check_status", "node", N, "check", "governor:cost_guard", "status", "pass") == 1);
     assert_true(VAL(p, "erlang_vm_statistics_run_queues_length", "node", N) == 9);
+
+    /* a governor's state set: the configured warn and fail states, and its own */
+    assert_true(VAL(p, "beamprobe_governor_state", "node", N, "governor", "cost_guard", "state", "stable") == 1);
+    assert_true(VAL(p, "beamprobe_governor_state", "node", N, "governor", "cost_guard", "state", "refusing") == 0);
+    assert_true(VAL(p, "beamprobe_governor_state", "node", N, "governor", "cost_guard", "state", "warning") == 0);
+    assert_int_equal(count(p, "beamprobe_governor_state"), 5); /* 2 warn + 2 fail states + stable */
+    f->snap[0]->governors[0].state = "refusing";
+    evaluate(f, 0);
+    p = render(f, &n, 1, 0);
+    assert_true(VAL(p, "beamprobe_governor_state", "node", N, "governor", "cost_guard", "state", "refusing") == 1);
+    assert_int_equal(count(p, "beamprobe_governor_state"), 4);
 }
 
 static void two_nodes(void **state)
