@@ -56,6 +56,7 @@ typedef struct bp_config {
     bp_namelist require_apps;
     bp_namelist supervisors;
     int supervisor_strict;         /* children not running (pid undefined) fail */
+    int mnesia;                    /* --mnesia: check the node's mnesia cluster */
     bp_namelist governors;
     bp_namelist governor_fail_states;
     bp_namelist governor_warn_states;

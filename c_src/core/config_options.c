@@ -308,6 +308,8 @@ static const bp_config_option options[] = {
          "applications that must be running; repeatable, comma-separated"),
     LIST("supervisor", supervisors, check_atom, 0, SUB_NODE, G_CHECKS, "NAMES", NULL,
          "registered supervisors whose children must be alive; repeatable"),
+    { .name = "mnesia", .kind = BP_OPT_SWITCH, .offset = OFF(mnesia), .subcommands = SUB_NODE, .group = G_CHECKS,
+      .help = "mnesia runs, on every db node (db_nodes vs running_db_nodes), and every table has a loaded copy" },
     { .name = "supervisor-strict", .kind = BP_OPT_SWITCH, .offset = OFF(supervisor_strict),
       .subcommands = SUB_NODE, .group = G_CHECKS,
       .help = "children that are not running (start returned ignore, or terminate_child) fail the supervisor check" },

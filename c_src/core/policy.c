@@ -709,6 +709,64 @@ static void check_family(eval_ctx *x, const bp_govfamily_snap *f)
         sb_addf(&b, " found");
 }
 
+/* Strings of a not in b, into out (arena). */
+static int strv_minus(const bp_snapshot *s, const bp_strv *a, const bp_strv *b, bp_strv *out)
+{
+    out->n = 0;
+    out->v = bp_arena_alloc(s->arena, (a->n + 1) * sizeof *out->v);
+    if (!out->v)
+        return BP_ENOMEM;
+    for (size_t i = 0; i < a->n; i++) {
+        int found = 0;
+        for (size_t k = 0; k < b->n && !found; k++)
+            found = strcmp(a->v[i], b->v[k]) == 0;
+        if (!found)
+            out->v[out->n++] = a->v[i];
+    }
+    return 0;
+}
+
+/* mnesia runs here and on every db node, and every table has a loaded copy. */
+static void check_mnesia(eval_ctx *x)
+{
+    const bp_snapshot *s = x->snap;
+    bp_check *c = add_check(x, BP_CHECK_MNESIA, NULL, "mnesia");
+    if (!c || !fact_ok(c, &s->mnesia))
+        return;
+    if (!s->mnesia_running || strcmp(s->mnesia_running, "yes") != 0) {
+        judge(c, BP_FAIL, "mnesia is not running (%s)", or_q(s->mnesia_running));
+        return;
+    }
+    if (strv_minus(s, &s->mnesia_db_nodes, &s->mnesia_running_nodes, &x->r->mnesia_missing) != 0) {
+        x->err = BP_ENOMEM;
+        return;
+    }
+    const bp_strv *miss = &x->r->mnesia_missing, *unl = &s->mnesia_unloaded;
+    sbuf b;
+    sb_init(&b, c->reason, sizeof c->reason);
+    if (miss->n > 0) {
+        sb_addf(&b, "%zu of %zu db nodes not running mnesia: ", miss->n, s->mnesia_db_nodes.n);
+        for (size_t i = 0; i < miss->n && i < REASON_DOWN_MAX; i++)
+            sb_addf(&b, "%s%s", i ? ", " : "", miss->v[i]);
+        if (miss->n > REASON_DOWN_MAX)
+            sb_addf(&b, ", +%zu more", miss->n - REASON_DOWN_MAX);
+    }
+    if (unl->n > 0) {
+        sb_addf(&b, "%s%zu table%s without a loaded copy: ", miss->n ? "; " : "", unl->n, unl->n == 1 ? "" : "s");
+        for (size_t i = 0; i < unl->n && i < REASON_DOWN_MAX; i++)
+            sb_addf(&b, "%s%s", i ? ", " : "", unl->v[i]);
+        if (unl->n > REASON_DOWN_MAX)
+            sb_addf(&b, ", +%zu more", unl->n - REASON_DOWN_MAX);
+    }
+    if (miss->n || unl->n) {
+        c->status = BP_FAIL;
+        return;
+    }
+    char t[24];
+    judge(c, BP_PASS, "running on %zu of %zu db nodes; %s tables, all loaded", s->mnesia_running_nodes.n,
+          s->mnesia_db_nodes.n, num(s->mnesia_tables, t, sizeof t));
+}
+
 static void check_custom(eval_ctx *x, const bp_custom_snap *k)
 {
     bp_check *c = add_check(x, BP_CHECK_CUSTOM, "custom", k->mfa);
@@ -816,7 +874,7 @@ int bp_evaluate(const bp_snapshot *snap, const bp_config *cfg, bp_report *out)
         return BP_EUSAGE;
     init_report(out, snap, cfg);
     eval_ctx x = {.snap = snap, .cfg = cfg, .r = out, .err = 0};
-    x.cap = 7 + snap->n_supervisors + snap->n_governors + snap->n_families + snap->n_custom + cfg->supervisors.n +
+    x.cap = 8 + snap->n_supervisors + snap->n_governors + snap->n_families + snap->n_custom + cfg->supervisors.n +
             cfg->governors.n + cfg->check_mfas.n;
     out->checks = bp_arena_alloc(snap->arena, x.cap * sizeof *out->checks);
     if (!out->checks)
@@ -849,6 +907,8 @@ int bp_evaluate(const bp_snapshot *snap, const bp_config *cfg, bp_report *out)
     if (cfg->probe == BP_PROBE_READY) {
         check_membership(&x);
         check_cluster_local(&x);
+        if (cfg->mnesia)
+            check_mnesia(&x);
     }
 
     for (size_t i = 0; i < out->n_checks; i++) {

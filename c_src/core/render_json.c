@@ -227,6 +227,18 @@ static void details_family(jctx *x, json_t *o, const bp_check *c)
     put(x, o, "flagged_count", json_integer((json_int_t)c->n_flagged_total));
 }
 
+static void details_mnesia(jctx *x, json_t *o, const bp_report *r)
+{
+    const bp_snapshot *s = r->snap;
+    int k = ok(&s->mnesia);
+    put(x, o, "running", bp_json_string_utf8(k ? s->mnesia_running : NULL));
+    put(x, o, "db_nodes", k ? jstrv(x, &s->mnesia_db_nodes) : json_null());
+    put(x, o, "running_db_nodes", k ? jstrv(x, &s->mnesia_running_nodes) : json_null());
+    put(x, o, "missing_db_nodes", jstrv(x, &r->mnesia_missing));
+    put(x, o, "tables", bp_json_int_or_null(k ? s->mnesia_tables : -1));
+    put(x, o, "tables_not_loaded", k ? jstrv(x, &s->mnesia_unloaded) : json_null());
+}
+
 static void details_custom(jctx *x, json_t *o, const bp_check *c)
 {
     const bp_custom_snap *k = c->custom;
@@ -255,6 +267,7 @@ static json_t *check_object(jctx *x, const bp_report *r, const bp_check *c)
     case BP_CHECK_SUPERVISOR: details_supervisor(x, o, c); break;
     case BP_CHECK_GOVERNOR: details_governor(x, o, c); break;
     case BP_CHECK_GOVERNORS: details_family(x, o, c); break;
+    case BP_CHECK_MNESIA: details_mnesia(x, o, r); break;
     case BP_CHECK_CUSTOM: details_custom(x, o, c); break;
     }
     return o;

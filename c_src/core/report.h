@@ -23,6 +23,7 @@ typedef enum {
     BP_CHECK_SUPERVISOR,
     BP_CHECK_GOVERNOR,
     BP_CHECK_GOVERNORS,  /* a family: --governors-under, --governor gproc:TAG */
+    BP_CHECK_MNESIA,
     BP_CHECK_CUSTOM
 } bp_check_kind;
 
@@ -115,6 +116,7 @@ typedef struct bp_report {
     bp_strv missing_peers;       /* expected peers not visible (arena) */
     int expect_size;             /* copy of cfg->expect_size (<= 0: not set) */
     bp_strv governor_states;     /* the configured warn and fail states (arena): a governor's state set */
+    bp_strv mnesia_missing;      /* db nodes not running mnesia as the node sees it (arena) */
 } bp_report;
 
 /*

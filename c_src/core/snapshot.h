@@ -143,6 +143,15 @@ typedef struct bp_snapshot {
     bp_govfamily_snap *families;
     size_t n_custom;
     bp_custom_snap *custom;
+
+    /* --mnesia: the node's view of its mnesia cluster */
+    bp_fact mnesia;                  /* UNSET unless asked */
+    const char *mnesia_running;      /* system_info(is_running): "yes", "no", "starting", "stopping";
+                                        "not loaded" when the node never loaded mnesia */
+    bp_strv mnesia_db_nodes;         /* system_info(db_nodes) */
+    bp_strv mnesia_running_nodes;    /* system_info(running_db_nodes) */
+    int64_t mnesia_tables;           /* tables, -1 unknown */
+    bp_strv mnesia_unloaded;         /* tables with no loaded copy anywhere (where_to_read = nowhere) */
 } bp_snapshot;
 
 /* New empty snapshot for `node` with its own arena; NULL on OOM. */

@@ -373,7 +373,7 @@ static void take_identity(collector *c, bp_batch *b)
     bp__fact_ok(f);
 }
 
-static int names_of(collector *c, const bp_term *list, bp_strv *out, const char *skip)
+int bp__names_of(collector *c, const bp_term *list, bp_strv *out, const char *skip)
 {
     if (!list || (list->type != BP_T_LIST && list->type != BP_T_NIL))
         return -1;
@@ -395,8 +395,8 @@ static void take_membership(collector *c, bp_batch *b)
     bp_snapshot *s = c->snap;
     const bp_term *vis = node_reply(c, b, C_VISIBLE, &s->membership);
     const bp_term *hid = node_reply(c, b, C_HIDDEN, &s->membership);
-    if ((vis && names_of(c, vis, &s->visible, NULL) != 0)
-        || (hid && names_of(c, hid, &s->hidden, c->ex->self_name) != 0))
+    if ((vis && bp__names_of(c, vis, &s->visible, NULL) != 0)
+        || (hid && bp__names_of(c, hid, &s->hidden, c->ex->self_name) != 0))
         bp_fact_fail(s, &s->membership, BP_FACT_ERROR, "unexpected reply to erlang:nodes/1");
     bp__fact_ok(&s->membership);
 }
@@ -696,7 +696,7 @@ int bp_collect_with(const bp_collect_exec *ex, const bp_config *cfg, int64_t dea
     bp_batch *b = bp_batch_new(0), *next = NULL;
     int rc = BP_ENOMEM;
     if (!b || (ready && bp__procs_init(&c) != 0) || plan_node_calls(&c, b) != 0
-        || (ready && (plan_custom(&c, b) != 0 || bp__procs_plan(&c, b) != 0)))
+        || (ready && (plan_custom(&c, b) != 0 || bp__procs_plan(&c, b) != 0 || bp__mnesia_plan(&c, b) != 0)))
         goto out;
     for (int round = 1;; round++) {
         (void)run_round(&c, b); /* on a dead session or past the deadline this only marks the calls */
@@ -718,7 +718,8 @@ int bp_collect_with(const bp_collect_exec *ex, const bp_config *cfg, int64_t dea
             take_cgroup_round2(&c, b);
         }
         bp__procs_take(&c, b);
-        if (bp__procs_plan(&c, next) != 0)
+        bp__mnesia_take(&c, b);
+        if (bp__procs_plan(&c, next) != 0 || bp__mnesia_plan(&c, next) != 0)
             goto out;
         bp_batch_free(b); /* pids kept for the next round live in the snapshot's arena */
         b = next;

@@ -44,6 +44,9 @@ typedef struct {
     const bp_term *bif_items[32];
     int64_t mono_now_s;                /* the target's erlang:monotonic_time(second), if mono_known */
     int mono_known;
+    int mn_stage;                      /* --mnesia: next step (collect_mnesia.c) */
+    int mn_at[4];
+    const bp_term *mn_tables;          /* the table list, in the previous round's batch */
     bp__proc_job *jobs;                /* heap, grows; freed by bp__procs_free */
     size_t n_jobs, cap_jobs;
 } bp__collector;
@@ -66,5 +69,11 @@ int bp__procs_plan(bp__collector *c, bp_batch *b);
 void bp__procs_take(bp__collector *c, bp_batch *b);
 /* Free the jobs. */
 void bp__procs_free(bp__collector *c);
+
+/* --mnesia: plan this round's calls into b (0 or BP_ENOMEM), then take their replies. */
+int bp__mnesia_plan(bp__collector *c, bp_batch *b);
+void bp__mnesia_take(bp__collector *c, bp_batch *b);
+/* Names of a list of atoms into out (arena); -1 if the term is no such list. */
+int bp__names_of(bp__collector *c, const bp_term *list, bp_strv *out, const char *skip);
 
 #endif

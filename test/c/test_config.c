@@ -262,6 +262,7 @@ static const sample samples[] = {
     { "json", NULL },
     { "strict", NULL },
     { "supervisor-strict", NULL },
+    { "mnesia", NULL },
     { "governors-under", "tenant_sup" },
     { "governor-state-field", "mode" },
     { "config", "/etc/beamprobe.json" },
