@@ -315,6 +315,7 @@ int bp_cli_serve(int argc, char **argv)
         .listen = a->cfg.listen,
         .max_connections = a->cfg.max_connections,
         .idle_timeout_ms = a->cfg.idle_timeout_ms,
+        .header_timeout_ms = a->cfg.header_timeout_ms,
         .max_header_bytes = 8192,
         .tls_cert = a->cfg.tls_cert[0] ? a->cfg.tls_cert : NULL,
         .tls_key = a->cfg.tls_key[0] ? a->cfg.tls_key : NULL,

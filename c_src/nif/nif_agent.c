@@ -171,6 +171,7 @@ ERL_NIF_TERM bp_nif_agent_start(ErlNifEnv *env, int argc, const ERL_NIF_TERM arg
         .listen = cfg0->listen,
         .max_connections = cfg0->max_connections,
         .idle_timeout_ms = cfg0->idle_timeout_ms,
+        .header_timeout_ms = cfg0->header_timeout_ms,
         .tls_cert = cfg0->tls_cert[0] ? cfg0->tls_cert : NULL,
         .tls_key = cfg0->tls_key[0] ? cfg0->tls_key : NULL,
         .tls_client_ca = cfg0->tls_client_ca[0] ? cfg0->tls_client_ca : NULL,
