@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,6 +146,13 @@ static int shed_one(bp_http_server *s)
     return fd >= 0;
 }
 
+/* A connection is waiting to be accepted (poll needs no descriptor of its own). */
+static int client_waiting(const bp_http_server *s)
+{
+    struct pollfd p = { .fd = s->lfd, .events = POLLIN };
+    return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
+
 /* A free connection slot; at the cap one is freed by eviction; NULL when every slot is answering. */
 static bp__http_conn *take_slot(bp_http_server *s)
 {
@@ -171,6 +179,8 @@ static void accept_some(bp_http_server *s)
             case ENONET: case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH: case EPERM:
                 continue; /* that client's problem, not ours */
             case EMFILE: case ENFILE:
+                if (!client_waiting(s)) /* accept says EMFILE even when nobody waits: evict nobody for nobody */
+                    return;
                 if (!evicted_for_fd && bp__http_evict_one(s)) { /* a descriptor is free again: accept it */
                     evicted_for_fd = 1;
                     i--;

@@ -979,21 +979,18 @@ static void test_many_idle_connections(void **state)
     wait_releases();
 }
 
-/* EMFILE on accept: the waiting client is closed, and the loop does not spin. */
-static void test_out_of_descriptors(void **state)
+/* Lower the descriptor limit and use up all but one descriptor (for a client socket); returns how many fill[] holds. */
+static int exhaust_fds(struct rlimit *old, int fill[64])
 {
-    (void)state;
-    srv v;
-    srv_start_plain(&v);
-    struct rlimit old, low;
-    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    struct rlimit low;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, old), 0);
     int probe = open("/dev/null", O_RDONLY | O_CLOEXEC);
     assert_true(probe >= 0);
     close(probe);
-    low = old;
+    low = *old;
     low.rlim_cur = (rlim_t)probe + 32;
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
-    int fill[64], nf = 0;
+    int nf = 0;
     while (nf < 64) {
         int f = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (f < 0)
@@ -1002,6 +999,49 @@ static void test_out_of_descriptors(void **state)
     }
     assert_true(nf > 0 && nf < 64);
     close(fill[--nf]); /* room for the client's socket, none for the server's accept */
+    return nf;
+}
+
+static void restore_fds(const struct rlimit *old, int fill[64], int nf)
+{
+    while (nf > 0)
+        close(fill[--nf]);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, old), 0);
+}
+
+/* EMFILE on accept with an idle keep-alive connection open: it is evicted and the new client is served. */
+static void test_out_of_descriptors_evicts(void **state)
+{
+    (void)state;
+    srv v;
+    srv_start_plain(&v);
+    char buf[4096];
+    int idle = raw_connect(v.port);
+    assert_true(get_ok(idle, "/hello", buf, sizeof buf));
+    struct rlimit old;
+    int fill[64];
+    int nf = exhaust_fds(&old, fill);
+    int c = raw_connect(v.port);
+    int served = get_ok(c, "/hello", buf, sizeof buf);
+    int evicted = peer_closed(idle);
+    close(c);
+    close(idle);
+    restore_fds(&old, fill, nf);
+    assert_true(served);
+    assert_int_equal(evicted, 1);
+    srv_stop(&v);
+    wait_releases();
+}
+
+/* EMFILE on accept with nothing to evict: the waiting client is closed, and the loop does not spin. */
+static void test_out_of_descriptors(void **state)
+{
+    (void)state;
+    srv v;
+    srv_start_plain(&v);
+    struct rlimit old;
+    int fill[64];
+    int nf = exhaust_fds(&old, fill);
     int c = raw_connect(v.port);
     assert_int_equal(peer_closed(c), 1);
     close(c);
@@ -1014,9 +1054,7 @@ static void test_out_of_descriptors(void **state)
     double cpu_ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
     printf("    server thread CPU over 300 ms after EMFILE: %.2f ms\n", cpu_ms);
     assert_true(cpu_ms < 150.0); /* a spinning loop would burn all 300 */
-    while (nf > 0)
-        close(fill[--nf]);
-    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    restore_fds(&old, fill, nf);
     CURL *h = curl_new();
     sink out;
     char url[128];
@@ -1350,6 +1388,7 @@ int main(void)
         cmocka_unit_test(test_dead_client),
         cmocka_unit_test(test_many_idle_connections),
         cmocka_unit_test(test_out_of_descriptors),
+        cmocka_unit_test(test_out_of_descriptors_evicts),
         cmocka_unit_test(test_two_servers),
         cmocka_unit_test(test_listen_addresses),
         cmocka_unit_test(test_access_log),
