@@ -108,33 +108,10 @@ kill -TERM "$SPID"; wait "$SPID" || true
 if grep -q -e Sanitizer -e 'runtime error' "$WORK/flood.log"; then fail "sanitizer report: $(grep -A20 Sanitizer "$WORK/flood.log" | head -40)"; fi
 
 test_case "in-VM server: fresh probes get 200 fast while idle and slowloris connections fill the cap"
-# A standalone demo node (not in the mesh) loads the NIF of this build; under the sanitizers
-# it carries libasan, preloaded, as test_nif.sh's node under test does.
-NIF_SO=$ROOT/priv/beamprobe_nif.so
-[[ -n ${BP_SANITIZED:-} ]] && NIF_SO=$ROOT/build-san/beamprobe_nif.so
-APP=$DIR/lib/beamprobe
-mkdir -p "$APP/ebin" "$APP/priv"
-ln -s "$NIF_SO" "$APP/priv/beamprobe_nif.so"
-erlc -Werror -o "$APP/ebin" "$ROOT/src/beamprobe.erl"
-cp "$ROOT/src/beamprobe.app.src" "$APP/ebin/beamprobe.app"
-vm_env=(HOME="$DIR/home")
-if [[ -n ${BP_SANITIZED:-} ]]; then
-  vm_env+=(LD_PRELOAD="$(gcc -print-file-name=libasan.so)" ASAN_OPTIONS="detect_leaks=0:abort_on_error=1")
-fi
-env "${vm_env[@]}" erl -sname "bp$$_floodvm" -noshell -connect_all false -pa "$APP/ebin" "$ROOT/test/fixtures/demo/ebin" \
-  -eval "{ok, _} = application:ensure_all_started(demo),
-         {ok, P} = beamprobe:start_server(#{port => 0, interval => 200, header_timeout => 120000, idle_timeout => 120000}),
-         io:format(\"port ~p~n\", [P]), receive stop -> ok end." >"$WORK/vm.log" 2>&1 &
-VM_PID=$!
-SERVE_PIDS+=("$VM_PID") # killed on exit like serve
-PORT=
-for _ in $(seq 200); do
-  PORT=$(sed -n 's/^port \([0-9]*\)$/\1/p' "$WORK/vm.log")
-  [[ -n $PORT ]] && break
-  kill -0 "$VM_PID" 2>/dev/null || break
-  sleep 0.05
-done
-if [[ -n $PORT ]]; then ok "in-VM server on port $PORT"; else fail "start_server: $(cat "$WORK/vm.log")"; finish; exit; fi
+start_vm floodvm "{ok, P} = beamprobe:start_server(#{port => 0, interval => 200, header_timeout => 120000,
+                                                      idle_timeout => 120000}),
+                  io:format(\"port ~p~n\", [P]), receive stop -> ok end."
+if wait_vm_port floodvm; then ok "in-VM server on port $PORT"; else fail "start_server: $(cat "$WORK/floodvm.log")"; finish; exit; fi
 wait_code /health/live 200 10 || fail "in-VM server never live: $BODY"
 proc_stats "$VM_PID"; FDS0=$FDS RSS0=$RSS_KB
 start_flood "$PORT"
@@ -143,8 +120,6 @@ bounded "$VM_PID" "$FDS0" "$RSS0"
 http GET /health; expect_http 200
 OUT=$BODY; expect_json .status healthy
 stop_flood
-kill -9 "$VM_PID" 2>/dev/null || true
-wait "$VM_PID" 2>/dev/null || true
-if grep -q -e Sanitizer -e 'runtime error' "$WORK/vm.log"; then fail "sanitizer report in the VM: $(grep -A20 Sanitizer "$WORK/vm.log" | head -40)"; fi
+stop_vm floodvm
 
 finish

@@ -87,4 +87,19 @@ http GET /health -H "Authorization: Bearer $SECRET"; expect_http 401
 kill -TERM "$SPID"; wait "$SPID" || true
 if grep -q -e Sanitizer -e 'runtime error' "$WORK/good.log"; then fail "sanitizer report: $(head -40 "$WORK/good.log")"; fi
 
+test_case "the in-VM server reads auth_token_file the same way"
+printf '%s\n' "$SECRET" >"$WORK/vmtoken"; chmod 644 "$WORK/vmtoken"
+start_vm tokvm "{error, {usage, Why}} = beamprobe:start_server(#{port => 0, auth_token_file => \"$WORK/vmtoken\"}),
+                io:format(\"refused: ~ts~n\", [Why]),
+                ok = file:change_mode(\"$WORK/vmtoken\", 8#600),
+                {ok, P} = beamprobe:start_server(#{port => 0, interval => 200, auth_token_file => \"$WORK/vmtoken\"}),
+                io:format(\"port ~p~n\", [P]), receive stop -> ok end."
+wait_vm_port tokvm || fail "the in-VM server did not start: $(cat "$WORK/tokvm.log")"
+expect_in "$(cat "$WORK/tokvm.log")" "refused: --auth-token-file $WORK/vmtoken is accessible by group or others (mode 0644); run: chmod 600"
+wait_code /health/live 200 10 || fail "in-VM server never live: $BODY"
+http GET /health -H "Authorization: Bearer $SECRET"; expect_http 200
+http GET /health -H "Authorization: Bearer ${SECRET:0:6}"; expect_http 401
+http GET /health; expect_http 401
+stop_vm tokvm
+
 finish
