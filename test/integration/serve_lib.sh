@@ -69,7 +69,7 @@ start_vm() {
 wait_vm_port() {
   PORT=
   for _ in $(seq 200); do
-    PORT=$(sed -n 's/^port \([0-9]*\)$/\1/p' "$WORK/$1.log")
+    PORT=$(sed -n 's/^port \([0-9]*\)$/\1/p' "$WORK/$1.log" 2>/dev/null)
     [[ -n $PORT ]] && return 0
     kill -0 "$VM_PID" 2>/dev/null || return 1
     sleep 0.05

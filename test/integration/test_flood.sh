@@ -8,7 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/serve_lib.sh"
 # descriptor limit before anything starts (nodes, serve and the helper inherit it).
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 IDLE=${BP_FLOOD_IDLE:-5000}
-SLOW=${BP_FLOOD_SLOW:-1000}
+SLOW=${BP_FLOOD_SLOW:-1000}  # the same counts under the sanitizers: fast enough there too
 PROBES=20
 LIMIT_MS=100        # each fresh probe: 200 within this, sanitized or not
 CAP=1024            # serve's default --max-connections
