@@ -6,7 +6,7 @@ PACKAGES=(
   erlang-nox erlang-dev rebar3
   libjansson-dev libssl-dev libcurl4-openssl-dev libcmocka-dev
   gcc make pkg-config jq hostname util-linux
-  curl ca-certificates procps iproute2 openssl prometheus dnsmasq-base
+  curl ca-certificates procps iproute2 openssl prometheus dnsmasq-base python3
 )
 
 die() { echo "install-deps: error: $*" >&2; exit 1; }

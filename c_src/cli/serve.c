@@ -1,5 +1,4 @@
 /* serve.c: `beamprobe serve`: probe targets in the background and answer health routes over HTTP(S). */
-#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 #include "core/config_file.h"
 #include "core/log.h"
 #include "core/str.h"
+#include "core/token_file.h"
 #include "dist/cookie.h"
 #include "dist/monitor.h"
 #include "dist/nodeset.h"
@@ -21,7 +21,6 @@
 #include "http/server.h"
 #include "http/site.h"
 
-#define TOKEN_MAX 4096
 /* descriptors per target: its monitor's eventfd, name slot and connection, EPMD and a resolver's while connecting */
 #define FDS_PER_TARGET 5
 #define FDS_SPARE 64
@@ -139,28 +138,6 @@ static void fit_fd_limit(const bp_config *c, size_t targets, const char *event)
                (unsigned long long)need, (unsigned long long)rl.rlim_cur);
 }
 
-/* Read the bearer token (first line, trimmed) into out; 0 or BP_EUSAGE. */
-static int load_token(const char *path, char *out, size_t outlen, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "cannot read --auth-token-file %s: %s", path, strerror(errno));
-        return BP_EUSAGE;
-    }
-    size_t n = fread(out, 1, outlen - 1, f);
-    fclose(f);
-    out[n] = '\0';
-    out[strcspn(out, "\r\n")] = '\0';
-    n = strlen(out);
-    while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '\t'))
-        out[--n] = '\0';
-    if (n == 0) {
-        snprintf(err, errlen, "--auth-token-file %s is empty", path);
-        return BP_EUSAGE;
-    }
-    return 0;
-}
-
 static void on_snapshot(void *ctx, bp_snapshot *snap)
 {
     bp_site_publish(ctx, snap);
@@ -191,14 +168,14 @@ static void handle(void *ctx, const bp_http_request *req, bp_http_response *resp
 /* SIGHUP: re-read everything; on any error keep running as before. */
 static void reload(app *a)
 {
-    char err[512], token[TOKEN_MAX], cookie[BP_COOKIE_MAX + 1];
+    char err[512], token[BP_TOKEN_MAX + 1], cookie[BP_COOKIE_MAX + 1];
     bp_nodeset targets = { 0 };
     bp_config *c = calloc(1, sizeof *c);
     if (!c)
         return;
     if (load_config(c, &targets, a->argc, a->argv, err, sizeof err) != 0
         || bp_cookie_load(c->cookie_file, cookie, sizeof cookie, err, sizeof err) != 0
-        || (c->auth_token_file[0] && load_token(c->auth_token_file, token, sizeof token, err, sizeof err) != 0)) {
+        || (c->auth_token_file[0] && bp_token_file_load(c->auth_token_file, token, sizeof token, err, sizeof err) != 0)) {
         bp_log("reload", NULL, "kept the running configuration: %s", err);
         bp_nodeset_free(&targets);
         free(c);
@@ -269,7 +246,7 @@ static int wants_help(int argc, char **argv)
 
 int bp_cli_serve(int argc, char **argv)
 {
-    char err[512], token[TOKEN_MAX];
+    char err[512], token[BP_TOKEN_MAX + 1];
     bp_nodeset targets = { 0 };
     int code = BP_EXIT_USAGE, have_signals = 0;
     pthread_t sig_thread;
@@ -287,7 +264,7 @@ int bp_cli_serve(int argc, char **argv)
     pthread_rwlock_init(&a->lock, NULL);
     if (load_config(&a->cfg, &targets, argc, argv, err, sizeof err) != 0
         || bp_cookie_load(a->cfg.cookie_file, a->cookie, sizeof a->cookie, err, sizeof err) != 0
-        || (a->cfg.auth_token_file[0] && load_token(a->cfg.auth_token_file, token, sizeof token, err, sizeof err) != 0)) {
+        || (a->cfg.auth_token_file[0] && bp_token_file_load(a->cfg.auth_token_file, token, sizeof token, err, sizeof err) != 0)) {
         fprintf(stderr, "beamprobe serve: %s\n", err);
         goto out;
     }
@@ -315,6 +292,7 @@ int bp_cli_serve(int argc, char **argv)
         .listen = a->cfg.listen,
         .max_connections = a->cfg.max_connections,
         .idle_timeout_ms = a->cfg.idle_timeout_ms,
+        .header_timeout_ms = a->cfg.header_timeout_ms,
         .max_header_bytes = 8192,
         .tls_cert = a->cfg.tls_cert[0] ? a->cfg.tls_cert : NULL,
         .tls_key = a->cfg.tls_key[0] ? a->cfg.tls_key : NULL,

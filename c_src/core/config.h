@@ -90,6 +90,7 @@ typedef struct bp_config {
     int max_age_ms;                /* 0 = 3 x interval + timeout */
     int max_connections;
     int idle_timeout_ms;
+    int header_timeout_ms;         /* a request head must arrive within this */
     char tls_cert[1024], tls_key[1024], tls_client_ca[1024];
     char auth_token_file[1024];
     char log_format[8];            /* "text" or "json" */

@@ -1,15 +1,12 @@
 /* cookie.c: load the distribution cookie from a private file or the environment, never argv. */
 #include "dist/cookie.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "beamprobe.h"
+#include "core/secret_file.h"
 #include "core/str.h"
 
 /* Keep the first line, without trailing whitespace; 0 or -1 if empty. */
@@ -22,33 +19,17 @@ static int clean_cookie(char *s)
     return n > 0 ? 0 : -1;
 }
 
+static const bp_secret_kind cookie_kind = { .what = "cookie file", .chmod = "400",
+                                            .open_hint = " (use --cookie-file or BEAMPROBE_COOKIE)" };
+
 static int load_file(const char *path, char *out, size_t outlen, char *err, size_t errlen)
 {
     char buf[BP_COOKIE_MAX + 2];
-    int rc = BP_ECOOKIE;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot open cookie file %s: %s (use --cookie-file or BEAMPROBE_COOKIE)",
-                 path, strerror(errno));
-        return rc;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "cookie file %s is not a regular file", path);
+    size_t n;
+    int more, rc = BP_ECOOKIE;
+    if (bp_secret_file_read(path, &cookie_kind, buf, sizeof buf - 1, &n, &more, err, errlen) != 0)
         goto out;
-    }
-    if (st.st_mode & 077) {
-        snprintf(err, errlen, "cookie file %s is accessible by group or others (mode %04o); "
-                 "run: chmod 400 %s", path, (unsigned)(st.st_mode & 07777), path);
-        goto out;
-    }
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    if (n < 0) {
-        snprintf(err, errlen, "cannot read cookie file %s: %s", path, strerror(errno));
-        goto out;
-    }
-    buf[n] = '\0';
-    if ((size_t)n > BP_COOKIE_MAX && memchr(buf, '\n', (size_t)n) == NULL) {
+    if (n > BP_COOKIE_MAX && memchr(buf, '\n', n) == NULL) {
         snprintf(err, errlen, "cookie in %s is longer than %d bytes", path, BP_COOKIE_MAX);
         goto out;
     }
@@ -60,7 +41,6 @@ static int load_file(const char *path, char *out, size_t outlen, char *err, size
     rc = 0;
 out:
     explicit_bzero(buf, sizeof buf);
-    close(fd);
     return rc;
 }
 

@@ -57,7 +57,7 @@ int bp__http_conn_open(bp_http_server *s, bp__http_conn *c, int fd)
         return BP_EIO;
     }
     s->nconns++;
-    bp__http_tq_arm(&s->idle_q, c, s->now_ms);
+    bp__http_tq_arm(&s->head_q, c, s->now_ms); /* the first request head (and handshake) is due */
     return 0;
 }
 
@@ -185,9 +185,11 @@ static int read_more(bp_http_server *s, bp__http_conn *c)
         close_conn(s, c, 0);
         return -1;
     }
-    if (r > 0)
+    if (r > 0) {
         b->len += (size_t)r;
-    else if (!want)
+        if (c->tq == &s->idle_q) /* the next request has begun: its head is due within header_timeout */
+            bp__http_tq_arm(&s->head_q, c, s->now_ms);
+    } else if (!want)
         c->peer_eof = 1;
     c->rd_block = want;
     return 0;
@@ -235,7 +237,8 @@ void bp__http_conn_run(bp_http_server *s, bp__http_conn *c)
                 finish_close(s, c);
                 return;
             }
-            bp__http_tq_arm(&s->idle_q, c, s->now_ms);
+            /* idle keep-alive, unless a pipelined request or a body to drop has already begun */
+            bp__http_tq_arm(b->off < b->len || c->discard ? &s->head_q : &s->idle_q, c, s->now_ms);
             if (--budget == 0) {
                 bp__http_ready_push(s, c);
                 return;

@@ -96,7 +96,7 @@ static void queue_response(bp_http_server *s, bp__http_conn *c, int keep_alive, 
     b->status = r->status;
     b->responding = 1;
     c->close_after = !keep_alive;
-    bp__http_tq_arm(&s->idle_q, c, s->now_ms); /* the answer must be written within the idle timeout */
+    bp__http_tq_arm(&s->write_q, c, s->now_ms); /* the answer must be written within the idle timeout; never evicted */
 }
 
 void bp__http_respond(bp_http_server *s, bp__http_conn *c, size_t head_len)

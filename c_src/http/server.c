@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,16 +29,21 @@ static int clamp_opts(const bp_http_opts *o, bp_http_server *s, char *err, size_
         s->max_head = BP_HTTP_MIN_HEADER_BYTES;
     if (s->max_head > BP_HTTP_MAX_HEADER_BYTES)
         s->max_head = BP_HTTP_MAX_HEADER_BYTES;
+    s->header_ms = o->header_timeout_ms > 0 ? o->header_timeout_ms : BP_HTTP_DEFAULT_HEADER_TIMEOUT_MS;
+    if (s->header_ms > s->idle_ms)
+        s->header_ms = s->idle_ms;
     s->access_log = o->access_log;
-    if (o->max_connections < 0 || o->idle_timeout_ms < 0) {
-        snprintf(err, errlen, "max_connections and idle_timeout_ms must not be negative");
+    if (o->max_connections < 0 || o->idle_timeout_ms < 0 || o->header_timeout_ms < 0) {
+        snprintf(err, errlen, "max_connections, idle_timeout_ms and header_timeout_ms must not be negative");
         return BP_EUSAGE;
     }
     if (o->tls_client_ca && !o->tls_cert) {
         snprintf(err, errlen, "a client CA (tls_client_ca) needs HTTPS: give tls_cert and tls_key too");
         return BP_EUSAGE;
     }
+    s->head_q.ms = s->header_ms;
     s->idle_q.ms = s->idle_ms;
+    s->write_q.ms = s->idle_ms;
     s->linger_q.ms = s->idle_ms < BP__HTTP_LINGER_MS ? s->idle_ms : BP__HTTP_LINGER_MS;
     return 0;
 }
@@ -110,16 +116,6 @@ void bp_http_stop(bp_http_server *s)
     errno = saved;
 }
 
-/* Over the cap: never queue. Plain HTTP gets a best-effort 503 first. */
-static void refuse(bp_http_server *s, int fd)
-{
-    static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                               "Content-Length: 24\r\nConnection: close\r\n\r\n503 Service Unavailable\n";
-    if (!s->tls)
-        (void)!send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-    close(fd);
-}
-
 static void pause_accept(bp_http_server *s)
 {
     if (s->accept_paused || s->lfd < 0)
@@ -150,9 +146,18 @@ static int shed_one(bp_http_server *s)
     return fd >= 0;
 }
 
-/* A free connection slot, or NULL at the cap. */
+/* A connection is waiting to be accepted (poll needs no descriptor of its own). */
+static int client_waiting(const bp_http_server *s)
+{
+    struct pollfd p = { .fd = s->lfd, .events = POLLIN };
+    return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
+
+/* A free connection slot; at the cap one is freed by eviction; NULL when every slot is answering. */
 static bp__http_conn *take_slot(bp_http_server *s)
 {
+    if (!s->free_slots && s->slots_used >= s->max_conns && !bp__http_evict_one(s))
+        return NULL;
     bp__http_conn *c = s->free_slots;
     if (c) {
         s->free_slots = c->free_next;
@@ -163,6 +168,7 @@ static bp__http_conn *take_slot(bp_http_server *s)
 
 static void accept_some(bp_http_server *s)
 {
+    int evicted_for_fd = 0; /* one eviction per EMFILE: if the accept still fails, shed instead */
     for (int i = 0; i < BP__HTTP_ACCEPTS_PER_TURN && s->lfd >= 0; i++) {
         int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
@@ -173,6 +179,13 @@ static void accept_some(bp_http_server *s)
             case ENONET: case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH: case EPERM:
                 continue; /* that client's problem, not ours */
             case EMFILE: case ENFILE:
+                if (!client_waiting(s)) /* accept says EMFILE even when nobody waits: evict nobody for nobody */
+                    return;
+                if (!evicted_for_fd && bp__http_evict_one(s)) { /* a descriptor is free again: accept it */
+                    evicted_for_fd = 1;
+                    i--;
+                    continue;
+                }
                 if (shed_one(s))
                     continue;
                 pause_accept(s);
@@ -182,9 +195,10 @@ static void accept_some(bp_http_server *s)
                 return;
             }
         }
+        evicted_for_fd = 0;
         bp__http_conn *c = take_slot(s);
-        if (!c) {
-            refuse(s, fd);
+        if (!c) { /* every slot is writing an answer: close, never a 503 (that would say "unhealthy") */
+            close(fd);
             continue;
         }
         int one = 1;
@@ -248,8 +262,12 @@ static int wait_ms(const bp_http_server *s)
     if (s->ready_head)
         return 0;
     int64_t t = -1;
+    if (s->head_q.head)
+        earliest(&t, s->head_q.head->deadline_ms);
     if (s->idle_q.head)
         earliest(&t, s->idle_q.head->deadline_ms);
+    if (s->write_q.head)
+        earliest(&t, s->write_q.head->deadline_ms);
     if (s->linger_q.head)
         earliest(&t, s->linger_q.head->deadline_ms);
     if (s->accept_paused)
@@ -297,7 +315,9 @@ int bp_http_run(bp_http_server *s)
             begin_stop(s);
         if (can_accept && !s->stopping)
             accept_some(s);
+        expire(s, &s->head_q);
         expire(s, &s->idle_q);
+        expire(s, &s->write_q);
         expire(s, &s->linger_q);
         if (s->accept_paused && !s->stopping && s->now_ms >= s->accept_resume_ms)
             resume_accept(s);

@@ -56,13 +56,20 @@
  *     "Expect: 100-continue": the answer then closes the connection);
  *     larger: 413; Transfer-Encoding: 411 (send Content-Length). Every error
  *     answer closes the connection;
- *   - idle_timeout_ms bounds each phase of a connection: from accept or the
- *     end of the previous response until the next request head is complete
- *     (TLS handshake included; bytes trickling in do not extend it, so a
- *     slowloris client is cut off), and from the start to the end of writing
- *     a response. On expiry the connection is closed without an answer;
- *   - over max_connections, a new connection is accepted and closed at once
- *     (plain HTTP gets a best-effort 503 first), so nothing queues;
+ *   - header_timeout_ms bounds receiving a request head: from accept (TLS
+ *     handshake included), or from the first byte of a keep-alive
+ *     connection's next request, until the head is complete; bytes trickling
+ *     in do not extend it, so a slowloris client is cut off. idle_timeout_ms
+ *     bounds a keep-alive connection waiting for the first byte of its next
+ *     request, and writing a response. On expiry the connection is closed
+ *     without an answer;
+ *   - capacity is not health: at max_connections (or out of descriptors) a
+ *     new connection evicts an old one instead of being refused: first one
+ *     lingering after its last answer, then the longest-idle keep-alive
+ *     connection, then the one that has been receiving its request head the
+ *     longest. A connection being answered is never evicted; only when every
+ *     slot is answering is the new connection closed (never with a 503: a 503
+ *     from serve means the node is unhealthy);
  *   - after an error answer (or with unread bytes left) the server shuts down
  *     its sending side and reads and discards what the client still sends (at
  *     most 1 s or idle_timeout_ms if shorter, 256 KiB) before closing, so the
@@ -77,8 +84,10 @@
  *
  * Signals and descriptors. The server never raises SIGPIPE (MSG_NOSIGNAL, and
  * a socket BIO of its own for TLS), so callers need not ignore it. On EMFILE
- * it uses a reserved descriptor to accept and close the waiting connection; if
- * that is not enough it stops accepting for 100 ms instead of spinning.
+ * it evicts a connection as at the cap (above) and accepts again; with
+ * nothing to evict it uses a reserved descriptor to accept and close the
+ * waiting connection; if that is not enough it stops accepting for 100 ms
+ * instead of spinning.
  * Descriptor numbers above 1023 are fine (no select).
  */
 
@@ -111,8 +120,9 @@ typedef void (*bp_http_handler)(void *ctx, const bp_http_request *req, bp_http_r
 /* Zero (or NULL) fields take their defaults. */
 typedef struct {
     const char *listen;        /* "0.0.0.0:8080", "127.0.0.1:0" (port 0 = any), "[::1]:8080", ":8080" */
-    int max_connections;       /* open connections cap, default 1024; over the cap new connections are accepted and closed at once (or answered 503 then closed) so they never queue */
-    int idle_timeout_ms;       /* keep-alive / slow-request timeout, default 30000 */
+    int max_connections;       /* open connections cap, default 1024; at the cap a new connection evicts an idle or slow one */
+    int idle_timeout_ms;       /* keep-alive idle timeout and response write timeout, default 30000 */
+    int header_timeout_ms;     /* a request head must be complete within this, default 5000 (at most idle_timeout_ms) */
     size_t max_header_bytes;   /* request line + headers cap, default 8192; over → 431 and close */
     const char *tls_cert, *tls_key, *tls_client_ca; /* PEM paths; cert+key enable HTTPS; client CA enables mutual TLS (peer cert required) */
     int access_log;            /* one line per request to stderr */
@@ -120,6 +130,7 @@ typedef struct {
 
 #define BP_HTTP_DEFAULT_MAX_CONNECTIONS 1024
 #define BP_HTTP_DEFAULT_IDLE_TIMEOUT_MS 30000
+#define BP_HTTP_DEFAULT_HEADER_TIMEOUT_MS 5000
 #define BP_HTTP_DEFAULT_MAX_HEADER_BYTES 8192
 /* max_header_bytes is clamped to [256, 1 MiB]. */
 #define BP_HTTP_MIN_HEADER_BYTES 256

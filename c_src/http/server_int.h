@@ -72,7 +72,7 @@ struct bp_http_server {
     bp_http_handler handler;
     void *ctx;
     int lfd, ep, evfd, spare_fd, port;
-    int max_conns, idle_ms, access_log;
+    int max_conns, idle_ms, header_ms, access_log;
     size_t max_head;
     bp__http_tls *tls;
     bp__http_conn *slots;           /* max_conns of them (calloc: untouched ones cost no memory) */
@@ -81,7 +81,10 @@ struct bp_http_server {
     int nconns;
     bp__http_buf *pool;
     int pool_n;
-    bp__http_tq idle_q, linger_q;
+    bp__http_tq head_q;             /* receiving a request head (or the TLS handshake): header_timeout */
+    bp__http_tq idle_q;             /* keep-alive, no byte of the next request yet: idle_timeout */
+    bp__http_tq write_q;            /* writing an answer: idle_timeout */
+    bp__http_tq linger_q;           /* lingering close after the last answer */
     bp__http_conn *ready_head, *ready_tail;
     int64_t now_ms;
     int accept_paused;
@@ -108,6 +111,9 @@ void bp__http_pool_free(bp_http_server *s);
 /* io.c: one read / one gathered write, plain or TLS; see the .c for the return convention. */
 ssize_t bp__http_io_read(bp__http_conn *c, char *p, size_t n, uint32_t *want);
 ssize_t bp__http_io_writev(bp__http_conn *c, const struct iovec *iov, int n, uint32_t *want);
+
+/* evict.c: at the cap or out of descriptors, close the connection that matters least; 1 if one was closed. */
+int bp__http_evict_one(bp_http_server *s);
 
 /* conn.c: the connection state machine. */
 int bp__http_conn_open(bp_http_server *s, bp__http_conn *c, int fd);

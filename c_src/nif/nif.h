@@ -74,8 +74,8 @@ ERL_NIF_TERM bp_nif_json_to_term(ErlNifEnv *env, const char *text);
 /* What a site answers to GET path: {Status, Body} (nif_report.c). */
 struct bp_site;
 ERL_NIF_TERM bp_nif_site_answer(ErlNifEnv *env, struct bp_site *site, const char *path);
-/* A site for cfg with `node` as its one target (NULL on OOM). */
-struct bp_site *bp_nif_site_for(const bp_config *cfg, const char *node);
+/* A site for cfg with `node` as its one target, guarded by the bearer token if not NULL (NULL on OOM). */
+struct bp_site *bp_nif_site_for(const bp_config *cfg, const char *node, const char *token);
 
 /*
  * The cookie for a probe: `cookie` as given (this VM's), or when it is empty

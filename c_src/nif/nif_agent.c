@@ -8,6 +8,7 @@
 
 #include "beamprobe.h"
 #include "core/clock.h"
+#include "core/token_file.h"
 #include "http/server.h"
 #include "http/site.h"
 
@@ -161,8 +162,15 @@ ERL_NIF_TERM bp_nif_agent_start(ErlNifEnv *env, int argc, const ERL_NIF_TERM arg
     a->budget_ms = budget;
     a->mu = enif_mutex_create(name_agent);
     enif_self(env, &a->owner);
-    a->site = a->mu ? bp_nif_site_for(cfg0, node) : NULL;
     ERL_NIF_TERM result;
+    char token[BP_TOKEN_MAX + 1];
+    int have_token = cfg0->auth_token_file[0] != '\0'; /* read as strictly as serve reads it */
+    if (have_token && bp_token_file_load(cfg0->auth_token_file, token, sizeof token, err, sizeof err) != 0) {
+        result = bp_nif_error(env, enif_make_tuple2(env, bp_atom.usage, bp_nif_binary(env, err, strlen(err))));
+        goto out;
+    }
+    a->site = a->mu ? bp_nif_site_for(cfg0, node, have_token ? token : NULL) : NULL;
+    explicit_bzero(token, sizeof token);
     if (!a->site) {
         result = bp_nif_error(env, bp_atom.enomem);
         goto out;
@@ -171,6 +179,7 @@ ERL_NIF_TERM bp_nif_agent_start(ErlNifEnv *env, int argc, const ERL_NIF_TERM arg
         .listen = cfg0->listen,
         .max_connections = cfg0->max_connections,
         .idle_timeout_ms = cfg0->idle_timeout_ms,
+        .header_timeout_ms = cfg0->header_timeout_ms,
         .tls_cert = cfg0->tls_cert[0] ? cfg0->tls_cert : NULL,
         .tls_key = cfg0->tls_key[0] ? cfg0->tls_key : NULL,
         .tls_client_ca = cfg0->tls_client_ca[0] ? cfg0->tls_client_ca : NULL,

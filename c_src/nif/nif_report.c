@@ -44,11 +44,11 @@ ERL_NIF_TERM bp_nif_report(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
     return result ? result : bp_nif_error(env, bp_atom.enomem);
 }
 
-bp_site *bp_nif_site_for(const bp_config *cfg, const char *node)
+bp_site *bp_nif_site_for(const bp_config *cfg, const char *node, const char *token)
 {
     char target[1][BP_NAME_MAX];
     snprintf(target[0], sizeof target[0], "%s", node);
-    return bp_site_new(cfg, (const char (*)[BP_NAME_MAX])target, 1, NULL);
+    return bp_site_new(cfg, (const char (*)[BP_NAME_MAX])target, 1, token);
 }
 
 /* Answer one GET from a site, copying the body (and its tail) into a binary. */
@@ -90,7 +90,7 @@ ERL_NIF_TERM bp_nif_http(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
     bp_snapshot *snap = bp_nif_take_snapshot(sr);
     if (!snap)
         return enif_make_badarg(env);
-    bp_site *site = bp_nif_site_for(cfg, snap->node);
+    bp_site *site = bp_nif_site_for(cfg, snap->node, NULL);
     if (!site) {
         bp_snapshot_free(snap);
         return bp_nif_error(env, bp_atom.enomem);

@@ -271,6 +271,7 @@ static const sample samples[] = {
     { "max-age", "20s" },
     { "max-connections", "64" },
     { "idle-timeout", "10s" },
+    { "header-timeout", "3s" },
     { "tls-cert", "/etc/tls/cert.pem" },
     { "tls-key", "/etc/tls/key.pem" },
     { "tls-client-ca", "/etc/tls/ca.pem" },
@@ -444,6 +445,7 @@ static void test_every_option_values(void **state)
     assert_int_equal(c->max_age_ms, 20000);
     assert_int_equal(c->max_connections, 64);
     assert_int_equal(c->idle_timeout_ms, 10000);
+    assert_int_equal(c->header_timeout_ms, 3000);
     assert_string_equal(c->tls_cert, "/etc/tls/cert.pem");
     assert_string_equal(c->tls_key, "/etc/tls/key.pem");
     assert_string_equal(c->tls_client_ca, "/etc/tls/ca.pem");

@@ -656,39 +656,180 @@ static void test_idle_timeout(void **state)
     wait_releases();
 }
 
-static void test_max_connections(void **state)
+/* Send one GET on fd and read its answer into buf (NUL-terminated); 1 if it was a 200. */
+static int get_ok(int fd, const char *path, char *buf, size_t cap)
+{
+    char req[256];
+    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+    (void)!send(fd, req, strlen(req), MSG_NOSIGNAL);
+    read_responses(fd, 1, buf, cap);
+    return starts_with(buf, "HTTP/1.1 200 OK\r\n");
+}
+
+/* Start /big on a connection with a small receive buffer and read a little: the answer stays mid-write. */
+static int start_big(int port, size_t *got)
+{
+    int fd = raw_connect_rcvbuf(port, 32 * 1024);
+    char tmp[4096];
+    raw_send_str(fd, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+    ssize_t r = recv(fd, tmp, sizeof tmp, 0);
+    assert_true(r > 0);
+    *got = (size_t)r;
+    return fd;
+}
+
+/* Read the rest of a /big answer (got bytes of it already read); 1 when head and body all arrived. */
+static int finish_big(int fd, size_t got)
+{
+    size_t cap = BIG_LEN + 8192, len = got;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    while (len < cap) {
+        ssize_t r = recv(fd, buf + len, cap - len, 0);
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+        if (len > BIG_LEN + 64) /* the head is more than 64 bytes */
+            break;
+    }
+    free(buf);
+    return len > BIG_LEN + 64;
+}
+
+/* At the cap a new client is served: the longest-idle keep-alive connection makes room, never one being answered. */
+static void test_evict_at_cap(void **state)
 {
     (void)state;
-    enum { CAP = 8, EXTRA = 5 };
+    enum { CAP = 4 };
     srv v;
     bp_http_opts o = { .listen = "127.0.0.1:0", .max_connections = CAP };
     srv_start(&v, &o);
-    int fds[CAP + EXTRA];
-    for (int i = 0; i < CAP + EXTRA; i++)
-        fds[i] = raw_connect(v.port);
-    usleep(100000);
-    int served = 0, refused = 0;
-    for (int i = 0; i < CAP + EXTRA; i++) {
-        char buf[4096];
-        (void)!send(fds[i], "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", 32, MSG_NOSIGNAL);
-        read_responses(fds[i], 1, buf, sizeof buf);
-        if (starts_with(buf, "HTTP/1.1 200 OK\r\n"))
-            served++;
-        else if (buf[0] == '\0' || starts_with(buf, "HTTP/1.1 503 Service Unavailable\r\n"))
-            refused++;
+    char buf[4096];
+    size_t got;
+    int busy = start_big(v.port, &got);         /* mid-response: never evicted */
+    int idle1 = raw_connect(v.port);            /* keep-alive, idle the longest */
+    assert_true(get_ok(idle1, "/hello", buf, sizeof buf));
+    int idle2 = raw_connect(v.port);            /* keep-alive, idle since later */
+    assert_true(get_ok(idle2, "/hello", buf, sizeof buf));
+    int fresh = raw_connect(v.port);            /* connected, no request yet: the cap is full */
+
+    int n1 = raw_connect(v.port);
+    assert_true(get_ok(n1, "/hello", buf, sizeof buf)); /* not a 503: served */
+    assert_int_equal(peer_closed(idle1), 1);    /* the longest-idle one made room */
+    int n2 = raw_connect(v.port);
+    assert_true(get_ok(n2, "/hello", buf, sizeof buf));
+    assert_int_equal(peer_closed(idle2), 1);
+    assert_true(get_ok(fresh, "/hello", buf, sizeof buf)); /* a request head in progress outranks idle ones */
+    /* the answer being written was never touched */
+    assert_true(finish_big(busy, got));
+    close(busy);
+    close(idle1);
+    close(idle2);
+    close(fresh);
+    close(n1);
+    close(n2);
+    srv_stop(&v);
+    wait_releases();
+}
+
+/* Every slot writing an answer: the new client is closed without a 503 (a 503 says "unhealthy"). */
+static void test_cap_all_answering(void **state)
+{
+    (void)state;
+    srv v;
+    bp_http_opts o = { .listen = "127.0.0.1:0", .max_connections = 1 };
+    srv_start(&v, &o);
+    size_t got;
+    int busy = start_big(v.port, &got);
+    int late = raw_connect(v.port);
+    char buf[4096];
+    (void)!send(late, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", 32, MSG_NOSIGNAL);
+    read_until_closed(late, buf, sizeof buf);
+    assert_null(strstr(buf, "503"));
+    assert_false(starts_with(buf, "HTTP/1.1"));
+    close(late);
+    assert_true(finish_big(busy, got));
+    close(busy);
+    int again = raw_connect(v.port);            /* the slot is free again once the answer is done */
+    assert_true(get_ok(again, "/hello", buf, sizeof buf));
+    close(again);
+    srv_stop(&v);
+    wait_releases();
+}
+
+/* At the cap with slowloris clients: a new client is served, the slowest request head makes room. */
+static void test_evict_slowloris(void **state)
+{
+    (void)state;
+    enum { CAP = 8 };
+    srv v;
+    bp_http_opts o = { .listen = "127.0.0.1:0", .max_connections = CAP };
+    srv_start(&v, &o);
+    int slow[CAP];
+    char buf[4096];
+    for (int i = 0; i < CAP; i++) {
+        slow[i] = raw_connect(v.port);
+        raw_send_str(slow[i], "GET /hello HTTP/1.1\r\nX-a: ");
     }
-    assert_int_equal(served, CAP);
-    assert_int_equal(refused, EXTRA);
-    for (int i = 0; i < CAP + EXTRA; i++)
-        close(fds[i]);
-    usleep(100000);
-    /* the slots are free again */
+    for (int i = 0; i < CAP; i++)
+        raw_send_str(slow[i], "b");
     CURL *h = curl_new();
     sink out;
     char url[128];
     url_for(url, sizeof url, "http", v.port, "/hello");
-    assert_int_equal(curl_get(h, url, &out, NULL), 200);
+    for (int i = 0; i < 3; i++) {
+        curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+        assert_int_equal(curl_get(h, url, &out, NULL), 200);
+    }
+    assert_int_equal(peer_closed(slow[0]), 1); /* the oldest request head went first */
+    /* the newest slow client is still there and can finish its request */
+    raw_send_str(slow[CAP - 1], "\r\nHost: x\r\n\r\n");
+    read_responses(slow[CAP - 1], 1, buf, sizeof buf);
+    assert_true(starts_with(buf, "HTTP/1.1 200 OK\r\n"));
     curl_easy_cleanup(h);
+    for (int i = 0; i < CAP; i++)
+        close(slow[i]);
+    srv_stop(&v);
+    wait_releases();
+}
+
+/*
+ * The header deadline is separate from the idle timeout: a request head must
+ * be complete within header_timeout_ms of accept or of its first byte, while
+ * an idle keep-alive connection waits idle_timeout_ms. The idle timeout here
+ * is a minute, longer than peer_closed's 5 s wait, so a close is the header
+ * deadline's doing.
+ */
+static void test_header_timeout(void **state)
+{
+    (void)state;
+    srv v;
+    bp_http_opts o = { .listen = "127.0.0.1:0", .idle_timeout_ms = 60000, .header_timeout_ms = 200 };
+    srv_start(&v, &o);
+    char buf[4096];
+    /* slowloris: a byte now and then never extends the deadline */
+    int fd = raw_connect(v.port);
+    raw_send_str(fd, "GET /hello HTTP/1.1\r\n");
+    for (int i = 0; i < 6; i++) {
+        usleep(50000);
+        if (send(fd, "X", 1, MSG_NOSIGNAL) < 0)
+            break;
+    }
+    assert_int_equal(peer_closed(fd), 1);
+    close(fd);
+    /* a connection that never sends its first request */
+    fd = raw_connect(v.port);
+    assert_int_equal(peer_closed(fd), 1);
+    close(fd);
+    /* keep-alive: idle for longer than the header deadline is fine ... */
+    fd = raw_connect(v.port);
+    assert_true(get_ok(fd, "/hello", buf, sizeof buf));
+    usleep(600000);
+    assert_true(get_ok(fd, "/hello", buf, sizeof buf));
+    /* ... but once the next request has begun, its head is due */
+    raw_send_str(fd, "GET /hello HTTP/1.1\r\n");
+    assert_int_equal(peer_closed(fd), 1);
+    close(fd);
     srv_stop(&v);
     wait_releases();
 }
@@ -838,21 +979,18 @@ static void test_many_idle_connections(void **state)
     wait_releases();
 }
 
-/* EMFILE on accept: the waiting client is closed, and the loop does not spin. */
-static void test_out_of_descriptors(void **state)
+/* Lower the descriptor limit and use up all but one descriptor (for a client socket); returns how many fill[] holds. */
+static int exhaust_fds(struct rlimit *old, int fill[64])
 {
-    (void)state;
-    srv v;
-    srv_start_plain(&v);
-    struct rlimit old, low;
-    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    struct rlimit low;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, old), 0);
     int probe = open("/dev/null", O_RDONLY | O_CLOEXEC);
     assert_true(probe >= 0);
     close(probe);
-    low = old;
+    low = *old;
     low.rlim_cur = (rlim_t)probe + 32;
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
-    int fill[64], nf = 0;
+    int nf = 0;
     while (nf < 64) {
         int f = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (f < 0)
@@ -861,6 +999,49 @@ static void test_out_of_descriptors(void **state)
     }
     assert_true(nf > 0 && nf < 64);
     close(fill[--nf]); /* room for the client's socket, none for the server's accept */
+    return nf;
+}
+
+static void restore_fds(const struct rlimit *old, int fill[64], int nf)
+{
+    while (nf > 0)
+        close(fill[--nf]);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, old), 0);
+}
+
+/* EMFILE on accept with an idle keep-alive connection open: it is evicted and the new client is served. */
+static void test_out_of_descriptors_evicts(void **state)
+{
+    (void)state;
+    srv v;
+    srv_start_plain(&v);
+    char buf[4096];
+    int idle = raw_connect(v.port);
+    assert_true(get_ok(idle, "/hello", buf, sizeof buf));
+    struct rlimit old;
+    int fill[64];
+    int nf = exhaust_fds(&old, fill);
+    int c = raw_connect(v.port);
+    int served = get_ok(c, "/hello", buf, sizeof buf);
+    int evicted = peer_closed(idle);
+    close(c);
+    close(idle);
+    restore_fds(&old, fill, nf);
+    assert_true(served);
+    assert_int_equal(evicted, 1);
+    srv_stop(&v);
+    wait_releases();
+}
+
+/* EMFILE on accept with nothing to evict: the waiting client is closed, and the loop does not spin. */
+static void test_out_of_descriptors(void **state)
+{
+    (void)state;
+    srv v;
+    srv_start_plain(&v);
+    struct rlimit old;
+    int fill[64];
+    int nf = exhaust_fds(&old, fill);
     int c = raw_connect(v.port);
     assert_int_equal(peer_closed(c), 1);
     close(c);
@@ -873,9 +1054,7 @@ static void test_out_of_descriptors(void **state)
     double cpu_ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
     printf("    server thread CPU over 300 ms after EMFILE: %.2f ms\n", cpu_ms);
     assert_true(cpu_ms < 150.0); /* a spinning loop would burn all 300 */
-    while (nf > 0)
-        close(fill[--nf]);
-    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    restore_fds(&old, fill, nf);
     CURL *h = curl_new();
     sink out;
     char url[128];
@@ -1201,11 +1380,15 @@ int main(void)
         cmocka_unit_test(test_request_errors),
         cmocka_unit_test(test_body_discarded_keepalive),
         cmocka_unit_test(test_idle_timeout),
-        cmocka_unit_test(test_max_connections),
+        cmocka_unit_test(test_evict_at_cap),
+        cmocka_unit_test(test_cap_all_answering),
+        cmocka_unit_test(test_evict_slowloris),
+        cmocka_unit_test(test_header_timeout),
         cmocka_unit_test(test_graceful_stop),
         cmocka_unit_test(test_dead_client),
         cmocka_unit_test(test_many_idle_connections),
         cmocka_unit_test(test_out_of_descriptors),
+        cmocka_unit_test(test_out_of_descriptors_evicts),
         cmocka_unit_test(test_two_servers),
         cmocka_unit_test(test_listen_addresses),
         cmocka_unit_test(test_access_log),

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# serve_lib.sh: start `beamprobe serve` or an in-VM server and talk HTTP to them with curl (sourced after lib.sh; needs DIR, WORK, COOKIE, SERVE_PIDS).
+
+# start_serve NAME ARGS...: run serve on 127.0.0.1:0, wait for its port; sets PORT and SPID.
+start_serve() {
+  local name=$1; shift
+  local log="$WORK/$name.log"
+  "$BEAMPROBE" serve --listen 127.0.0.1:0 --cookie-file "$COOKIE" "$@" 2>"$log" &
+  SPID=$!
+  SERVE_PIDS+=("$SPID")
+  PORT=
+  for _ in $(seq 100); do
+    PORT=$(sed -n 's/.*serving .* on port \([0-9]*\).*/\1/p' "$log" | head -1)
+    [[ -n $PORT ]] && break
+    kill -0 "$SPID" 2>/dev/null || break
+    sleep 0.05
+  done
+  [[ -n $PORT ]] || { fail "serve $name did not start: $(cat "$log")"; return 1; }
+}
+
+# http METHOD PATH [curl args]: sets CODE, BODY, SECS (curl's total time)
+SCHEME=http
+http() {
+  local method=$1 path=$2; shift 2
+  local out
+  out=$(curl -s -m 5 -X "$method" -o "$WORK/body" -w '%{http_code} %{time_total}' "$@" \
+        "$SCHEME://127.0.0.1:$PORT$path" 2>/dev/null) || true
+  CODE=${out%% *}
+  SECS=${out##* }
+  BODY=$(cat "$WORK/body" 2>/dev/null || true)
+}
+
+expect_http() { # expect_http CODE
+  if [[ $CODE == "$1" ]]; then ok "HTTP $1"; else fail "HTTP $CODE, expected $1 (body: ${BODY:0:300})"; fi
+}
+
+wait_code() { # wait_code PATH CODE SECONDS: poll until PATH answers CODE
+  local path=$1 want=$2 limit=$3 t0
+  t0=$(date +%s%N)
+  while :; do
+    http GET "$path"
+    [[ $CODE == "$want" ]] && { WAITED_MS=$(( ($(date +%s%N) - t0) / 1000000 )); return 0; }
+    (( ($(date +%s%N) - t0) / 1000000 > limit * 1000 )) && return 1
+    sleep 0.05
+  done
+}
+
+# start_vm NAME EXPR: a standalone demo node (unique name, the cluster's cookie; under BP_SANITIZED
+# libasan preloaded, as in test_nif.sh) with the Erlang API and this build's NIF, evaluating EXPR
+# once the demo app runs; its output goes to WORK/NAME.log. Sets VM_PID (in SERVE_PIDS: killed on
+# exit). EXPR starts the in-VM server and prints "port N" (wait_vm_port), then waits.
+start_vm() {
+  local name=$1 expr=$2 nif=$ROOT/priv/beamprobe_nif.so app=$DIR/lib/beamprobe env_=(HOME="$DIR/home")
+  [[ -n ${BP_SANITIZED:-} ]] && nif=$ROOT/build-san/beamprobe_nif.so
+  if [[ ! -f $app/ebin/beamprobe.beam ]]; then
+    mkdir -p "$app/ebin" "$app/priv"
+    ln -sf "$nif" "$app/priv/beamprobe_nif.so"
+    erlc -Werror -o "$app/ebin" "$ROOT/src/beamprobe.erl"
+    cp "$ROOT/src/beamprobe.app.src" "$app/ebin/beamprobe.app"
+  fi
+  [[ -n ${BP_SANITIZED:-} ]] && env_+=(LD_PRELOAD="$(gcc -print-file-name=libasan.so)" ASAN_OPTIONS="detect_leaks=0:abort_on_error=1")
+  env "${env_[@]}" erl -sname "bp$$_$name" -noshell -connect_all false -pa "$app/ebin" "$ROOT/test/fixtures/demo/ebin" \
+    -eval "{ok, _} = application:ensure_all_started(demo), $expr" >"$WORK/$name.log" 2>&1 &
+  VM_PID=$!
+  SERVE_PIDS+=("$VM_PID")
+}
+
+# wait_vm_port NAME: wait until WORK/NAME.log says "port N"; sets PORT (empty if the node died first).
+wait_vm_port() {
+  PORT=
+  for _ in $(seq 200); do
+    PORT=$(sed -n 's/^port \([0-9]*\)$/\1/p' "$WORK/$1.log" 2>/dev/null)
+    [[ -n $PORT ]] && return 0
+    kill -0 "$VM_PID" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+
+# stop_vm NAME: kill the node and fail on a sanitizer report in its output.
+stop_vm() {
+  kill -9 "$VM_PID" 2>/dev/null || true
+  wait "$VM_PID" 2>/dev/null || true
+  if grep -q -e Sanitizer -e 'runtime error' "$WORK/$1.log"; then
+    fail "sanitizer report in the VM: $(grep -A20 Sanitizer "$WORK/$1.log" | head -40)"
+  fi
+}
