@@ -212,6 +212,10 @@ int bp_session_open(const bp_session_opts *o, int64_t deadline_ms, bp_session **
             }
         } else {
             rc = handshake_error(&s->tr, o->target, s->self, o->timeout_ms, err, errlen);
+            char status[32];
+            bp__transport_status(&s->tr, status, sizeof status);
+            if (o->refused_alive && rc == BP_EHANDSHAKE && strcmp(status, "alive") == 0)
+                *o->refused_alive = 1;
         }
         goto out;
     }

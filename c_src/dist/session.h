@@ -22,6 +22,8 @@ typedef struct {
     const bp_dist_tls *tls;   /* TLS distribution (inet_tls_dist), NULL for plain TCP */
     int inet6;                /* reach the node over IPv6 only; otherwise IPv4 when the host has an
                                  IPv4 address, IPv6 when it has only IPv6 ones (or is an IPv6 literal) */
+    int *refused_alive;       /* if not NULL: set to 1 when the node refused the handshake because a node
+                                 of our name is still connected to it (status "alive") */
 } bp_session_opts;
 
 /*
