@@ -415,6 +415,8 @@ static int set_opt(bp_config *c, const bp_config_option *o, const char *value, c
         *(int *)f = (int)v;
         break;
     case BP_OPT_DURATION:
+        if (value[0] && value[strspn(value, "0123456789")] == '\0' && strspn(value, "0") != strlen(value))
+            return bad_value(label, value, "a duration needs a unit: 5ms, 5s, 1m", err, errlen);
         if (bp_parse_duration_ms(value, &v) < 0)
             return bad_value(label, value,
                              "expected a duration such as 1500ms, 2s, 1.5s or 1m", err, errlen);
@@ -644,7 +646,8 @@ int bp_config_validate(const bp_config *c, char *err, size_t errlen)
     for (size_t i = 0; i < n; i++)
         if ((rc = validate_pair(c, &t[i], err, errlen)) < 0)
             return rc;
-    if (c->governor_timeout_ms >= c->timeout_ms)
+    /* when not given it is derived from --timeout (half of it), which a 1 ms timeout leaves equal */
+    if (bp_config_is_given(c, "governor-timeout") && c->governor_timeout_ms >= c->timeout_ms)
         return fail(err, errlen, "--governor-timeout (%dms) must be shorter than --timeout (%dms)",
                     c->governor_timeout_ms, c->timeout_ms);
     if ((c->tls_cert[0] != '\0') != (c->tls_key[0] != '\0'))
@@ -724,6 +727,12 @@ static int missing_value(const bp_config_option *o, const char *label, char *err
     return fail(err, errlen, "option %s requires a %s value", label, o->metavar);
 }
 
+/* "--timeout -5": a negative number is a value, and a bad one, not a missing one. */
+static int negative_value(const char *a)
+{
+    return a[0] == '-' && a[1] >= '0' && a[1] <= '9';
+}
+
 /* One "--name", "--name=value" or "--name value" argument at argv[*i]. */
 static int parse_long(bp_config *c, unsigned mask, int argc, char **argv, int *i, char *err,
                       size_t errlen)
@@ -744,7 +753,7 @@ static int parse_long(bp_config *c, unsigned mask, int argc, char **argv, int *i
     if (!(o->subcommands & mask))
         return not_here(label, mask, err, errlen);
     if (o->kind != BP_OPT_SWITCH && !value) {
-        if (*i + 1 >= argc || !argv[*i + 1] || looks_like_option(argv[*i + 1]))
+        if (*i + 1 >= argc || !argv[*i + 1] || (looks_like_option(argv[*i + 1]) && !negative_value(argv[*i + 1])))
             return missing_value(o, label, err, errlen);
         value = argv[++*i];
     }
@@ -792,7 +801,7 @@ static int parse_short(bp_config *c, unsigned mask, int argc, char **argv, int *
         if (*value == '=')
             value++;
         if (!*value) {
-            if (*i + 1 >= argc || !argv[*i + 1] || looks_like_option(argv[*i + 1]))
+            if (*i + 1 >= argc || !argv[*i + 1] || (looks_like_option(argv[*i + 1]) && !negative_value(argv[*i + 1])))
                 return missing_value(o, label, err, errlen);
             value = argv[++*i];
         }

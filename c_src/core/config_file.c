@@ -55,6 +55,9 @@ static int set_one(bp_config *c, const char *key, const json_t *v, const char *o
     char text[1024], why[400];
     if (scalar_text(v, text, sizeof text) != 0)
         return fail(err, errlen, BP_ECONFIG, "%s: key \"%s\" needs a string, number or boolean", origin, key);
+    const bp_config_option *o = bp_config_option_find(key);
+    if (o && o->kind == BP_OPT_DURATION && json_is_integer(v)) /* a number of milliseconds */
+        snprintf(text, sizeof text, "%lldms", (long long)json_integer_value(v));
     if (bp_config_set(c, key, text, why, sizeof why) != 0)
         return fail(err, errlen, BP_EUSAGE, "%s: %s", origin, why);
     return 0;
@@ -68,7 +71,10 @@ int bp_config_load_json(bp_config *c, const char *text, size_t len, const char *
     if (!root) {
         char where[300];
         snprintf(where, sizeof where, "%s:%d:%d", origin, je.line, je.column);
-        return fail(err, errlen, BP_ECONFIG, "%s: invalid JSON: %s", where, je.text);
+        /* jansson names its own flags ("without JSON_ALLOW_NUL"): say it in the file's terms */
+        const char *why = strstr(je.text, "JSON_ALLOW_NUL") ? "a string holds \\u0000 (NUL), which no setting may"
+                                                            : je.text;
+        return fail(err, errlen, BP_ECONFIG, "%s: invalid JSON: %s", where, why);
     }
     if (!json_is_object(root)) {
         rc = fail(err, errlen, BP_ECONFIG, "%s: expected a JSON object of option names", origin);
@@ -115,10 +121,11 @@ int bp_config_load_file(bp_config *c, const char *path, char *err, size_t errlen
         goto out;
     }
     size_t n = fread(buf, 1, BP_CONFIG_FILE_MAX + 1, f);
-    int bad = ferror(f);
+    int bad = ferror(f) ? errno : 0;
     fclose(f);
     if (bad)
-        rc = fail(err, errlen, BP_ECONFIG, "cannot read config file %s", path);
+        rc = fail(err, errlen, BP_ECONFIG, "cannot read config file %s: %s", path,
+                  bad == EISDIR ? "it is a directory" : strerror(bad));
     else if (n > BP_CONFIG_FILE_MAX)
         rc = fail(err, errlen, BP_ECONFIG, "config file %s is larger than 1 MiB", path);
     else

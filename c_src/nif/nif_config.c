@@ -27,7 +27,8 @@ static int scalar_text(ErlNifEnv *env, const bp_config_option *o, ERL_NIF_TERM v
         if (enif_get_int64(env, v, &i)) {
             if (i < 0)
                 return -1; /* the right type, an impossible value */
-            snprintf(buf, len, "%" PRId64, (int64_t)i);
+            /* an integer duration is milliseconds, as Erlang timeouts are */
+            snprintf(buf, len, "%" PRId64 "%s", (int64_t)i, o->kind == BP_OPT_DURATION ? "ms" : "");
             return 1;
         }
         if (o->kind != BP_OPT_DURATION && o->kind != BP_OPT_BYTES && enif_get_double(env, v, &d)) {

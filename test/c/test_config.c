@@ -827,6 +827,27 @@ static void test_missing_values(void **state)
     FAILS("option --probe requires a KIND value", "--probe");
     set_fails("timeout", NULL, "option --timeout requires a value");
     set_fails("node", NULL, "requires a value");
+    /* a negative number is a bad value, not a missing one */
+    FAILS("invalid value '-5' for --timeout: expected a duration", "--timeout", "-5");
+    FAILS("invalid value '-1' for -t/--timeout", "-t", "-1");
+    FAILS("invalid value '-5' for --max-reply", "--max-reply", "-5");
+    FAILS("invalid value '-1' for --supervisor-depth", "--supervisor-depth", "-1");
+}
+
+/* --timeout 1ms alone: the derived governor timeout is no flag the user gave, so no complaint about one. */
+static void test_tiny_timeout(void **state)
+{
+    (void)state;
+    bp_config *c = new_config();
+    char err[ERRLEN];
+    const char *args[] = { "--timeout", "1ms", "a@h", NULL };
+    assert_int_equal(parse(c, BP_SUB_CHECK, args, err), 0);
+    bp_config_finish(c);
+    assert_int_equal(bp_config_validate(c, err, sizeof err), 0);
+    set_ok(c, "governor-timeout", "1ms");
+    assert_int_equal(bp_config_validate(c, err, sizeof err), BP_EUSAGE);
+    assert_non_null(strstr(err, "--governor-timeout (1ms) must be shorter than --timeout (1ms)"));
+    free(c);
 }
 
 /* ---- numbers ----------------------------------------------------------- */
@@ -840,7 +861,8 @@ static void test_bad_numbers(void **state)
         { "timeout", "-5", "expected a duration" },
         { "timeout", "1.5ms", "expected a duration" },
         { "timeout", "2 s", "expected a duration" },
-        { "timeout", "99999999999999999999", "expected a duration" },
+        { "timeout", "99999999999999999999", "a duration needs a unit" },
+        { "timeout", "5", "a duration needs a unit: 5ms, 5s, 1m" },
         { "timeout", "0", "must be between 1ms and 10m" },
         { "timeout", "11m", "must be between 1ms and 10m" },
         { "governor-timeout", "0ms", "must be between" },
@@ -898,7 +920,7 @@ static void test_good_numbers(void **state)
 
     set_ok(c, "timeout", "10m");
     assert_int_equal(c->timeout_ms, 600000);
-    set_ok(c, "timeout", "1");
+    set_ok(c, "timeout", "1ms");
     assert_int_equal(c->timeout_ms, 1);
     set_ok(c, "timeout", "1.5s");
     assert_int_equal(c->timeout_ms, 1500);
@@ -1498,6 +1520,7 @@ int main(void)
         T(test_unknown_options),
         T(test_option_not_for_subcommand),
         T(test_missing_values),
+        T(test_tiny_timeout),
         T(test_bad_numbers),
         T(test_good_numbers),
         T(test_messages_are_printable),

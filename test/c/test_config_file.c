@@ -97,6 +97,13 @@ static void test_errors_name_the_key(void **state)
     assert_non_null(strstr(err, "invalid JSON"));
     assert_int_equal(load(c, "{\"timeout\": \"1s\", \"timeout\": \"2s\"}", err, sizeof err), BP_ECONFIG);
     assert_int_equal(load(c, "{\"node\": [\"a@h\", 5, \"bad name\"]}", err, sizeof err), BP_EUSAGE);
+    /* NUL in a string: said in the file's terms, not jansson's */
+    assert_int_equal(load(c, "{\"listen\": \"a\\u0000b\"}", err, sizeof err), BP_ECONFIG);
+    assert_non_null(strstr(err, "a string holds \\u0000 (NUL)"));
+    assert_null(strstr(err, "JSON_ALLOW_NUL"));
+    /* a number of milliseconds is a duration; a bare number on the command line is not */
+    assert_int_equal(load(c, "{\"timeout\": 1500}", err, sizeof err), 0);
+    assert_int_equal(c->timeout_ms, 1500);
 }
 
 static void test_file(void **state)
@@ -113,6 +120,8 @@ static void test_file(void **state)
     unlink(path);
     assert_int_equal(bp_config_load_file(c, path, err, sizeof err), BP_ECONFIG);
     assert_non_null(strstr(err, "cannot read config file"));
+    assert_int_equal(bp_config_load_file(c, "/tmp", err, sizeof err), BP_ECONFIG);
+    assert_string_equal(err, "cannot read config file /tmp: it is a directory");
 }
 
 int main(void)
