@@ -61,12 +61,16 @@ check "$N1" --governor no_such_guard --json
 expect_code 4
 expect_json '.checks["governor:no_such_guard"].status' fail
 
-test_case "supervisor child stopped fails the supervisor check"
+test_case "a stopped supervisor child (terminate_child) is reported; it fails with --supervisor-strict"
 ceval "$N1" 'demo:stop_worker(worker_2).' >/dev/null
 check "$N1" "${FULL[@]}"
+expect_code 0
+expect_json '.checks["supervisor:demo_sup"].status' pass
+expect_json '.checks["supervisor:demo_sup"].children_stopped[0].child' worker_2
+expect_in "$(jq -r '.checks["supervisor:demo_sup"].reason' <<<"$OUT")" "1 child not running (ignored or stopped): worker_2"
+check "$N1" "${FULL[@]}" --supervisor-strict
 expect_code 4
 expect_json '.checks["supervisor:demo_sup"].status' fail
-expect_in "$(jq -r '.checks["supervisor:demo_sup"].reason' <<<"$OUT")" "worker_2"
 ceval "$N1" 'demo:restart_worker(worker_2).' >/dev/null
 check "$N1" "${FULL[@]}"
 expect_code 0
