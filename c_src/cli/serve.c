@@ -308,7 +308,10 @@ int bp_cli_serve(int argc, char **argv)
         goto out;
     }
     have_signals = 1;
-    bp_log("start", NULL, "serving %s on port %d (%s), %zu target(s), every %d ms", a->cfg.listen,
+    /* the address as given, with the port the kernel chose for ":0" */
+    const char *colon = strrchr(a->cfg.listen, ':');
+    int host_len = colon ? (int)(colon - a->cfg.listen) : 0;
+    bp_log("start", NULL, "listening on %.*s:%d (%s), %zu target(s), every %d ms", host_len, a->cfg.listen,
            bp_http_port(a->http), ho.tls_cert ? (ho.tls_client_ca ? "HTTPS, client certificates" : "HTTPS") : "HTTP",
            bp_site_targets(a->site)->n, a->cfg.interval_ms);
     code = bp_http_run(a->http) == 0 ? 0 : BP_EXIT_USAGE;

@@ -79,10 +79,9 @@ static int view_age_ms(const bp_site *s, const bp__view *v, int *stale)
     return (int)age;
 }
 
-static void age_headers(bp_http_response *resp, const bp__view *v, int age_ms)
+/* Age and X-Beamprobe-Report-Age of an answer; a multi-target answer is as old as its oldest report. */
+static void age_headers(bp_http_response *resp, int age_ms)
 {
-    if (!v->have)
-        return;
     int n = snprintf(resp->headers + resp->headers_len, sizeof resp->headers - resp->headers_len,
                      "Age: %d\r\nX-Beamprobe-Report-Age: %d.%03d\r\n", age_ms / 1000, age_ms / 1000,
                      age_ms % 1000);
@@ -119,13 +118,15 @@ static void multi(bp_site *s, bp_http_response *resp, int kind, int full)
     for (size_t i = 0; i < n; i++)
         cap += (full ? vs[i]->health_len : vs[i]->body_len[kind]) + 96;
     char *buf = malloc(cap);
-    int all_ok = quorum_ok(s, kind);
+    int all_ok = quorum_ok(s, kind), oldest = -1;
     size_t o = 0;
     if (buf) {
         o += (size_t)snprintf(buf, cap, "{\"nodes\":[");
         for (size_t i = 0; i < n; i++) {
             int stale;
             int age = view_age_ms(s, vs[i], &stale);
+            if (vs[i]->have && age > oldest)
+                oldest = age;
             const char *b = full ? vs[i]->health : vs[i]->body[kind];
             size_t bl = full ? vs[i]->health_len : vs[i]->body_len[kind];
             all_ok &= vs[i]->ok[kind] && !stale;
@@ -146,6 +147,8 @@ static void multi(bp_site *s, bp_http_response *resp, int kind, int full)
     }
     resp->status = all_ok ? 200 : 503;
     resp->content_type = JSON;
+    if (oldest >= 0)
+        age_headers(resp, oldest);
     resp->body = buf;
     resp->body_len = o;
     resp->hold = buf;
@@ -179,7 +182,8 @@ static void verdict(bp_site *s, bp_http_response *resp, int kind, int full)
     resp->body = full ? v->health : v->body[kind];
     resp->body_len = full ? v->health_len : v->body_len[kind];
     resp->tail_len = age_fields(resp->tail, sizeof resp->tail, v, age, stale);
-    age_headers(resp, v, age);
+    if (v->have)
+        age_headers(resp, age);
     resp->hold = v;
     resp->release = bp__view_unref;
 }

@@ -27,6 +27,7 @@ typedef struct {
     char *text;     /* body and tail, NUL-terminated (malloc'd) */
     size_t len;
     int borrowed;   /* the body came from a published view or text, not from a per-request buffer */
+    char headers[512];  /* the handler's header lines */
 } answer;
 
 static answer get(bp_site *site, const char *path)
@@ -43,6 +44,7 @@ static answer get(bp_site *site, const char *path)
     if (resp.tail_len)
         memcpy(a.text + resp.body_len, resp.tail, resp.tail_len);
     a.text[a.len] = '\0';
+    snprintf(a.headers, sizeof a.headers, "%.*s", (int)resp.headers_len, resp.headers);
     a.borrowed = resp.release != NULL && resp.release != free;
     if (resp.release)
         resp.release(resp.hold);
@@ -164,6 +166,7 @@ static void test_one_target(void **state)
         assert_non_null(strstr(a.text, "\"node\":\"app@host1\""));
         assert_non_null(strstr(a.text, "\"stale\":false}\n"));
         assert_null(strstr(a.text, "\"nodes\""));
+        assert_non_null(strstr(a.headers, "Age: 0\r\nX-Beamprobe-Report-Age: 0."));
         free(a.text);
     }
     a = get(s, "/metrics");
@@ -256,7 +259,15 @@ static void test_1024_targets(void **state)
     assert_int_equal(json_array_size(json_object_get(j, "nodes")), BP_TARGETS_MAX);
     json_decref(j);
 
+    answer none = get(s, "/health/live"); /* no report yet: no age to tell */
+    assert_null(strstr(none.headers, "Age: "));
+    free(none.text);
     publish_all(s, set, 16, 1);
+    /* a multi-target answer is as old as its oldest report, and says so like a single one */
+    answer aged = get(s, "/health/ready");
+    assert_non_null(strstr(aged.headers, "Age: "));
+    assert_non_null(strstr(aged.headers, "X-Beamprobe-Report-Age: "));
+    free(aged.text);
     /* the probe routes and the aggregates cover them all */
     const char *routes[] = { "/health/live", "/health/ready", "/health/startup", "/health" };
     for (size_t r = 0; r < sizeof routes / sizeof routes[0]; r++) {

@@ -10,7 +10,7 @@ start_serve() {
   SERVE_PIDS+=("$SPID")
   PORT=
   for _ in $(seq 100); do
-    PORT=$(sed -n 's/.*serving .* on port \([0-9]*\).*/\1/p' "$log" | head -1)
+    PORT=$(sed -n 's/.*listening on .*:\([0-9]*\) (.*/\1/p' "$log" | head -1)
     [[ -n $PORT ]] && break
     kill -0 "$SPID" 2>/dev/null || break
     sleep 0.05

@@ -221,7 +221,7 @@ SLOG="$WORK/serve.log"
 SERVE_PID=$!
 PORT=
 for _ in $(seq 100); do
-  PORT=$(sed -n 's/.*serving .* on port \([0-9]*\).*/\1/p' "$SLOG" | head -1)
+  PORT=$(sed -n 's/.*listening on .*:\([0-9]*\) (.*/\1/p' "$SLOG" | head -1)
   [[ -n $PORT ]] && break
   kill -0 "$SERVE_PID" 2>/dev/null || break
   sleep 0.05
