@@ -87,6 +87,7 @@ static bp__view *view_build(const bp_site *s, const char *node, bp_snapshot *sna
         return NULL;
     }
     atomic_init(&v->refs, 1);
+    node = bp_snapshot_name_or(snap, node); /* the node's own name once a probe learned it */
     v->snap = snap;
     v->have = snap != NULL;
     v->up = snap && snap->connect.state == BP_FACT_OK;
@@ -409,7 +410,7 @@ void bp_site_set_quiet(bp_site *s, int quiet)
 
 void bp_site_publish(bp_site *s, bp_snapshot *snap)
 {
-    size_t i = target_index(s, snap->node);
+    size_t i = target_index(s, bp_snapshot_target(snap));
     if (i == s->targets.n) {
         bp_snapshot_free(snap);
         return;
