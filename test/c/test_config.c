@@ -530,7 +530,7 @@ static void test_positional_and_terminator(void **state)
 
     /* after "--" even option-like words are targets */
     FAILS("invalid value '--json' for target node", "--", "--json");
-    FAILS("for target node: expected a node name like alive@host", "notanode");
+    FAILS("for target node: expected a node name like alive@host", "not/a/node");
     FAILS("invalid value '-' for target node", "-");
 
     /* argc 1, argv with only the subcommand: nothing to do */
@@ -706,7 +706,6 @@ static void test_node_names(void **state)
     static const struct {
         const char *v, *why;
     } bad[] = {
-        { "foo", "like alive@host" },
         { "a@b@c", "exactly one '@'" },
         { "@host", "before '@' is empty" },
         { "alive@", "after '@' is empty" },
@@ -730,6 +729,14 @@ static void test_node_names(void **state)
         set_fails("node", bad[i].v, bad[i].why);
         set_fails("expect-peers", bad[i].v, bad[i].why);
     }
+    /* a bare alive name is a node on this host: a target, never an expectation */
+    set_ok(c, "node", "app");
+    set_ok(c, "nodes", "app,other_1");
+    validate_ok(c);
+    set_fails("expect-peers", "foo", "like alive@host");
+    set_fails("expect-nodes", "foo", "like alive@host");
+    set_fails("node", "a.b", "or the alive name of a node on this host");
+    set_fails("node", "", "");
 }
 
 static void test_cnode_name_host(void **state)
