@@ -386,7 +386,7 @@ static void first_problem(const bp_report *r, char *out, size_t len)
 /* Log what changed since the last publish of target i (the lock is held). */
 static void log_change(bp_site *s, size_t i, const bp__view *v)
 {
-    const char *node = s->targets.v[i];
+    const char *node = bp_snapshot_name_or(v->snap, s->targets.v[i]);
     const char *now = v->up ? bp_overall_name(v->ready.status) : "down";
     char *was = s->last[i];
     char why[600];
