@@ -730,13 +730,24 @@ static void test_node_names(void **state)
         set_fails("expect-peers", bad[i].v, bad[i].why);
     }
     /* a bare alive name is a node on this host: a target, never an expectation */
-    set_ok(c, "node", "app");
-    set_ok(c, "nodes", "app,other_1");
+    static const struct {
+        const char *opt, *v, *why;
+    } bare[] = {
+        { "node", "app", NULL },
+        { "nodes", "app,other_1", NULL },
+        { "expect-peers", "foo", "like alive@host" },
+        { "expect-nodes", "foo", "like alive@host" },
+        { "node", "a.b", "or the alive name of a node on this host" },
+        { "node", "-x", "or the alive name of a node on this host" },
+        { "node", "", "" },
+    };
+    for (size_t i = 0; i < sizeof bare / sizeof bare[0]; i++) {
+        if (bare[i].why)
+            set_fails(bare[i].opt, bare[i].v, bare[i].why);
+        else
+            set_ok(c, bare[i].opt, bare[i].v);
+    }
     validate_ok(c);
-    set_fails("expect-peers", "foo", "like alive@host");
-    set_fails("expect-nodes", "foo", "like alive@host");
-    set_fails("node", "a.b", "or the alive name of a node on this host");
-    set_fails("node", "", "");
 }
 
 static void test_cnode_name_host(void **state)
