@@ -14,8 +14,10 @@ static void check_help(void)
 {
     printf("Usage: beamprobe check [OPTIONS] NODE\n"
            "\n"
-           "Probe one Erlang node (name@host) and report its health. Every step (name\n"
-           "resolution, EPMD, connect, handshake, every remote call) shares one --timeout.\n"
+           "Probe one Erlang node (name@host, or a bare name: the node of that name on this\n"
+           "host, as in a Kubernetes exec probe) and report its health under the name the\n"
+           "node states. Every step (name resolution, EPMD, connect, handshake, every\n"
+           "remote call) shares one --timeout.\n"
            "Nothing is loaded on the target; only functions that ship with OTP are called.\n");
     bp_config_print_help(stdout, BP_SUB_CHECK);
     printf("\nCookie: from --cookie-file, else $BEAMPROBE_COOKIE, else ~/.erlang.cookie.\n"
@@ -63,7 +65,7 @@ int bp_cli_check(int argc, char **argv)
     if (cfg->nodes.n != 1) {
         fprintf(stderr, "beamprobe check: %s (see 'beamprobe check --help')\n",
                 cfg->nodes.n ? "give exactly one node; 'beamprobe cluster' probes several"
-                             : "which node? give NODE as name@host");
+                             : "which node? give NODE as name@host, or name for a node on this host");
         goto out;
     }
     if (bp_cookie_load(cfg->cookie_file, cookie, sizeof cookie, err, sizeof err) != 0) {

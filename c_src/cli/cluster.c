@@ -153,7 +153,7 @@ int bp_cli_cluster(int argc, char **argv)
             goto out;
         }
         warn_fd_limit(targets[k].n);
-        cur = bp_cluster_round_run(cfg, &targets[k], cookie);
+        cur = bp_cluster_round_run(cfg, &targets[k], cookie, prev);
         if (!cur) {
             fprintf(stderr, "beamprobe cluster: out of memory\n");
             goto out;

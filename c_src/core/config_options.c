@@ -106,6 +106,18 @@ static int check_alive(const char *v, char *why, size_t whylen)
     return 0;
 }
 
+/* A node to probe: alive@host, or a bare alive name, the node of that name on this host. */
+static int check_target(const char *v, char *why, size_t whylen)
+{
+    if (strchr(v, '@'))
+        return check_node(v, why, whylen);
+    if (strlen(v) > NODE_NAME_MAX)
+        return why_set(why, whylen, "a node name is at most 255 characters");
+    if (v[0] != '-' && check_alive(v, why, whylen) == 0) /* "-x" alone reads as a mistyped flag */
+        return 0;
+    return why_set(why, whylen, "expected a node name like alive@host, or the alive name of a node on this host");
+}
+
 static int check_host(const char *v, char *why, size_t whylen)
 {
     return check_host_part(v, strlen(v), why, whylen);
@@ -231,8 +243,9 @@ static int check_mfa(const char *v, char *why, size_t whylen)
 static const bp_config_option options[] = {
     /* Targets and connection */
     { .name = "node", .short_name = 'n', .kind = BP_OPT_LIST, .offset = OFF(nodes),
-      .check = check_node, .subcommands = BP_SUB_ALL, .group = G_TARGET, .metavar = "NODE",
-      .help = "target node alive@host; repeatable, comma-separated; also positional" },
+      .check = check_target, .subcommands = BP_SUB_ALL, .group = G_TARGET, .metavar = "NODE",
+      .help = "target node alive@host, or alive for the node of that name on this host (reported "
+              "by its own name); repeatable, comma-separated; also positional" },
     { .name = "cookie-file", .kind = BP_OPT_STRING, .offset = OFF(cookie_file),
       .size = sizeof(((bp_config *)0)->cookie_file), .subcommands = BP_SUB_ALL,
       .group = G_TARGET, .metavar = "FILE",
@@ -355,7 +368,7 @@ static const bp_config_option options[] = {
       .group = G_OUTPUT, .help = "count degraded (warnings) as unhealthy" },
 
     /* Cluster and discovery */
-    LIST("nodes", nodes, check_node, 0, BP_SUB_CLUSTER | BP_SUB_SERVE, G_CLUSTER, "NODES", NULL,
+    LIST("nodes", nodes, check_target, 0, BP_SUB_CLUSTER | BP_SUB_SERVE, G_CLUSTER, "NODES", NULL,
          "nodes to probe, comma-separated (same as --node)"),
     LIST("expect-nodes", expect_nodes, check_node, 0, BP_SUB_CLUSTER | BP_SUB_SERVE, G_CLUSTER, "NODES", NULL,
          "the nodes a whole cluster has (default: the probed ones)"),

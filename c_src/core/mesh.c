@@ -20,11 +20,10 @@ static int cmp_str(const void *x, const void *y)
     return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
+/* The node's own name once its snapshot learned it, else the name it was probed by. */
 static const char *input_name(const bp_mesh_input *in)
 {
-    if (in->node)
-        return in->node;
-    return in->snap ? in->snap->node : NULL;
+    return bp_snapshot_name_or(in->snap, in->node);
 }
 
 static int input_row_known(const bp_mesh_input *in)
@@ -134,6 +133,15 @@ static void rb_partitions(rbuf *b, const bp_mesh *m)
 
 /* ---- analysis steps ---- */
 
+/* An expected name that was probed under a name the node does not use stands for the node's own name. */
+static const char *expected_name(const bp_mesh_input *in, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (in[i].snap && in[i].snap->given_as && strcmp(in[i].snap->given_as, name) == 0)
+            return in[i].snap->node;
+    return name;
+}
+
 /* Sorted, deduplicated names of probed, expected and seen nodes, copied into the arena. */
 static int build_universe(const bp_mesh_input *in, size_t n, const bp_namelist *expected, bp_arena *a,
                           bp_mesh *m)
@@ -165,7 +173,7 @@ static int build_universe(const bp_mesh_input *in, size_t n, const bp_namelist *
             free(all);
             return BP_ENOMEM;
         }
-        all[k++] = copy;
+        all[k++] = expected_name(in, n, copy);
     }
     for (size_t i = 0; i < n; i++) {
         if (!input_row_known(&in[i]) || !in[i].snap->visible.v)
@@ -238,7 +246,8 @@ static int fill_matrix(const bp_mesh_input *in, size_t n, bp_arena *a, bp_mesh *
     return 0;
 }
 
-static void mark_expected(const bp_namelist *expected, int expected_size, bp_mesh *m)
+static void mark_expected(const bp_mesh_input *in, size_t n, const bp_namelist *expected, int expected_size,
+                          bp_mesh *m)
 {
     size_t n_exp = expected ? (expected->n < BP_LIST_MAX ? expected->n : BP_LIST_MAX) : 0;
     size_t named = 0;
@@ -247,7 +256,7 @@ static void mark_expected(const bp_namelist *expected, int expected_size, bp_mes
         size_t len = strnlen(expected->v[i], BP_NAME_MAX);
         memcpy(name, expected->v[i], len);
         name[len] = '\0';
-        int k = len ? bp_mesh_find(m, name) : -1;
+        int k = len ? bp_mesh_find(m, expected_name(in, n, name)) : -1;
         if (k >= 0 && !m->nodes[k].expected) {
             m->nodes[k].expected = 1;
             named++;
@@ -606,7 +615,7 @@ int bp_mesh_analyze(const bp_mesh_input *in, size_t n, const bp_namelist *expect
     if (rc == 0)
         rc = fill_matrix(in, n, a, &m);
     if (rc == 0) {
-        mark_expected(expected, expected_size, &m);
+        mark_expected(in, n, expected, expected_size, &m);
         count_links(&m);
         rc = find_components(a, &m);
     }

@@ -11,7 +11,8 @@
 
 /* One probed node, as the cluster command collected it. Everything is borrowed. */
 typedef struct {
-    const char *node;          /* probed node name@host (NULL: snap->node) */
+    const char *node;          /* probed node name@host (NULL: snap->node); the node's own name
+                                  replaces it once snap learned one (snap->given_as set) */
     int reachable;             /* the probe connected and collected nodes() */
     const bp_snapshot *snap;   /* its snapshot (visible list in snap->visible), NULL if none */
     const bp_report *report;   /* its single-node readiness report, NULL if none */

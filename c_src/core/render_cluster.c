@@ -300,6 +300,29 @@ static void verdict_lines(bp_textbuf *b, const bp_mesh *m)
                     m->quorum_largest, m->expected, m->quorum_needed);
 }
 
+#define GIVEN_SHOWN 8 /* "given as" pairs listed before "+N more" */
+
+/* One line naming the nodes that were probed by a name they do not use: "given as: x@127.0.0.1 is x@vm, ...". */
+static void given_line(bp_textbuf *b, const bp_mesh *m, const bp_mesh_input *in, size_t n)
+{
+    size_t shown = 0, total = 0;
+    for (size_t k = 0; k < m->n; k++) {
+        const bp_mesh_input *x = node_input(&m->nodes[k], in, n);
+        if (!x || !x->snap || !x->snap->given_as)
+            continue;
+        if (total++ >= GIVEN_SHOWN)
+            continue;
+        bp_textbuf_addf(b, "%s", shown++ ? ", " : "given as: ");
+        bp_textbuf_add_clean(b, x->snap->given_as, 0);
+        bp_textbuf_addf(b, " is ");
+        bp_textbuf_add_clean(b, m->nodes[k].name, 0);
+    }
+    if (total > shown)
+        bp_textbuf_addf(b, ", +%zu more", total - shown);
+    if (total > 0)
+        bp_textbuf_addf(b, "\n");
+}
+
 char *bp_render_cluster_text(const bp_mesh *m, const bp_mesh_input *in, size_t n)
 {
     if (!m)
@@ -308,6 +331,7 @@ char *bp_render_cluster_text(const bp_mesh *m, const bp_mesh_input *in, size_t n
     table(&b, m, in, n);
     matrix(&b, m);
     verdict_lines(&b, m);
+    given_line(&b, m, in, n);
     return bp_textbuf_finish(&b);
 }
 
@@ -367,6 +391,8 @@ static json_t *node_object(jctx *x, const bp_mesh *m, size_t k, const bp_mesh_in
     const bp_mesh_input *inp = node_input(nd, in, n);
     json_t *o = json_object();
     put(x, o, "node", bp_json_string_utf8(nd->name));
+    put(x, o, "given_as", inp && inp->snap && inp->snap->given_as ? bp_json_string_utf8(inp->snap->given_as)
+                                                                  : json_null());
     put(x, o, "probed", json_boolean(nd->probed));
     put(x, o, "reachable", json_boolean(nd->reachable));
     put(x, o, "expected", json_boolean(nd->expected));

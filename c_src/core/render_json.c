@@ -360,6 +360,7 @@ char *bp_render_json(const bp_report *r, int pretty)
     put(&x, doc, "status", json_string(bp_overall_name(r->status)));
     put(&x, doc, "probe", json_string(bp_probe_name(r->probe)));
     put(&x, doc, "node", bp_json_string_utf8(s->node));
+    put(&x, doc, "given_as", s->given_as ? bp_json_string_utf8(s->given_as) : json_null());
     put(&x, doc, "timestamp", jtimestamp(s->timestamp_ms));
     put(&x, doc, "uptime_seconds",
         bp_json_int_or_null(ok(&s->identity) && s->uptime_ms >= 0 ? s->uptime_ms / 1000 : -1));

@@ -180,9 +180,9 @@ static pnode *prepare_nodes(const bp_prom_node *nodes, size_t n, int with_checks
             pn->r = nodes[i].report;
             pn->s = pn->r->snap;
         }
-        const char *name = nodes[i].node;
+        const char *name = bp_snapshot_name_or(pn->s, nodes[i].node); /* the node's own name once known */
         if (!name)
-            name = pn->s && pn->s->node ? pn->s->node : "";
+            name = "";
         if (escape_dup(name, NULL, &pn->node) != 0)
             goto oom;
         for (size_t j = 0; j < i && !pn->skip; j++)

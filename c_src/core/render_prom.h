@@ -25,7 +25,8 @@ void bp_prom_buf_free(bp_prom_buf *b);
 typedef struct {
     const bp_report *report; /* NULL when the node has no report yet: then only
                                 beamprobe_up and beamprobe_report_age_seconds */
-    const char *node;        /* the node label; NULL: report->snap->node ("" without a report) */
+    const char *node;        /* the node label until the report's snapshot learned the node's own
+                                name (then that name); NULL: report->snap->node ("" without a report) */
     int up;                  /* 1 when the last probe connected, else 0 */
     double age_seconds;      /* age of the report; < 0 or not finite: no age sample */
     double duration_seconds; /* wall time of the probe; <= 0 or not finite: the

@@ -84,6 +84,11 @@ char *bp_render_text(const bp_report *r)
     bp_textbuf_addf(&b, ": %s%s (%s probe, %.1f ms, %d round trip%s)\n", overall, r->incomplete ? ", INCOMPLETE" : "",
                     bp_probe_name(r->probe), s->duration_us >= 0 ? (double)s->duration_us / 1000.0 : 0.0,
                     s->round_trips, s->round_trips == 1 ? "" : "s");
+    if (s->given_as) {
+        bp_textbuf_addf(&b, "(given as ");
+        bp_textbuf_add_clean(&b, s->given_as, 0);
+        bp_textbuf_addf(&b, ")\n");
+    }
 
     size_t col = 0;
     for (size_t i = 0; i < r->n_checks; i++) {

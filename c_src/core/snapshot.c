@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "beamprobe.h"
+
 /* Snapshots hold names, app lists and reasons, never raw replies. */
 #define SNAPSHOT_ARENA_MAX ((size_t)8 << 20)
 
@@ -25,6 +27,31 @@ bp_snapshot *bp_snapshot_new(const char *node)
     s->uptime_ms = -1;
     s->open_fds = s->max_fds = -1; /* remote probes never collect them */
     return s;
+}
+
+int bp_snapshot_set_node(bp_snapshot *s, const char *real)
+{
+    if (!real || !*real || strcmp(real, s->node) == 0)
+        return 0;
+    const char *given = bp_snapshot_target(s);
+    const char *copy = bp_arena_strdup(s->arena, real);
+    if (!copy)
+        return BP_ENOMEM;
+    s->node = copy;
+    s->given_as = strcmp(given, copy) == 0 ? NULL : given;
+    return 0;
+}
+
+const char *bp_snapshot_target(const bp_snapshot *s)
+{
+    return s->given_as ? s->given_as : s->node;
+}
+
+const char *bp_snapshot_name_or(const bp_snapshot *s, const char *given)
+{
+    if (s && s->given_as)
+        return s->node;
+    return given ? given : s ? s->node : NULL;
 }
 
 void bp_snapshot_free(bp_snapshot *s)

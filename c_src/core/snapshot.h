@@ -94,7 +94,8 @@ typedef struct {
 
 typedef struct bp_snapshot {
     bp_arena *arena;       /* owns every string and array below */
-    const char *node;      /* target name@host */
+    const char *node;      /* the node's name: as it states it once connected, else as given */
+    const char *given_as;  /* the name it was probed by when that differs from node, else NULL */
     int64_t timestamp_ms;  /* Unix time when collection started */
     int64_t duration_us;   /* wall time of the whole probe */
     int round_trips;       /* request/reply rounds after the handshake */
@@ -156,6 +157,20 @@ typedef struct bp_snapshot {
 
 /* New empty snapshot for `node` with its own arena; NULL on OOM. */
 bp_snapshot *bp_snapshot_new(const char *node);
+/*
+ * The node stated its own name `real` (its node()): make it the snapshot's
+ * name, keeping the name it was probed by in given_as when that differs.
+ * NULL or "" changes nothing. 0 or BP_ENOMEM.
+ */
+int bp_snapshot_set_node(bp_snapshot *s, const char *real);
+/* The name the node was probed by (given_as, or node when they are the same). */
+const char *bp_snapshot_target(const bp_snapshot *s);
+/*
+ * How to name a probed node in a report: the node's own name once its
+ * snapshot learned one that differs from the name given; otherwise `given`,
+ * or the snapshot's name when given is NULL. s may be NULL.
+ */
+const char *bp_snapshot_name_or(const bp_snapshot *s, const char *given);
 /* Free the snapshot and its arena. NULL is fine. */
 void bp_snapshot_free(bp_snapshot *s);
 /* Mark a fact failed with a printf-style reason copied into the arena. */

@@ -2,6 +2,7 @@
 #include "dist/cluster_round.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "dist/fleet.h"
 
@@ -19,7 +20,24 @@ void bp_cluster_round_free(bp_cluster_round *r)
     free(r);
 }
 
-bp_cluster_round *bp_cluster_round_run(const bp_config *cfg, const bp_nodeset *targets, const char *cookie)
+/* A target the probe cannot reach now keeps the name its node stated in the previous round. */
+static void carry_names(bp_cluster_round *r, const bp_cluster_round *prev)
+{
+    for (size_t i = 0; prev && i < r->n; i++) {
+        if (r->snaps[i]->connect.state == BP_FACT_OK)
+            continue;
+        for (size_t j = 0; j < prev->n; j++) {
+            const bp_snapshot *p = prev->snaps[j];
+            if (p && p->given_as && strcmp(p->given_as, r->names[i]) == 0) {
+                (void)bp_snapshot_set_node(r->snaps[i], p->node); /* out of memory: the given name */
+                break;
+            }
+        }
+    }
+}
+
+bp_cluster_round *bp_cluster_round_run(const bp_config *cfg, const bp_nodeset *targets, const char *cookie,
+                                       const bp_cluster_round *prev)
 {
     bp_cluster_round *r = calloc(1, sizeof *r);
     if (!r)
@@ -36,6 +54,10 @@ bp_cluster_round *bp_cluster_round_run(const bp_config *cfg, const bp_nodeset *t
         r->names[i] = targets->v[i];
     if (bp_probe_fleet(cfg, r->names, r->n, cookie, r->snaps) != 0)
         goto fail;
+    for (size_t i = 0; i < r->n; i++)
+        if (!r->snaps[i])
+            goto fail;
+    carry_names(r, prev);
     for (size_t i = 0; i < r->n; i++) {
         if (!r->snaps[i] || bp_evaluate(r->snaps[i], cfg, &r->reports[i]) != 0)
             goto fail;

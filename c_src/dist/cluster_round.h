@@ -24,9 +24,12 @@ typedef struct {
  * Probe targets once (each under cfg's --timeout, all at once), evaluate each
  * snapshot and analyse the mesh against --expect-nodes / --expect-size. The
  * round borrows the targets' names: keep the set alive and unchanged while
- * the round is used. NULL on OOM. Used by `beamprobe cluster` and the NIF.
+ * the round is used. A target that cannot be reached keeps the name its node
+ * stated in `prev` (the previous round of `--wait`, or NULL). NULL on OOM.
+ * Used by `beamprobe cluster` and the NIF.
  */
-bp_cluster_round *bp_cluster_round_run(const bp_config *cfg, const bp_nodeset *targets, const char *cookie);
+bp_cluster_round *bp_cluster_round_run(const bp_config *cfg, const bp_nodeset *targets, const char *cookie,
+                                       const bp_cluster_round *prev);
 void bp_cluster_round_free(bp_cluster_round *r);
 
 /* Converged, or degraded under --allow-degraded. */

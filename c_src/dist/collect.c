@@ -679,6 +679,8 @@ static int session_call(void *ctx, bp_batch *b, int64_t deadline_ms)
 int bp_collect(bp_session *s, const bp_config *cfg, int64_t deadline_ms, bp_snapshot *snap)
 {
     bp_collect_exec ex = { .call = session_call, .ctx = s, .self_name = bp_session_self_name(s) };
+    if (bp_snapshot_set_node(snap, bp_session_peer_name(s)) != 0) /* the name the node states */
+        return BP_ENOMEM;
     return bp_collect_with(&ex, cfg, deadline_ms, snap);
 }
 

@@ -33,6 +33,7 @@ typedef struct {
 typedef struct {
     shared *sh;
     char node[BP_NAME_MAX];
+    char real[BP_NAME_MAX];   /* the name the node last stated, "" before the first connection */
     int stop_fd; /* eventfd: readable once stopping */
     pthread_t thread;
     bp_session *s;
@@ -119,6 +120,10 @@ static int probe_once(monitor *m)
     }
     snap->duration_us = bp_now_us() - t0;
     int ok = snap->connect.state == BP_FACT_OK;
+    if (ok) /* while it is down, the node keeps the name it last stated (stable metric labels) */
+        bp_strlcpy(m->real, snap->node, sizeof m->real);
+    else
+        (void)bp_snapshot_set_node(snap, m->real); /* out of memory: it keeps the given name */
     pthread_mutex_lock(&m->mu);
     if (m->stopping)
         bp_snapshot_free(snap);

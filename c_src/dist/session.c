@@ -13,6 +13,7 @@
 
 #include "beamprobe.h"
 #include "core/clock.h"
+#include "core/str.h"
 #include "dist/epmd.h"
 #include "dist/net.h"
 #include "dist/resolve.h"
@@ -26,10 +27,16 @@ static void ei_init_once(void)
     ei_init_rc = ei_init();
 }
 
-/* Split alive@host; 0 or -1. */
-static int split_node(const char *node, char *alive, size_t alen, char *host, size_t hlen)
+/* Split alive@host; a bare alive name is a node on this host (*local = 1). 0 or -1. */
+static int split_node(const char *node, char *alive, size_t alen, char *host, size_t hlen, int *local)
 {
     const char *at = strchr(node, '@');
+    *local = at == NULL;
+    if (*local && *node && strlen(node) < alen) {
+        snprintf(alive, alen, "%s", node);
+        snprintf(host, hlen, "localhost");
+        return 0;
+    }
     if (!at || at == node || !at[1] || strchr(at + 1, '@'))
         return -1;
     size_t an = (size_t)(at - node);
@@ -63,6 +70,24 @@ static void derive_host(const char *target_host, const char *given, char *out, s
         /* a long name needs a dot; fall back to the loopback address of the target's family */
         snprintf(out, outlen, "%s", dot ? h : ipv6 ? "::1" : "127.0.0.1");
     }
+}
+
+/* "no node named app registered with EPMD on this host (localhost): registered are a, b". */
+static void not_registered_here(const bp__addr *addr, const char *alive, int64_t deadline_ms, char *err,
+                                size_t errlen)
+{
+    char names[8][256], list[512] = "";
+    size_t n = 0, len = 0;
+    if (bp__epmd_names(addr, deadline_ms, names, NULL, 8, &n) != 0)
+        n = 0;
+    for (size_t i = 0; i < n && len + 1 < sizeof list; i++) {
+        if (i)
+            len += bp_strlcpy(list + len, ", ", sizeof list - len);
+        if (len + 1 < sizeof list)
+            len += bp_strlcpy(list + len, names[i], sizeof list - len);
+    }
+    snprintf(err, errlen, "no node named %s registered with EPMD on this host (localhost): %s%s", alive,
+             n ? "registered are " : "none registered", list);
 }
 
 static unsigned make_creation(void)
@@ -123,8 +148,9 @@ int bp_session_open(const bp_session_opts *o, int64_t deadline_ms, bp_session **
         snprintf(err, errlen, "erl_interface initialisation failed");
         return BP_EIO;
     }
-    if (split_node(o->target, alive, sizeof alive, host, sizeof host) != 0) {
-        snprintf(err, errlen, "bad node name '%s' (expected name@host)", o->target);
+    int local = 0;
+    if (split_node(o->target, alive, sizeof alive, host, sizeof host, &local) != 0) {
+        snprintf(err, errlen, "bad node name '%s' (expected name@host, or a name on this host)", o->target);
         return BP_EUSAGE;
     }
     s = calloc(1, sizeof *s);
@@ -157,7 +183,10 @@ int bp_session_open(const bp_session_opts *o, int64_t deadline_ms, bp_session **
         goto out;
     }
     if (rc == BP_ENOTREG) {
-        snprintf(err, errlen, "node %s not registered with EPMD on %s", o->target, host);
+        if (local)
+            not_registered_here(&addr, alive, deadline_ms, err, errlen);
+        else
+            snprintf(err, errlen, "node %s not registered with EPMD on %s", o->target, host);
         goto out;
     }
     if (rc) {
@@ -220,6 +249,8 @@ int bp_session_open(const bp_session_opts *o, int64_t deadline_ms, bp_session **
         goto out;
     }
     s->fd = fd;
+    if (bp__transport_peer_name(&s->tr, s->peer, sizeof s->peer) != 0)
+        snprintf(s->peer, sizeof s->peer, "%s", o->target); /* no challenge kept: keep the given name */
     *out = s;
     s = NULL;
     rc = 0;
@@ -245,6 +276,11 @@ void bp_session_close(bp_session *s)
 const char *bp_session_self_name(const bp_session *s)
 {
     return s->self;
+}
+
+const char *bp_session_peer_name(const bp_session *s)
+{
+    return s->peer;
 }
 
 int bp_session_fd(const bp_session *s)

@@ -13,7 +13,7 @@
 typedef struct bp_session bp_session;
 
 typedef struct {
-    const char *target;       /* alive@host */
+    const char *target;       /* alive@host, or a bare alive name: the node of that name on this host */
     const char *cookie;       /* never logged */
     const char *cnode_alive;  /* our alive name, e.g. "beamprobe_0" */
     const char *cnode_host;   /* our host part; NULL or "" = derived from the target's name style */
@@ -38,6 +38,12 @@ int bp_session_open(const bp_session_opts *o, int64_t deadline_ms, bp_session **
 void bp_session_close(bp_session *s);
 /* Our full node name as the target sees it. */
 const char *bp_session_self_name(const bp_session *s);
+/*
+ * The node's own name as it stated it in the handshake (its node()), which
+ * may differ from the name it was reached by (an address, localhost, a bare
+ * alive name on this host).
+ */
+const char *bp_session_peer_name(const bp_session *s);
 /* The connected socket (for event loops); -1 if broken. */
 int bp_session_fd(const bp_session *s);
 /* 1 while the connection is usable. */

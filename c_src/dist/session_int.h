@@ -26,6 +26,7 @@ struct bp_session {
     size_t in_pos, in_len;
     char target[256];
     char self[512];
+    char peer[256];          /* the node's own name, as its handshake challenge states it */
 };
 
 /* One distribution packet (after the 4-byte length). */

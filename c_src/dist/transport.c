@@ -13,6 +13,7 @@
 
 #include "beamprobe.h"
 #include "core/clock.h"
+#include "dist/challenge.h"
 
 void bp__transport_init(bp__transport *t, int64_t deadline_ms, const bp__addr *addr, bp__tls_client *tls,
                         const char *tls_host)
@@ -191,7 +192,7 @@ static int tr_write(void *ctx, const char *buf, ssize_t *len, unsigned tmo)
     return tr_writev(ctx, &v, 1, len, tmo);
 }
 
-/* Keep what answered our name (the status packet) for the error messages. */
+/* Keep what answered our name (status and challenge) for the error messages and the node's name. */
 static void keep_status(bp__transport *t, const char *buf, ssize_t n)
 {
     if (t->writes == 1 && n > 0) {
@@ -298,6 +299,11 @@ void bp__transport_status(const bp__transport *t, char *out, size_t outlen)
         out[o++] = (char)c;
     }
     out[o] = '\0';
+}
+
+int bp__transport_peer_name(const bp__transport *t, char *out, size_t outlen)
+{
+    return bp__challenge_name(t->hs, (size_t)t->hs_len, (size_t)header_size(t), out, outlen);
 }
 
 /* ---------- the session's stream, after the handshake ---------- */

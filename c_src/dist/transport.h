@@ -25,7 +25,7 @@ typedef struct bp__transport {
     int timed_out;       /* the last failure was the deadline */
     int eof;             /* the peer closed the connection */
     int sys_errno;       /* last errno from a socket call */
-    unsigned char hs[64];/* first bytes read after the name was sent (status packet) */
+    unsigned char hs[512];/* bytes read after the name was sent: status and challenge packets */
     int hs_len;
     bp__addr addr;       /* where to connect: ei's own address is IPv4 only and is ignored */
     bp__tls_client *tls; /* TLS distribution context (not owned), NULL for plain TCP */
@@ -61,5 +61,11 @@ int bp__transport_wait_readable(bp__transport *t, int64_t deadline_ms);
  * ...) into out, or "" when none was received.
  */
 void bp__transport_status(const bp__transport *t, char *out, size_t outlen);
+
+/*
+ * The node's own name as it stated it in its handshake challenge, into out:
+ * 0, or -1 when no complete challenge was received.
+ */
+int bp__transport_peer_name(const bp__transport *t, char *out, size_t outlen);
 
 #endif

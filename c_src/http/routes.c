@@ -196,12 +196,13 @@ static void metrics(bp_site *s, bp_http_response *resp)
     for (size_t i = 0; i < n; i++) {
         const bp__view *v = s->req_views[i];
         int stale;
-        s->req_ages[i].node = s->targets.v[i];
+        s->req_ages[i].node = bp_snapshot_name_or(v->snap, s->targets.v[i]); /* as the other families */
         s->req_ages[i].age_seconds = v->have ? view_age_ms(s, v, &stale) / 1000.0 : -1;
-        bp__view_unref(s->req_views[i]);
     }
     bp_prom_buf_reset(&s->scratch);
     int rc = bp_render_prom_ages(&s->scratch, s->req_ages, n);
+    for (size_t i = 0; i < n; i++) /* the names above live in the views' snapshots */
+        bp__view_unref(s->req_views[i]);
     resp->status = 200;
     resp->content_type = PROM_TEXT;
     if (rc == 0 && s->scratch.len <= sizeof resp->tail) {

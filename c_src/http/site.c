@@ -87,6 +87,7 @@ static bp__view *view_build(const bp_site *s, const char *node, bp_snapshot *sna
         return NULL;
     }
     atomic_init(&v->refs, 1);
+    node = bp_snapshot_name_or(snap, node); /* the node's own name once a probe learned it */
     v->snap = snap;
     v->have = snap != NULL;
     v->up = snap && snap->connect.state == BP_FACT_OK;
@@ -385,7 +386,7 @@ static void first_problem(const bp_report *r, char *out, size_t len)
 /* Log what changed since the last publish of target i (the lock is held). */
 static void log_change(bp_site *s, size_t i, const bp__view *v)
 {
-    const char *node = s->targets.v[i];
+    const char *node = bp_snapshot_name_or(v->snap, s->targets.v[i]);
     const char *now = v->up ? bp_overall_name(v->ready.status) : "down";
     char *was = s->last[i];
     char why[600];
@@ -409,7 +410,7 @@ void bp_site_set_quiet(bp_site *s, int quiet)
 
 void bp_site_publish(bp_site *s, bp_snapshot *snap)
 {
-    size_t i = target_index(s, snap->node);
+    size_t i = target_index(s, bp_snapshot_target(snap));
     if (i == s->targets.n) {
         bp_snapshot_free(snap);
         return;

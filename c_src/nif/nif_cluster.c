@@ -38,7 +38,7 @@ ERL_NIF_TERM bp_nif_cluster(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
                                                       bp_nif_binary(env, err, strlen(err))));
         goto out;
     }
-    r = bp_cluster_round_run(cfg, &targets, cookie);
+    r = bp_cluster_round_run(cfg, &targets, cookie, NULL);
     json = r ? bp_render_cluster_json(&r->mesh, r->in, r->n, 0) : NULL;
     result = json ? bp_nif_json_to_term(env, json) : 0;
     if (!result)

@@ -46,7 +46,7 @@ ERL_NIF_TERM bp_nif_check_remote(ErlNifEnv *env, int argc, const ERL_NIF_TERM ar
     const bp_config *cfg = bp_nif_get_config(env, argv[0]);
     char node[BP_NAME_MAX], cookie[256];
     if (!cfg || !bp_nif_text(env, argv[1], node, sizeof node) || !bp_nif_text(env, argv[2], cookie, sizeof cookie)
-        || !strchr(node, '@'))
+        || !node[0]) /* alive@host, or a bare alive name: the node of that name on this host */
         return enif_make_badarg(env);
     ERL_NIF_TERM e = bp_nif_cookie(env, cfg, cookie, sizeof cookie);
     if (e)

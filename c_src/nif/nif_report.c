@@ -90,7 +90,7 @@ ERL_NIF_TERM bp_nif_http(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
     bp_snapshot *snap = bp_nif_take_snapshot(sr);
     if (!snap)
         return enif_make_badarg(env);
-    bp_site *site = bp_nif_site_for(cfg, snap->node, NULL);
+    bp_site *site = bp_nif_site_for(cfg, bp_snapshot_target(snap), NULL);
     if (!site) {
         bp_snapshot_free(snap);
         return bp_nif_error(env, bp_atom.enomem);

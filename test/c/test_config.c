@@ -536,7 +536,7 @@ static void test_positional_and_terminator(void **state)
 
     /* after "--" even option-like words are targets */
     FAILS("invalid value '--json' for target node", "--", "--json");
-    FAILS("for target node: expected a node name like alive@host", "notanode");
+    FAILS("for target node: expected a node name like alive@host", "not/a/node");
     FAILS("invalid value '-' for target node", "-");
 
     /* argc 1, argv with only the subcommand: nothing to do */
@@ -712,7 +712,6 @@ static void test_node_names(void **state)
     static const struct {
         const char *v, *why;
     } bad[] = {
-        { "foo", "like alive@host" },
         { "a@b@c", "exactly one '@'" },
         { "@host", "before '@' is empty" },
         { "alive@", "after '@' is empty" },
@@ -736,6 +735,25 @@ static void test_node_names(void **state)
         set_fails("node", bad[i].v, bad[i].why);
         set_fails("expect-peers", bad[i].v, bad[i].why);
     }
+    /* a bare alive name is a node on this host: a target, never an expectation */
+    static const struct {
+        const char *opt, *v, *why;
+    } bare[] = {
+        { "node", "app", NULL },
+        { "nodes", "app,other_1", NULL },
+        { "expect-peers", "foo", "like alive@host" },
+        { "expect-nodes", "foo", "like alive@host" },
+        { "node", "a.b", "or the alive name of a node on this host" },
+        { "node", "-x", "or the alive name of a node on this host" },
+        { "node", "", "" },
+    };
+    for (size_t i = 0; i < sizeof bare / sizeof bare[0]; i++) {
+        if (bare[i].why)
+            set_fails(bare[i].opt, bare[i].v, bare[i].why);
+        else
+            set_ok(c, bare[i].opt, bare[i].v);
+    }
+    validate_ok(c);
 }
 
 static void test_cnode_name_host(void **state)

@@ -18,6 +18,7 @@
 #include "beamprobe.h"
 #include "core/clock.h"
 #include "dist/cookie.h"
+#include "dist/challenge.h"
 #include "dist/epmd.h"
 #include "dist/nameslot.h"
 #include "dist/net.h"
@@ -325,6 +326,68 @@ static void test_transport_status_tls_header(void **state)
     assert_string_equal(st, "");
 }
 
+/* ---------- the node's own name, from its handshake challenge ---------- */
+
+/* Status "ok" then a challenge stating `name`, behind `header`-byte lengths; returns the bytes written. */
+static size_t put_challenge(unsigned char *b, size_t header, int new_style, const char *name)
+{
+    size_t n = strlen(name), o = 0, body = new_style ? 19 + n : 11 + n;
+    static const char ok[] = "sok";
+    for (size_t i = 0; i < header; i++)
+        b[o++] = (unsigned char)(i + 1 == header ? 3 : 0);
+    memcpy(b + o, ok, 3);
+    o += 3;
+    for (size_t i = 0; i < header; i++)
+        b[o++] = (unsigned char)(i + 2 == header ? body >> 8 : i + 1 == header ? body & 0xff : 0);
+    memset(b + o, 0x5a, body); /* flags, challenge, creation: any bytes */
+    b[o] = new_style ? 'N' : 'n';
+    if (new_style) {
+        b[o + 17] = (unsigned char)(n >> 8);
+        b[o + 18] = (unsigned char)(n & 0xff);
+    }
+    memcpy(b + o + body - n, name, n);
+    return o + body;
+}
+
+static void test_challenge_name(void **state)
+{
+    (void)state;
+    unsigned char b[400];
+    char name[64];
+    size_t len = put_challenge(b, 2, 1, "app@vm");
+    assert_int_equal(bp__challenge_name(b, len, 2, name, sizeof name), 0);
+    assert_string_equal(name, "app@vm");
+    len = put_challenge(b, 2, 0, "app@10.0.0.5"); /* the old 'n' challenge: the name runs to the end */
+    assert_int_equal(bp__challenge_name(b, len, 2, name, sizeof name), 0);
+    assert_string_equal(name, "app@10.0.0.5");
+    len = put_challenge(b, 4, 1, "app@host.example.com"); /* TLS: 4-byte lengths */
+    assert_int_equal(bp__challenge_name(b, len, 4, name, sizeof name), 0);
+    assert_string_equal(name, "app@host.example.com");
+    assert_int_equal(bp__challenge_name(b, len, 2, name, sizeof name), -1);
+    /* through a transport that kept what it read */
+    bp__transport t;
+    bp__addr lo = bp__addr_ipv4((struct in_addr){ htonl(0x7f000001) });
+    bp__transport_init(&t, 0, &lo, NULL, NULL);
+    assert_int_equal(bp__transport_peer_name(&t, name, sizeof name), -1); /* nothing read yet */
+    t.hs_len = (int)put_challenge(t.hs, 2, 1, "demo_1@vm");
+    assert_int_equal(bp__transport_peer_name(&t, name, sizeof name), 0);
+    assert_string_equal(name, "demo_1@vm");
+    /* refused: incomplete, no status first, a name that does not fit or is not a node name */
+    len = put_challenge(b, 2, 1, "app@vm");
+    for (size_t cut = 0; cut < len; cut++)
+        assert_int_equal(bp__challenge_name(b, cut, 2, name, sizeof name), -1);
+    assert_int_equal(bp__challenge_name(b, len, 2, name, 6), -1);
+    assert_int_equal(bp__challenge_name(b + 5, len - 5, 2, name, sizeof name), -1);
+    static const char *const bad[] = { "appvm", "@vm", "app@", "a@b@c", "app@v m", "app@v\nm" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        len = put_challenge(b, 2, 1, bad[i]);
+        assert_int_equal(bp__challenge_name(b, len, 2, name, sizeof name), -1);
+    }
+    len = put_challenge(b, 2, 1, "app@vm");
+    b[5 + 2 + 18] = 200; /* a name length beyond the packet */
+    assert_int_equal(bp__challenge_name(b, len, 2, name, sizeof name), -1);
+}
+
 /* Literals of both families, the family asked for, and the text form. */
 static void test_resolve_families(void **state)
 {
@@ -355,6 +418,7 @@ int main(void)
         cmocka_unit_test(test_resolve),
         cmocka_unit_test(test_resolve_families),
         cmocka_unit_test(test_transport_status_tls_header),
+        cmocka_unit_test(test_challenge_name),
         cmocka_unit_test(test_epmd_port_please_replies),
         cmocka_unit_test(test_epmd_unreachable),
         cmocka_unit_test(test_epmd_parse_names),

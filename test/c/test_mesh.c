@@ -316,6 +316,61 @@ static void test_asymmetric(void **state)
     assert_int_equal(node(m, "a@h")->seen_by, 1);
 }
 
+/* ---- names: probed by address, matched on the names the nodes state ---- */
+
+static const char *const GIVEN[] = {"a@127.0.0.1", "b@127.0.0.1", "c@127.0.0.1"};
+
+static void test_real_names_probed_by_address(void **state)
+{
+    fx *f = *state;
+    add_node(f, GIVEN[0], 1, "b@h", "c@h", NULL);
+    add_node(f, GIVEN[1], 1, "a@h", "c@h", NULL);
+    add_node(f, GIVEN[2], 1, "a@h", "b@h", NULL);
+    /* trusting the given names, a full mesh looks incomplete */
+    assert_int_not_equal(analyze(f)->verdict, BP_CLUSTER_CONVERGED);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(bp_snapshot_set_node(f->snaps[i], THREE[i]), 0); /* what the handshakes said */
+    expect_names(f, GIVEN, 3); /* --expect-nodes by address as well */
+    bp_mesh *m = analyze(f);
+    assert_int_equal(m->verdict, BP_CLUSTER_CONVERGED);
+    assert_string_equal(m->reason, "all 3 expected nodes up, full mesh");
+    assert_int_equal(m->n, 3);
+    assert_int_equal(m->n_missing_links, 0);
+    assert_int_equal(m->expect_source, BP_EXPECT_NAMES);
+    assert_int_equal(m->expected, 3);
+    for (size_t i = 0; i < 3; i++) {
+        const bp_mesh_node *x = node(m, THREE[i]);
+        assert_true(x->probed && x->reachable && x->expected);
+        assert_int_equal(bp_mesh_find(m, GIVEN[i]), -1);
+    }
+    char *json = bp_render_cluster_json(m, f->in, f->n, 0);
+    assert_non_null(json);
+    assert_non_null(strstr(json, "{\"node\":\"a@h\",\"given_as\":\"a@127.0.0.1\",\"probed\":true"));
+    free(json);
+    char *text = bp_render_cluster_text(m, f->in, f->n);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\ngiven as: a@127.0.0.1 is a@h, b@127.0.0.1 is b@h, c@127.0.0.1 is c@h\n"));
+    free(text);
+}
+
+/* A node down now keeps the name it stated before (serve, cluster --wait): others' view of it matches. */
+static void test_real_name_of_a_down_node(void **state)
+{
+    fx *f = *state;
+    add_node(f, GIVEN[0], 1, "b@h", "c@h", NULL);
+    add_node(f, GIVEN[1], 1, "a@h", "c@h", NULL);
+    add_node(f, GIVEN[2], 0, NULL);
+    assert_int_equal(bp_snapshot_set_node(f->snaps[0], "a@h"), 0);
+    assert_int_equal(bp_snapshot_set_node(f->snaps[1], "b@h"), 0);
+    assert_int_equal(analyze(f)->n, 4); /* c@127.0.0.1 absent, c@h seen: one node counted twice */
+    assert_int_equal(bp_snapshot_set_node(f->snaps[2], "c@h"), 0);
+    bp_mesh *m = analyze(f);
+    assert_int_equal(m->n, 3);
+    assert_int_equal(m->verdict, BP_CLUSTER_DEGRADED);
+    assert_string_equal(m->reason, "1 of 3 expected nodes down (c@h); unreachable from the probe but seen by others: "
+                                   "c@h; quorum holds (3/3)");
+}
+
 static void test_unreachable_but_seen(void **state)
 {
     fx *f = *state;
@@ -645,6 +700,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_full_mesh_3, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_real_names_probed_by_address, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_real_name_of_a_down_node, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_mesh_5_named, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_of_five_down, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_of_five_down, setup, teardown),

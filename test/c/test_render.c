@@ -93,6 +93,7 @@ static void json_top_level(void **state)
     assert_str_at(d, "status", "healthy");
     assert_str_at(d, "probe", "ready");
     assert_str_at(d, "node", "app@host1");
+    assert_null_at(d, "given_as");
     assert_str_at(d, "timestamp", "2023-11-14T22:13:20.123Z");
     assert_int_at(d, "uptime_seconds", 7380);
     assert_true(json_is_real(at(d, "duration_ms")));
@@ -105,7 +106,7 @@ static void json_top_level(void **state)
     assert_true(json_is_object(at(d, "metrics")));
 
     /* keys in the documented order */
-    static const char *const order[] = {"schema_version", "status", "probe", "node", "timestamp",
+    static const char *const order[] = {"schema_version", "status", "probe", "node", "given_as", "timestamp",
                                         "uptime_seconds", "duration_ms", "round_trips", "incomplete",
                                         "checks", "metrics"};
     size_t i = 0;
@@ -117,6 +118,30 @@ static void json_top_level(void **state)
         i++;
     }
     assert_int_equal(i, sizeof order / sizeof order[0]);
+}
+
+/* Probed as an address, the node states another name: reported by its own, the given one said once. */
+static void json_and_text_given_as(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(bp_snapshot_set_node(f->snap, "app@host1"), 0); /* the same name: nothing to say */
+    assert_null(f->snap->given_as);
+    assert_int_equal(bp_snapshot_set_node(f->snap, "app@h1.example"), 0);
+    json_t *d = render(f);
+    assert_str_at(d, "node", "app@h1.example");
+    assert_str_at(d, "given_as", "app@host1");
+    assert_string_equal(bp_snapshot_target(f->snap), "app@host1");
+    char *t = render_text(f);
+    assert_true(strncmp(t, "app@h1.example: HEALTHY", 23) == 0);
+    assert_contains(t, "\n(given as app@host1)\n");
+    assert_null(strstr(strstr(t, "given as") + 1, "given as")); /* said once */
+    /* the node states yet another name later: given_as stays the name it was probed by */
+    assert_int_equal(bp_snapshot_set_node(f->snap, "app@10.0.0.1"), 0);
+    assert_string_equal(f->snap->given_as, "app@host1");
+    assert_int_equal(bp_snapshot_set_node(f->snap, "app@host1"), 0); /* back to the given name */
+    assert_null(f->snap->given_as);
+    assert_string_equal(bp_snapshot_name_or(f->snap, "given@h"), "given@h");
+    assert_string_equal(bp_snapshot_name_or(NULL, "given@h"), "given@h");
 }
 
 static void json_checks(void **state)
@@ -546,6 +571,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(json_top_level),
+        T(json_and_text_given_as),
         T(json_checks),
         T(json_metrics),
         T(json_unknowns_are_null),

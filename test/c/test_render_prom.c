@@ -553,6 +553,15 @@ static void two_nodes(void **state)
     p = render(f, n, 2, 0);
     assert_true(VAL(p, "beamprobe_up", "node", "alias@elsewhere") == 1);
     assert_int_equal(count_with(p, "beamprobe_up", "node", "app@host2"), 0);
+
+    /* ... until the node stated a name of its own (serve --node app@10.0.0.5): the label is that name */
+    n[1].node = "app@10.0.0.5";
+    f->snap[1]->node = "app@10.0.0.5";
+    assert_int_equal(bp_snapshot_set_node(f->snap[1], "app@pod-0"), 0);
+    p = render(f, n, 2, 0);
+    assert_true(VAL(p, "beamprobe_up", "node", "app@pod-0") == 1);
+    assert_true(VAL(p, "erlang_vm_processes", "node", "app@pod-0") == 1234);
+    assert_int_equal(count_with(p, "beamprobe_up", "node", "app@10.0.0.5"), 0);
 }
 
 static void node_without_report(void **state)
