@@ -9,7 +9,7 @@ const char *bp_strerror(int code)
     case BP_ENOMEM: return "out of memory";
     case BP_ECOOKIE: return "cookie unavailable";
     case BP_ERESOLVE: return "host name does not resolve";
-    case BP_EEPMD: return "EPMD not reachable";
+    case BP_EEPMD: return "EPMD not reachable, or not speaking EPMD";
     case BP_ENOTREG: return "node not registered with EPMD";
     case BP_ECONNECT: return "connection to node failed";
     case BP_EHANDSHAKE: return "distribution handshake refused";

@@ -26,6 +26,10 @@ int bp__epmd_port(void)
     return 4369;
 }
 
+static const char NOT_REACHABLE[] = "not reachable";
+static const char CLOSED[] = "closed the connection without a full answer";
+static const char NOT_EPMD[] = "answered something that is not EPMD's protocol";
+
 static int epmd_connect(const bp__addr *addr, int64_t deadline_ms, int *fd)
 {
     int rc = bp__tcp_connect(addr, bp__epmd_port(), deadline_ms, fd, NULL);
@@ -39,18 +43,25 @@ static int io_rc(int rc)
 
 /* Connect to EPMD, send one request and read the fixed-size head of the reply; *fd stays open. */
 static int epmd_request(const bp__addr *addr, const void *req, size_t reqlen, void *head, size_t headlen,
-                        int64_t deadline_ms, int *fd)
+                        int64_t deadline_ms, int *fd, const char **why)
 {
     int rc = epmd_connect(addr, deadline_ms, fd);
+    *why = NOT_REACHABLE;
     if (rc == 0)
         rc = io_rc(bp__write_full(*fd, req, reqlen, deadline_ms));
-    if (rc == 0)
+    if (rc == 0) {
+        *why = CLOSED;
         rc = io_rc(bp__read_full(*fd, head, headlen, deadline_ms, NULL));
+    }
     return rc;
 }
 
-int bp__epmd_port_please(const bp__addr *addr, const char *alive, int64_t deadline_ms, int *port)
+int bp__epmd_port_please(const bp__addr *addr, const char *alive, int64_t deadline_ms, int *port,
+                         const char **why)
 {
+    const char *scratch;
+    if (!why)
+        why = &scratch;
     size_t n = strlen(alive);
     if (n == 0 || n > 255)
         return BP_ENOTREG;
@@ -61,10 +72,11 @@ int bp__epmd_port_please(const bp__addr *addr, const char *alive, int64_t deadli
     memcpy(req + 3, alive, n);
 
     unsigned char head[2];
-    int fd = -1, rc = epmd_request(addr, req, n + 3, head, sizeof head, deadline_ms, &fd);
+    int fd = -1, rc = epmd_request(addr, req, n + 3, head, sizeof head, deadline_ms, &fd, why);
     if (rc)
         goto out;
     if (head[0] != EPMD_PORT2_RESP) {
+        *why = NOT_EPMD;
         rc = BP_EEPMD;
         goto out;
     }
@@ -77,8 +89,10 @@ int bp__epmd_port_please(const bp__addr *addr, const char *alive, int64_t deadli
     if (rc)
         goto out;
     *port = (p[0] << 8) | p[1];
-    if (*port == 0)
+    if (*port == 0) {
+        *why = NOT_EPMD;
         rc = BP_EEPMD;
+    }
 out:
     if (fd >= 0)
         close(fd);
@@ -115,7 +129,8 @@ int bp__epmd_names(const bp__addr *addr, int64_t deadline_ms, char (*names)[256]
     static const unsigned char req[3] = { 0, 1, EPMD_NAMES_REQ };
     char *body = NULL;
     unsigned char eport[4];
-    int fd = -1, rc = epmd_request(addr, req, sizeof req, eport, sizeof eport, deadline_ms, &fd);
+    const char *why;
+    int fd = -1, rc = epmd_request(addr, req, sizeof req, eport, sizeof eport, deadline_ms, &fd, &why);
     *count = 0;
     if (rc)
         goto out;

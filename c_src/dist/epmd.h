@@ -14,9 +14,11 @@ int bp__epmd_port(void);
 /*
  * Ask EPMD at addr for the distribution port of `alive`.
  * Returns 0 with *port set, BP_ENOTREG (EPMD answered: no such node),
- * BP_EEPMD (EPMD not reachable or spoke nonsense) or BP_ETIMEDOUT.
+ * BP_EEPMD (EPMD not reachable or spoke nonsense; *why says which, a static
+ * string, when why is not NULL) or BP_ETIMEDOUT.
  */
-int bp__epmd_port_please(const bp__addr *addr, const char *alive, int64_t deadline_ms, int *port);
+int bp__epmd_port_please(const bp__addr *addr, const char *alive, int64_t deadline_ms, int *port,
+                         const char **why);
 
 /*
  * Parse the body of an EPMD NAMES reply ("name X at port N\n" lines) into up

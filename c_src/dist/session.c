@@ -176,7 +176,8 @@ int bp_session_open(const bp_session_opts *o, int64_t deadline_ms, bp_session **
     }
 
     int port = 0;
-    rc = bp__epmd_port_please(&addr, alive, deadline_ms, &port);
+    const char *epmd_why = NULL;
+    rc = bp__epmd_port_please(&addr, alive, deadline_ms, &port, &epmd_why);
     if (rc == BP_ETIMEDOUT) {
         snprintf(err, errlen, "timed out after %d ms waiting for EPMD on %s:%d", o->timeout_ms, host,
                  bp__epmd_port());
@@ -190,7 +191,7 @@ int bp_session_open(const bp_session_opts *o, int64_t deadline_ms, bp_session **
         goto out;
     }
     if (rc) {
-        snprintf(err, errlen, "EPMD not reachable on %s:%d", host, bp__epmd_port());
+        snprintf(err, errlen, "EPMD on %s:%d %s", host, bp__epmd_port(), epmd_why ? epmd_why : "not reachable");
         goto out;
     }
 

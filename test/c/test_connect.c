@@ -198,12 +198,15 @@ static pthread_t start_fake(fake_epmd *f)
     return t;
 }
 
+static const char *epmd_why;
+
 static int port_please_with(const unsigned char *reply, size_t len, int delay_ms, int timeout_ms, int *port)
 {
     fake_epmd f = { .reply = reply, .reply_len = len, .delay_ms = delay_ms };
     pthread_t t = start_fake(&f);
     bp__addr lo = bp__addr_ipv4((struct in_addr){ htonl(0x7f000001) });
-    int rc = bp__epmd_port_please(&lo, "node", bp_now_ms() + timeout_ms, port);
+    epmd_why = NULL;
+    int rc = bp__epmd_port_please(&lo, "node", bp_now_ms() + timeout_ms, port, &epmd_why);
     pthread_join(t, NULL);
     close(f.lfd);
     unsetenv("ERL_EPMD_PORT");
@@ -221,7 +224,9 @@ static void test_epmd_port_please_replies(void **state)
     assert_int_equal(port_please_with(missing, sizeof missing, 0, 500, &port), BP_ENOTREG);
     static const unsigned char garbage[] = { 'H', 'T', 'T', 'P' };
     assert_int_equal(port_please_with(garbage, sizeof garbage, 0, 500, &port), BP_EEPMD);
+    assert_string_equal(epmd_why, "answered something that is not EPMD's protocol");
     assert_int_equal(port_please_with(NULL, 0, 0, 500, &port), BP_EEPMD); /* closes without a word */
+    assert_string_equal(epmd_why, "closed the connection without a full answer");
     assert_int_equal(port_please_with(found, sizeof found, 400, 100, &port), BP_ETIMEDOUT);
 }
 
@@ -239,7 +244,9 @@ static void test_epmd_unreachable(void **state)
     setenv("ERL_EPMD_PORT", port, 1);
     int p;
     bp__addr lo = bp__addr_ipv4((struct in_addr){ htonl(0x7f000001) });
-    assert_int_equal(bp__epmd_port_please(&lo, "node", bp_now_ms() + 500, &p), BP_EEPMD);
+    const char *why = NULL;
+    assert_int_equal(bp__epmd_port_please(&lo, "node", bp_now_ms() + 500, &p, &why), BP_EEPMD);
+    assert_string_equal(why, "not reachable");
     unsetenv("ERL_EPMD_PORT");
     assert_int_equal(bp__epmd_port(), 4369);
 }

@@ -175,7 +175,7 @@ expect_in "$ERR" "not registered with EPMD on $HOST"
 test_case "host without EPMD"
 ERL_EPMD_PORT=9 probe check "$N1" --cookie-file "$COOKIE"
 expect_code 2
-expect_in "$ERR" "EPMD not reachable on $HOST:9"
+expect_in "$ERR" "EPMD on $HOST:9 not reachable"
 
 test_case "bad flags"
 probe check "$N1" --no-such-flag
