@@ -131,6 +131,14 @@ static int handshake_error(const bp__transport *t, const char *target, const cha
                  "(try --dist-tls)", target);
         return BP_EHANDSHAKE;
     }
+    /* after our challenge reply the node answered, yet ei refused the answer: its digest of our
+       challenge did not match (a node that does not know the cookie, or a tampered handshake) */
+    if (t->writes >= 2 && !t->eof && !t->sys_errno) {
+        snprintf(err, errlen, "distribution handshake with %s failed: its challenge acknowledgement does not "
+                 "match our cookie (a node that does not know the cookie, or something altering the handshake)",
+                 target);
+        return BP_EAUTH;
+    }
     snprintf(err, errlen, "distribution handshake with %s failed%s%s", target,
              t->sys_errno ? ": " : "", t->sys_errno ? strerror(t->sys_errno) : "");
     return BP_EHANDSHAKE;

@@ -19,6 +19,7 @@
 #include "core/clock.h"
 #include "dist/cookie.h"
 #include "dist/challenge.h"
+#include "dist/session.h"
 #include "dist/epmd.h"
 #include "dist/nameslot.h"
 #include "dist/net.h"
@@ -251,6 +252,82 @@ static void test_epmd_unreachable(void **state)
     assert_int_equal(bp__epmd_port(), 4369);
 }
 
+/* ---------- a node whose challenge acknowledgement is wrong ---------- */
+
+static void put16(unsigned char *b, size_t v)
+{
+    b[0] = (unsigned char)(v >> 8);
+    b[1] = (unsigned char)v;
+}
+
+/* One handshake (protocol 6): read our name, "sok", a challenge, read our reply, then an ack
+ * whose digest is not the cookie's. */
+static void *bad_ack_node_main(void *arg)
+{
+    int lfd = *(int *)arg;
+    int c = accept(lfd, NULL, NULL);
+    if (c < 0)
+        return NULL;
+    unsigned char in[512], out[128];
+    size_t o = 0;
+    (void)!recv(c, in, sizeof in, 0); /* our send_name */
+    static const char name[] = "node@127.0.0.1";
+    put16(out, 3);
+    memcpy(out + 2, "sok", 3);
+    o = 5;
+    size_t body = 1 + 8 + 4 + 4 + 2 + sizeof name - 1;
+    put16(out + o, body);
+    out[o + 2] = 'N';
+    memset(out + o + 3, 0, 8);
+    out[o + 3 + 4] = 0x7f; /* flags: every capability of the low 32 bits, handshake 23 among them */
+    memset(out + o + 3 + 5, 0xff, 3);
+    memset(out + o + 11, 0x42, 4); /* challenge */
+    memset(out + o + 15, 0, 4);    /* creation */
+    out[o + 18] = 7;
+    put16(out + o + 19, sizeof name - 1);
+    memcpy(out + o + 21, name, sizeof name - 1);
+    o += 2 + body;
+    (void)!write(c, out, o);
+    (void)!recv(c, in, sizeof in, 0); /* our challenge reply */
+    put16(out, 17);
+    out[2] = 'a';
+    memset(out + 3, 0x13, 16); /* not MD5(cookie ++ our challenge) */
+    (void)!write(c, out, 19);
+    usleep(200 * 1000);
+    close(c);
+    return NULL;
+}
+
+static void test_wrong_challenge_ack(void **state)
+{
+    (void)state;
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+    int nfd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(bind(nfd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(nfd, 4), 0);
+    socklen_t len = sizeof sa;
+    getsockname(nfd, (struct sockaddr *)&sa, &len);
+    unsigned port = ntohs(sa.sin_port);
+    unsigned char found[] = { 119, 0, (unsigned char)(port >> 8), (unsigned char)port, 77, 0, 0, 6, 0, 5,
+                              0, 4, 'n', 'o', 'd', 'e', 0, 0 };
+    fake_epmd f = { .reply = found, .reply_len = sizeof found };
+    pthread_t te = start_fake(&f), tn;
+    assert_int_equal(pthread_create(&tn, NULL, bad_ack_node_main, &nfd), 0);
+    bp_session_opts o = { .target = "node@127.0.0.1", .cookie = "secret", .cnode_alive = "bp_test_0",
+                          .timeout_ms = 2000 };
+    bp_session *s = NULL;
+    char err[512];
+    int rc = bp_session_open(&o, bp_now_ms() + 2000, &s, err, sizeof err);
+    pthread_join(te, NULL);
+    pthread_join(tn, NULL);
+    close(f.lfd);
+    close(nfd);
+    unsetenv("ERL_EPMD_PORT");
+    assert_null(s);
+    assert_int_equal(rc, BP_EAUTH);
+    assert_non_null(strstr(err, "its challenge acknowledgement does not match our cookie"));
+}
+
 static void test_epmd_parse_names(void **state)
 {
     (void)state;
@@ -429,6 +506,7 @@ int main(void)
         cmocka_unit_test(test_epmd_port_please_replies),
         cmocka_unit_test(test_epmd_unreachable),
         cmocka_unit_test(test_epmd_parse_names),
+        cmocka_unit_test(test_wrong_challenge_ack),
         cmocka_unit_test(test_read_write_deadlines),
         cmocka_unit_test(test_transport_status),
     };
