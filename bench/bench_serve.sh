@@ -91,7 +91,7 @@ SERVE_PID=$!
 SERVE_T0=$SECONDS
 BP_PORT=
 for _ in $(seq 100); do
-  BP_PORT=$(sed -n 's/.* serving .* on port \([0-9][0-9]*\).*/\1/p' "$TMP/serve.err" | head -1)
+  BP_PORT=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\) (.*/\1/p' "$TMP/serve.err" | head -1)
   [[ -n "$BP_PORT" ]] && grep -q 'first report' "$TMP/serve.err" && break
   kill -0 "$SERVE_PID" 2>/dev/null || { cat "$TMP/serve.err" >&2; die "beamprobe serve exited"; }
   sleep 0.05

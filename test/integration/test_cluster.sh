@@ -44,7 +44,7 @@ SLOG=$(mktemp)
 "$BEAMPROBE" serve --listen 127.0.0.1:0 --cookie-file "$COOKIE" --nodes "$A,$B,$C" --interval 200ms \
   --ready-requires-quorum 2>"$SLOG" &
 SPID=$!
-for _ in $(seq 100); do PORT=$(sed -n 's/.*on port \([0-9]*\).*/\1/p' "$SLOG"); [[ -n $PORT ]] && break; sleep 0.05; done
+for _ in $(seq 100); do PORT=$(sed -n 's/.*listening on .*:\([0-9]*\) (.*/\1/p' "$SLOG"); [[ -n $PORT ]] && break; sleep 0.05; done
 sleep 0.5
 OUT=$(curl -s "http://127.0.0.1:$PORT/health/cluster")
 expect_json .verdict converged

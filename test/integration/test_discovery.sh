@@ -91,7 +91,7 @@ serve_bg() {
   SPID=$!
   BG_PIDS+=("$SPID")
   for _ in $(seq 200); do
-    PORT=$(sed -n 's/.*on port \([0-9]*\).*/\1/p' "$SLOG")
+    PORT=$(sed -n 's/.*listening on .*:\([0-9]*\) (.*/\1/p' "$SLOG")
     if [[ -n $PORT ]] || ! kill -0 "$SPID" 2>/dev/null; then break; fi
     sleep 0.05
   done

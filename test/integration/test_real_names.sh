@@ -91,7 +91,7 @@ SLOG="$DIR/serve.log"
 SPID=$!
 PORT=""
 for _ in $(seq 100); do
-  PORT=$(sed -n 's/.*on port \([0-9]*\).*/\1/p' "$SLOG")
+  PORT=$(sed -n 's/.*listening on .*:\([0-9]*\) (.*/\1/p' "$SLOG")
   [[ -n $PORT ]] && break
   sleep 0.05
 done
