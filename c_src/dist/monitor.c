@@ -18,7 +18,6 @@
 #include "dist/cookie.h"
 #include "dist/nameslot.h"
 
-#define BACKOFF_CAP_MS 10000
 #define STOP_WAIT_MS 300
 
 /* What every monitor of a group reads: one copy, freed with the last monitor (abandoned ones outlive the group). */
@@ -136,15 +135,14 @@ static int probe_once(monitor *m)
 static void *monitor_main(void *arg)
 {
     monitor *m = arg;
+    /* A node that is down is tried again every interval, not less often: a refused connection
+       costs either side next to nothing, and a node that comes back is seen within one interval
+       (a growing backoff kept a restarted node unready for up to 10 s). */
     int64_t interval = m->sh->cfg.interval_ms;
-    int64_t backoff = interval;
-    int64_t cap = interval > BACKOFF_CAP_MS ? interval : BACKOFF_CAP_MS;
     for (;;) {
         int64_t start = bp_now_ms();
-        int ok = probe_once(m);
-        int64_t pause = ok ? interval : backoff;
-        backoff = ok ? interval : (backoff * 2 > cap ? cap : backoff * 2);
-        if (wait_until(m, start + pause))
+        (void)probe_once(m);
+        if (wait_until(m, start + interval))
             break;
     }
     pthread_mutex_lock(&m->mu);

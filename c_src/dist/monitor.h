@@ -25,8 +25,8 @@ typedef void (*bp_monitor_cb)(void *ctx, bp_snapshot *snap);
  * probing its node every cfg->interval_ms (all facts, as the ready probe
  * collects them) until bp_monitors_stop. A session stays open between
  * probes, answering the node's ticks so it survives net_ticktime; a lost
- * connection is reopened, and failed connection attempts back off (interval,
- * doubling, capped at max(interval, 10 s)). Every attempt, successful or not,
+ * connection is reopened, and a node that is down is tried again every
+ * interval, so it is seen back within one. Every attempt, successful or not,
  * yields a snapshot. cfg, cookie and the names are copied (cfg once for all).
  * Returns 0, or BP_ENOMEM (memory, or the system refused a thread; nothing
  * is left running).
