@@ -9,6 +9,7 @@
 
 #include "beamprobe.h"
 #include "core/clock.h"
+#include "core/json_util.h"
 #include "core/log.h"
 #include "core/str.h"
 
@@ -40,8 +41,7 @@ void bp__metrics_unref(void *p)
 /* Dump a JSON object compactly and leave it open (no closing brace) for the age fields. */
 static char *dump_open(json_t *o, size_t *len)
 {
-    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(o);
+    char *text = bp_json_dump_doc(o, 0, 0); /* the renderers' own format: 10 significant digits */
     if (!text)
         return NULL;
     size_t n = strlen(text);

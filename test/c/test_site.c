@@ -156,7 +156,9 @@ static void test_one_target(void **state)
     assert_non_null(strstr(a.text, "\"stale\":true}"));
     free(a.text);
 
-    bp_site_publish(s, snap_of("app@host1", 1));
+    bp_snapshot *first = snap_of("app@host1", 1);
+    first->duration_us = 5084; /* 5.084 ms: JSON says 5.084, not 5.0839999999999996 */
+    bp_site_publish(s, first);
     bp_site_publish(s, snap_of("other@host9", 1)); /* not a target: ignored */
     const char *probes[] = { "/health/live", "/livez", "/health/ready", "/healthz", "/health/startup", "/health" };
     for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
@@ -164,6 +166,8 @@ static void test_one_target(void **state)
         assert_int_equal(a.status, 200);
         assert_true(a.borrowed); /* one target: the published body itself, no per-request buffer */
         assert_non_null(strstr(a.text, "\"node\":\"app@host1\""));
+        if (strcmp(probes[i], "/health") == 0) /* the full report */
+            assert_non_null(strstr(a.text, "\"duration_ms\":5.084,"));
         assert_non_null(strstr(a.text, "\"stale\":false}\n"));
         assert_null(strstr(a.text, "\"nodes\""));
         assert_non_null(strstr(a.headers, "Age: 0\r\nX-Beamprobe-Report-Age: 0."));
