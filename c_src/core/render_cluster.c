@@ -12,6 +12,7 @@
 
 #define PROBLEM_CHECKS 2 /* failing checks listed per node in the text table */
 #define PROBLEM_PEERS 3  /* missing peers listed per node in the text table */
+#define NAME_COLUMN_MAX 48 /* node names wider than this are cut in the tables (a 255-character atom is legal) */
 
 /* ---- shared ---- */
 
@@ -207,7 +208,7 @@ static void table(bp_textbuf *b, const bp_mesh *m, const bp_mesh_input *in, size
         else
             snprintf(rows[k].sees, sizeof rows[k].sees, "-");
         size_t w = bp_text_width(nd->name);
-        wn = w > wn ? w : wn;
+        wn = w > wn ? (w > NAME_COLUMN_MAX ? NAME_COLUMN_MAX : w) : wn;
         w = strlen(status_word(x));
         ws = w > ws ? w : ws;
         w = strlen(rows[k].sees);
@@ -220,7 +221,7 @@ static void table(bp_textbuf *b, const bp_mesh *m, const bp_mesh_input *in, size
     for (size_t k = 0; k < m->n; k++) {
         const bp_mesh_node *nd = &m->nodes[k];
         const bp_mesh_input *x = node_input(nd, in, n);
-        bp_textbuf_add_clean(b, nd->name, wn);
+        bp_textbuf_add_fit(b, nd->name, wn);
         bp_textbuf_addf(b, "  %-9s  %-*s  %-*s  ", nd->reachable ? "yes" : "no", (int)ws,
                         status_word(x), (int)wv, rows[k].sees);
         bp_textbuf_add_clean(b, rows[k].gov, wg);
@@ -250,7 +251,7 @@ static void matrix(bp_textbuf *b, const bp_mesh *m)
     size_t wn = 0;
     for (size_t k = 0; k < m->n; k++) {
         size_t w = bp_text_width(m->nodes[k].name);
-        wn = w > wn ? w : wn;
+        wn = w > wn ? (w > NAME_COLUMN_MAX ? NAME_COLUMN_MAX : w) : wn;
     }
     bp_textbuf_addf(b, "\nconnectivity (row sees column): X yes, . no, ? unknown, - self\n");
     bp_textbuf_addf(b, "%*s  %*s ", (int)cw, "", (int)wn, "");
@@ -259,7 +260,7 @@ static void matrix(bp_textbuf *b, const bp_mesh *m)
     bp_textbuf_addf(b, "\n");
     for (size_t i = 0; i < m->n; i++) {
         bp_textbuf_addf(b, "%*zu  ", (int)cw, i + 1);
-        bp_textbuf_add_clean(b, m->nodes[i].name, wn);
+        bp_textbuf_add_fit(b, m->nodes[i].name, wn);
         bp_textbuf_addf(b, " ");
         for (size_t j = 0; j < m->n; j++) {
             int l = bp_mesh_link(m, i, j);

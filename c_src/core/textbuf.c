@@ -97,3 +97,22 @@ char *bp_textbuf_finish(bp_textbuf *b)
     *b = (bp_textbuf){0};
     return p;
 }
+
+void bp_textbuf_add_fit(bp_textbuf *b, const char *s, size_t width)
+{
+    if (!s || width == 0 || bp_text_width(s) <= width) {
+        bp_textbuf_add_clean(b, s, width);
+        return;
+    }
+    char cut[1024];
+    size_t shown = 0, i = 0;
+    /* copy whole UTF-8 characters until width - 1 are shown */
+    while (s[i] && i + 4 < sizeof cut - 4) {
+        if (((unsigned char)s[i] & 0xC0) != 0x80 && shown++ == width - 1)
+            break;
+        cut[i] = s[i];
+        i++;
+    }
+    memcpy(cut + i, "\xE2\x80\xA6", 4); /* U+2026 and the NUL */
+    bp_textbuf_add_clean(b, cut, width);
+}

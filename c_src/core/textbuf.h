@@ -38,6 +38,10 @@ size_t bp_text_width(const char *s);
  */
 void bp_textbuf_add_clean(bp_textbuf *b, const char *s, size_t width);
 
+/* bp_textbuf_add_clean in a column of exactly `width` shown characters: longer text is cut,
+ * its last shown character replaced by an ellipsis. */
+void bp_textbuf_add_fit(bp_textbuf *b, const char *s, size_t width);
+
 /* The text (the caller frees it), or NULL when empty or out of memory (then freed). */
 char *bp_textbuf_finish(bp_textbuf *b);
 

@@ -441,6 +441,29 @@ static void test_text_cleans_names_and_wide_index(void **state)
     assert_non_null(strstr(t, "\n11  s2@h"));
 }
 
+/* A 255-character atom is a legal node name; the table stays readable: the name column is cut. */
+static void test_text_long_names_cut(void **state)
+{
+    fx *f = *state;
+    static char longname[300];
+    memset(longname, 'a', 250);
+    memcpy(longname + 250, "@host", 6);
+    add_node(f, "n1@h", 1, longname, NULL);
+    add_node(f, longname, 1, "n1@h", NULL);
+    analyze(f);
+    char *t = render_text(f);
+    size_t widest = 0;
+    for (const char *line = t; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t n = end ? (size_t)(end - line) : strlen(line);
+        if (strncmp(line, "partitions", 10) != 0 && strncmp(line, "verdict", 7) != 0) /* lists, not columns */
+            widest = n > widest ? n : widest;
+        line += n + (end ? 1 : 0);
+    }
+    assert_true(widest < 160);
+    assert_non_null(strstr(t, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xE2\x80\xA6 ")); /* 47 + ellipsis */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -453,6 +476,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_text_table_and_matrix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_partitions_and_problems, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_cleans_names_and_wide_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_long_names_cut, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
