@@ -532,6 +532,32 @@ static int problems(const bp_mesh *m, rbuf *b, bp_arena *a)
         rb_addf(b, "unexpected: ");
         rb_names(b, m, m->unexpected, m->n_unexpected);
     }
+    if (m->n_mnesia_trouble > 0) {
+        rb_sep(b);
+        rb_addf(b, "mnesia incomplete as seen from ");
+        rb_names(b, m, m->mnesia_trouble, m->n_mnesia_trouble);
+    }
+    return 0;
+}
+
+/* With --mnesia, a node's own view: mnesia not running there, a db node not running it, a table not loaded. */
+static int mnesia_troubled(const bp_snapshot *s)
+{
+    if (!s || s->mnesia.state == BP_FACT_UNSET)
+        return 0;
+    if (s->mnesia.state != BP_FACT_OK || !s->mnesia_running || strcmp(s->mnesia_running, "yes") != 0)
+        return 1;
+    return s->mnesia_running_nodes.n < s->mnesia_db_nodes.n || s->mnesia_unloaded.n > 0;
+}
+
+static int find_mnesia_trouble(const bp_mesh_input *in, bp_arena *a, bp_mesh *m)
+{
+    m->mnesia_trouble = bp_arena_alloc(a, (m->n + 1) * sizeof *m->mnesia_trouble);
+    if (!m->mnesia_trouble)
+        return BP_ENOMEM;
+    for (size_t i = 0; i < m->n; i++)
+        if (m->nodes[i].reachable && m->nodes[i].input >= 0 && mnesia_troubled(in[m->nodes[i].input].snap))
+            m->mnesia_trouble[m->n_mnesia_trouble++] = i;
     return 0;
 }
 
@@ -580,7 +606,8 @@ static int decide(bp_arena *a, bp_mesh *m)
             unknown += is_row_unknown(m, i) ? 1 : 0;
         }
         int whole = down == 0 && (m->expect_source != BP_EXPECT_SIZE || m->n_reachable >= m->expected);
-        if (whole && unknown == 0 && m->n_missing_links == 0 && m->n_asymmetric == 0 && m->n_unexpected == 0) {
+        if (whole && unknown == 0 && m->n_missing_links == 0 && m->n_asymmetric == 0 && m->n_unexpected == 0
+            && m->n_mnesia_trouble == 0) {
             m->verdict = BP_CLUSTER_CONVERGED;
             if (m->expect_source == BP_EXPECT_SIZE)
                 rb_addf(&b, "%zu nodes up (%zu expected), full mesh", m->n_reachable, m->expected);
@@ -627,6 +654,8 @@ int bp_mesh_analyze(const bp_mesh_input *in, size_t n, const bp_namelist *expect
         rc = collect(a, &m, is_unexpected, &m.unexpected, &m.n_unexpected);
     if (rc == 0)
         rc = collect(a, &m, is_absent, &m.absent, &m.n_absent);
+    if (rc == 0)
+        rc = find_mnesia_trouble(in, a, &m);
     if (rc == 0) {
         find_quorum(&m);
         rc = decide(a, &m);

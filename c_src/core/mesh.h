@@ -82,6 +82,9 @@ typedef struct bp_mesh {
     size_t *unreachable_seen;  /* probed or expected, not reachable, seen by some reachable node */
     size_t n_unexpected;
     size_t *unexpected;        /* reachable or seen, not expected (only with BP_EXPECT_NAMES) */
+    size_t n_mnesia_trouble;
+    size_t *mnesia_trouble;    /* --mnesia: reachable nodes whose mnesia is not running, or whose view
+                                  lacks a db node or a loaded copy of some table */
     size_t n_absent;
     size_t *absent;            /* expected, neither reachable nor seen */
 

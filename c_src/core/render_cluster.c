@@ -324,6 +324,35 @@ static void given_line(bp_textbuf *b, const bp_mesh *m, const bp_mesh_input *in,
         bp_textbuf_addf(b, "\n");
 }
 
+/* With --mnesia: one line per probed node, its own view of mnesia beside the distribution mesh. */
+static void mnesia_lines(bp_textbuf *b, const bp_mesh *m, const bp_mesh_input *in, size_t n)
+{
+    int header = 0;
+    for (size_t k = 0; k < m->n; k++) {
+        const bp_mesh_input *x = node_input(&m->nodes[k], in, n);
+        const bp_snapshot *s = x ? x->snap : NULL;
+        if (!s || s->mnesia.state == BP_FACT_UNSET)
+            continue;
+        if (!header++)
+            bp_textbuf_addf(b, "mnesia (each node's view):\n");
+        bp_textbuf_addf(b, "  ");
+        bp_textbuf_add_fit(b, m->nodes[k].name, NAME_COLUMN_MAX);
+        if (s->mnesia.state != BP_FACT_OK) {
+            bp_textbuf_addf(b, " ?: ");
+            bp_textbuf_add_clean(b, s->mnesia.error, 0);
+        } else if (!s->mnesia_running || strcmp(s->mnesia_running, "yes") != 0) {
+            bp_textbuf_addf(b, " not running (");
+            bp_textbuf_add_clean(b, s->mnesia_running, 0);
+            bp_textbuf_addf(b, ")");
+        } else {
+            bp_textbuf_addf(b, " running on %zu of %zu db nodes", s->mnesia_running_nodes.n, s->mnesia_db_nodes.n);
+            if (s->mnesia_unloaded.n)
+                bp_textbuf_addf(b, ", %zu tables without a loaded copy", s->mnesia_unloaded.n);
+        }
+        bp_textbuf_addf(b, "\n");
+    }
+}
+
 char *bp_render_cluster_text(const bp_mesh *m, const bp_mesh_input *in, size_t n)
 {
     if (!m)
@@ -333,6 +362,7 @@ char *bp_render_cluster_text(const bp_mesh *m, const bp_mesh_input *in, size_t n
     matrix(&b, m);
     verdict_lines(&b, m);
     given_line(&b, m, in, n);
+    mnesia_lines(&b, m, in, n);
     return bp_textbuf_finish(&b);
 }
 
@@ -386,6 +416,27 @@ static json_t *report_json(jctx *x, const bp_mesh_input *in)
     return v;
 }
 
+static json_t *names(jctx *x, const bp_strv *v)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < v->n; i++)
+        append(x, a, bp_json_string_utf8(v->v[i]));
+    return a;
+}
+
+/* The node's own view of mnesia (--mnesia), null when not asked or not known. */
+static json_t *mnesia_view(jctx *x, const bp_snapshot *s)
+{
+    if (!s || s->mnesia.state != BP_FACT_OK)
+        return json_null();
+    json_t *o = json_object();
+    put(x, o, "running", bp_json_string_utf8(s->mnesia_running));
+    put(x, o, "db_nodes", names(x, &s->mnesia_db_nodes));
+    put(x, o, "running_db_nodes", names(x, &s->mnesia_running_nodes));
+    put(x, o, "tables_not_loaded", names(x, &s->mnesia_unloaded));
+    return o;
+}
+
 static json_t *node_object(jctx *x, const bp_mesh *m, size_t k, const bp_mesh_input *in, size_t n)
 {
     const bp_mesh_node *nd = &m->nodes[k];
@@ -411,6 +462,7 @@ static json_t *node_object(jctx *x, const bp_mesh *m, size_t k, const bp_mesh_in
     put(x, o, "sees", sees);
     put(x, o, "seen_by", seen_by);
     put(x, o, "component", bp_json_int_or_null(nd->component));
+    put(x, o, "mnesia", mnesia_view(x, inp ? inp->snap : NULL));
     put(x, o, "report", report_json(x, inp));
     return o;
 }

@@ -163,6 +163,33 @@ static void test_full_mesh_3(void **state)
     }
 }
 
+/* The node's own mnesia view: as asked (--mnesia) and running everywhere, or not. */
+static void set_mnesia(bp_snapshot *s, const char *running, size_t db, size_t running_db)
+{
+    static const char *const nodes[3] = { "a@h", "b@h", "c@h" };
+    s->mnesia.state = BP_FACT_OK;
+    s->mnesia_running = running;
+    s->mnesia_db_nodes = (bp_strv){ .v = (const char **)nodes, .n = db };
+    s->mnesia_running_nodes = (bp_strv){ .v = (const char **)nodes, .n = running_db };
+}
+
+/* With --mnesia a full mesh is not converged while mnesia is not running on a db node. */
+static void test_mnesia_in_the_verdict(void **state)
+{
+    fx *f = *state;
+    full_mesh(f, THREE, 3, NULL);
+    for (size_t i = 0; i < 3; i++)
+        set_mnesia(f->snaps[i], "yes", 3, 3);
+    bp_mesh *m = analyze(f);
+    assert_int_equal(m->verdict, BP_CLUSTER_CONVERGED);
+    set_mnesia(f->snaps[1], "no", 3, 0);
+    set_mnesia(f->snaps[0], "yes", 3, 2);
+    m = analyze(f);
+    assert_int_equal(m->verdict, BP_CLUSTER_DEGRADED);
+    assert_int_equal(m->n_mnesia_trouble, 2);
+    assert_string_equal(m->reason, "mnesia incomplete as seen from a@h, b@h; quorum holds (3/3)");
+}
+
 static void test_full_mesh_5_named(void **state)
 {
     fx *f = *state;
@@ -700,6 +727,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_full_mesh_3, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mnesia_in_the_verdict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_real_names_probed_by_address, setup, teardown),
         cmocka_unit_test_setup_teardown(test_real_name_of_a_down_node, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_mesh_5_named, setup, teardown),

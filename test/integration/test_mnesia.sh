@@ -24,6 +24,9 @@ expect_json '.checks.mnesia.status' pass
 expect_json '.checks.mnesia.db_nodes | length' 2
 expect_json '.checks.mnesia.tables' 3
 expect_json '.checks.mnesia.tables_not_loaded | length' 0
+probe cluster --cookie-file "$COOKIE" --nodes "$N1,$N2" --mnesia --json
+expect_code 0
+expect_json .verdict converged
 
 test_case "mnesia stopped on one db node: the other names it, and t_on2 has no loaded copy"
 ceval "$N2" 'stopped = mnesia:stop().' >/dev/null
@@ -35,6 +38,18 @@ expect_in "$(jq -r .checks.mnesia.reason <<<"$OUT")" "1 of 2 db nodes not runnin
 check "$N2" --mnesia --json
 expect_code 4
 expect_json '.checks.mnesia.reason' "mnesia is not running (no)"
+
+test_case "cluster: each node's mnesia view beside the mesh"
+probe cluster --cookie-file "$COOKIE" --nodes "$N1,$N2" --mnesia --json
+expect_code 4
+expect_json "[.nodes[] | {(.node): .mnesia.running}] | add | tostring" "{\"$N1\":\"yes\",\"$N2\":\"no\"}"
+expect_json ".nodes[] | select(.node == \"$N1\") | .mnesia.running_db_nodes | join(\",\")" "$N1"
+expect_json .verdict degraded
+expect_in "$(jq -r .reason <<<"$OUT")" "mnesia incomplete as seen from $N1, $N2"
+probe cluster --cookie-file "$COOKIE" --nodes "$N1,$N2" --mnesia
+expect_in "$OUT" "mnesia (each node's view):"
+expect_in "$OUT" "running on 1 of 2 db nodes, 1 tables without a loaded copy"
+expect_in "$OUT" "not running (no)"
 
 test_case "liveness never asks about mnesia"
 check "$N1" --mnesia --probe live --json
