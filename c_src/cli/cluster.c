@@ -15,7 +15,7 @@
 #include "dist/cookie.h"
 #include "dist/cluster_round.h"
 #include "dist/fleet.h"
-#include "dist/targets.h"
+#include "discover/targets.h"
 
 #define WAIT_PAUSE_MS 1000
 /* descriptors a probe may hold at once (name slot, EPMD, the connection, a resolver's), plus slack */

@@ -16,8 +16,8 @@
 #include "core/token_file.h"
 #include "dist/cookie.h"
 #include "dist/monitor.h"
-#include "dist/nodeset.h"
-#include "dist/targets.h"
+#include "discover/nodeset.h"
+#include "discover/targets.h"
 #include "http/server.h"
 #include "http/site.h"
 

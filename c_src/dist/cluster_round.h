@@ -7,7 +7,7 @@
 #include "core/config.h"
 #include "core/mesh.h"
 #include "core/report.h"
-#include "dist/nodeset.h"
+#include "discover/nodeset.h"
 
 /* Every target's snapshot and report, and the mesh over them (arrays of n). */
 typedef struct {

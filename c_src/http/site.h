@@ -6,7 +6,7 @@
 
 #include "core/config.h"
 #include "core/snapshot.h"
-#include "dist/nodeset.h"
+#include "discover/nodeset.h"
 #include "http/server.h"
 
 /*

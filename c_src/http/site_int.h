@@ -9,7 +9,7 @@
 #include "core/config.h"
 #include "core/render_prom.h"
 #include "core/report.h"
-#include "dist/nodeset.h"
+#include "discover/nodeset.h"
 #include "http/site.h"
 
 #define BP__KINDS 3 /* indexed by bp_probe_kind */

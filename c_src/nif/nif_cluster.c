@@ -8,7 +8,7 @@
 #include "core/clock.h"
 #include "core/render_cluster.h"
 #include "dist/cluster_round.h"
-#include "dist/targets.h"
+#include "discover/targets.h"
 
 /*
  * nif_cluster(Config, Cookie) -> Map | {error, {discovery, Message}} | {error, enomem}:

@@ -23,7 +23,7 @@
 
 #include "beamprobe.h"
 #include "core/clock.h"
-#include "dist/discover.h"
+#include "discover/discover.h"
 #include "http/server.h"
 #include "test_certs.h"
 

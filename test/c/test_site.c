@@ -15,7 +15,7 @@
 #include "beamprobe.h"
 #include "core/clock.h"
 #include "dist/monitor.h"
-#include "dist/nodeset.h"
+#include "discover/nodeset.h"
 #include "fixture_snapshot.h"
 #include "http/site.h"
 #include "http/site_int.h"

@@ -22,8 +22,8 @@
 #include "core/config.h"
 #include "core/snapshot.h"
 #include "dist/fleet.h"
-#include "dist/nodeset.h"
-#include "dist/targets.h"
+#include "discover/nodeset.h"
+#include "discover/targets.h"
 
 /* ---------- bp_nodeset ---------- */
 

@@ -1,5 +1,5 @@
 /* discover_k8s_parse.c: node names from Kubernetes Endpoints and EndpointSlice JSON, and the token's service account. */
-#include "dist/discover.h"
+#include "discover/discover.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>

@@ -1,5 +1,5 @@
 /* discover.c: name-list helpers shared by the discovery sources, and discovery through EPMD's NAMES. */
-#include "dist/discover.h"
+#include "discover/discover.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>

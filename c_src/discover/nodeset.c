@@ -1,5 +1,5 @@
 /* nodeset.c: a heap-backed, growable set of node names: discovered targets and the nodes a cluster view probes. */
-#include "dist/nodeset.h"
+#include "discover/nodeset.h"
 
 #include <stdlib.h>
 #include <string.h>

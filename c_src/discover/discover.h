@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 
 #include "core/config.h"
-#include "dist/nodeset.h"
+#include "discover/nodeset.h"
 
 /*
  * Every call takes an absolute monotonic deadline (core/clock.h) that bounds

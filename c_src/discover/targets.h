@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "core/config.h"
-#include "dist/nodeset.h"
+#include "discover/nodeset.h"
 
 /*
  * cfg->nodes, then the nodes of --epmd-host (only those matching

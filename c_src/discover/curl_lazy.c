@@ -1,5 +1,5 @@
 /* curl_lazy.c: libcurl loaded on first use (dlopen), so commands that never call the Kubernetes API do not pay its start-up cost. */
-#include "dist/curl_lazy.h"
+#include "discover/curl_lazy.h"
 
 #include <dlfcn.h>
 #include <pthread.h>

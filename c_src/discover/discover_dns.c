@@ -1,5 +1,5 @@
 /* discover_dns.c: nodes from the A (and PTR) records of a DNS name, via the system resolver on a thread or a given server. */
-#include "dist/discover.h"
+#include "discover/discover.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* discover_dnswire.c: a small DNS client (A and PTR over UDP, TCP when truncated) for a given server, under a deadline. */
-#include "dist/discover.h"
+#include "discover/discover.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

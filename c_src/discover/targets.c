@@ -1,11 +1,11 @@
 /* targets.c: the nodes to probe: named ones plus every configured discovery source. */
-#include "dist/targets.h"
+#include "discover/targets.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "beamprobe.h"
-#include "dist/discover.h"
+#include "discover/discover.h"
 
 int bp_targets_discovered(const bp_config *cfg)
 {

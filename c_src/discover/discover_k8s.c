@@ -1,5 +1,5 @@
 /* discover_k8s.c: a Service's ready and not-ready addresses from the Kubernetes API (EndpointSlices, then Endpoints) with libcurl. */
-#include "dist/discover.h"
+#include "discover/discover.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -12,11 +12,11 @@
 
 #include "beamprobe.h"
 #include "core/clock.h"
-#include "dist/curl_lazy.h"
+#include "discover/curl_lazy.h"
 
 #define TOKEN_MAX (64 * 1024)
 
-/* libcurl is loaded on first use (dist/curl_lazy.c); CU is its function table. */
+/* libcurl is loaded on first use (discover/curl_lazy.c); CU is its function table. */
 #define CU (bp_curl(NULL))
 
 int bp_k8s_parse_target(const char *arg, char *ns, size_t nslen, char *svc, size_t svclen, char *err, size_t errlen)
