@@ -9,26 +9,10 @@
 
 #include "beamprobe.h"
 
-#define DOWN_LISTED_MAX 16 /* children_down entries kept per supervisor check */
-#define REASON_DOWN_MAX 3  /* children named in a supervisor reason */
+#include "core/policy_int.h"
 
-typedef struct {
-    const bp_snapshot *snap;
-    const bp_config *cfg;
-    bp_report *r;
-    size_t cap; /* room in r->checks */
-    int err;    /* BP_ENOMEM once an allocation failed */
-} eval_ctx;
 
-/* ---- bounded text building ---- */
-
-typedef struct {
-    char *buf;
-    size_t cap, len;
-    int full;
-} sbuf;
-
-static void sb_init(sbuf *b, char *buf, size_t cap)
+void bp__sb_init(sbuf *b, char *buf, size_t cap)
 {
     b->buf = buf;
     b->cap = cap;
@@ -39,7 +23,7 @@ static void sb_init(sbuf *b, char *buf, size_t cap)
 
 /* Append; on overflow end the text with "..." cut at a UTF-8 character boundary. */
 __attribute__((format(printf, 2, 3)))
-static void sb_addf(sbuf *b, const char *fmt, ...)
+void bp__sb_addf(sbuf *b, const char *fmt, ...)
 {
     if (b->full)
         return;
@@ -79,7 +63,7 @@ static void bfmt(char *buf, size_t len, const char *fmt, ...)
 }
 
 __attribute__((format(printf, 3, 4)))
-static void judge(bp_check *c, bp_status st, const char *fmt, ...)
+void bp__judge(bp_check *c, bp_status st, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -89,7 +73,7 @@ static void judge(bp_check *c, bp_status st, const char *fmt, ...)
 }
 
 /* int64 as text, "?" when unknown (< 0). */
-static const char *num(int64_t v, char *buf, size_t len)
+const char *bp__num(int64_t v, char *buf, size_t len)
 {
     if (v < 0)
         bfmt(buf, len, "?");
@@ -157,7 +141,7 @@ static bp_status judge_level(double v, double warn, double fail)
     return BP_PASS;
 }
 
-static int in_namelist(const bp_namelist *l, const char *s)
+int bp__in_namelist(const bp_namelist *l, const char *s)
 {
     if (!s)
         return 0;
@@ -175,7 +159,7 @@ static int in_strv(const bp_strv *v, const char *s)
     return 0;
 }
 
-static const char *or_q(const char *s)
+const char *bp__or_q(const char *s)
 {
     return s ? s : "?";
 }
@@ -183,7 +167,7 @@ static const char *or_q(const char *s)
 /* ---- checks ---- */
 
 /* Next check slot, named `name` (static) or "prefix:subject" (arena) when prefix is set. */
-static bp_check *add_check(eval_ctx *x, bp_check_kind kind, const char *prefix, const char *name)
+bp_check *bp__add_check(eval_ctx *x, bp_check_kind kind, const char *prefix, const char *name)
 {
     if (x->r->n_checks >= x->cap) {
         x->err = BP_ENOMEM;
@@ -206,22 +190,22 @@ static bp_check *add_check(eval_ctx *x, bp_check_kind kind, const char *prefix, 
 }
 
 /* 1 when the fact is usable; otherwise fails the check with the fact's reason. */
-static int fact_ok(bp_check *c, const bp_fact *f)
+int bp__check_fact_ok(bp_check *c, const bp_fact *f)
 {
     switch (f->state) {
     case BP_FACT_OK:
         return 1;
     case BP_FACT_ERROR:
-        judge(c, BP_FAIL, "%s", f->error ? f->error : "failed");
+        bp__judge(c, BP_FAIL, "%s", f->error ? f->error : "failed");
         return 0;
     case BP_FACT_TIMEOUT:
         c->incomplete = 1;
-        judge(c, BP_FAIL, "%s", f->error ? f->error : "timed out");
+        bp__judge(c, BP_FAIL, "%s", f->error ? f->error : "timed out");
         return 0;
     case BP_FACT_UNSET:
     default:
         c->incomplete = 1;
-        judge(c, BP_FAIL, "not collected");
+        bp__judge(c, BP_FAIL, "not collected");
         return 0;
     }
 }
@@ -229,12 +213,12 @@ static int fact_ok(bp_check *c, const bp_fact *f)
 static void check_identity(eval_ctx *x)
 {
     const bp_snapshot *s = x->snap;
-    bp_check *c = add_check(x, BP_CHECK_IDENTITY, NULL, "identity");
-    if (!c || !fact_ok(c, &s->identity))
+    bp_check *c = bp__add_check(x, BP_CHECK_IDENTITY, NULL, "identity");
+    if (!c || !bp__check_fact_ok(c, &s->identity))
         return;
     char up[64];
     fmt_uptime(s->uptime_ms, up, sizeof up);
-    judge(c, BP_PASS, "OTP %s, ERTS %s, %s", or_q(s->otp_release), or_q(s->erts_version), up);
+    bp__judge(c, BP_PASS, "OTP %s, ERTS %s, %s", bp__or_q(s->otp_release), bp__or_q(s->erts_version), up);
 }
 
 static void check_memory(eval_ctx *x)
@@ -248,23 +232,23 @@ static void check_memory(eval_ctx *x)
         r->memory_limit = s->cgroup_limit;
         r->memory_limit_source = "cgroup";
     }
-    bp_check *c = add_check(x, BP_CHECK_MEMORY, NULL, "memory");
-    if (!c || !fact_ok(c, &s->memory))
+    bp_check *c = bp__add_check(x, BP_CHECK_MEMORY, NULL, "memory");
+    if (!c || !bp__check_fact_ok(c, &s->memory))
         return;
     r->memory_total = bp_snapshot_memory(s, "total");
     char tot[32], lim[32], w[32], f[32];
     bp_format_bytes(r->memory_total, tot, sizeof tot);
     if (r->memory_total < 0) {
-        judge(c, BP_WARN, "erlang:memory() reported no total");
+        bp__judge(c, BP_WARN, "erlang:memory() reported no total");
         return;
     }
     if (r->memory_limit <= 0) {
-        judge(c, BP_PASS, "%s total, no memory limit known", tot);
+        bp__judge(c, BP_PASS, "%s total, no memory limit known", tot);
         return;
     }
     r->memory_ratio = (double)r->memory_total / (double)r->memory_limit;
     const bp_ratio *t = &x->cfg->thresholds.memory;
-    judge(c, judge_level(r->memory_ratio, t->warn, t->fail), "%s of %s %s limit (%.1f%%; warn %s, fail %s)",
+    bp__judge(c, judge_level(r->memory_ratio, t->warn, t->fail), "%s of %s %s limit (%.1f%%; warn %s, fail %s)",
           tot, bp_format_bytes(r->memory_limit, lim, sizeof lim), r->memory_limit_source,
           r->memory_ratio * 100.0, pct(t->warn, w, sizeof w), pct(t->fail, f, sizeof f));
 }
@@ -286,8 +270,8 @@ static void check_limits(eval_ctx *x)
 {
     const bp_snapshot *s = x->snap;
     bp_report *r = x->r;
-    bp_check *c = add_check(x, BP_CHECK_LIMITS, NULL, "limits");
-    if (!c || !fact_ok(c, &s->limits))
+    bp_check *c = bp__add_check(x, BP_CHECK_LIMITS, NULL, "limits");
+    if (!c || !bp__check_fact_ok(c, &s->limits))
         return;
     /* fds are known only inside the VM; unknown ones are skipped like any unknown limit */
     const int64_t counts[BP_LIMIT_KINDS] = {s->process_count, s->port_count, s->atom_count, s->ets_count,
@@ -307,11 +291,11 @@ static void check_limits(eval_ctx *x)
             worst = u;
     }
     if (!worst) {
-        judge(c, BP_PASS, "no system limits reported");
+        bp__judge(c, BP_PASS, "no system limits reported");
         return;
     }
     char w[32], f[32];
-    judge(c, worst->status, "%s %" PRId64 " of %" PRId64 " (%.1f%%; warn %s, fail %s)", worst->name,
+    bp__judge(c, worst->status, "%s %" PRId64 " of %" PRId64 " (%.1f%%; warn %s, fail %s)", worst->name,
           worst->count, worst->limit, worst->ratio * 100.0, pct(worst->threshold.warn, w, sizeof w),
           pct(worst->threshold.fail, f, sizeof f));
 }
@@ -320,22 +304,22 @@ static void check_schedulers(eval_ctx *x)
 {
     const bp_snapshot *s = x->snap;
     const bp_thresholds *t = &x->cfg->thresholds;
-    bp_check *c = add_check(x, BP_CHECK_SCHEDULERS, NULL, "schedulers");
-    if (!c || !fact_ok(c, &s->schedulers))
+    bp_check *c = bp__add_check(x, BP_CHECK_SCHEDULERS, NULL, "schedulers");
+    if (!c || !bp__check_fact_ok(c, &s->schedulers))
         return;
     char rq[24], on[24], dc[24], dio[24];
-    num(s->run_queue, rq, sizeof rq);
-    num(s->schedulers_online, on, sizeof on);
-    num(s->dirty_cpu_run_queue, dc, sizeof dc);
-    num(s->dirty_io_run_queue, dio, sizeof dio);
+    bp__num(s->run_queue, rq, sizeof rq);
+    bp__num(s->schedulers_online, on, sizeof on);
+    bp__num(s->dirty_cpu_run_queue, dc, sizeof dc);
+    bp__num(s->dirty_io_run_queue, dio, sizeof dio);
     if (s->run_queue < 0 || s->schedulers_online <= 0) {
-        judge(c, BP_PASS, "run queue %s over %s schedulers (not judged); dirty cpu %s, dirty io %s", rq, on,
+        bp__judge(c, BP_PASS, "run queue %s over %s schedulers (not judged); dirty cpu %s, dirty io %s", rq, on,
               dc, dio);
         return;
     }
     double per = (double)s->run_queue / (double)s->schedulers_online;
     x->r->run_queue_per_scheduler = per;
-    judge(c, judge_level(per, t->run_queue_warn, t->run_queue_fail),
+    bp__judge(c, judge_level(per, t->run_queue_warn, t->run_queue_fail),
           "run queue %s over %s schedulers (%.2f each; warn %.2f, fail %.2f); dirty cpu %s, dirty io %s", rq,
           on, per, t->run_queue_warn, t->run_queue_fail, dc, dio);
 }
@@ -375,15 +359,15 @@ static void strv_push(eval_ctx *x, bp_strv *v, const char *s)
 static void add_list(sbuf *b, const bp_strv *v)
 {
     for (size_t i = 0; i < v->n; i++)
-        sb_addf(b, "%s%s", i ? ", " : "", v->v[i]);
+        bp__sb_addf(b, "%s%s", i ? ", " : "", v->v[i]);
 }
 
 static void check_applications(eval_ctx *x)
 {
     const bp_snapshot *s = x->snap;
     const bp_namelist *req = &x->cfg->require_apps;
-    bp_check *c = add_check(x, BP_CHECK_APPLICATIONS, NULL, "applications");
-    if (!c || !fact_ok(c, &s->applications))
+    bp_check *c = bp__add_check(x, BP_CHECK_APPLICATIONS, NULL, "applications");
+    if (!c || !bp__check_fact_ok(c, &s->applications))
         return;
     size_t nreq = req->n < BP_LIST_MAX ? req->n : BP_LIST_MAX;
     bp_strv *miss = &x->r->missing_apps;
@@ -392,14 +376,14 @@ static void check_applications(eval_ctx *x)
         if (!app_running(s, req->v[i]))
             strv_push(x, miss, req->v[i]);
     if (miss->n == 0) {
-        judge(c, BP_PASS, "%zu applications running", s->n_apps);
+        bp__judge(c, BP_PASS, "%zu applications running", s->n_apps);
         return;
     }
     sbuf b;
-    sb_init(&b, c->reason, sizeof c->reason);
-    sb_addf(&b, "missing %zu of %zu required: ", miss->n, nreq);
+    bp__sb_init(&b, c->reason, sizeof c->reason);
+    bp__sb_addf(&b, "missing %zu of %zu required: ", miss->n, nreq);
     add_list(&b, miss);
-    sb_addf(&b, " (%zu running)", s->n_apps);
+    bp__sb_addf(&b, " (%zu running)", s->n_apps);
     c->status = BP_FAIL;
 }
 
@@ -407,8 +391,8 @@ static void check_membership(eval_ctx *x)
 {
     const bp_snapshot *s = x->snap;
     const bp_config *cfg = x->cfg;
-    bp_check *c = add_check(x, BP_CHECK_MEMBERSHIP, NULL, "membership");
-    if (!c || !fact_ok(c, &s->membership))
+    bp_check *c = bp__add_check(x, BP_CHECK_MEMBERSHIP, NULL, "membership");
+    if (!c || !bp__check_fact_ok(c, &s->membership))
         return;
     size_t npeers = cfg->expect_peers.n < BP_LIST_MAX ? cfg->expect_peers.n : BP_LIST_MAX;
     size_t expected = 0;
@@ -425,358 +409,18 @@ static void check_membership(eval_ctx *x)
     size_t cluster = s->visible.n + 1;
     int short_size = cfg->expect_size > 0 && cluster < (size_t)cfg->expect_size;
     sbuf b;
-    sb_init(&b, c->reason, sizeof c->reason);
+    bp__sb_init(&b, c->reason, sizeof c->reason);
     c->status = (miss->n > 0 || short_size) ? BP_FAIL : BP_PASS;
     if (miss->n > 0) {
-        sb_addf(&b, "missing %zu of %zu expected peers: ", miss->n, expected);
+        bp__sb_addf(&b, "missing %zu of %zu expected peers: ", miss->n, expected);
         add_list(&b, miss);
-        sb_addf(&b, "; ");
+        bp__sb_addf(&b, "; ");
     }
     if (short_size)
-        sb_addf(&b, "cluster of %zu, expected %d; ", cluster, cfg->expect_size);
+        bp__sb_addf(&b, "cluster of %zu, expected %d; ", cluster, cfg->expect_size);
     if (c->status == BP_PASS && (expected > 0 || cfg->expect_size > 0))
-        sb_addf(&b, "as expected; ");
-    sb_addf(&b, "sees %zu visible, %zu hidden nodes", s->visible.n, s->hidden.n);
-}
-
-/* A nested supervisor "root/child/..." belongs to root. */
-static int nested_in(const bp_supervisor_snap *n, const char *root)
-{
-    if (n->depth <= 0 || !n->name || !root)
-        return 0;
-    size_t len = strlen(root);
-    return strncmp(n->name, root, len) == 0 && n->name[len] == '/';
-}
-
-/* Append the first entries of src (n of them, the rest only counted) to a check's list. */
-static void list_children(const bp_supervisor_snap *n, const char *const *src, size_t count, bp_child_down *dst,
-                          size_t *listed)
-{
-    size_t k_max = count < BP_CHILD_DOWN_MAX ? count : BP_CHILD_DOWN_MAX;
-    for (size_t k = 0; k < k_max && dst && *listed < DOWN_LISTED_MAX; k++) {
-        if (!src[k])
-            continue;
-        dst[*listed].supervisor = n->name;
-        dst[*listed].child = src[k];
-        (*listed)++;
-    }
-}
-
-/* Closer to its restart intensity than *worst? (recent restarts / intensity; 0 restarts never) */
-static int nearer_intensity(const bp_supervisor_snap *n, const bp_supervisor_snap *worst)
-{
-    if (n->recent_restarts <= 0 || n->intensity < 0)
-        return 0;
-    if (!worst)
-        return 1;
-    return (double)n->recent_restarts / (double)(n->intensity + 1)
-           > (double)worst->recent_restarts / (double)(worst->intensity + 1);
-}
-
-/* "a (restarting) in root/x, b (restarting) in root" */
-static void add_child_list(sbuf *b, const bp_child_down *l, size_t listed, size_t total)
-{
-    size_t shown = listed < REASON_DOWN_MAX ? listed : REASON_DOWN_MAX;
-    for (size_t k = 0; k < shown; k++)
-        sb_addf(b, "%s%s in %s", k ? ", " : "", l[k].child, or_q(l[k].supervisor));
-    if (total > shown)
-        sb_addf(b, "%s+%zu more", shown ? ", " : "", total - shown);
-}
-
-/*
- * As OTP judges a supervisor: a child being restarted is down, and a supervisor whose
- * restarts within its period reached its intensity terminates at the next one (fail);
- * any recent restart warns. A child whose pid is `undefined` (start returned ignore,
- * or terminate_child) is kept by the supervisor and never restarted: reported, and
- * failing only under --supervisor-strict.
- */
-static void check_supervisor(eval_ctx *x, const bp_supervisor_snap *root)
-{
-    const bp_snapshot *s = x->snap;
-    bp_check *c = add_check(x, BP_CHECK_SUPERVISOR, "supervisor", root->name);
-    if (!c)
-        return;
-    c->supervisor = root;
-    if (!fact_ok(c, &root->fact))
-        return;
-    c->children_down = bp_arena_alloc(s->arena, DOWN_LISTED_MAX * sizeof *c->children_down);
-    c->children_stopped = bp_arena_alloc(s->arena, DOWN_LISTED_MAX * sizeof *c->children_stopped);
-    if (!c->children_down || !c->children_stopped)
-        x->err = BP_ENOMEM;
-    const bp_supervisor_snap *bad = NULL; /* first nested one that did not answer */
-    size_t n_bad = 0;
-    for (size_t i = 0; i < s->n_supervisors; i++) {
-        const bp_supervisor_snap *n = &s->supervisors[i];
-        if (n != root && !nested_in(n, root->name))
-            continue;
-        if (n != root) {
-            c->n_nested++;
-            if (n->fact.state != BP_FACT_OK) {
-                if (!bad)
-                    bad = n;
-                n_bad++;
-                if (n->fact.state != BP_FACT_ERROR)
-                    c->incomplete = 1;
-                continue;
-            }
-        }
-        c->children_truncated |= n->children_truncated;
-        c->n_children_down += n->n_down;
-        c->n_children_stopped += n->n_stopped;
-        list_children(n, n->down, n->n_down, c->children_down, &c->n_children_listed);
-        list_children(n, n->stopped, n->n_stopped, c->children_stopped, &c->n_stopped_listed);
-        if (nearer_intensity(n, c->restarts))
-            c->restarts = n;
-    }
-    const bp_supervisor_snap *rs = c->restarts;
-    int at_intensity = rs && rs->recent_restarts >= rs->intensity;
-    int strict_stopped = x->cfg->supervisor_strict && c->n_children_stopped > 0;
-    sbuf b;
-    sb_init(&b, c->reason, sizeof c->reason);
-    const char *sep = "";
-    if (c->n_children_down > 0) {
-        sb_addf(&b, "%zu child%s down: ", c->n_children_down, c->n_children_down == 1 ? "" : "ren");
-        add_child_list(&b, c->children_down, c->n_children_listed, c->n_children_down);
-        sep = "; ";
-    }
-    if (n_bad > 0) {
-        sb_addf(&b, "%s%zu nested supervisor%s not answering: %s: %s", sep, n_bad, n_bad == 1 ? "" : "s",
-                or_q(bad->name), bad->fact.error ? bad->fact.error : "timed out");
-        sep = "; ";
-    }
-    if (rs) {
-        sb_addf(&b, "%s%s: %" PRId64 " restart%s in the last %" PRId64 " s (intensity %" PRId64 "%s)", sep,
-                or_q(rs->name), rs->recent_restarts, rs->recent_restarts == 1 ? "" : "s", rs->period,
-                rs->intensity, at_intensity ? ": the next one terminates it" : "");
-        sep = "; ";
-    }
-    if (c->n_children_stopped > 0) {
-        sb_addf(&b, "%s%zu child%s not running (ignored or stopped): ", sep, c->n_children_stopped,
-                c->n_children_stopped == 1 ? "" : "ren");
-        add_child_list(&b, c->children_stopped, c->n_stopped_listed, c->n_children_stopped);
-        sep = "; ";
-    }
-    if (c->n_children_down > 0 || n_bad > 0 || at_intensity || strict_stopped) {
-        c->status = BP_FAIL;
-        return;
-    }
-    c->status = rs ? BP_WARN : BP_PASS;
-    char sp[24], ac[24], wk[24], su[24];
-    sb_addf(&b, "%sspecs %s, active %s, workers %s, supervisors %s", sep, num(root->specs, sp, sizeof sp),
-            num(root->active, ac, sizeof ac), num(root->workers, wk, sizeof wk),
-            num(root->supervisors, su, sizeof su));
-    if (c->n_nested > 0)
-        sb_addf(&b, "; %zu nested supervisor%s all up", c->n_nested, c->n_nested == 1 ? "" : "s");
-    if (c->children_truncated)
-        sb_addf(&b, "; child list truncated");
-}
-
-/* One governor's status and reason (into c), from its facts. */
-static void judge_governor(const bp_config *cfg, bp_check *c, const bp_governor_snap *g)
-{
-    if (!fact_ok(c, &g->fact))
-        return;
-    if (!g->alive) {
-        judge(c, BP_FAIL, "not registered");
-        return;
-    }
-    char q[24], m[32];
-    num(g->message_queue_len, q, sizeof q);
-    bp_format_bytes(g->memory, m, sizeof m);
-    switch (g->state_fact.state) {
-    case BP_FACT_OK:
-        break;
-    case BP_FACT_ERROR:
-    case BP_FACT_TIMEOUT:
-        if (g->sys_refused) { /* its kind handles no sys request: none was sent */
-            judge(c, BP_FAIL, "%s; queue %s, memory %s", or_q(g->state_fact.error), q, m);
-            return;
-        }
-        /* sys:get_state's own timeout is an answer: the governor is stuck. */
-        judge(c, BP_FAIL, "unresponsive: %s; queue %s, memory %s",
-              g->state_fact.error ? g->state_fact.error
-                                  : (g->state_fact.state == BP_FACT_TIMEOUT ? "sys:get_state timed out"
-                                                                            : "sys:get_state failed"),
-              q, m);
-        return;
-    case BP_FACT_UNSET:
-    default:
-        c->incomplete = 1;
-        judge(c, BP_FAIL, "state not collected; queue %s, memory %s", q, m);
-        return;
-    }
-    if (!g->state) {
-        judge(c, BP_PASS, "state not readable (%s); queue %s, memory %s", or_q(g->unreadable), q, m);
-        return;
-    }
-    bp_status st = BP_PASS;
-    const char *tag = "";
-    if (in_namelist(&cfg->governor_fail_states, g->state)) {
-        st = BP_FAIL;
-        tag = " (fail state)";
-    } else if (in_namelist(&cfg->governor_warn_states, g->state)) {
-        st = BP_WARN;
-        tag = " (warn state)";
-    }
-    judge(c, st, "state %s%s; queue %s, memory %s", g->state, tag, q, m);
-}
-
-static void check_governor(eval_ctx *x, const bp_governor_snap *g)
-{
-    bp_check *c = add_check(x, BP_CHECK_GOVERNOR, "governor", g->name);
-    if (!c)
-        return;
-    c->governor = g;
-    judge_governor(x->cfg, c, g);
-}
-
-/* Count one member under its state (or its failure) in the check's tally. */
-static void tally(bp_check *c, const char *label)
-{
-    for (size_t i = 0; i < c->n_states; i++)
-        if (strcmp(c->states[i].state, label) == 0) {
-            c->states[i].count++;
-            return;
-        }
-    if (c->n_states < BP_FAMILY_STATES_MAX) {
-        c->states[c->n_states].state = label;
-        c->states[c->n_states++].count = 1;
-    } else {
-        c->states_other++;
-    }
-}
-
-/*
- * A family of governors as one check: members counted per state, the worst member
- * decides, and every member in a warn or fail state is named (the first
- * BP_FAMILY_FLAGGED_MAX of them).
- */
-static void check_family(eval_ctx *x, const bp_govfamily_snap *f)
-{
-    const bp_snapshot *s = x->snap;
-    bp_check *c = add_check(x, BP_CHECK_GOVERNORS, "governors", f->name);
-    if (!c)
-        return;
-    c->family = f;
-    if (!fact_ok(c, &f->fact))
-        return;
-    c->states = bp_arena_alloc(s->arena, BP_FAMILY_STATES_MAX * sizeof *c->states);
-    c->flagged = bp_arena_alloc(s->arena, BP_FAMILY_FLAGGED_MAX * sizeof *c->flagged);
-    if (!c->states || !c->flagged) {
-        x->err = BP_ENOMEM;
-        return;
-    }
-    bp_status worst = BP_PASS;
-    for (size_t i = 0; i < f->n_members; i++) {
-        const bp_governor_snap *g = &f->members[i];
-        bp_check one;
-        memset(&one, 0, sizeof one);
-        judge_governor(x->cfg, &one, g);
-        c->incomplete |= one.incomplete;
-        const char *label = g->fact.state != BP_FACT_OK ? "not inspected"
-                            : !g->alive ? "not running"
-                            : g->sys_refused ? "no system messages"
-                            : g->state_fact.state != BP_FACT_OK ? "unresponsive"
-                            : g->state ? g->state
-                                       : "not readable";
-        tally(c, label);
-        if (one.status > worst)
-            worst = one.status;
-        if (one.status != BP_PASS) {
-            if (c->n_flagged < BP_FAMILY_FLAGGED_MAX) {
-                bp_flagged *fl = &c->flagged[c->n_flagged++];
-                fl->governor = g;
-                fl->label = label;
-                fl->status = one.status;
-                fl->reason = bp_arena_strdup(s->arena, one.reason);
-            }
-            c->n_flagged_total++;
-        }
-    }
-    sbuf b;
-    sb_init(&b, c->reason, sizeof c->reason);
-    sb_addf(&b, "%zu governor%s", f->n_total, f->n_total == 1 ? "" : "s");
-    if (f->n_members < f->n_total)
-        sb_addf(&b, " (first %zu inspected)", f->n_members);
-    for (size_t i = 0; i < c->n_states; i++)
-        sb_addf(&b, "%s%zu %s", i ? ", " : ": ", c->states[i].count, c->states[i].state);
-    for (size_t i = 0; i < c->n_flagged && i < REASON_DOWN_MAX; i++)
-        sb_addf(&b, "%s%s %s", i ? ", " : "; ", or_q(c->flagged[i].governor->name), c->flagged[i].label);
-    if (c->n_flagged_total > REASON_DOWN_MAX)
-        sb_addf(&b, ", +%zu more", c->n_flagged_total - REASON_DOWN_MAX);
-    c->status = f->n_total == 0 ? BP_WARN : worst; /* an empty family is worth a word */
-    if (f->n_total == 0)
-        sb_addf(&b, " found");
-}
-
-/* Strings of a not in b, into out (arena). */
-static int strv_minus(const bp_snapshot *s, const bp_strv *a, const bp_strv *b, bp_strv *out)
-{
-    out->n = 0;
-    out->v = bp_arena_alloc(s->arena, (a->n + 1) * sizeof *out->v);
-    if (!out->v)
-        return BP_ENOMEM;
-    for (size_t i = 0; i < a->n; i++) {
-        int found = 0;
-        for (size_t k = 0; k < b->n && !found; k++)
-            found = strcmp(a->v[i], b->v[k]) == 0;
-        if (!found)
-            out->v[out->n++] = a->v[i];
-    }
-    return 0;
-}
-
-/* mnesia runs here and on every db node, and every table has a loaded copy. */
-static void check_mnesia(eval_ctx *x)
-{
-    const bp_snapshot *s = x->snap;
-    bp_check *c = add_check(x, BP_CHECK_MNESIA, NULL, "mnesia");
-    if (!c || !fact_ok(c, &s->mnesia))
-        return;
-    if (!s->mnesia_running || strcmp(s->mnesia_running, "yes") != 0) {
-        judge(c, BP_FAIL, "mnesia is not running (%s)", or_q(s->mnesia_running));
-        return;
-    }
-    if (strv_minus(s, &s->mnesia_db_nodes, &s->mnesia_running_nodes, &x->r->mnesia_missing) != 0) {
-        x->err = BP_ENOMEM;
-        return;
-    }
-    const bp_strv *miss = &x->r->mnesia_missing, *unl = &s->mnesia_unloaded;
-    sbuf b;
-    sb_init(&b, c->reason, sizeof c->reason);
-    if (miss->n > 0) {
-        sb_addf(&b, "%zu of %zu db nodes not running mnesia: ", miss->n, s->mnesia_db_nodes.n);
-        for (size_t i = 0; i < miss->n && i < REASON_DOWN_MAX; i++)
-            sb_addf(&b, "%s%s", i ? ", " : "", miss->v[i]);
-        if (miss->n > REASON_DOWN_MAX)
-            sb_addf(&b, ", +%zu more", miss->n - REASON_DOWN_MAX);
-    }
-    if (unl->n > 0) {
-        sb_addf(&b, "%s%zu table%s without a loaded copy: ", miss->n ? "; " : "", unl->n, unl->n == 1 ? "" : "s");
-        for (size_t i = 0; i < unl->n && i < REASON_DOWN_MAX; i++)
-            sb_addf(&b, "%s%s", i ? ", " : "", unl->v[i]);
-        if (unl->n > REASON_DOWN_MAX)
-            sb_addf(&b, ", +%zu more", unl->n - REASON_DOWN_MAX);
-    }
-    if (miss->n || unl->n) {
-        c->status = BP_FAIL;
-        return;
-    }
-    char t[24];
-    judge(c, BP_PASS, "running on %zu of %zu db nodes; %s tables, all loaded", s->mnesia_running_nodes.n,
-          s->mnesia_db_nodes.n, num(s->mnesia_tables, t, sizeof t));
-}
-
-static void check_custom(eval_ctx *x, const bp_custom_snap *k)
-{
-    bp_check *c = add_check(x, BP_CHECK_CUSTOM, "custom", k->mfa);
-    if (!c)
-        return;
-    c->custom = k;
-    if (!fact_ok(c, &k->fact))
-        return;
-    bp_status st = k->verdict == BP_VERDICT_FAIL ? BP_FAIL : k->verdict == BP_VERDICT_WARN ? BP_WARN : BP_PASS;
-    judge(c, st, "returned %s", k->detail ? k->detail : bp_status_name(st));
+        bp__sb_addf(&b, "as expected; ");
+    bp__sb_addf(&b, "sees %zu visible, %zu hidden nodes", s->visible.n, s->hidden.n);
 }
 
 /* A configured target the snapshot has no entry for: the collector never got to it. */
@@ -787,11 +431,11 @@ static void check_uncollected(eval_ctx *x, bp_check_kind kind, const char *prefi
         x->err = BP_ENOMEM;
         return;
     }
-    bp_check *c = add_check(x, kind, prefix, copy);
+    bp_check *c = bp__add_check(x, kind, prefix, copy);
     if (!c)
         return;
     c->incomplete = 1;
-    judge(c, BP_FAIL, "not collected");
+    bp__judge(c, BP_FAIL, "not collected");
 }
 
 static void check_cluster_local(eval_ctx *x)
@@ -800,7 +444,7 @@ static void check_cluster_local(eval_ctx *x)
     const bp_config *cfg = x->cfg;
     for (size_t i = 0; i < s->n_supervisors; i++)
         if (s->supervisors[i].depth == 0)
-            check_supervisor(x, &s->supervisors[i]);
+            bp__check_supervisor(x, &s->supervisors[i]);
     for (size_t i = 0; i < cfg->supervisors.n && i < BP_LIST_MAX; i++) {
         int found = 0;
         for (size_t k = 0; k < s->n_supervisors && !found; k++)
@@ -810,9 +454,9 @@ static void check_cluster_local(eval_ctx *x)
             check_uncollected(x, BP_CHECK_SUPERVISOR, "supervisor", cfg->supervisors.v[i]);
     }
     for (size_t i = 0; i < s->n_governors; i++)
-        check_governor(x, &s->governors[i]);
+        bp__check_governor(x, &s->governors[i]);
     for (size_t i = 0; i < s->n_families; i++)
-        check_family(x, &s->families[i]);
+        bp__check_family(x, &s->families[i]);
     for (size_t i = 0; i < cfg->governors.n && i < BP_LIST_MAX; i++) {
         if (strncmp(cfg->governors.v[i], "gproc:", 6) == 0)
             continue; /* a family: checked above */
@@ -823,7 +467,7 @@ static void check_cluster_local(eval_ctx *x)
             check_uncollected(x, BP_CHECK_GOVERNOR, "governor", cfg->governors.v[i]);
     }
     for (size_t i = 0; i < s->n_custom; i++)
-        check_custom(x, &s->custom[i]);
+        bp__check_custom(x, &s->custom[i]);
     for (size_t i = 0; i < cfg->check_mfas.n && i < BP_LIST_MAX; i++) {
         int found = 0;
         for (size_t k = 0; k < s->n_custom && !found; k++)
@@ -880,18 +524,18 @@ int bp_evaluate(const bp_snapshot *snap, const bp_config *cfg, bp_report *out)
     if (!out->checks)
         return BP_ENOMEM;
 
-    bp_check *c = add_check(&x, BP_CHECK_CONNECTION, NULL, "connection");
+    bp_check *c = bp__add_check(&x, BP_CHECK_CONNECTION, NULL, "connection");
     if (!c)
         return BP_ENOMEM;
     if (snap->connect.state != BP_FACT_OK) {
         const char *why = snap->connect.error ? snap->connect.error
                           : snap->connect_code ? bp_strerror(snap->connect_code)
                                                : "not connected";
-        judge(c, BP_FAIL, "%s", why);
+        bp__judge(c, BP_FAIL, "%s", why);
         out->status = BP_FAIL;
         return x.err;
     }
-    judge(c, BP_PASS, "connected, %d round trip%s, %.1f ms", snap->round_trips, snap->round_trips == 1 ? "" : "s",
+    bp__judge(c, BP_PASS, "connected, %d round trip%s, %.1f ms", snap->round_trips, snap->round_trips == 1 ? "" : "s",
           (double)snap->duration_us / 1000.0);
 
     if (keep_governor_states(snap, cfg, out) != 0)
@@ -908,7 +552,7 @@ int bp_evaluate(const bp_snapshot *snap, const bp_config *cfg, bp_report *out)
         check_membership(&x);
         check_cluster_local(&x);
         if (cfg->mnesia)
-            check_mnesia(&x);
+            bp__check_mnesia(&x);
     }
 
     for (size_t i = 0; i < out->n_checks; i++) {
