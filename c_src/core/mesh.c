@@ -68,11 +68,6 @@ const char *bp_cluster_verdict_name(bp_cluster_verdict v)
     return "unknown";
 }
 
-static int present(const bp_mesh_node *x)
-{
-    return x->reachable || x->seen_by > 0;
-}
-
 /* ---- a bounded reason line ---- */
 
 typedef struct {
@@ -292,7 +287,7 @@ static void count_links(bp_mesh *m)
     }
     for (size_t i = 0; i < m->n; i++)
         for (size_t j = 0; m->nodes[i].row_known && j < m->n; j++)
-            if (j != i && present(&m->nodes[j]) && m->matrix[i * m->n + j] != BP_LINK_YES)
+            if (j != i && bp_mesh_present(&m->nodes[j]) && m->matrix[i * m->n + j] != BP_LINK_YES)
                 m->n_missing_links++;
 }
 
@@ -332,7 +327,7 @@ static int find_components(bp_arena *a, bp_mesh *m)
         id[i] = SIZE_MAX;
     size_t nc = 0;
     for (size_t i = 0; i < m->n; i++) {
-        if (!present(&m->nodes[i]))
+        if (!bp_mesh_present(&m->nodes[i]))
             continue;
         size_t r = uf_root(parent, i);
         if (id[r] == SIZE_MAX)
@@ -400,12 +395,12 @@ static int is_unreachable_seen(const bp_mesh *m, size_t i)
 
 static int is_unexpected(const bp_mesh *m, size_t i)
 {
-    return m->expect_source == BP_EXPECT_NAMES && !m->nodes[i].expected && present(&m->nodes[i]);
+    return m->expect_source == BP_EXPECT_NAMES && !m->nodes[i].expected && bp_mesh_present(&m->nodes[i]);
 }
 
 static int is_absent(const bp_mesh *m, size_t i)
 {
-    return m->nodes[i].expected && !present(&m->nodes[i]);
+    return m->nodes[i].expected && !bp_mesh_present(&m->nodes[i]);
 }
 
 static int is_down(const bp_mesh *m, size_t i)
@@ -514,7 +509,7 @@ static int problems(const bp_mesh *m, rbuf *b, bp_arena *a)
     size_t other = 0, fi = 0, fj = 0;
     for (size_t i = 0; i < m->n; i++) {
         for (size_t j = 0; m->nodes[i].row_known && j < m->n; j++) {
-            if (j == i || !present(&m->nodes[j]) || m->nodes[j].component != m->nodes[i].component ||
+            if (j == i || !bp_mesh_present(&m->nodes[j]) || m->nodes[j].component != m->nodes[i].component ||
                 m->matrix[i * m->n + j] == BP_LINK_YES || m->matrix[j * m->n + i] == BP_LINK_YES)
                 continue;
             if (other++ == 0)
@@ -662,146 +657,5 @@ int bp_mesh_analyze(const bp_mesh_input *in, size_t n, const bp_namelist *expect
     }
     if (rc == 0)
         *out = m;
-    return rc;
-}
-
-/* ---- changes between two analyses ---- */
-
-typedef struct {
-    const char **v;
-    size_t n, cap;
-    bp_arena *a;
-    int err;
-} lines_t;
-
-__attribute__((format(printf, 2, 3)))
-static void line_addf(lines_t *l, const char *fmt, ...)
-{
-    if (l->err)
-        return;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        const char **v = realloc(l->v, cap * sizeof *v);
-        if (!v) {
-            l->err = BP_ENOMEM;
-            return;
-        }
-        l->v = v;
-        l->cap = cap;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *s = k >= 0 ? bp_arena_alloc(l->a, (size_t)k + 1) : NULL;
-    if (!s) {
-        l->err = BP_ENOMEM;
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)k + 1, fmt, ap);
-    va_end(ap);
-    l->v[l->n++] = s;
-}
-
-/* Joined/left/reachability lines for one node, given its entries in both analyses (NULL if absent). */
-static void node_change(lines_t *l, const char *name, const bp_mesh_node *b, const bp_mesh_node *f)
-{
-    int pb = b && present(b), pa = f && present(f);
-    int rb = b && b->reachable, ra = f && f->reachable;
-    if (!pb && pa)
-        line_addf(l, "node %s joined", name);
-    else if (pb && !pa)
-        line_addf(l, "node %s left", name);
-    else if (!rb && ra)
-        line_addf(l, "node %s now reachable from the probe", name);
-    else if (rb && !ra)
-        line_addf(l, "node %s no longer reachable from the probe", name);
-}
-
-static void link_changes(lines_t *l, const bp_mesh *before, const bp_mesh *after, const int *map)
-{
-    for (size_t i = 0; i < after->n; i++) {
-        int bi = map[i];
-        const bp_mesh_node *x = &after->nodes[i];
-        if (bi < 0 || !x->row_known || !before->nodes[bi].row_known || !present(x) ||
-            !present(&before->nodes[bi]))
-            continue;
-        for (size_t j = 0; j < after->n; j++) {
-            int bj = map[j];
-            if (j == i || bj < 0 || present(&after->nodes[j]) != present(&before->nodes[bj]))
-                continue;
-            int now = bp_mesh_link(after, i, j) == BP_LINK_YES;
-            int was = bp_mesh_link(before, (size_t)bi, (size_t)bj) == BP_LINK_YES;
-            if (now && !was)
-                line_addf(l, "%s now sees %s", x->name, after->nodes[j].name);
-            else if (!now && was)
-                line_addf(l, "%s no longer sees %s", x->name, after->nodes[j].name);
-        }
-    }
-}
-
-int bp_mesh_changes(const bp_mesh *before, const bp_mesh *after, bp_arena *a, const char ***lines, size_t *n)
-{
-    if (lines)
-        *lines = NULL;
-    if (n)
-        *n = 0;
-    if (!after || !a || !lines || !n)
-        return BP_EUSAGE;
-    if (!before)
-        return 0;
-    lines_t l = {0};
-    l.a = a;
-    int *map = malloc((after->n ? after->n : 1) * sizeof *map);
-    if (!map)
-        return BP_ENOMEM;
-    /* merge walk over both sorted universes: node lines in name order */
-    size_t i = 0, j = 0;
-    while (i < before->n || j < after->n) {
-        int c = i >= before->n ? 1 : j >= after->n ? -1 : strcmp(before->nodes[i].name, after->nodes[j].name);
-        if (c < 0) {
-            node_change(&l, before->nodes[i].name, &before->nodes[i], NULL);
-            i++;
-        } else if (c > 0) {
-            map[j] = -1;
-            node_change(&l, after->nodes[j].name, NULL, &after->nodes[j]);
-            j++;
-        } else {
-            map[j] = (int)i;
-            node_change(&l, after->nodes[j].name, &before->nodes[i], &after->nodes[j]);
-            i++, j++;
-        }
-    }
-    link_changes(&l, before, after, map);
-    size_t cb = before->n_components, ca = after->n_components;
-    if (cb > 0 && ca > 0 && cb != ca) {
-        if (ca == 1)
-            line_addf(&l, "partition healed (%zu components -> 1)", cb);
-        else if (ca < cb)
-            line_addf(&l, "partitions merged (%zu components -> %zu)", cb, ca);
-        else
-            line_addf(&l, "cluster partitioned (%zu component%s -> %zu)", cb, cb == 1 ? "" : "s", ca);
-    }
-    if (!before->quorum && after->quorum)
-        line_addf(&l, "quorum regained (%zu/%zu)", after->quorum_largest, after->expected);
-    else if (before->quorum && !after->quorum)
-        line_addf(&l, "quorum lost (%zu/%zu)", after->quorum_largest, after->expected);
-    if (before->verdict != after->verdict)
-        line_addf(&l, "verdict %s -> %s", bp_cluster_verdict_name(before->verdict),
-                  bp_cluster_verdict_name(after->verdict));
-    free(map);
-    int rc = l.err;
-    if (rc == 0 && l.n > 0) {
-        const char **v = bp_arena_alloc(a, l.n * sizeof *v);
-        if (!v) {
-            rc = BP_ENOMEM;
-        } else {
-            memcpy(v, l.v, l.n * sizeof *v);
-            *lines = v;
-            *n = l.n;
-        }
-    }
-    free(l.v);
     return rc;
 }

@@ -50,6 +50,12 @@ typedef struct {
     int component;      /* index into components; -1 when neither reachable nor seen */
 } bp_mesh_node;
 
+/* Present: reachable, or seen by a reachable node. */
+static inline int bp_mesh_present(const bp_mesh_node *x)
+{
+    return x->reachable || x->seen_by > 0;
+}
+
 /* A connected component (partition) of the undirected graph "i sees j or j sees i". */
 typedef struct {
     size_t n;           /* members */
