@@ -7,12 +7,12 @@
 
 #include "beamprobe.h"
 #include "core/config.h"
+#include "core/config_int.h"
 
 /* ---- messages ---------------------------------------------------------- */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int bp__config_fail(char *err, size_t errlen, const char *fmt, ...)
 {
     if (err && errlen > 0) {
         va_list ap;
@@ -23,13 +23,12 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     return BP_EUSAGE;
 }
 
-#define SHOW_MAX 48
 
 /*
  * At most the first `max` bytes of a user-supplied string, made safe to print:
  * control bytes become '?', and anything beyond SHOW_MAX bytes becomes "...".
  */
-static const char *show_n(const char *s, size_t max, char *buf, size_t n)
+const char *bp__config_show_n(const char *s, size_t max, char *buf, size_t n)
 {
     size_t i = 0, len = strnlen(s, max);
     size_t keep = len > SHOW_MAX ? SHOW_MAX : len;
@@ -50,7 +49,7 @@ static const char *show_n(const char *s, size_t max, char *buf, size_t n)
 
 static const char *show(const char *s, char *buf, size_t n)
 {
-    return show_n(s, SIZE_MAX, buf, n);
+    return bp__config_show_n(s, SIZE_MAX, buf, n);
 }
 
 static void fmt_duration(int64_t ms, char *buf, size_t n)
@@ -280,9 +279,9 @@ static int given_bit(const bp_config *c, size_t i)
     return (c->given[i / 64] >> (i % 64)) & 1 ? 1 : 0;
 }
 
-static int refuse_cookie(const char *label, char *err, size_t errlen)
+int bp__config_refuse_cookie(const char *label, char *err, size_t errlen)
 {
-    return fail(err, errlen,
+    return bp__config_fail(err, errlen,
                 "%s is not accepted: a cookie on the command line is visible to other users "
                 "(ps, /proc); put it in a file (--cookie-file FILE, mode 0600) or in the "
                 "BEAMPROBE_COOKIE environment variable",
@@ -293,7 +292,7 @@ static int bad_value(const char *label, const char *value, const char *why, char
                      size_t errlen)
 {
     char sv[SHOW_MAX + 4];
-    return fail(err, errlen, "invalid value '%s' for %s: %s", show(value, sv, sizeof sv), label, why);
+    return bp__config_fail(err, errlen, "invalid value '%s' for %s: %s", show(value, sv, sizeof sv), label, why);
 }
 
 static int out_of_range(const bp_config_option *o, const char *label, const char *value,
@@ -330,7 +329,7 @@ static int set_list(bp_config *c, const bp_config_option *o, const char *value, 
     else
         memcpy(&tmp, list, sizeof tmp);
     if (tmp.n > BP_LIST_MAX)
-        return fail(err, errlen, "%s holds too many values (max %d)", label, BP_LIST_MAX);
+        return bp__config_fail(err, errlen, "%s holds too many values (max %d)", label, BP_LIST_MAX);
 
     for (;;) {
         const char *comma = strchr(p, ',');
@@ -344,10 +343,10 @@ static int set_list(bp_config *c, const bp_config_option *o, const char *value, 
             e--;
         len = (size_t)(e - b);
         if (len == 0)
-            return fail(err, errlen, "empty entry in '%s' for %s", show(value, sv, sizeof sv), label);
+            return bp__config_fail(err, errlen, "empty entry in '%s' for %s", show(value, sv, sizeof sv), label);
         if (len >= BP_NAME_MAX)
-            return fail(err, errlen, "entry '%s' for %s is too long (%zu bytes, max %d)",
-                        show_n(b, len, sv, sizeof sv), label, len, BP_NAME_MAX - 1);
+            return bp__config_fail(err, errlen, "entry '%s' for %s is too long (%zu bytes, max %d)",
+                        bp__config_show_n(b, len, sv, sizeof sv), label, len, BP_NAME_MAX - 1);
         memcpy(entry, b, len);
         entry[len] = '\0';
         if (o->check && o->check(entry, why, sizeof why) < 0)
@@ -357,7 +356,7 @@ static int set_list(bp_config *c, const bp_config_option *o, const char *value, 
                 break;
         if (i == tmp.n) {
             if (tmp.n == BP_LIST_MAX)
-                return fail(err, errlen, "too many values for %s (max %d)", label, BP_LIST_MAX);
+                return bp__config_fail(err, errlen, "too many values for %s (max %d)", label, BP_LIST_MAX);
             memcpy(tmp.v[tmp.n++], entry, len + 1);
         }
         if (!comma)
@@ -372,8 +371,8 @@ static int set_list(bp_config *c, const bp_config_option *o, const char *value, 
  * Apply `value` to option `o`; `label` names the option in messages ("--node",
  * or "target" for positional arguments). On error nothing is changed.
  */
-static int set_opt(bp_config *c, const bp_config_option *o, const char *value, const char *label,
-                   char *err, size_t errlen)
+int bp__config_set_opt(bp_config *c, const bp_config_option *o, const char *value, const char *label, char *err,
+                       size_t errlen)
 {
     void *f = field_of(c, o);
     char why[128];
@@ -382,9 +381,9 @@ static int set_opt(bp_config *c, const bp_config_option *o, const char *value, c
     int b;
 
     if (o->kind == BP_OPT_REFUSED)
-        return refuse_cookie(label, err, errlen);
+        return bp__config_refuse_cookie(label, err, errlen);
     if (!value && o->kind != BP_OPT_SWITCH)
-        return fail(err, errlen, "option %s requires a value (%s)", label, o->metavar);
+        return bp__config_fail(err, errlen, "option %s requires a value (%s)", label, o->metavar);
 
     switch (o->kind) {
     case BP_OPT_SWITCH:
@@ -398,9 +397,9 @@ static int set_opt(bp_config *c, const bp_config_option *o, const char *value, c
         size_t len = strlen(value);
         char sv[SHOW_MAX + 4];
         if (len == 0)
-            return fail(err, errlen, "empty value for %s", label);
+            return bp__config_fail(err, errlen, "empty value for %s", label);
         if (len >= o->size)
-            return fail(err, errlen, "value '%s' for %s is too long (%zu bytes, max %zu)",
+            return bp__config_fail(err, errlen, "value '%s' for %s is too long (%zu bytes, max %zu)",
                         show(value, sv, sizeof sv), label, len, o->size - 1);
         if (o->check && o->check(value, why, sizeof why) < 0)
             return bad_value(label, value, why, err, errlen);
@@ -482,7 +481,7 @@ void bp_config_defaults(bp_config *c)
     c->expect_size = -1;
     for (size_t i = 0; i < n; i++)
         if (t[i].def)
-            (void)set_opt(c, &t[i], t[i].def, t[i].name, NULL, 0); /* checked by the tests */
+            (void)bp__config_set_opt(c, &t[i], t[i].def, t[i].name, NULL, 0); /* checked by the tests */
     memset(c->given, 0, sizeof c->given);
 }
 
@@ -492,12 +491,12 @@ int bp_config_set(bp_config *c, const char *name, const char *value, char *err, 
     char label[80], sv[SHOW_MAX + 4];
 
     if (!c || !name)
-        return fail(err, errlen, "no option name");
+        return bp__config_fail(err, errlen, "no option name");
     o = bp_config_option_find(name);
     if (!o)
-        return fail(err, errlen, "unknown option '%s'", show(name, sv, sizeof sv));
+        return bp__config_fail(err, errlen, "unknown option '%s'", show(name, sv, sizeof sv));
     snprintf(label, sizeof label, "--%s", o->name);
-    return set_opt(c, o, value, label, err, errlen);
+    return bp__config_set_opt(c, o, value, label, err, errlen);
 }
 
 int bp_config_option_arity(const char *name)
@@ -531,16 +530,16 @@ static int validate_one(const bp_config *c, const bp_config_option *o, char *err
         return 0;
     case BP_OPT_SWITCH:
         if (*(const int *)f != 0 && *(const int *)f != 1)
-            return fail(err, errlen, "--%s must be 0 or 1", o->name);
+            return bp__config_fail(err, errlen, "--%s must be 0 or 1", o->name);
         return 0;
     case BP_OPT_STRING: {
         const char *s = f;
         if (!memchr(s, '\0', o->size))
-            return fail(err, errlen, "--%s is too long (max %zu bytes)", o->name, o->size - 1);
+            return bp__config_fail(err, errlen, "--%s is too long (max %zu bytes)", o->name, o->size - 1);
         if (!*s && o->def)
-            return fail(err, errlen, "--%s must not be empty", o->name);
+            return bp__config_fail(err, errlen, "--%s must not be empty", o->name);
         if (*s && o->check && o->check(s, why, sizeof why) < 0)
-            return fail(err, errlen, "invalid --%s '%s': %s", o->name, show(s, sv, sizeof sv), why);
+            return bp__config_fail(err, errlen, "invalid --%s '%s': %s", o->name, show(s, sv, sizeof sv), why);
         return 0;
     }
     case BP_OPT_INT:
@@ -555,30 +554,30 @@ static int validate_one(const bp_config *c, const bp_config_option *o, char *err
     case BP_OPT_RATIO: {
         double d = *(const double *)f;
         if (!(isfinite(d) && d > 0.0 && d <= 1.0))
-            return fail(err, errlen, "--%s must be a ratio in (0, 1], not %g", o->name, d);
+            return bp__config_fail(err, errlen, "--%s must be a ratio in (0, 1], not %g", o->name, d);
         return 0;
     }
     case BP_OPT_NUMBER: {
         double d = *(const double *)f;
         if (!(isfinite(d) && d >= (double)o->min && d <= (double)o->max))
-            return fail(err, errlen, "--%s must be between %lld and %lld, not %g", o->name,
+            return bp__config_fail(err, errlen, "--%s must be between %lld and %lld, not %g", o->name,
                         (long long)o->min, (long long)o->max, d);
         return 0;
     }
     case BP_OPT_LIST: {
         const bp_namelist *l = f;
         if (l->n > BP_LIST_MAX)
-            return fail(err, errlen, "too many values for --%s (%zu, max %d)", o->name, l->n,
+            return bp__config_fail(err, errlen, "too many values for --%s (%zu, max %d)", o->name, l->n,
                         BP_LIST_MAX);
         for (size_t i = 0; i < l->n; i++) {
             const char *s = l->v[i];
             if (!memchr(s, '\0', BP_NAME_MAX))
-                return fail(err, errlen, "value %zu of --%s is too long (max %d bytes)", i + 1,
+                return bp__config_fail(err, errlen, "value %zu of --%s is too long (max %d bytes)", i + 1,
                             o->name, BP_NAME_MAX - 1);
             if (!*s)
-                return fail(err, errlen, "value %zu of --%s is empty", i + 1, o->name);
+                return bp__config_fail(err, errlen, "value %zu of --%s is empty", i + 1, o->name);
             if (o->check && o->check(s, why, sizeof why) < 0)
-                return fail(err, errlen, "invalid value '%s' for --%s: %s", show(s, sv, sizeof sv),
+                return bp__config_fail(err, errlen, "invalid value '%s' for --%s: %s", show(s, sv, sizeof sv),
                             o->name, why);
         }
         return 0;
@@ -586,7 +585,7 @@ static int validate_one(const bp_config *c, const bp_config_option *o, char *err
     case BP_OPT_PROBE: {
         bp_probe_kind k = *(const bp_probe_kind *)f;
         if (k != BP_PROBE_LIVE && k != BP_PROBE_READY && k != BP_PROBE_STARTUP)
-            return fail(err, errlen, "--%s must be live, ready or startup", o->name);
+            return bp__config_fail(err, errlen, "--%s must be live, ready or startup", o->name);
         return 0;
     }
     }
@@ -596,16 +595,16 @@ static int validate_one(const bp_config *c, const bp_config_option *o, char *err
     if (o->kind == BP_OPT_DURATION) {
         fmt_duration(o->min, a, sizeof a);
         fmt_duration(o->max, b, sizeof b);
-        return fail(err, errlen, "--%s must be between %s and %s, not %lldms", o->name, a, b,
+        return bp__config_fail(err, errlen, "--%s must be between %s and %s, not %lldms", o->name, a, b,
                     (long long)v);
     }
     if (o->kind == BP_OPT_BYTES) {
         fmt_bytes(o->min, a, sizeof a);
         fmt_bytes(o->max, b, sizeof b);
-        return fail(err, errlen, "--%s must be between %s and %s, not %lld", o->name, a, b,
+        return bp__config_fail(err, errlen, "--%s must be between %s and %s, not %lld", o->name, a, b,
                     (long long)v);
     }
-    return fail(err, errlen, "--%s must be between %lld and %lld, not %lld", o->name,
+    return bp__config_fail(err, errlen, "--%s must be between %lld and %lld, not %lld", o->name,
                 (long long)o->min, (long long)o->max, (long long)v);
 }
 
@@ -628,7 +627,7 @@ static int validate_pair(const bp_config *c, const bp_config_option *w, char *er
     wv = *(const double *)cfield_of(c, w);
     fv = *(const double *)cfield_of(c, fo);
     if (wv > fv)
-        return fail(err, errlen, "--%s (%g) must not be above --%s (%g)", w->name, wv, fo->name, fv);
+        return bp__config_fail(err, errlen, "--%s (%g) must not be above --%s (%g)", w->name, wv, fo->name, fv);
     return 0;
 }
 
@@ -639,7 +638,7 @@ int bp_config_validate(const bp_config *c, char *err, size_t errlen)
     int rc;
 
     if (!c)
-        return fail(err, errlen, "no configuration");
+        return bp__config_fail(err, errlen, "no configuration");
     for (size_t i = 0; i < n; i++)
         if ((rc = validate_one(c, &t[i], err, errlen)) < 0)
             return rc;
@@ -648,284 +647,22 @@ int bp_config_validate(const bp_config *c, char *err, size_t errlen)
             return rc;
     /* when not given it is derived from --timeout (half of it), which a 1 ms timeout leaves equal */
     if (bp_config_is_given(c, "governor-timeout") && c->governor_timeout_ms >= c->timeout_ms)
-        return fail(err, errlen, "--governor-timeout (%dms) must be shorter than --timeout (%dms)",
+        return bp__config_fail(err, errlen, "--governor-timeout (%dms) must be shorter than --timeout (%dms)",
                     c->governor_timeout_ms, c->timeout_ms);
     if ((c->tls_cert[0] != '\0') != (c->tls_key[0] != '\0'))
-        return fail(err, errlen, "--tls-cert and --tls-key go together");
+        return bp__config_fail(err, errlen, "--tls-cert and --tls-key go together");
     if (c->tls_client_ca[0] && !c->tls_cert[0])
-        return fail(err, errlen, "--tls-client-ca needs --tls-cert and --tls-key");
+        return bp__config_fail(err, errlen, "--tls-client-ca needs --tls-cert and --tls-key");
     if ((c->tls_certfile[0] != '\0') != (c->tls_keyfile[0] != '\0'))
-        return fail(err, errlen, "--tls-certfile and --tls-keyfile go together");
+        return bp__config_fail(err, errlen, "--tls-certfile and --tls-keyfile go together");
     for (size_t i = 0; i < c->governor_fail_states.n; i++)
         for (size_t j = 0; j < c->governor_warn_states.n; j++)
             if (strcmp(c->governor_fail_states.v[i], c->governor_warn_states.v[j]) == 0)
-                return fail(err, errlen,
+                return bp__config_fail(err, errlen,
                             "governor state '%s' is in both --governor-fail-states and "
                             "--governor-warn-states",
                             c->governor_fail_states.v[i]);
     return 0;
-}
-
-/* ---- argv -------------------------------------------------------------- */
-
-static const char *subcommand_name(unsigned mask)
-{
-    switch (mask) {
-    case BP_SUB_CHECK: return "beamprobe check";
-    case BP_SUB_SERVE: return "beamprobe serve";
-    case BP_SUB_CLUSTER: return "beamprobe cluster";
-    default: return "beamprobe";
-    }
-}
-
-/* The table entry for the first n bytes of name, or NULL. */
-static const bp_config_option *find_n(const char *name, size_t len)
-{
-    size_t n;
-    const bp_config_option *t = bp_config_options(&n);
-
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(t[i].name, name, len) == 0 && t[i].name[len] == '\0')
-            return &t[i];
-    return NULL;
-}
-
-static const bp_config_option *find_short(char ch)
-{
-    size_t n;
-    const bp_config_option *t = bp_config_options(&n);
-
-    for (size_t i = 0; i < n; i++)
-        if (ch != '\0' && t[i].short_name == ch)
-            return &t[i];
-    return NULL;
-}
-
-/* An argument that the parser would read as an option, so not as an option's value. */
-static int looks_like_option(const char *a)
-{
-    return a[0] == '-' && a[1] != '\0';
-}
-
-/* `spelled` is shown up to `len` bytes: the value of "--foo=value" never is. */
-static int unknown(const char *spelled, size_t len, unsigned mask, char *err, size_t errlen)
-{
-    char sv[SHOW_MAX + 4];
-
-    return fail(err, errlen, "unknown option '%s' (see '%s --help')",
-                show_n(spelled, len, sv, sizeof sv), subcommand_name(mask));
-}
-
-static int not_here(const char *label, unsigned mask, char *err, size_t errlen)
-{
-    const char *sub = subcommand_name(mask);
-    return fail(err, errlen, "option %s does not apply to '%s' (see '%s --help')", label, sub, sub);
-}
-
-static int missing_value(const bp_config_option *o, const char *label, char *err, size_t errlen)
-{
-    return fail(err, errlen, "option %s requires a %s value", label, o->metavar);
-}
-
-/* "--timeout -5": a negative number is a value, and a bad one, not a missing one. */
-static int negative_value(const char *a)
-{
-    return a[0] == '-' && a[1] >= '0' && a[1] <= '9';
-}
-
-/* One "--name", "--name=value" or "--name value" argument at argv[*i]. */
-static int parse_long(bp_config *c, unsigned mask, int argc, char **argv, int *i, char *err,
-                      size_t errlen)
-{
-    const char *a = argv[*i];
-    const char *name = a + 2;
-    const char *eq = strchr(name, '=');
-    size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
-    const bp_config_option *o = find_n(name, nlen);
-    const char *value = eq ? eq + 1 : NULL;
-    char label[80];
-
-    if (!o)
-        return unknown(a, nlen + 2, mask, err, errlen);
-    snprintf(label, sizeof label, "--%s", o->name);
-    if (o->kind == BP_OPT_REFUSED)
-        return refuse_cookie(label, err, errlen);
-    if (!(o->subcommands & mask))
-        return not_here(label, mask, err, errlen);
-    if (o->kind != BP_OPT_SWITCH && !value) {
-        if (*i + 1 >= argc || !argv[*i + 1] || (looks_like_option(argv[*i + 1]) && !negative_value(argv[*i + 1])))
-            return missing_value(o, label, err, errlen);
-        value = argv[++*i];
-    }
-    return set_opt(c, o, value, label, err, errlen);
-}
-
-/* One "-x", "-xvalue", "-x value" or "-jv" argument at argv[*i]. */
-static int parse_short(bp_config *c, unsigned mask, int argc, char **argv, int *i, char *err,
-                       size_t errlen)
-{
-    const char *a = argv[*i];
-    const char *eq = strchr(a + 1, '=');
-    size_t nlen = eq ? (size_t)(eq - a - 1) : strlen(a + 1);
-    const bp_config_option *o = find_n(a + 1, nlen);
-    char label[80];
-
-    /* Erlang habits such as "-setcookie X" are refused like --cookie, never parsed as -s... */
-    if (o && o->kind == BP_OPT_REFUSED) {
-        snprintf(label, sizeof label, "-%s", o->name);
-        return refuse_cookie(label, err, errlen);
-    }
-    if (o && nlen > 1)
-        return fail(err, errlen, "unknown option '-%s': long options take two dashes (--%s)",
-                    o->name, o->name);
-    for (const char *p = a + 1; *p; p++) {
-        const char *value;
-        int rc;
-
-        o = find_short(*p);
-        if (!o) {
-            unsigned char uc = (unsigned char)*p;
-            char ch = (uc < 0x20 || uc >= 0x7f) ? '?' : *p;
-            return fail(err, errlen, "unknown option '-%c' (see '%s --help')", ch,
-                        subcommand_name(mask));
-        }
-        snprintf(label, sizeof label, "-%c/--%s", *p, o->name);
-        if (!(o->subcommands & mask))
-            return not_here(label, mask, err, errlen);
-        if (o->kind == BP_OPT_SWITCH) {
-            if ((rc = set_opt(c, o, NULL, label, err, errlen)) < 0)
-                return rc;
-            continue;
-        }
-        value = p + 1;
-        if (*value == '=')
-            value++;
-        if (!*value) {
-            if (*i + 1 >= argc || !argv[*i + 1] || (looks_like_option(argv[*i + 1]) && !negative_value(argv[*i + 1])))
-                return missing_value(o, label, err, errlen);
-            value = argv[++*i];
-        }
-        return set_opt(c, o, value, label, err, errlen);
-    }
-    return 0;
-}
-
-int bp_config_parse_argv(bp_config *c, unsigned subcommand_mask, int argc, char **argv, char *err,
-                         size_t errlen)
-{
-    const bp_config_option *node = bp_config_option_find("node");
-    unsigned mask = subcommand_mask ? subcommand_mask : BP_SUB_ALL;
-    int only_positional = 0;
-
-    if (!c || (argc > 0 && !argv))
-        return fail(err, errlen, "no arguments");
-    for (int i = 1; i < argc && argv[i]; i++) {
-        const char *a = argv[i];
-        int rc;
-
-        if (only_positional || !looks_like_option(a))
-            rc = set_opt(c, node, a, "target node", err, errlen);
-        else if (strcmp(a, "--") == 0) {
-            only_positional = 1;
-            continue;
-        } else if (a[1] == '-')
-            rc = parse_long(c, mask, argc, argv, &i, err, errlen);
-        else
-            rc = parse_short(c, mask, argc, argv, &i, err, errlen);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
-}
-
-/* ---- --help ------------------------------------------------------------ */
-
-#define HELP_WIDTH 80
-
-static int visible(const bp_config_option *o, unsigned mask)
-{
-    return !(o->flags & BP_OPTF_HIDDEN) && (o->subcommands & mask);
-}
-
-static void left_column(const bp_config_option *o, char *buf, size_t n)
-{
-    const char *mv = o->kind == BP_OPT_SWITCH ? "" : o->metavar;
-    const char *sp = *mv ? " " : "";
-
-    if (o->short_name)
-        snprintf(buf, n, "-%c, --%s%s%s", o->short_name, o->name, sp, mv);
-    else
-        snprintf(buf, n, "    --%s%s%s", o->name, sp, mv);
-}
-
-/* Print one word (n bytes) of a help column that starts at `col`, wrapping at HELP_WIDTH. */
-static void help_word(FILE *f, int *pos, int col, const char *w, size_t n)
-{
-    if (*pos > col) {
-        if (*pos + 1 + (int)n > HELP_WIDTH) {
-            fprintf(f, "\n%*s", col, "");
-            *pos = col;
-        } else {
-            fputc(' ', f);
-            (*pos)++;
-        }
-    }
-    fprintf(f, "%.*s", (int)n, w);
-    *pos += (int)n;
-}
-
-/* The help text from column `col` on, words wrapped; "[default: X]" is never split. */
-static void help_text(FILE *f, int col, const char *help, const char *def)
-{
-    int pos = col;
-    char chunk[160];
-
-    for (const char *p = help; *p;) {
-        size_t n = strcspn(p, " ");
-        if (n)
-            help_word(f, &pos, col, p, n);
-        p += n;
-        while (*p == ' ')
-            p++;
-    }
-    if (def) {
-        snprintf(chunk, sizeof chunk, "[default: %s]", def);
-        help_word(f, &pos, col, chunk, strlen(chunk));
-    }
-    fputc('\n', f);
-}
-
-void bp_config_print_help(FILE *f, unsigned subcommand_mask)
-{
-    size_t n;
-    const bp_config_option *t = bp_config_options(&n);
-    unsigned mask = subcommand_mask ? subcommand_mask : BP_SUB_ALL;
-    const char *group = NULL;
-    int width = 0;
-    char left[128];
-
-    if (!f)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        if (!visible(&t[i], mask))
-            continue;
-        left_column(&t[i], left, sizeof left);
-        if ((int)strlen(left) > width)
-            width = (int)strlen(left);
-    }
-    for (size_t i = 0; i < n; i++) {
-        const bp_config_option *o = &t[i];
-
-        if (!visible(o, mask))
-            continue;
-        if (!group || strcmp(group, o->group) != 0) {
-            fprintf(f, "\n%s:\n", o->group);
-            group = o->group;
-        }
-        left_column(o, left, sizeof left);
-        fprintf(f, "  %-*s  ", width, left);
-        help_text(f, 2 + width + 2, o->help, o->def_text ? o->def_text : o->def);
-    }
 }
 
 void bp_config_finish(bp_config *c)
