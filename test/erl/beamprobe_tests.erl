@@ -145,11 +145,13 @@ remote_hung_concurrent() ->
     end}.
 
 %% The same for cluster/1 with the stopped node as a member: every report
-%% comes within the deadline, the stopped member unreachable, the others not.
+%% comes within the deadline, the stopped member unreachable, the peer not.
+%% (This node is not a member: 50 probes of it at once would measure the
+%% load they put on it, not the NIF.)
 cluster_hung_concurrent() ->
     {timeout, 60, fun() ->
         Before = vm_threads(),
-        Opts = #{nodes => [node(), peer(), hung()], timeout => 2000},
+        Opts = #{nodes => [peer(), hung()], timeout => 2000},
         {Results, Reads} = concurrently(50, fun() -> beamprobe:cluster(Opts) end),
         After = settle_threads(Before),
         report("cluster/1 x50, hung member", Results, Reads, Before, After),
@@ -157,7 +159,7 @@ cluster_hung_concurrent() ->
         Reachable = fun(Report) -> maps:from_list([{binary_to_atom(maps:get(<<"node">>, N)), maps:get(<<"reachable">>, N)}
                                                    || N <- maps:get(<<"nodes">>, Report),
                                                       maps:get(<<"probed">>, N)]) end,
-        [?assertEqual(#{node() => true, peer() => true, hung() => false}, Reachable(R)) || {R, _, _} <- Results],
+        [?assertEqual(#{peer() => true, hung() => false}, Reachable(R)) || {R, _, _} <- Results],
         expect_in_time(Results, 2000 + 100),
         expect_read_latency(Reads, 50),
         [?assertEqual([], Left) || {_, _, Left} <- Results],
