@@ -27,8 +27,9 @@ void bp_nif_jobs_free(bp_nif_jobs *jobs);
 /*
  * Start work(arg) on a new thread for the calling process, which gets
  * {Ref, Answer} from it exactly once, unless it cancels the job first
- * (nif_job_finish). Takes arg whatever happens. Returns {ok, Job}, or
- * {error, busy} when max_jobs are running or the system refuses a thread.
+ * (nif_job_finish). Takes arg whatever happens. Returns {ok, Job},
+ * {error, busy} when max_jobs are running or the system refuses a thread,
+ * or {error, enomem}.
  */
 ERL_NIF_TERM bp_nif_job_start(ErlNifEnv *env, ERL_NIF_TERM ref, bp_nif_work_fn *work, bp_nif_work_free_fn *free_arg,
                               void *arg);
