@@ -57,7 +57,7 @@ for t in local_report governor_state_is_judged health_unhealthy remote_peer remo
   if grep -Eq "beamprobe_tests: -?$t(/|\.\.\.)" <<<"$EUNIT"; then ok "ran $t"; else fail "eunit did not run $t"; fi
 done
 # the NIF jobs' measurements (caller latencies, file reads, VM threads)
-grep -E '^  (check/2|cluster/1|cap |purge )' <<<"$EUNIT" || true
+grep -E '^  (check/2|cluster/1|cap |purge |the peer )' <<<"$EUNIT" || true
 if [[ $EUNIT == *"Sanitizer"* || $EUNIT == *"runtime error"* ]]; then fail "sanitizer report in the node"; echo "$EUNIT" | grep -A30 Sanitizer | head -60; fi
 
 if [[ -n ${BP_SANITIZED:-} ]]; then # the rest runs in the cluster's nodes, which carry no sanitizer runtime
