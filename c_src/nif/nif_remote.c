@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "beamprobe.h"
+#include "core/clock.h"
 #include "dist/collect.h"
 #include "dist/cookie.h"
 
@@ -38,6 +39,7 @@ ERL_NIF_TERM bp_nif_cookie(ErlNifEnv *env, const bp_config *cfg, char *cookie, s
 typedef struct {
     const bp_config *cfg; /* its resource kept for the job */
     ErlNifResourceType *snapshot_type;
+    int64_t deadline_ms; /* the call's timeout from when it was made, not from when its thread started */
     char node[BP_NAME_MAX], cookie[256];
 } remote_job;
 
@@ -49,14 +51,14 @@ static void remote_job_free(void *arg)
     enif_free(rj);
 }
 
-/* The probe (name slot, EPMD, connect, handshake, rounds), bounded by the configuration's timeout. */
+/* The probe (name slot, EPMD, connect, handshake, rounds), by the call's deadline. */
 static ERL_NIF_TERM remote_job_run(ErlNifEnv *env, void *arg)
 {
     remote_job *rj = arg;
     ERL_NIF_TERM e = bp_nif_cookie(env, rj->cfg, rj->cookie, sizeof rj->cookie);
     if (e)
         return e;
-    bp_snapshot *snap = bp_probe_node(rj->cfg, rj->node, rj->cookie);
+    bp_snapshot *snap = bp_probe_node_until(rj->cfg, rj->node, rj->cookie, rj->deadline_ms);
     if (!snap)
         return 0;
     if (snap->connect.state != BP_FACT_OK) {
@@ -91,5 +93,6 @@ ERL_NIF_TERM bp_nif_check_remote(ErlNifEnv *env, int argc, const ERL_NIF_TERM ar
         remote_job_free(rj);
         return enif_make_badarg(env);
     }
+    rj->deadline_ms = bp_now_ms() + rj->cfg->timeout_ms;
     return bp_nif_job_start(env, argv[3], remote_job_run, remote_job_free, rj);
 }
