@@ -27,7 +27,7 @@ with_peers_test_() ->
     case peer() of
         undefined -> [];
         _ -> [fun remote_peer/0, remote_hung(), fun cluster/0, remote_hung_concurrent(),
-              cluster_hung_concurrent(), jobs_cap_and_unload()]
+              cluster_hung_concurrent(), jobs_at_the_cap(), jobs_cap_and_unload()]
     end.
 hung() -> application:get_env(beamprobe, test_hung, undefined).
 
@@ -173,9 +173,25 @@ cluster_hung_concurrent() ->
         ?assert(After =< Before)
     end}.
 
-%% At the cap (application env max_jobs, read when the library is loaded)
-%% a call is refused at once with {error, busy}: of 1,000 callers the first
-%% 8 wait for their deadline, the rest are turned away. Then the module is
+%% 1,000 callers at once with the default cap of 256 jobs: 256 wait for
+%% their deadline (and get {error, timeout} by it), 744 are refused at once
+%% with {error, busy}; the mailboxes stay empty and the threads go. (256
+%% answers due at the same moment keep 2 schedulers busy: up to 180 ms past
+%% the deadline was measured under ASan, hence a wider bound than for 50.)
+jobs_at_the_cap() ->
+    {timeout, 120, fun() ->
+        Before = vm_threads(),
+        {Results, _} = concurrently(1000, fun() -> beamprobe:check(hung(), #{timeout => 2000}) end),
+        After = settle_threads(Before),
+        caps_report(256, Results, Before, After),
+        expect_in_time([R || {{error, timeout}, _, _} = R <- Results], 2000 + 250),
+        expect_in_time([R || {{error, busy}, _, _} = R <- Results], 1000),
+        [?assertEqual([], Left) || {_, _, Left} <- Results],
+        ?assert(After =< Before)
+    end}.
+
+%% The cap is application env max_jobs, read when the library is loaded:
+%% with 8, of 20 callers 8 wait and 12 are turned away. Then the module is
 %% replaced and the old code purged while 8 probes still run: unload waits
 %% for their threads, so none is left once the purge returns.
 jobs_cap_and_unload() ->
@@ -184,16 +200,9 @@ jobs_cap_and_unload() ->
         application:set_env(beamprobe, max_jobs, 8),
         try
             reload(),
-            {Results, _} = concurrently(1000, fun() -> beamprobe:check(hung(), #{timeout => 1000}) end),
-            After = settle_threads(Before),
-            Count = fun(Want) -> length([R || {R, _, _} <- Results, R =:= Want]) end,
-            BusyMs = lists:max([Ms || {{error, busy}, Ms, _} <- Results]),
-            io:format(user, "~n  cap 8, 1000 callers: ~p busy (slowest refusal ~p ms), ~p timeouts; threads ~p -> ~p~n",
-                      [Count({error, busy}), BusyMs, Count({error, timeout}), Before, After]),
-            ?assertEqual(992, Count({error, busy})),
-            ?assertEqual(8, Count({error, timeout})),
+            {Results, _} = concurrently(20, fun() -> beamprobe:check(hung(), #{timeout => 1000}) end),
+            caps_report(8, Results, Before, settle_threads(Before)),
             [?assertEqual([], Left) || {_, _, Left} <- Results],
-            ?assert(After =< Before),
             %% unload with jobs outstanding
             Callers = [spawn(fun() -> beamprobe:check(hung(), #{timeout => 1500}) end) || _ <- lists:seq(1, 8)],
             ?assertEqual(ok, wait_for(fun() -> vm_threads() >= Before + 8 end, true, 20)),
@@ -216,6 +225,17 @@ jobs_cap_and_unload() ->
             reload()
         end
     end}.
+
+%% Print what a run at the cap gave, and check the counts.
+caps_report(Cap, Results, Before, After) ->
+    Count = fun(Want) -> length([R || {R, _, _} <- Results, R =:= Want]) end,
+    Max = fun(Want) -> lists:max([0 | [Ms || {R, Ms, _} <- Results, R =:= Want]]) end,
+    io:format(user, "~n  cap ~p, ~p callers: ~p busy (slowest refusal ~p ms), ~p timeouts (slowest ~p ms); "
+                    "VM threads ~p -> ~p~n",
+              [Cap, length(Results), Count({error, busy}), Max({error, busy}), Count({error, timeout}),
+               Max({error, timeout}), Before, After]),
+    ?assertEqual(length(Results) - Cap, Count({error, busy})),
+    ?assertEqual(Cap, Count({error, timeout})).
 
 nobody_here() ->
     {ok, Host} = inet:gethostname(),

@@ -53,7 +53,7 @@ else
 fi
 # the demo and peer layers must have run, not only the VM-only tests
 for t in local_report governor_state_is_judged health_unhealthy remote_peer remote_hung cluster \
-         remote_hung_concurrent cluster_hung_concurrent jobs_cap_and_unload; do
+         remote_hung_concurrent cluster_hung_concurrent jobs_at_the_cap jobs_cap_and_unload; do
   if grep -Eq "beamprobe_tests: -?$t(/|\.\.\.)" <<<"$EUNIT"; then ok "ran $t"; else fail "eunit did not run $t"; fi
 done
 # the NIF jobs' measurements (caller latencies, file reads, VM threads)
