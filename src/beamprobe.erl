@@ -5,7 +5,8 @@
 %% collector's plan (the very calls a remote probe sends to rex) is run here,
 %% in this VM, round by round; the replies go back to C, which builds the same
 %% snapshot a remote probe would. Remote nodes are probed by the C
-%% distribution session on a dirty I/O scheduler.
+%% distribution session on a NIF thread of their own, which answers the
+%% caller by message (await_job/2): no scheduler waits on the network.
 %%
 %% Options are maps whose keys are the CLI's long flags with '_' for '-'
 %% (timeout => 500 | <<"500ms">>, governor => [cost_guard], supervisor =>
@@ -31,6 +32,10 @@
 -define(AGENT, beamprobe_agent).
 -define(NIF_ONLY_KEYS, [format, port, vm_budget]).
 -define(DEFAULT_VM_BUDGET, 1000).
+%% How long past its timeout a caller waits for a job's answer (the C side
+%% answers at the deadline; this covers thread start and rendering).
+-define(JOB_MARGIN, 50).
+-define(DEFAULT_MAX_JOBS, 256).
 
 %%% ---------------------------------------------------------------- API
 
@@ -48,13 +53,17 @@ check(_) ->
     erlang:error(badarg).
 
 %% @doc A report of another node through the distribution protocol, under
-%% the options' timeout, from a dirty I/O scheduler. Uses this VM's cookie
-%% for Node unless cookie_file is given. A node that does not answer in time
-%% gives {error, timeout}; other failures {error, {Reason, Message}}.
+%% the options' timeout, probed from a NIF thread while the caller waits.
+%% Uses this VM's cookie for Node unless cookie_file is given. A node that
+%% does not answer in time gives {error, timeout}; other failures
+%% {error, {Reason, Message}}; {error, busy} when max_jobs probes are
+%% already running (application env beamprobe max_jobs, default 256).
 -spec check(node(), options()) -> report() | binary() | error().
 check(Node, Opts) when is_atom(Node), is_map(Opts) ->
-    with_config(Opts, fun(Cfg, _Settings) ->
-        case nif_check_remote(Cfg, atom_to_binary(Node, utf8), cookie_for(Node, Opts)) of
+    with_config(Opts, fun(Cfg, Settings) ->
+        Name = atom_to_binary(Node, utf8),
+        Cookie = cookie_for(Node, Opts),
+        case await_job(fun(Ref) -> nif_check_remote(Cfg, Name, Cookie, Ref) end, Settings) of
             {done, Snap} -> nif_report(Cfg, Snap, format(Opts));
             Error -> Error
         end
@@ -99,14 +108,19 @@ metrics(_) ->
 
 %% @doc The cluster report of `beamprobe cluster --json` for the nodes
 %% given (nodes => [...]) or discovered (epmd_host, dns, k8s_endpoints);
-%% with neither, this node and every node it sees.
+%% with neither, this node and every node it sees. Discovery and the probes
+%% share the timeout; a node that does not answer in time is reported
+%% unreachable. {error, busy} as for check/2.
 -spec cluster(options()) -> report() | error().
 cluster(Opts) when is_map(Opts) ->
     Opts1 = case has_targets(Opts) of
                 true -> Opts;
                 false -> Opts#{node => [node() | nodes()]}
             end,
-    with_config(Opts1, fun(Cfg, _) -> nif_cluster(Cfg, cookie_for(node(), Opts1)) end);
+    with_config(Opts1, fun(Cfg, Settings) ->
+        Cookie = cookie_for(node(), Opts1),
+        await_job(fun(Ref) -> nif_cluster(Cfg, Cookie, Ref) end, Settings)
+    end);
 cluster(_) ->
     erlang:error(badarg).
 
@@ -177,6 +191,33 @@ served(Opts, Path) ->
             Error -> Error
         end
     end).
+
+%%% ---------------------------------------------------------------- NIF jobs
+
+%% Start a NIF job (Start(Ref)) and wait for its one answer {Ref, Result}.
+%% The job's thread answers by its deadline; past the timeout and a margin
+%% the caller gives up: nif_job_finish/1 then either cancels the job (no
+%% answer will ever come) or finds it answered already (its message is, or
+%% is about to be, in the mailbox and is taken out). Either way nothing is
+%% left in the caller's mailbox.
+await_job(Start, #{timeout := Timeout}) ->
+    Ref = make_ref(),
+    case Start(Ref) of
+        {ok, Job} ->
+            receive
+                {Ref, Result} ->
+                    answered = nif_job_finish(Job),
+                    Result
+            after Timeout + ?JOB_MARGIN ->
+                case nif_job_finish(Job) of
+                    cancelled -> ok;
+                    answered -> receive {Ref, _} -> ok end
+                end,
+                {error, timeout}
+            end;
+        {error, _} = Error ->
+            Error
+    end.
 
 %%% ---------------------------------------------------------------- local collection
 
@@ -316,9 +357,14 @@ agent_call(Request) ->
 
 %%% ---------------------------------------------------------------- NIF loading
 
+%% The load info is the cap on concurrent NIF jobs (check/2, cluster/1).
 init() ->
     Path = filename:join(priv_dir(), "beamprobe_nif"),
-    case erlang:load_nif(Path, 0) of
+    MaxJobs = case application:get_env(beamprobe, max_jobs) of
+                  {ok, N} when is_integer(N), N > 0 -> N;
+                  _ -> ?DEFAULT_MAX_JOBS
+              end,
+    case erlang:load_nif(Path, MaxJobs) of
         ok ->
             ok;
         {error, {Reason, Text}} ->
@@ -344,8 +390,9 @@ nif_config(_Opts) -> not_loaded().
 nif_collect_step(_Cfg, _Node, _Rounds, _Times) -> not_loaded().
 nif_report(_Cfg, _Snap, _Format) -> not_loaded().
 nif_http(_Cfg, _Snap, _Path) -> not_loaded().
-nif_check_remote(_Cfg, _Node, _Cookie) -> not_loaded().
-nif_cluster(_Cfg, _Cookie) -> not_loaded().
+nif_check_remote(_Cfg, _Node, _Cookie, _Ref) -> not_loaded().
+nif_cluster(_Cfg, _Cookie, _Ref) -> not_loaded().
+nif_job_finish(_Job) -> not_loaded().
 nif_agent_start(_Cfg, _Node, _Budget) -> not_loaded().
 nif_agent_publish(_Agent, _Snap) -> not_loaded().
 nif_agent_pong(_Agent, _Seq) -> not_loaded().

@@ -49,5 +49,7 @@ int bp_connect_node(const bp_config *cfg, const char *node, const char *cookie, 
  * recorded in snap->connect and snap->connect_code) or NULL on OOM.
  */
 bp_snapshot *bp_probe_node(const bp_config *cfg, const char *node, const char *cookie);
+/* The same by a deadline given (bp_now_ms() clock) rather than cfg's timeout from now. */
+bp_snapshot *bp_probe_node_until(const bp_config *cfg, const char *node, const char *cookie, int64_t deadline_ms);
 
 #endif

@@ -42,10 +42,20 @@ static int try_slot(const char *alive, const char *target, int *fd_out)
     return e == EADDRINUSE ? 0 : -1;
 }
 
+/*
+ * Between two looks at a busy pool: 5 ms, doubling up to 40 ms, never past
+ * the deadline. A fixed 5 ms made many waiters for one target busy: 250
+ * probes of a stopped node (the NIF's cap) tried 200,000 names a second
+ * and took the CPU from everything else on the host.
+ */
+#define SLOT_PAUSE_MIN_MS 5
+#define SLOT_PAUSE_MAX_MS 40
+
 int bp_nameslot_acquire(const char *prefix, int pool, const char *target, int64_t deadline_ms,
                         char *alive, size_t alive_len, int *lock_fd)
 {
     *lock_fd = -1;
+    int pause_ms = SLOT_PAUSE_MIN_MS;
     for (;;) {
         for (int i = 0; i < pool; i++) {
             snprintf(alive, alive_len, "%s_%d", prefix, i);
@@ -55,10 +65,13 @@ int bp_nameslot_acquire(const char *prefix, int pool, const char *target, int64_
             if (r < 0)
                 return BP_EIO;
         }
-        if (bp_remaining_ms(deadline_ms) == 0)
+        int left = bp_remaining_ms(deadline_ms);
+        if (left == 0)
             return BP_EBUSY;
-        struct timespec ts = { 0, 5 * 1000 * 1000 };
+        int ms = pause_ms < left ? pause_ms : left;
+        struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
         nanosleep(&ts, NULL);
+        pause_ms = pause_ms * 2 < SLOT_PAUSE_MAX_MS ? pause_ms * 2 : SLOT_PAUSE_MAX_MS;
     }
 }
 

@@ -86,8 +86,12 @@ int bp_connect_node(const bp_config *cfg, const char *node, const char *cookie, 
 
 bp_snapshot *bp_probe_node(const bp_config *cfg, const char *node, const char *cookie)
 {
+    return bp_probe_node_until(cfg, node, cookie, bp_now_ms() + cfg->timeout_ms);
+}
+
+bp_snapshot *bp_probe_node_until(const bp_config *cfg, const char *node, const char *cookie, int64_t deadline)
+{
     int64_t t0 = bp_now_us();
-    int64_t deadline = bp_now_ms() + cfg->timeout_ms;
     bp_snapshot *snap = bp_snapshot_new(node);
     if (!snap)
         return NULL;

@@ -79,6 +79,21 @@ const bp_config *bp_nif_get_config(ErlNifEnv *env, ERL_NIF_TERM t)
     return &c->cfg;
 }
 
+const bp_config *bp_nif_config_keep(ErlNifEnv *env, ERL_NIF_TERM t)
+{
+    bp_nif_config *c;
+    if (!enif_get_resource(env, t, bp_nif_priv_of(env)->config, (void **)&c))
+        return NULL;
+    enif_keep_resource(c);
+    return &c->cfg;
+}
+
+void bp_nif_config_release(const bp_config *cfg)
+{
+    if (cfg) /* cfg is the first member of its resource */
+        enif_release_resource((void *)((const char *)cfg - offsetof(bp_nif_config, cfg)));
+}
+
 bp_nif_snapshot *bp_nif_get_snapshot(ErlNifEnv *env, ERL_NIF_TERM t)
 {
     bp_nif_snapshot *r;
@@ -87,7 +102,12 @@ bp_nif_snapshot *bp_nif_get_snapshot(ErlNifEnv *env, ERL_NIF_TERM t)
 
 ERL_NIF_TERM bp_nif_make_snapshot(ErlNifEnv *env, bp_snapshot *snap)
 {
-    bp_nif_snapshot *r = enif_alloc_resource(bp_nif_priv_of(env)->snapshot, sizeof *r);
+    return bp_nif_make_snapshot_of(env, bp_nif_priv_of(env)->snapshot, snap);
+}
+
+ERL_NIF_TERM bp_nif_make_snapshot_of(ErlNifEnv *env, ErlNifResourceType *type, bp_snapshot *snap)
+{
+    bp_nif_snapshot *r = enif_alloc_resource(type, sizeof *r);
     if (!r) {
         bp_snapshot_free(snap);
         return 0;
@@ -115,11 +135,16 @@ static int open_types(ErlNifEnv *env, bp_nif_priv *p, ErlNifResourceFlags flags)
     p->config = enif_open_resource_type(env, NULL, "beamprobe_config", bp_nif_config_dtor, flags, NULL);
     p->snapshot = enif_open_resource_type(env, NULL, name_snapshot, bp_nif_snapshot_dtor, flags, NULL);
     p->agent = enif_open_resource_type(env, NULL, "beamprobe_agent", bp_nif_agent_dtor, flags, NULL);
-    return p->config && p->snapshot && p->agent ? 0 : -1;
+    p->job = enif_open_resource_type(env, NULL, "beamprobe_job", NULL, flags, NULL);
+    return p->config && p->snapshot && p->agent && p->job ? 0 : -1;
 }
 
-static int setup(ErlNifEnv *env, void **priv_data, ErlNifResourceFlags flags)
+/* The load info is the cap on concurrent jobs (beamprobe.erl passes application env max_jobs). */
+static int setup(ErlNifEnv *env, void **priv_data, ErlNifResourceFlags flags, ERL_NIF_TERM info)
 {
+    int max_jobs = 0;
+    if (!enif_get_int(env, info, &max_jobs))
+        max_jobs = 0; /* the default */
 #define BP_NIF_ATOM_MAKE(a) bp_atom.a = enif_make_atom(env, #a);
     BP_NIF_ATOM_LIST(BP_NIF_ATOM_MAKE)
 #undef BP_NIF_ATOM_MAKE
@@ -127,7 +152,7 @@ static int setup(ErlNifEnv *env, void **priv_data, ErlNifResourceFlags flags)
     if (!p)
         return -1;
     memset(p, 0, sizeof *p);
-    if (open_types(env, p, flags) != 0) {
+    if (open_types(env, p, flags) != 0 || !(p->jobs = bp_nif_jobs_new(max_jobs))) {
         enif_free(p);
         return -1;
     }
@@ -137,22 +162,31 @@ static int setup(ErlNifEnv *env, void **priv_data, ErlNifResourceFlags flags)
 
 static int load(ErlNifEnv *env, void **priv_data, ERL_NIF_TERM info)
 {
-    (void)info;
-    return setup(env, priv_data, ERL_NIF_RT_CREATE);
+    return setup(env, priv_data, ERL_NIF_RT_CREATE, info);
 }
 
-/* A new module version takes the resource types over, so live resources keep their destructors. */
+/*
+ * A new module version takes the resource types over, so live resources keep
+ * their destructors. Its jobs are its own: the old version's threads stay
+ * counted by the old version's data until its unload.
+ */
 static int upgrade(ErlNifEnv *env, void **priv_data, void **old_priv_data, ERL_NIF_TERM info)
 {
-    (void)info;
     (void)old_priv_data;
-    return setup(env, priv_data, ERL_NIF_RT_CREATE | ERL_NIF_RT_TAKEOVER);
+    return setup(env, priv_data, ERL_NIF_RT_CREATE | ERL_NIF_RT_TAKEOVER, info);
 }
 
+/*
+ * The module's code is going: wait for this instance's job threads to finish
+ * and join them, so none runs on into unloaded code (each ends by its
+ * probe's deadline, so this waits at most the longest timeout outstanding).
+ */
 static void unload(ErlNifEnv *env, void *priv_data)
 {
     (void)env;
-    enif_free(priv_data);
+    bp_nif_priv *p = priv_data;
+    bp_nif_jobs_free(p->jobs);
+    enif_free(p);
 }
 
 static ErlNifFunc nif_funcs[] = {
@@ -160,8 +194,9 @@ static ErlNifFunc nif_funcs[] = {
     { "nif_collect_step", 4, bp_nif_collect_step, 0 },
     { "nif_report", 3, bp_nif_report, 0 },
     { "nif_http", 3, bp_nif_http, 0 },
-    { "nif_check_remote", 3, bp_nif_check_remote, ERL_NIF_DIRTY_JOB_IO_BOUND },
-    { "nif_cluster", 2, bp_nif_cluster, ERL_NIF_DIRTY_JOB_IO_BOUND },
+    { "nif_check_remote", 4, bp_nif_check_remote, 0 },
+    { "nif_cluster", 3, bp_nif_cluster, 0 },
+    { "nif_job_finish", 1, bp_nif_job_finish, 0 },
     { "nif_agent_start", 3, bp_nif_agent_start, ERL_NIF_DIRTY_JOB_IO_BOUND },
     { "nif_agent_publish", 2, bp_nif_agent_publish, 0 },
     { "nif_agent_pong", 2, bp_nif_agent_pong, 0 },

@@ -7,12 +7,14 @@
 
 #include "core/config.h"
 #include "core/snapshot.h"
+#include "nif/nif_jobs.h"
 
 /* Atoms made once at load (atoms live as long as the VM: safe across upgrades). */
 #define BP_NIF_ATOM_LIST(X)                                                                            \
     X(ok) X(error) X(true) X(false) X(null) X(undefined) X(bad_option) X(calls) X(done) X(reply)       \
     X(timeout) X(live) X(ready) X(startup) X(full) X(map) X(json) X(text) X(enomem) X(badarg)          \
-    X(block) X(spawn) X(not_running) X(already_running) X(eio) X(usage)
+    X(block) X(spawn) X(not_running) X(already_running) X(eio) X(usage) X(busy) X(cancelled)  \
+    X(answered)
 
 typedef struct {
 #define BP_NIF_ATOM_FIELD(a) ERL_NIF_TERM a;
@@ -22,11 +24,13 @@ typedef struct {
 
 extern bp_nif_atoms bp_atom;
 
-/* Per-module-instance data (enif_priv_data): the resource types. */
+/* Per-module-instance data (enif_priv_data): the resource types and the jobs' threads. */
 typedef struct {
     ErlNifResourceType *config;
     ErlNifResourceType *snapshot;
     ErlNifResourceType *agent;
+    ErlNifResourceType *job;
+    bp_nif_jobs *jobs;
 } bp_nif_priv;
 
 /* A parsed option map: an immutable configuration. */
@@ -65,6 +69,11 @@ const bp_config *bp_nif_get_config(ErlNifEnv *env, ERL_NIF_TERM t);
 bp_nif_snapshot *bp_nif_get_snapshot(ErlNifEnv *env, ERL_NIF_TERM t);
 /* A new snapshot resource owning snap (freed on failure): the term, or 0 on OOM. */
 ERL_NIF_TERM bp_nif_make_snapshot(ErlNifEnv *env, bp_snapshot *snap);
+/* The same with the resource type given: for a job's thread, whose env has no priv data. */
+ERL_NIF_TERM bp_nif_make_snapshot_of(ErlNifEnv *env, ErlNifResourceType *type, bp_snapshot *snap);
+/* The config resource behind t, kept (held) until bp_nif_config_release: for a job's thread. */
+const bp_config *bp_nif_config_keep(ErlNifEnv *env, ERL_NIF_TERM t);
+void bp_nif_config_release(const bp_config *cfg);
 /* Take the snapshot out of its resource (NULL if already taken). */
 bp_snapshot *bp_nif_take_snapshot(bp_nif_snapshot *r);
 /* A JSON text as an Erlang term: objects become maps with binary keys, strings binaries,

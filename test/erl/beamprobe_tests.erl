@@ -26,7 +26,8 @@ with_demo_test_() ->
 with_peers_test_() ->
     case peer() of
         undefined -> [];
-        _ -> [fun remote_peer/0, remote_hung(), fun cluster/0]
+        _ -> [fun remote_peer/0, remote_hung(), fun cluster/0, remote_hung_concurrent(),
+              cluster_hung_concurrent(), jobs_at_the_cap(), jobs_cap_and_unload()]
     end.
 hung() -> application:get_env(beamprobe, test_hung, undefined).
 
@@ -100,12 +101,10 @@ remote_peer() ->
     ?assertEqual(<<"healthy">>, maps:get(<<"status">>, R)).
 
 remote_unknown_test() ->
-    {ok, Host} = inet:gethostname(),
-    ?assertMatch({error, {not_registered, _}},
-                 beamprobe:check(list_to_atom("nobody_here@" ++ Host), #{})).
+    ?assertMatch({error, {not_registered, _}}, beamprobe:check(nobody_here(), #{})).
 
 %% A SIGSTOPped node costs the caller its deadline, not more, and no other
-%% process waits meanwhile (the probe runs on a dirty I/O scheduler).
+%% process waits meanwhile (the probe runs on a NIF thread of its own).
 remote_hung() ->
     {timeout, 30, fun() ->
         Counter = spawn(fun() -> tick(0) end),
@@ -125,6 +124,191 @@ tick(N) ->
     receive {count, From} -> From ! {ticks, N}
     after 10 -> tick(N + 1)
     end.
+
+%%% ------------------------------------------------------------ NIF jobs
+
+%% 50 remote checks of the SIGSTOPped node at once: no dirty I/O scheduler
+%% waits on the network (a file read elsewhere in the VM stays fast), each
+%% caller gets {error, timeout} at its deadline, no answer comes late into a
+%% mailbox, and the probes' threads are gone afterwards.
+remote_hung_concurrent() ->
+    {timeout, 60, fun() ->
+        Before = vm_threads(),
+        {Results, Reads} = concurrently(50, fun() -> beamprobe:check(hung(), #{timeout => 2000}) end),
+        After = settle_threads(Before),
+        report("check/2 x50, hung node", Results, Reads, Before, After),
+        [?assertEqual({error, timeout}, R) || {R, _, _} <- Results],
+        expect_in_time(Results, 2000 + 100),
+        expect_read_latency(Reads, 50),
+        [?assertEqual([], Left) || {_, _, Left} <- Results],
+        ?assert(After =< Before)
+    end}.
+
+%% The same for cluster/1 with the stopped node as a member: every report
+%% comes within the deadline, the stopped member unreachable. (This node
+%% is not a member: 50 probes of it at once would measure the load they put
+%% on it, not the NIF.) 50 probes of the peer queue for its 4 probe names
+%% (cnode_pool), so under load the last of them may run out of time and
+%% report it unreachable too; it must be reachable in some report.
+cluster_hung_concurrent() ->
+    {timeout, 60, fun() ->
+        Before = vm_threads(),
+        Opts = #{nodes => [peer(), hung()], timeout => 2000},
+        {Results, Reads} = concurrently(50, fun() -> beamprobe:cluster(Opts) end),
+        After = settle_threads(Before),
+        report("cluster/1 x50, hung member", Results, Reads, Before, After),
+        %% (the report also lists the nodes the peer sees, not probed)
+        Reachable = fun(Report) -> maps:from_list([{binary_to_atom(maps:get(<<"node">>, N)), maps:get(<<"reachable">>, N)}
+                                                   || N <- maps:get(<<"nodes">>, Report),
+                                                      maps:get(<<"probed">>, N)]) end,
+        Seen = [Reachable(R) || {R, _, _} <- Results],
+        [?assertEqual(false, maps:get(hung(), S)) || S <- Seen],
+        [?assertEqual(lists:sort([peer(), hung()]), lists:sort(maps:keys(S))) || S <- Seen],
+        PeerUp = length([S || S <- Seen, maps:get(peer(), S)]),
+        io:format(user, "  the peer reachable in ~p of 50 reports~n", [PeerUp]),
+        ?assert(PeerUp > 0),
+        expect_in_time(Results, 2000 + 100),
+        expect_read_latency(Reads, 50),
+        [?assertEqual([], Left) || {_, _, Left} <- Results],
+        ?assert(After =< Before)
+    end}.
+
+%% 1,000 callers at once with the default cap of 256 jobs: 256 wait for
+%% their deadline (and get {error, timeout} by it), 744 are refused at once
+%% with {error, busy}; the mailboxes stay empty and the threads go. (256
+%% answers due at the same moment keep 2 schedulers busy: up to 180 ms past
+%% the deadline was measured under ASan, hence a wider bound than for 50.)
+jobs_at_the_cap() ->
+    {timeout, 120, fun() ->
+        Before = vm_threads(),
+        {Results, _} = concurrently(1000, fun() -> beamprobe:check(hung(), #{timeout => 2000}) end),
+        After = settle_threads(Before),
+        caps_report(256, Results, Before, After),
+        expect_in_time([R || {{error, timeout}, _, _} = R <- Results], 2000 + 250),
+        expect_in_time([R || {{error, busy}, _, _} = R <- Results], 1000),
+        [?assertEqual([], Left) || {_, _, Left} <- Results],
+        ?assert(After =< Before)
+    end}.
+
+%% The cap is application env max_jobs, read when the library is loaded:
+%% with 8, of 20 callers 8 wait and 12 are turned away. Then the module is
+%% replaced and the old code purged while 8 probes still run: unload waits
+%% for their threads, so none is left once the purge returns.
+jobs_cap_and_unload() ->
+    {timeout, 120, fun() ->
+        Before = vm_threads(),
+        application:set_env(beamprobe, max_jobs, 8),
+        try
+            reload(),
+            {Results, _} = concurrently(20, fun() -> beamprobe:check(hung(), #{timeout => 1000}) end),
+            caps_report(8, Results, Before, settle_threads(Before)),
+            [?assertEqual([], Left) || {_, _, Left} <- Results],
+            %% unload with jobs outstanding
+            Callers = [spawn(fun() -> beamprobe:check(hung(), #{timeout => 1500}) end) || _ <- lists:seq(1, 8)],
+            ?assertEqual(ok, wait_for(fun() -> vm_threads() >= Before + 8 end, true, 20)),
+            application:unset_env(beamprobe, max_jobs),
+            reload(),                                        % the callers now run old code
+            T0 = erlang:monotonic_time(millisecond),
+            code:purge(beamprobe),                           % kills them, unloads the old library
+            PurgeMs = erlang:monotonic_time(millisecond) - T0,
+            %% (a joined thread's task can linger in /proc for a moment: 300 ms
+            %% of grace, where a purge that did not wait would leave the
+            %% threads for the 1.4 s their probes still had)
+            Left = settle_threads(Before, 3),
+            io:format(user, "  purge with 8 jobs running: ~p ms; threads ~p (before the jobs ~p)~n",
+                      [PurgeMs, Left, Before]),
+            ?assertNot(lists:any(fun erlang:is_process_alive/1, Callers)),
+            ?assert(Left =< Before),
+            ?assertMatch({error, {not_registered, _}}, beamprobe:check(nobody_here(), #{}))
+        after
+            application:unset_env(beamprobe, max_jobs),
+            reload()
+        end
+    end}.
+
+%% Print what a run at the cap gave, and check the counts.
+caps_report(Cap, Results, Before, After) ->
+    Count = fun(Want) -> length([R || {R, _, _} <- Results, R =:= Want]) end,
+    Max = fun(Want) -> lists:max([0 | [Ms || {R, Ms, _} <- Results, R =:= Want]]) end,
+    io:format(user, "~n  cap ~p, ~p callers: ~p busy (slowest refusal ~p ms), ~p timeouts (slowest ~p ms); "
+                    "VM threads ~p -> ~p~n",
+              [Cap, length(Results), Count({error, busy}), Max({error, busy}), Count({error, timeout}),
+               Max({error, timeout}), Before, After]),
+    ?assertEqual(length(Results) - Cap, Count({error, busy})),
+    ?assertEqual(Cap, Count({error, timeout})).
+
+nobody_here() ->
+    {ok, Host} = inet:gethostname(),
+    list_to_atom("nobody_here@" ++ Host).
+
+reload() ->
+    code:purge(beamprobe),
+    {module, beamprobe} = code:load_file(beamprobe).
+
+%% The OS threads of this VM (beam.smp).
+vm_threads() ->
+    {ok, Tasks} = file:list_dir("/proc/" ++ os:getpid() ++ "/task"),
+    length(Tasks).
+
+%% The VM's thread count once it is back to N, or what it is after 2 s
+%% (Polls times 100 ms).
+settle_threads(N) ->
+    settle_threads(N, 20).
+
+settle_threads(N, Polls) ->
+    _ = wait_for(fun() -> vm_threads() =< N end, true, Polls),
+    vm_threads().
+
+%% Fun called by Count processes at once while another process reads a
+%% small file in a loop, timing each file:read_file/1 (it needs a dirty I/O
+%% scheduler). {[{Result, Ms, MailboxAfter}], {Reads, MaxReadUs, When}}: each
+%% caller looks at its mailbox 300 ms after its call returned, to catch a
+%% late answer.
+concurrently(Count, Fun) ->
+    File = filename:join(os:getenv("TMPDIR", "/tmp"), "bp_read_" ++ os:getpid()),
+    ok = file:write_file(File, <<"a small file\n">>),
+    Self = self(),
+    Start = erlang:monotonic_time(millisecond),
+    Reader = spawn_link(fun() -> read_loop(File, Start, {0, 0, 0}) end),
+    Pids = [spawn_link(fun() -> receive go -> ok end,
+                                T0 = erlang:monotonic_time(millisecond),
+                                R = Fun(),
+                                Ms = erlang:monotonic_time(millisecond) - T0,
+                                timer:sleep(300),
+                                {messages, Left} = process_info(self(), messages),
+                                Self ! {self(), {R, Ms, Left}}
+                       end) || _ <- lists:seq(1, Count)],
+    [P ! go || P <- Pids],
+    Results = [receive {P, R} -> R end || P <- Pids],
+    Reader ! {stop, self()},
+    Reads = receive {reads, N, Max, At} -> {N, Max, At} end,
+    ok = file:delete(File),
+    {Results, Reads}.
+
+%% {Reads, SlowestUs, WhenMs}: WhenMs after Start the slowest read began.
+read_loop(File, Start, {N, Max, At}) ->
+    receive
+        {stop, From} -> From ! {reads, N, Max, At}
+    after 2 ->
+        T0 = erlang:monotonic_time(microsecond),
+        {ok, _} = file:read_file(File),
+        case erlang:monotonic_time(microsecond) - T0 of
+            Us when Us > Max -> read_loop(File, Start, {N + 1, Us, T0 div 1000 - Start});
+            _ -> read_loop(File, Start, {N + 1, Max, At})
+        end
+    end.
+
+expect_in_time(Results, MaxMs) ->
+    [?assert(Ms =< MaxMs) || {_, Ms, _} <- Results].
+
+expect_read_latency({Reads, MaxUs, _}, MaxMs) ->
+    ?assert(Reads > 10),
+    ?assert(MaxUs < MaxMs * 1000).
+
+report(What, Results, {Reads, MaxUs, At}, Before, After) ->
+    Ms = [M || {_, M, _} <- Results],
+    io:format(user, "~n  ~s: callers ~p..~p ms; ~p file reads, slowest ~.1f ms (at ~p ms); VM threads ~p -> ~p~n",
+              [What, lists:min(Ms), lists:max(Ms), Reads, MaxUs / 1000, At, Before, After]).
 
 %%% ------------------------------------------------------------ health/1, metrics/0
 

@@ -52,9 +52,12 @@ else
   echo "$EUNIT" | tail -n 60
 fi
 # the demo and peer layers must have run, not only the VM-only tests
-for t in local_report governor_state_is_judged health_unhealthy remote_peer remote_hung cluster; do
+for t in local_report governor_state_is_judged health_unhealthy remote_peer remote_hung cluster \
+         remote_hung_concurrent cluster_hung_concurrent jobs_at_the_cap jobs_cap_and_unload; do
   if grep -Eq "beamprobe_tests: -?$t(/|\.\.\.)" <<<"$EUNIT"; then ok "ran $t"; else fail "eunit did not run $t"; fi
 done
+# the NIF jobs' measurements (caller latencies, file reads, VM threads)
+grep -E '^  (check/2|cluster/1|cap |purge |the peer )' <<<"$EUNIT" || true
 if [[ $EUNIT == *"Sanitizer"* || $EUNIT == *"runtime error"* ]]; then fail "sanitizer report in the node"; echo "$EUNIT" | grep -A30 Sanitizer | head -60; fi
 
 if [[ -n ${BP_SANITIZED:-} ]]; then # the rest runs in the cluster's nodes, which carry no sanitizer runtime
