@@ -95,6 +95,8 @@ typedef struct bp_config {
     char auth_token_file[1024];
     char log_format[8];            /* "text" or "json" */
     int access_log;
+    int history_size;              /* transitions kept per node (serve, in-VM server) */
+    int peer_series_max;           /* beamprobe_peer_connected series per node */
 
     int json;                      /* --json */
     int strict;                    /* degraded counts as failing */

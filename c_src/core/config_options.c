@@ -452,6 +452,12 @@ static const bp_config_option options[] = {
       .help = "state-change log lines on stderr: text or json" },
     { .name = "access-log", .kind = BP_OPT_SWITCH, .offset = OFF(access_log),
       .subcommands = BP_SUB_SERVE, .group = G_SERVE, .help = "also log one line per HTTP request" },
+    { .name = "history-size", .kind = BP_OPT_INT, .offset = OFF(history_size), .min = 0, .max = 65536,
+      .subcommands = BP_SUB_SERVE, .group = G_SERVE, .metavar = "N", .def = "256",
+      .help = "state transitions kept per node for /health/history (0 keeps none)" },
+    { .name = "peer-series-max", .kind = BP_OPT_INT, .offset = OFF(peer_series_max), .min = 0, .max = 65536,
+      .subcommands = BP_SUB_ALL, .group = G_OUTPUT, .metavar = "N", .def = "256",
+      .help = "beamprobe_peer_connected series per node in /metrics (missing peers first)" },
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])

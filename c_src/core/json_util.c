@@ -2,7 +2,9 @@
 #include "core/json_util.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 size_t bp_utf8_seq_len(const unsigned char *s, size_t left)
 {
@@ -132,4 +134,18 @@ char *bp_json_dump_doc(json_t *doc, int oom, int pretty)
     }
     json_decref(doc);
     return out;
+}
+
+json_t *bp_json_timestamp(int64_t ms)
+{
+    if (ms <= 0)
+        return json_null();
+    time_t sec = (time_t)(ms / 1000);
+    struct tm tm;
+    if (!gmtime_r(&sec, &tm))
+        return json_null();
+    char buf[128];
+    snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    return json_string(buf);
 }

@@ -16,6 +16,9 @@ size_t bp_utf8_seq_len(const unsigned char *s, size_t left);
  */
 json_t *bp_json_string_utf8(const char *s);
 
+/* Unix time ms as "2026-12-04T23:14:00.123Z", or JSON null when unknown (<= 0). */
+json_t *bp_json_timestamp(int64_t ms);
+
 /* v as a JSON integer, or JSON null when unknown (v < 0). */
 json_t *bp_json_int_or_null(int64_t v);
 

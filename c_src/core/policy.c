@@ -185,6 +185,7 @@ bp_check *bp__add_check(eval_ctx *x, bp_check_kind kind, const char *prefix, con
     memset(c, 0, sizeof *c);
     c->name = full;
     c->kind = kind;
+    c->since_ms = c->state_since_ms = -1;
     c->subject = prefix ? name : NULL;
     return c;
 }
@@ -490,6 +491,8 @@ static void init_report(bp_report *r, const bp_snapshot *snap, const bp_config *
     r->memory_ratio = -1;
     r->run_queue_per_scheduler = -1;
     r->expect_size = cfg->expect_size;
+    r->since_ms = -1;
+    r->peer_series_max = cfg->peer_series_max;
     for (size_t i = 0; i < BP_LIMIT_KINDS; i++) {
         r->limits[i].name = names[i];
         r->limits[i].count = r->limits[i].limit = -1;

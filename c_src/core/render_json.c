@@ -48,20 +48,6 @@ static json_t *jstrv(jctx *x, const bp_strv *v)
     return a;
 }
 
-static json_t *jtimestamp(int64_t ms)
-{
-    if (ms <= 0)
-        return json_null();
-    time_t sec = (time_t)(ms / 1000);
-    struct tm tm;
-    if (!gmtime_r(&sec, &tm))
-        return json_null();
-    char buf[128];
-    snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
-    return json_string(buf);
-}
-
 static int ok(const bp_fact *f)
 {
     return f->state == BP_FACT_OK;
@@ -192,6 +178,8 @@ static void details_governor(jctx *x, json_t *o, const bp_check *c)
     put(x, o, "pid", bp_json_string_utf8(k && g->alive ? g->pid : NULL));
     put(x, o, "alive", k ? json_boolean(g->alive) : json_null());
     put(x, o, "kind", bp_json_string_utf8(k && g->alive ? g->kind : NULL));
+    if (c->state_since_ms > 0)
+        put(x, o, "state_since", bp_json_timestamp(c->state_since_ms));
     put(x, o, "state", bp_json_string_utf8(k && g->alive && ok(&g->state_fact) ? g->state : NULL));
     put(x, o, "message_queue_len", bp_json_int_or_null(k && g->alive ? g->message_queue_len : -1));
     put(x, o, "memory_bytes", bp_json_int_or_null(k && g->alive ? g->memory : -1));
@@ -254,6 +242,8 @@ static json_t *check_object(jctx *x, const bp_report *r, const bp_check *c)
     put(x, o, "status", json_string(bp_status_name(c->status)));
     put(x, o, "reason", bp_json_string_utf8(c->reason));
     put(x, o, "incomplete", json_boolean(c->incomplete));
+    if (c->since_ms > 0) /* serve and the in-VM server keep a history: when this status began */
+        put(x, o, "since", bp_json_timestamp(c->since_ms));
     switch (c->kind) {
     case BP_CHECK_CONNECTION:
         put(x, o, "error_code", r->snap->connect_code ? json_integer(r->snap->connect_code) : json_null());
@@ -361,7 +351,7 @@ char *bp_render_json(const bp_report *r, int pretty)
     put(&x, doc, "probe", json_string(bp_probe_name(r->probe)));
     put(&x, doc, "node", bp_json_string_utf8(s->node));
     put(&x, doc, "given_as", s->given_as ? bp_json_string_utf8(s->given_as) : json_null());
-    put(&x, doc, "timestamp", jtimestamp(s->timestamp_ms));
+    put(&x, doc, "timestamp", bp_json_timestamp(s->timestamp_ms));
     put(&x, doc, "uptime_seconds",
         bp_json_int_or_null(ok(&s->identity) && s->uptime_ms >= 0 ? s->uptime_ms / 1000 : -1));
     put(&x, doc, "duration_ms", jreal(s->duration_us >= 0 ? (double)s->duration_us / 1000.0 : -1));

@@ -481,6 +481,49 @@ static void f_governor_state(pctx *x, const pnode *pn)
     }
 }
 
+/* Status changes of each check since the history began (serve and the in-VM server keep one). */
+static void f_transitions(pctx *x, const pnode *pn)
+{
+    for (size_t i = 0; pn->r && pn->checks && i < pn->r->n_checks; i++) {
+        const bp_check *c = &pn->r->checks[i];
+        if (c->since_ms <= 0)
+            continue; /* no history behind this report */
+        label ls[1] = {{"check", pn->checks[i].p, 1}};
+        sample_int(x, pn, ls, 1, (int64_t)c->transitions);
+    }
+}
+
+/* Seconds each governor has been in its current state, as of the report. */
+static void f_governor_since(pctx *x, const pnode *pn)
+{
+    int64_t now = pn->s ? pn->s->timestamp_ms : 0;
+    for (size_t i = 0; pn->r && i < pn->r->n_checks && now > 0; i++) {
+        const bp_check *c = &pn->r->checks[i];
+        if (c->kind != BP_CHECK_GOVERNOR || c->state_since_ms <= 0)
+            continue;
+        label ls[1] = {{"governor", c->subject, 0}};
+        sample_real(x, pn, ls, 1, (double)(now > c->state_since_ms ? now - c->state_since_ms : 0) / 1000.0);
+    }
+}
+
+/* 1 for each peer in the node's nodes(), 0 for each expected peer missing: missing ones first, at most
+   the report's peer_series_max in all. */
+static void f_peers(pctx *x, const pnode *pn)
+{
+    if (!pn->r || !ok(&pn->s->membership))
+        return;
+    size_t left = pn->r->peer_series_max > 0 ? (size_t)pn->r->peer_series_max : 0;
+    const bp_strv *miss = &pn->r->missing_peers, *vis = &pn->s->visible;
+    for (size_t i = 0; i < miss->n && left > 0; i++, left--) {
+        label ls[1] = {{"peer", miss->v[i], 0}};
+        sample_int(x, pn, ls, 1, 0);
+    }
+    for (size_t i = 0; i < vis->n && left > 0; i++, left--) {
+        label ls[1] = {{"peer", vis->v[i], 0}};
+        sample_int(x, pn, ls, 1, 1);
+    }
+}
+
 /* Members of each governor family per state. */
 static void f_family_states(pctx *x, const pnode *pn)
 {
@@ -523,6 +566,15 @@ static const family families[] = {
      "State of each governor as a state set over the configured warn and fail states and its current one: 1 for "
      "the current state.",
      f_governor_state},
+    {"beamprobe_governor_state_since_seconds", NULL,
+     "Seconds each governor has been in its current state, as of the report (serve and the in-VM server).",
+     f_governor_since},
+    {"beamprobe_check_transitions_total", NULL,
+     "Status changes of each check since serve (or the in-VM server) started watching the node.", f_transitions},
+    {"beamprobe_peer_connected", NULL,
+     "1 when peer is in the node's nodes(), 0 when it is an expected peer that is absent (missing ones first, "
+     "at most --peer-series-max per node).",
+     f_peers},
     {"beamprobe_governor_family_members", NULL,
      "Members of each governor family (--governors-under, --governor gproc:TAG) per state.", f_family_states},
     {"beamprobe_report_incomplete", NULL, "1 if some check could not complete before the probe's deadline, else 0.",
@@ -587,7 +639,8 @@ static void write_family(pctx *x, const family *f, const pnode *pns, size_t n)
     puts_(x, f->help);
     puts_(x, "\n# TYPE ");
     puts_(x, x->family);
-    puts_(x, " gauge\n");
+    size_t nl = strlen(f->name); /* a _total name is a counter (pre-6 names are gauges whatever they end in) */
+    puts_(x, nl > 6 && strcmp(f->name + nl - 6, "_total") == 0 ? " counter\n" : " gauge\n");
     for (size_t i = 0; i < n; i++)
         if (!pns[i].skip)
             f->emit(x, &pns[i]);

@@ -74,6 +74,9 @@ typedef struct {
     bp_child_down *children_stopped;       /* SUPERVISOR: first ones (child = its id), arena */
     const bp_supervisor_snap *restarts;    /* SUPERVISOR: the one nearest its restart intensity
                                               (recent restarts > 0), NULL if none */
+    int64_t since_ms;                      /* Unix ms its status last changed (a history's; -1 unknown) */
+    int64_t state_since_ms;                /* GOVERNOR: Unix ms its state last changed (-1 unknown) */
+    uint64_t transitions;                  /* status changes it has had (a history's; 0 without one) */
     const bp_govfamily_snap *family;       /* GOVERNORS */
     bp_state_count *states;                /* GOVERNORS: members per state, arena */
     size_t n_states, states_other;         /* GOVERNORS: distinct states counted; members beyond */
@@ -117,6 +120,8 @@ typedef struct bp_report {
     int expect_size;             /* copy of cfg->expect_size (<= 0: not set) */
     bp_strv governor_states;     /* the configured warn and fail states (arena): a governor's state set */
     bp_strv mnesia_missing;      /* db nodes not running mnesia as the node sees it (arena) */
+    int64_t since_ms;            /* Unix ms the overall status last changed (a history's; -1 unknown) */
+    int peer_series_max;         /* copy of cfg->peer_series_max: beamprobe_peer_connected series per node */
 } bp_report;
 
 /*

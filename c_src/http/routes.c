@@ -9,11 +9,12 @@
 #include <strings.h>
 
 #include "core/clock.h"
+#include "core/render_history.h"
 
 #define JSON "application/json"
 #define PROM_TEXT "text/plain; version=0.0.4; charset=utf-8"
 
-typedef enum { R_NONE, R_LIVE, R_READY, R_STARTUP, R_HEALTH, R_METRICS, R_CLUSTER } route;
+typedef enum { R_NONE, R_LIVE, R_READY, R_STARTUP, R_HEALTH, R_METRICS, R_CLUSTER, R_HISTORY } route;
 
 static const struct {
     const char *path;
@@ -23,6 +24,7 @@ static const struct {
     { "/health/ready", R_READY },   { "/readyz", R_READY },         { "/ready", R_READY },
     { "/healthz", R_READY },        { "/health/startup", R_STARTUP }, { "/startupz", R_STARTUP },
     { "/health", R_HEALTH },        { "/metrics", R_METRICS },      { "/health/cluster", R_CLUSTER },
+    { "/health/history", R_HISTORY },
 };
 
 static route find_route(const bp_http_request *req)
@@ -234,6 +236,76 @@ static void metrics(bp_site *s, bp_http_response *resp)
     resp->release = free;
 }
 
+/* The value of query parameter `key` (not decoded) into out; 1 when present. */
+static int query_param(const bp_http_request *req, const char *key, char *out, size_t outlen)
+{
+    size_t kl = strlen(key);
+    const char *q = req->query, *end = req->query ? req->query + req->query_len : NULL;
+    while (q && q < end) {
+        const char *amp = memchr(q, '&', (size_t)(end - q));
+        const char *stop = amp ? amp : end;
+        if ((size_t)(stop - q) > kl && memcmp(q, key, kl) == 0 && q[kl] == '=') {
+            size_t n = (size_t)(stop - q) - kl - 1;
+            if (n >= outlen)
+                return 0;
+            memcpy(out, q + kl + 1, n);
+            out[n] = '\0';
+            return 1;
+        }
+        q = amp ? amp + 1 : NULL;
+    }
+    return 0;
+}
+
+/* /health/history[?node=NAME]: every target's transitions, oldest first (NAME: its own or given name). */
+static void history(bp_site *s, const bp_http_request *req, bp_http_response *resp)
+{
+    char want[BP_NAME_MAX];
+    int filter = query_param(req, "node", want, sizeof want), oom = 0;
+    size_t n = 0;
+    bp_history_node *nodes = calloc(s->targets.n + 1, sizeof *nodes);
+    char *json = NULL;
+    if (nodes) {
+        bp__site_views(s, s->req_views);
+        pthread_mutex_lock(&s->mu); /* a reload may take the histories over */
+        for (size_t i = 0; i < s->targets.n && !oom; i++) {
+            const char *own = bp_snapshot_name_or(s->req_views[i]->snap, s->targets.v[i]);
+            if (filter && strcmp(want, own) != 0 && strcmp(want, s->targets.v[i]) != 0)
+                continue;
+            size_t kept = bp_history_copy(s->hist[i], NULL, 0); /* only what is there is copied */
+            bp_transition *t = malloc((kept + 1) * sizeof *t);
+            oom = !t;
+            nodes[n].node = own;
+            nodes[n].transitions = t;
+            nodes[n].kept = t ? bp_history_copy(s->hist[i], t, kept) : 0;
+            nodes[n].n = nodes[n].kept < kept ? nodes[n].kept : kept;
+            n++;
+        }
+        pthread_mutex_unlock(&s->mu);
+        if (!oom && (n > 0 || !filter))
+            json = bp_render_history_json(nodes, n, (size_t)s->cfg->history_size);
+        for (size_t i = 0; i < s->targets.n; i++)
+            bp__view_unref(s->req_views[i]);
+        for (size_t i = 0; i < n; i++)
+            free((void *)nodes[i].transitions);
+    }
+    free(nodes);
+    if (nodes && !oom && filter && n == 0) {
+        fixed(resp, 404, "{\"error\":\"no such node\"}\n");
+        return;
+    }
+    if (!json) {
+        fixed(resp, 500, "{\"error\":\"out of memory\"}\n");
+        return;
+    }
+    resp->status = 200;
+    resp->content_type = JSON;
+    resp->body = json;
+    resp->body_len = strlen(json);
+    resp->hold = json;
+    resp->release = free;
+}
+
 void bp_site_handle(void *ctx, const bp_http_request *req, bp_http_response *resp)
 {
     bp_site *s = ctx;
@@ -242,7 +314,7 @@ void bp_site_handle(void *ctx, const bp_http_request *req, bp_http_response *res
     resp->headers_len = (size_t)snprintf(resp->headers, sizeof resp->headers, "Cache-Control: no-store\r\n");
     if (r == R_NONE) {
         fixed(resp, 404, "{\"error\":\"not found\",\"routes\":[\"/health\",\"/health/live\",\"/health/ready\","
-                         "\"/health/startup\",\"/health/cluster\",\"/metrics\"]}\n");
+                         "\"/health/startup\",\"/health/cluster\",\"/health/history\",\"/metrics\"]}\n");
         return;
     }
     if (!method_is(req, "GET") && !method_is(req, "HEAD")) {
@@ -251,7 +323,7 @@ void bp_site_handle(void *ctx, const bp_http_request *req, bp_http_response *res
         fixed(resp, 405, "{\"error\":\"method not allowed\",\"allow\":[\"GET\",\"HEAD\"]}\n");
         return;
     }
-    if ((r == R_HEALTH || r == R_METRICS || r == R_CLUSTER) && !authorized(s, req)) {
+    if ((r == R_HEALTH || r == R_METRICS || r == R_CLUSTER || r == R_HISTORY) && !authorized(s, req)) {
         static const char www[] = "WWW-Authenticate: Bearer realm=\"beamprobe\"\r\n";
         memcpy(resp->headers + resp->headers_len, www, sizeof www - 1);
         resp->headers_len += sizeof www - 1;
@@ -265,6 +337,7 @@ void bp_site_handle(void *ctx, const bp_http_request *req, bp_http_response *res
     case R_HEALTH: verdict(s, resp, BP_PROBE_READY, 1); break;
     case R_METRICS: metrics(s, resp); break;
     case R_CLUSTER: cluster_view(s, resp); break;
+    case R_HISTORY: history(s, req, resp); break;
     case R_NONE: break;
     }
 }

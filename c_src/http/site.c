@@ -78,8 +78,8 @@ static char *probe_body(const bp_report *r, bp_probe_kind k, const char *node, i
     return dump_open(o, len);
 }
 
-/* A view of `snap` (taken over), or of nothing yet when snap is NULL. */
-static bp__view *view_build(const bp_site *s, const char *node, bp_snapshot *snap)
+/* A view of `snap` (taken over), or of nothing yet when snap is NULL; h records its transitions. */
+static bp__view *view_build(const bp_site *s, const char *node, bp_snapshot *snap, bp_history *h)
 {
     bp__view *v = calloc(1, sizeof *v);
     if (!v) {
@@ -99,8 +99,12 @@ static bp__view *view_build(const bp_site *s, const char *node, bp_snapshot *sna
             if (bp_evaluate(snap, c, &r) != 0)
                 goto fail;
             v->ok[k] = bp_report_exit_code(&r, c) == BP_EXIT_HEALTHY;
-            if (k == BP_PROBE_READY)
+            if (k == BP_PROBE_READY) {
+                /* since when each status holds, and the transitions: before the report is rendered */
+                if (h && bp_history_observe(h, &r, snap->timestamp_ms > 0 ? snap->timestamp_ms : bp_wall_ms()) != 0)
+                    goto fail;
                 v->ready = r;
+            }
         }
         v->body[k] = probe_body(&r, (bp_probe_kind)k, node, v->have, v->ok[k], &v->body_len[k]);
         if (!v->body[k])
@@ -290,6 +294,8 @@ static void carry(bp_site *s, bp_site *prev)
         atomic_fetch_add(&s->views[i]->refs, 1);
         if (s->views[i]->have)
             memcpy(s->last[i], prev->last[j], sizeof s->last[i]);
+        s->hist[i] = prev->hist[j]; /* the history goes on (with the size it was made with) */
+        prev->hist[j] = NULL;
     }
     pthread_mutex_unlock(&prev->mu);
 }
@@ -317,12 +323,16 @@ bp_site *bp_site_new_from(const bp_config *cfg, const char (*names)[BP_NAME_MAX]
     s->build_views = calloc(nt + 1, sizeof *s->build_views);
     s->req_views = calloc(nt + 1, sizeof *s->req_views);
     s->req_ages = calloc(nt + 1, sizeof *s->req_ages);
-    if (!s->views || !s->last || !s->build_views || !s->req_views || !s->req_ages)
+    s->hist = calloc(nt + 1, sizeof *s->hist);
+    if (!s->views || !s->last || !s->build_views || !s->req_views || !s->req_ages || !s->hist)
         goto fail;
     if (prev)
         carry(s, prev);
     for (size_t i = 0; i < nt; i++)
-        if (!s->views[i] && !(s->views[i] = view_build(s, s->targets.v[i], NULL)))
+        if (!s->views[i] && !(s->views[i] = view_build(s, s->targets.v[i], NULL, NULL)))
+            goto fail;
+    for (size_t i = 0; i < nt; i++)
+        if (!s->hist[i] && !(s->hist[i] = bp_history_new((size_t)cfg->history_size)))
             goto fail;
     if (build_once(s) != 0 || (nt > 1 && builder_start(s) != 0))
         goto fail;
@@ -350,6 +360,9 @@ void bp_site_free(bp_site *s)
     }
     for (size_t i = 0; s->views && i < s->targets.n; i++)
         bp__view_unref(s->views[i]);
+    for (size_t i = 0; s->hist && i < s->targets.n; i++)
+        bp_history_free(s->hist[i]);
+    free(s->hist);
     free(s->views);
     free(s->last);
     free(s->build_views);
@@ -415,7 +428,7 @@ void bp_site_publish(bp_site *s, bp_snapshot *snap)
         bp_snapshot_free(snap);
         return;
     }
-    bp__view *v = view_build(s, s->targets.v[i], snap);
+    bp__view *v = view_build(s, s->targets.v[i], snap, s->hist[i]);
     if (!v)
         return; /* out of memory: keep serving the previous view, which ages into failing */
     pthread_mutex_lock(&s->mu);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "core/config.h"
+#include "core/history.h"
 #include "core/render_prom.h"
 #include "core/report.h"
 #include "discover/nodeset.h"
@@ -62,6 +63,7 @@ struct bp_site {
     bp__metrics *metrics;
     bp__cluster *cluster;
     char (*last)[16];               /* last logged state per target */
+    bp_history **hist;              /* transitions per target (each with its own lock) */
     uint64_t gen;                   /* publishes so far */
     uint64_t built_gen;             /* publishes the last rebuild covered */
     pthread_mutex_t build_mu;       /* held through a rebuild; guards build_views */

@@ -263,6 +263,8 @@ static const sample samples[] = {
     { "strict", NULL },
     { "supervisor-strict", NULL },
     { "mnesia", NULL },
+    { "history-size", "64" },
+    { "peer-series-max", "32" },
     { "governors-under", "tenant_sup" },
     { "governor-state-field", "mode" },
     { "config", "/etc/beamprobe.json" },

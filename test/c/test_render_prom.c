@@ -527,6 +527,29 @@ static void state_sets(void **state)
     assert_int_equal(count(p, "beamprobe_governor_state"), 4);
 }
 
+/* One series per peer: 1 for those in nodes(), 0 for expected ones missing (first), capped. */
+static void peer_series(void **state)
+{
+    fx *f = *state;
+    fixture_list_add(&f->cfg.expect_peers, "app@host2");
+    fixture_list_add(&f->cfg.expect_peers, "app@host9");
+    f->cfg.peer_series_max = 256;
+    evaluate(f, 0);
+    bp_prom_node n = node_of(&f->rep[0], 1, 0);
+    parsed *p = render(f, &n, 1, 0);
+    const char *N = "app@host1";
+    assert_true(VAL(p, "beamprobe_peer_connected", "node", N, "peer", "app@host2") == 1);
+    assert_true(VAL(p, "beamprobe_peer_connected", "node", N, "peer", "app@host3") == 1);
+    assert_true(VAL(p, "beamprobe_peer_connected", "node", N, "peer", "app@host9") == 0);
+    assert_int_equal(count(p, "beamprobe_peer_connected"), 3);
+    f->cfg.peer_series_max = 1; /* the missing peer comes first */
+    evaluate(f, 0);
+    p = render(f, &n, 1, 0);
+    assert_int_equal(count(p, "beamprobe_peer_connected"), 1);
+    assert_true(VAL(p, "beamprobe_peer_connected", "node", N, "peer", "app@host9") == 0);
+    f->cfg.expect_peers.n = 0;
+}
+
 static void two_nodes(void **state)
 {
     fx *f = *state;
@@ -906,6 +929,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(one_node_values),
         T(state_sets),
+        T(peer_series),
         T(two_nodes),
         T(node_without_report),
         T(down_node_with_report),

@@ -73,6 +73,28 @@ ceval "$N1" 'demo_governor:set_state(cost_guard, stable).' >/dev/null
 if wait_code /health/ready 200 3; then ok "ready again"; else fail "ready stayed $CODE"; fi
 expect_in "$(cat "$MAIN_LOG")" "state $N1: healthy -> unhealthy"
 
+test_case "the transitions are kept: /health/history, since, and their metrics"
+http GET /health/history
+expect_http 200
+expect_json_body '.capacity' 256
+expect_json_body ".nodes[0].node" "$N1"
+expect_json_body '[.nodes[0].transitions[] | select(.kind == "governor" and .name == "cost_guard") | .from + ">" + .to] | join(",")' "stable>refusing,refusing>stable"
+expect_json_body '[.nodes[0].transitions[] | select(.kind == "check" and .name == "governor:cost_guard") | .to] | join(",")' "fail,pass"
+expect_json_body '[.nodes[0].transitions[] | select(.kind == "node") | .to] | join(",")' "unhealthy,healthy"
+expect_json_body '.nodes[0].transitions[0].time | test("^20[0-9-]+T[0-9:.]+Z$")' true
+http GET "/health/history?node=$N1"; expect_http 200
+http GET "/health/history?node=nobody@nowhere"; expect_http 404
+http GET /health
+expect_json_body '.checks["governor:cost_guard"].since | test("Z$")' true
+expect_json_body '.checks["governor:cost_guard"].state_since | test("Z$")' true
+http GET /metrics
+expect_in "$BODY" "beamprobe_check_transitions_total{node=\"$N1\",check=\"governor:cost_guard\"} 2"
+expect_in "$BODY" "# TYPE beamprobe_check_transitions_total counter"
+expect_in "$BODY" "beamprobe_governor_state_since_seconds{node=\"$N1\",governor=\"cost_guard\"}"
+expect_in "$BODY" "beamprobe_peer_connected{node=\"$N1\",peer=\"$N2\"} 1"
+if promtool check metrics <<<"$BODY" >"$WORK/promtool.out" 2>&1; then ok "promtool check metrics"
+else fail "promtool: $(cat "$WORK/promtool.out")"; fi
+
 test_case "a killed target turns live and ready 503 within interval + timeout, and recovers"
 "$CLUSTER" kill-node "$DIR" "${N1%@*}" >/dev/null
 if wait_code /health/live 503 1; then

@@ -64,14 +64,14 @@ expect_json '.checks["custom:erlang:halt_not_there"].status' fail
 
 test_case "a family of governors under a simple_one_for_one supervisor: 3, then 2,000 with one refusing"
 ceval "$N1" 'demo_truth:start_tenants(3), timer:sleep(200).' >/dev/null  # past their boot state
-check "$N1" --governors-under tenant_sup --json
+check "$N1" --governors-under tenant_sup --json --timeout 10s  # bounded, not fast: the sanitized build is slow
 expect_code 0
 expect_json '.checks["governors:tenant_sup"].members' 3
 expect_json '.checks["governors:tenant_sup"].states.stable' 3
 expect_json '.checks["governors:tenant_sup"].kind' "supervisor demo_truth"
 ceval "$N1" '[supervisor:start_child(tenant_sup, [T]) || T <- lists:seq(4, 2000)], timer:sleep(200).' >/dev/null
 bad=$(ceval "$N1" '{_, P, _, _} = lists:nth(1234, supervisor:which_children(tenant_sup)), ok = demo_governor:set_state(P, refusing), pid_to_list(P).' | tr -d '"')
-check "$N1" --governors-under tenant_sup --json
+check "$N1" --governors-under tenant_sup --json --timeout 10s  # bounded, not fast: the sanitized build is slow
 expect_code 4
 expect_json '.checks["governors:tenant_sup"].members' 2000
 expect_json '.checks["governors:tenant_sup"].states | tostring' '{"stable":1999,"refusing":1}'
@@ -79,7 +79,7 @@ expect_json '.checks["governors:tenant_sup"].flagged[0].state' refusing
 pidnum=${bad#<}; pidnum=${pidnum%>}; pidnum=${pidnum#*.}
 expect_in "$(jq -r '.checks["governors:tenant_sup"].flagged[0].governor' <<<"$OUT")" ".$pidnum>"
 expect_le "${#OUT}" 20000 "JSON report bytes for 2,000 governors"
-check "$N1" --governors-under tenant_sup
+check "$N1" --governors-under tenant_sup --timeout 10s
 expect_in "$OUT" "2000 governors: 1999 stable, 1 refusing"
 
 test_case "gen_server governors: the mode from a map key and from a record element"
