@@ -161,6 +161,8 @@ http GET /health; expect_http 401
 http GET /metrics -H "Authorization: Bearer wrong"; expect_http 401
 http GET /health -H "Authorization: Bearer s3cr3t-token"; expect_http 200
 http GET /metrics -H "Authorization: Bearer s3cr3t-token"; expect_http 200
+http GET /health/history; expect_http 401
+http GET /health/history -H "Authorization: Bearer s3cr3t-token"; expect_http 200
 kill -TERM "$SPID"; wait "$SPID" || true
 
 test_case "SIGHUP reloads the config file, keeps the old one when invalid"
