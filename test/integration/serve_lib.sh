@@ -1,6 +1,22 @@
 #!/usr/bin/env bash
 # serve_lib.sh: start `beamprobe serve` or an in-VM server and talk HTTP to them with curl (sourced after lib.sh; needs DIR, WORK, COOKIE, SERVE_PIDS).
 
+# serve_workspace NAME: a work directory (WORK) and the list of serve processes (SERVE_PIDS), both
+# cleaned up on exit with the cluster of start_cluster; EXTRA_CLEANUP (a command) runs first.
+serve_workspace() {
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/bp-$1.XXXXXX")
+  SERVE_PIDS=()
+  trap serve_cleanup EXIT
+}
+
+serve_cleanup() {
+  [[ -n ${EXTRA_CLEANUP:-} ]] && eval "$EXTRA_CLEANUP"
+  for p in "${SERVE_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+  "$CLUSTER" stop "$DIR" >/dev/null 2>&1 || true
+  rm -rf "$DIR"
+}
+
 # start_serve NAME ARGS...: run serve on 127.0.0.1:0, wait for its port; sets PORT and SPID.
 start_serve() {
   local name=$1; shift

@@ -21,17 +21,9 @@ command -v python3 >/dev/null || { echo "test_flood: python3 missing (scripts/in
 
 start_cluster 2
 N1=${NODES[0]} N2=${NODES[1]}
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/bp-flood.XXXXXX")
-SERVE_PIDS=()
 FLOOD_PID=
-cleanup_flood() {
-  [[ -n $FLOOD_PID ]] && kill -9 "$FLOOD_PID" 2>/dev/null || true
-  for p in "${SERVE_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-  "$CLUSTER" stop "$DIR" >/dev/null 2>&1 || true
-  rm -rf "$DIR"
-}
-trap cleanup_flood EXIT
+EXTRA_CLEANUP='[[ -n $FLOOD_PID ]] && kill -9 "$FLOOD_PID" 2>/dev/null || true'
+serve_workspace flood
 
 # start_flood PORT: open the idle and slowloris connections, wait until all were attempted.
 start_flood() {

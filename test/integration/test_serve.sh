@@ -6,15 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/serve_lib.sh"
 
 start_cluster 2
 N1=${NODES[0]} N2=${NODES[1]}
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/bp-serve.XXXXXX")
-SERVE_PIDS=()
-cleanup_serve() {
-  for p in "${SERVE_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-  "$CLUSTER" stop "$DIR" >/dev/null 2>&1 || true
-  rm -rf "$DIR"
-}
-trap cleanup_serve EXIT
+serve_workspace serve
 
 under_ms() { # under_ms SECONDS MS WHAT
   local ms

@@ -6,15 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/serve_lib.sh"
 
 start_cluster 1
 N1=${NODES[0]}
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/bp-token.XXXXXX")
-SERVE_PIDS=()
-cleanup_token() {
-  for p in "${SERVE_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-  "$CLUSTER" stop "$DIR" >/dev/null 2>&1 || true
-  rm -rf "$DIR"
-}
-trap cleanup_token EXIT
+serve_workspace token
 SECRET=s3cr3t-token
 
 # refused FILE NEEDLE [serve args]: serve must exit 1 at start, naming the file and the problem, never the token.
