@@ -90,7 +90,7 @@ def stat(title, desc, expr, steps):
 
 def bargauge(title, desc, targets, unit="short"):
     return {"type": "bargauge", "title": title, "description": desc, "targets": targets,
-            "fieldConfig": {"defaults": {"unit": unit, "min": 0, "color": {"mode": "thresholds"},
+            "fieldConfig": {"defaults": {"unit": unit, "min": 0, "decimals": 0, "color": {"mode": "thresholds"},
                                          "thresholds": thresholds((1, "yellow"), (5, "red")), "mappings": []},
                             "overrides": []},
             "options": {"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
