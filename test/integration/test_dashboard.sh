@@ -28,13 +28,13 @@ jcheck "every panel has a datasource" "$PANELS | all(.datasource.uid? | type == 
 jcheck "every panel has a gridPos inside 24 columns" \
   "$PANELS | all(.gridPos | (.h, .w, .x, .y | type == \"number\") and .x + .w <= 24 and .h > 0 and .w > 0)"
 jcheck "every target has an expr and a datasource" \
-  "[$PANELS[] | .targets // [] | .[]] | length > 0 and all((.expr | length > 0) and (.datasource.uid | length > 0))"
+  "[${PANELS}[] | .targets // [] | .[]] | length > 0 and all((.expr | length > 0) and (.datasource.uid | length > 0))"
 jcheck "every query filters on \$job and \$node" \
-  "[$PANELS[] | .targets // [] | .[] | .expr] | all(test(\"\\\\\$job\\\\b\") and test(\"\\\\\$node\\\\b\"))"
+  "[${PANELS}[] | .targets // [] | .[] | .expr] | all(test(\"\\\\\$job\\\\b\") and test(\"\\\\\$node\\\\b\"))"
 jcheck "variables job and node are label_values queries" \
   '[.templating.list[] | select(.type == "query") | {(.name): (.query | tostring | startswith("label_values("))}] | add | .job and .node'
 jcheck "a datasource variable for Prometheus" '[.templating.list[] | select(.type == "datasource" and .query == "prometheus")] | length == 1'
-jcheck "panel titles unique" "[$PANELS[] | select(.type != \"row\") | .title] | length == (unique | length)"
+jcheck "panel titles unique" "[${PANELS}[] | select(.type != \"row\") | .title] | length == (unique | length)"
 
 start_cluster 2
 N1=${NODES[0]} N2=${NODES[1]}
@@ -161,7 +161,7 @@ for q in "${QUERIES[@]}"; do
   where=$(jq -r .where <<<"$q")
   expr=$(jq -r .expr <<<"$q")
   var=$(jq -r '.variable // empty' <<<"$q")
-  CURRENT="$where"
+  test_case "$where"
   if [[ $expr =~ \$[A-Za-z_{] ]]; then fail "unknown variable left in: $expr"; continue; fi
   label=
   if [[ -n $var ]]; then # Grafana's label_values(): the label's values among the series
@@ -200,6 +200,5 @@ for q in "${QUERIES[@]}"; do
     ok "$n series"
   fi
 done
-CURRENT=""
 
 finish
