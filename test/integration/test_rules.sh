@@ -58,6 +58,18 @@ test_case "promtool test rules"
 if out=$(cd "$PROM" && promtool test rules "$(basename "$TESTS")" 2>&1); then ok; else fail "$out"; fi
 
 mapfile -t ALERTS < <(alerts_table "$RULES")
+# Metrics the rules use that serve does not export yet: they are being added on other
+# branches (per-peer links, check transitions, governor time in state). Until then the
+# alerts on them stay silent.
+PENDING=" beamprobe_peer_connected beamprobe_check_transitions_total beamprobe_governor_state_since_seconds "
+test_case "every metric the rules use is one serve exports (c_src), or pending"
+unknown=(); pending=()
+while read -r m; do
+  if grep -rqF -- "\"$m" "$ROOT/c_src" || grep -rqF -- "$m{" "$ROOT/c_src" || grep -rqF -- "$m " "$ROOT/c_src"; then continue; fi
+  if [[ $PENDING == *" $m "* ]]; then pending+=("$m"); else unknown+=("$m"); fi
+done < <(grep -oP '(?<![:\w])(beamprobe|erlang_vm)_\w+(?![:\w])' "$RULES" | sort -u)
+if (( ${#unknown[@]} == 0 )); then ok "${pending[*]:+not exported yet: ${pending[*]}}"; else fail "no such metric in c_src: ${unknown[*]}"; fi
+
 test_case "rules file has alerts"
 if (( ${#ALERTS[@]} >= 15 )); then ok "${#ALERTS[@]} alerts"; else fail "only ${#ALERTS[@]} alerts parsed from $RULES"; fi
 
