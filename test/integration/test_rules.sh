@@ -136,4 +136,48 @@ for f in servicemonitor podmonitor; do
 done
 if (( ${#problems[@]} == 0 )); then ok; else fail "${problems[*]}"; fi
 
+# End to end: a real Prometheus scraping a real serve of a 2-node cluster evaluates every
+# rule without error, the recording rules give a series per node (and per limit), and an
+# alert's labels match real series (a required application that does not exist).
+test_case "rules on a real serve's /metrics"
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+start_cluster 2
+trap '"$CLUSTER" stop "$DIR" >/dev/null 2>&1 || true; [[ -n ${SPID:-} ]] && kill "$SPID" 2>/dev/null; [[ -n ${PPID_PROM:-} ]] && kill "$PPID_PROM" 2>/dev/null; rm -rf "$DIR" "$TMP"' EXIT
+SPORT=$(free_port); PPORT=$(free_port)
+"$BEAMPROBE" serve --listen "127.0.0.1:$SPORT" --cookie-file "$COOKIE" --node "$(IFS=,; echo "${NODES[*]}")" \
+  --memory-limit 1GiB --require-app nosuchapp 2>"$TMP/serve.log" &
+SPID=$!
+cat >"$TMP/prometheus.yml" <<PROM
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+rule_files: ["$RULES"]
+scrape_configs:
+  - job_name: $job
+    static_configs: [{targets: ["127.0.0.1:$SPORT"]}]
+PROM
+prometheus --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/tsdb" \
+  --web.listen-address="127.0.0.1:$PPORT" >"$TMP/prometheus.log" 2>&1 &
+PPID_PROM=$!
+promq() { curl -s -m 2 --data-urlencode "query=$1" "http://127.0.0.1:$PPORT/api/v1/query" | jq -r '.data.result | length' 2>/dev/null || echo 0; }
+want=(
+  "node:beamprobe_memory_used:ratio 2"
+  "node:beamprobe_limit_used:ratio 6"
+  "node:beamprobe_run_queue_per_scheduler:ratio 2"
+  "job:beamprobe_nodes_up:sum == 2 1"
+  "job:beamprobe_nodes_unhealthy:sum == 2 1"
+  "ALERTS{alertname=\"BeamprobeApplicationMissing\"} 2"
+  "ALERTS{alertname=\"BeamprobeNodeUnhealthy\"} 2"
+  "ALERTS{alertname=\"BeamprobeNodeDown\"} 0"
+)
+missing=("${want[@]}")
+for _ in $(seq 60); do
+  missing=()
+  for w in "${want[@]}"; do [[ $(promq "${w% *}") == "${w##* }" ]] || missing+=("${w% *}: $(promq "${w% *}") series, want ${w##* }"); done
+  (( ${#missing[@]} == 0 )) && break
+  sleep 0.5
+done
+bad_rules=$(curl -s -m 2 "http://127.0.0.1:$PPORT/api/v1/rules" | jq -r '.data.groups[].rules[] | select(.health != "ok") | "\(.name): \(.lastError)"' 2>&1)
+if (( ${#missing[@]} == 0 )) && [[ -z $bad_rules ]]; then ok "recording rules and alerts on real series, every rule healthy"; else
+  fail "${missing[*]} ${bad_rules} (prometheus log: $(tail -3 "$TMP/prometheus.log"))"
+fi
+
 finish
