@@ -25,7 +25,7 @@ start_serve() {
   SPID=$!
   SERVE_PIDS+=("$SPID")
   PORT=
-  for _ in $(seq 100); do
+  for _ in $(seq 300); do # up to 15 s: a sanitized serve on a busy machine starts slowly
     PORT=$(sed -n 's/.*listening on .*:\([0-9]*\) (.*/\1/p' "$log" | head -1)
     [[ -n $PORT ]] && break
     kill -0 "$SPID" 2>/dev/null || break
