@@ -683,6 +683,42 @@ int bp_render_prom_ages(bp_prom_buf *b, const bp_prom_node *nodes, size_t n)
     return render(b, nodes, n, 0, 0);
 }
 
+int bp_render_prom_counter(bp_prom_buf *b, const char *name, const char *help, const char *label_name,
+                           const bp_prom_count *v, size_t n)
+{
+    if (!b || !name || !help || (!v && n > 0))
+        return BP_EUSAGE;
+    size_t start = b->len;
+    pctx x = {.b = b};
+    char num[32];
+    puts_(&x, "# HELP ");
+    puts_(&x, name);
+    puts_(&x, " ");
+    puts_(&x, help);
+    puts_(&x, "\n# TYPE ");
+    puts_(&x, name);
+    puts_(&x, " counter\n");
+    for (size_t i = 0; i < n; i++) {
+        puts_(&x, name);
+        if (label_name) {
+            puts_(&x, "{");
+            puts_(&x, label_name);
+            puts_(&x, "=\"");
+            put_label_value(&x, v[i].label ? v[i].label : "");
+            puts_(&x, "\"}");
+        }
+        snprintf(num, sizeof num, " %" PRIu64 "\n", v[i].value);
+        puts_(&x, num);
+    }
+    if (x.oom) {
+        b->len = start;
+        if (b->p)
+            b->p[start] = '\0';
+        return BP_ENOMEM;
+    }
+    return 0;
+}
+
 int bp_render_prom(bp_prom_buf *b, const bp_report *r, int up, double age_seconds)
 {
     bp_prom_node one = {.report = r, .node = NULL, .up = up, .age_seconds = age_seconds, .duration_seconds = 0};
