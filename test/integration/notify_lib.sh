@@ -62,3 +62,43 @@ resolved_after() {
 metric() {
   curl -s -m 5 "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" '$1 == m { print $2 }'
 }
+
+# free_port: a TCP port nobody listens on (bound once, then closed).
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_alertmanager HOOK_URL: a real Alertmanager (prometheus-alertmanager) on 127.0.0.1 routing every
+# alert to HOOK_URL (group_wait 1s, group_interval 1s, repeat_interval 4h, send_resolved), no gossip;
+# sets AMPORT and AMPID (killed on exit through SERVE_PIDS). 1 when it is not installed or does not start.
+start_alertmanager() {
+  local hook=$1 bin=${ALERTMANAGER:-/usr/bin/prometheus-alertmanager}
+  [[ -x $bin ]] || { echo "  skip  $bin not installed (apt-get install prometheus-alertmanager)"; return 1; }
+  mkdir -p "$WORK/am-data"
+  cat >"$WORK/alertmanager.yml" <<YML
+route:
+  receiver: hook
+  group_by: [alertname, node, check]
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 4h
+receivers:
+  - name: hook
+    webhook_configs:
+      - url: $hook
+        send_resolved: true
+YML
+  AMPORT=$(free_port)
+  "$bin" --config.file="$WORK/alertmanager.yml" --storage.path="$WORK/am-data" \
+    --web.listen-address="127.0.0.1:$AMPORT" --cluster.listen-address= >"$WORK/alertmanager.log" 2>&1 &
+  AMPID=$!
+  disown "$AMPID" 2>/dev/null || true
+  SERVE_PIDS+=("$AMPID")
+  for _ in $(seq 200); do
+    curl -sf -m 1 "http://127.0.0.1:$AMPORT/-/ready" >/dev/null 2>&1 && return 0
+    kill -0 "$AMPID" 2>/dev/null || break
+    sleep 0.05
+  done
+  fail "alertmanager did not start: $(tail -5 "$WORK/alertmanager.log")"
+  return 1
+}
