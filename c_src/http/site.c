@@ -82,10 +82,14 @@ static char *probe_body(const bp_report *r, bp_probe_kind k, const char *node, i
 /* Hand the transitions the latest observe of h recorded, and r's failing checks, to the notifier (copies). */
 static void notify(const bp_site *s, const char *node, bp_history *h, const bp_report *r)
 {
-    bp_transition tr[32];
     int first = 0;
-    size_t n = bp_history_latest(h, tr, sizeof tr / sizeof tr[0], &first);
-    bp_notifier_observe(s->notifier, node, r, tr, n < sizeof tr / sizeof tr[0] ? n : sizeof tr / sizeof tr[0], first);
+    size_t n = bp_history_latest(h, NULL, 0, &first); /* this thread is h's only observer: n stays */
+    bp_transition *tr = n ? malloc(n * sizeof *tr) : NULL;
+    if (n && !tr)
+        n = 0; /* out of memory: the failing checks still go */
+    bp_history_latest(h, tr, n, NULL);
+    bp_notifier_observe(s->notifier, node, r, tr, n, first);
+    free(tr);
 }
 
 /* A view of `snap` (taken over), or of nothing yet when snap is NULL; h records its transitions. */
