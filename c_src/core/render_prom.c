@@ -650,6 +650,17 @@ static void write_family(pctx *x, const family *f, const pnode *pns, size_t n)
     }
 }
 
+/* 0, or after a failed allocation the buffer cut back to `start` bytes and BP_ENOMEM. */
+static int finish(pctx *x, size_t start)
+{
+    if (!x->oom)
+        return 0;
+    x->b->len = start;
+    if (x->b->p)
+        x->b->p[start] = '\0';
+    return BP_ENOMEM;
+}
+
 static int render(bp_prom_buf *b, const bp_prom_node *nodes, size_t n, unsigned flags, int all)
 {
     if (!b || (!nodes && n > 0))
@@ -664,13 +675,7 @@ static int render(bp_prom_buf *b, const bp_prom_node *nodes, size_t n, unsigned 
     if (!all || !(flags & BP_PROM_NO_AGE))
         write_family(&x, &age_family, pns, n);
     free_nodes(pns, n);
-    if (x.oom) {
-        b->len = start;
-        if (b->p)
-            b->p[start] = '\0';
-        return BP_ENOMEM;
-    }
-    return 0;
+    return finish(&x, start);
 }
 
 int bp_render_prom_multi(bp_prom_buf *b, const bp_prom_node *nodes, size_t n, unsigned flags)
@@ -710,13 +715,7 @@ int bp_render_prom_counter(bp_prom_buf *b, const char *name, const char *help, c
         snprintf(num, sizeof num, " %" PRIu64 "\n", v[i].value);
         puts_(&x, num);
     }
-    if (x.oom) {
-        b->len = start;
-        if (b->p)
-            b->p[start] = '\0';
-        return BP_ENOMEM;
-    }
-    return 0;
+    return finish(&x, start);
 }
 
 int bp_render_prom(bp_prom_buf *b, const bp_report *r, int up, double age_seconds)
