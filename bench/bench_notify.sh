@@ -10,8 +10,9 @@
 # node 1 set to refusing (cluster.sh eval demo_governor:set_state) and back to stable, and node 2
 # killed (cluster.sh kill-node) and restarted (start-node); the time from the fault to the arrival at
 # the receiver of the webhook transition and of the Alertmanager's notification (firing, resolved).
-# Throughput: three serve instances side by side (node 1, --interval 500ms, governor refusing so
-# that an alert fires and is re-sent every --alert-resend-interval 1s): none without notifications,
+# Throughput: three serve instances side by side (node 1, --interval 500ms, governor degraded, a warn
+# state, so that a warning alert fires and is re-sent every --alert-resend-interval 1s while
+# /health/ready answers 200): none without notifications,
 # "dead" with --alertmanager on a closed port, "slow" with --alertmanager on a port that accepts
 # connections and never answers; wrk -t2 -c50 -d BENCH_DURATION on /health/ready of each, the order
 # rotating over BENCH_ROUNDS rounds; medians and ratios to "none".
@@ -116,7 +117,7 @@ DEAD=$(free_port)
 python3 -c 'import socket, sys, time; s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1024); print(s.getsockname()[1], flush=True); time.sleep(86400)' >"$TMP/slow.port" 2>/dev/null &
 SERVE_PIDS+=("$!")
 for _ in $(seq 100); do SLOW=$(head -1 "$TMP/slow.port" 2>/dev/null); [[ -n $SLOW ]] && break; sleep 0.05; done
-ceval "$N1" "ok = demo_governor:set_state(cost_guard, refusing)."
+ceval "$N1" "ok = demo_governor:set_state(cost_guard, degraded)." # a warn state: an alert fires, ready stays 200
 COMMON=(--node "$N1" --governor cost_guard --interval 500ms --alert-resend-interval 1s)
 declare -A PORTS
 serve none "${COMMON[@]}"; PORTS[none]=$SPORT
