@@ -7,6 +7,7 @@ PACKAGES=(
   libjansson-dev libssl-dev libcurl4-openssl-dev libcmocka-dev
   gcc make pkg-config jq hostname util-linux
   curl ca-certificates procps iproute2 openssl prometheus dnsmasq-base python3
+  prometheus-alertmanager wrk
 )
 
 die() { echo "install-deps: error: $*" >&2; exit 1; }

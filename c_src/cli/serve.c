@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "beamprobe.h"
 #include "cli/cli.h"
@@ -20,6 +21,7 @@
 #include "discover/targets.h"
 #include "http/server.h"
 #include "http/site.h"
+#include "notify/notify.h"
 
 /* descriptors per target: its monitor's eventfd, name slot and connection, EPMD and a resolver's while connecting */
 #define FDS_PER_TARGET 5
@@ -34,6 +36,7 @@ typedef struct {
     bp_site *site;           /* owns the targets (bp_site_targets) */
     bp_monitors *monitors;   /* one per target of `site`, publishing to it */
     bp_http_server *http;
+    bp_notifier *notifier;   /* NULL without --alertmanager and --notify-webhook */
 } app;
 
 static void serve_help(void)
@@ -165,6 +168,19 @@ static void handle(void *ctx, const bp_http_request *req, bp_http_response *resp
     pthread_rwlock_unlock(&a->lock);
 }
 
+/* Whether c's notification settings differ from the running ones (those change only on restart). */
+static int notify_changed(const bp_config *c, const bp_config *run)
+{
+    return memcmp(&c->alertmanagers, &run->alertmanagers, sizeof c->alertmanagers) != 0
+           || memcmp(&c->notify_webhooks, &run->notify_webhooks, sizeof c->notify_webhooks) != 0
+           || strcmp(c->alertmanager_ca_file, run->alertmanager_ca_file) != 0
+           || strcmp(c->alertmanager_token_file, run->alertmanager_token_file) != 0
+           || strcmp(c->notify_secret_file, run->notify_secret_file) != 0
+           || strcmp(c->external_url, run->external_url) != 0
+           || c->alert_resend_interval_ms != run->alert_resend_interval_ms
+           || c->notify_queue_size != run->notify_queue_size;
+}
+
 /* SIGHUP: re-read everything; on any error keep running as before. */
 static void reload(app *a)
 {
@@ -184,6 +200,8 @@ static void reload(app *a)
     if (strcmp(c->listen, a->cfg.listen) != 0 || strcmp(c->tls_cert, a->cfg.tls_cert) != 0
         || strcmp(c->tls_key, a->cfg.tls_key) != 0 || strcmp(c->tls_client_ca, a->cfg.tls_client_ca) != 0)
         bp_log("reload", NULL, "listen address and TLS settings change only on restart");
+    if (notify_changed(c, &a->cfg))
+        bp_log("reload", NULL, "notification settings change only on restart");
     fit_fd_limit(c, targets.n, "reload");
     stop_monitors(a);
     bp_site *site = bp_site_new_from(c, (const char (*)[BP_NAME_MAX])targets.v, targets.n,
@@ -195,6 +213,7 @@ static void reload(app *a)
         free(c);
         return;
     }
+    bp_site_set_notifier(site, a->notifier);
     pthread_rwlock_wrlock(&a->lock);
     bp_site *old = a->site;
     a->site = site;
@@ -234,6 +253,32 @@ static void *signal_thread(void *arg)
         bp_http_stop(a->http);
         return NULL;
     }
+}
+
+/*
+ * serve's own URL for the alerts' generatorURL: --external-url, else
+ * http(s)://HOST:PORT from --listen with the bound port (this host's name
+ * when the address is empty or a wildcard).
+ */
+static void own_url(const app *a, char *out, size_t len)
+{
+    const bp_config *c = &a->cfg;
+    if (c->external_url[0]) {
+        size_t n = bp_strlcpy(out, c->external_url, len);
+        while (n > 0 && n < len && out[n - 1] == '/') /* generatorURL adds "/health" */
+            out[--n] = '\0';
+        return;
+    }
+    char host[256] = "";
+    const char *colon = strrchr(c->listen, ':');
+    size_t hl = colon ? (size_t)(colon - c->listen) : 0;
+    if (hl > 0 && hl < sizeof host)
+        bp_strlcpy(host, c->listen, hl + 1);
+    if (!host[0] || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "[::]") == 0 || strcmp(host, "::") == 0)
+        if (gethostname(host, sizeof host - 1) != 0 || !host[0])
+            bp_strlcpy(host, "localhost", sizeof host);
+    host[sizeof host - 1] = '\0';
+    snprintf(out, len, "%s://%s:%d", c->tls_cert[0] ? "https" : "http", host, bp_http_port(a->http));
 }
 
 static int wants_help(int argc, char **argv)
@@ -303,6 +348,13 @@ int bp_cli_serve(int argc, char **argv)
         fprintf(stderr, "beamprobe serve: %s\n", err);
         goto out;
     }
+    char url[512];
+    own_url(a, url, sizeof url);
+    if (bp_notifier_start(&a->cfg, url, &a->notifier, err, sizeof err) != 0) {
+        fprintf(stderr, "beamprobe serve: %s\n", err);
+        goto out;
+    }
+    bp_site_set_notifier(a->site, a->notifier);
     if (start_monitors(a) != 0 || pthread_create(&sig_thread, NULL, signal_thread, a) != 0) {
         fprintf(stderr, "beamprobe serve: cannot start threads\n");
         goto out;
@@ -323,6 +375,7 @@ out:
     stop_monitors(a);
     bp_http_free(a->http);
     bp_site_free(a->site);
+    bp_notifier_stop(a->notifier); /* after the site: nothing publishes to it any more */
     bp_nodeset_free(&targets); /* when the configuration was refused */
     pthread_rwlock_destroy(&a->lock);
     explicit_bzero(a->cookie, sizeof a->cookie);

@@ -98,6 +98,16 @@ typedef struct bp_config {
     int history_size;              /* transitions kept per node (serve, in-VM server) */
     int peer_series_max;           /* beamprobe_peer_connected series per node */
 
+    /* notifications (serve; docs/NOTIFY.md) */
+    bp_namelist alertmanagers;     /* --alertmanager: Alertmanager base URLs */
+    char alertmanager_ca_file[1024];
+    char alertmanager_token_file[1024];
+    int alert_resend_interval_ms;  /* firing alerts are posted again this often */
+    char external_url[BP_NAME_MAX]; /* serve's own URL for generatorURL; "" = from --listen */
+    bp_namelist notify_webhooks;   /* --notify-webhook: one POST per transition */
+    char notify_secret_file[1024]; /* HMAC key of X-Beamprobe-Signature */
+    int notify_queue_size;         /* pending notifications at most (oldest dropped) */
+
     int json;                      /* --json */
     int strict;                    /* degraded counts as failing */
 

@@ -214,6 +214,20 @@ static int check_mfa(const char *v, char *why, size_t whylen)
     return check_atom_part(colon + 1, flen, why, whylen);
 }
 
+/* An http:// or https:// URL with a host, no blanks, control characters or commas. */
+static int check_url(const char *v, char *why, size_t whylen)
+{
+    size_t skip = strncmp(v, "http://", 7) == 0 ? 7 : strncmp(v, "https://", 8) == 0 ? 8 : 0;
+    if (skip == 0)
+        return why_set(why, whylen, "expected an http:// or https:// URL");
+    if (v[skip] == '\0' || v[skip] == '/')
+        return why_set(why, whylen, "the URL has no host");
+    for (const char *p = v; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == ',')
+            return why_set(why, whylen, "a URL may not contain blanks, control characters or commas");
+    return 0;
+}
+
 #define OFF(field) offsetof(bp_config, field)
 
 #define G_TARGET "Targets and connection"
@@ -224,6 +238,7 @@ static int check_mfa(const char *v, char *why, size_t whylen)
 #define G_OUTPUT "Output"
 #define G_SERVE "HTTP server"
 #define G_CLUSTER "Cluster and discovery"
+#define G_NOTIFY "Notifications (docs/NOTIFY.md)"
 
 #define SUB_NODE BP_SUB_ALL /* per-node health checks: cluster runs them on every node too */
 #define SUB_REPORT (BP_SUB_CHECK | BP_SUB_CLUSTER) /* commands that print a report */
@@ -458,6 +473,28 @@ static const bp_config_option options[] = {
     { .name = "peer-series-max", .kind = BP_OPT_INT, .offset = OFF(peer_series_max), .min = 0, .max = 65536,
       .subcommands = BP_SUB_ALL, .group = G_OUTPUT, .metavar = "N", .def = "256",
       .help = "beamprobe_peer_connected series per node in /metrics (missing peers first)" },
+
+    /* Notifications */
+    LIST("alertmanager", alertmanagers, check_url, 0, BP_SUB_SERVE, G_NOTIFY, "URL", NULL,
+         "push an alert per failing check to this Alertmanager (POST URL/api/v2/alerts); repeatable"),
+    PATH("alertmanager-ca-file", alertmanager_ca_file, G_NOTIFY, BP_SUB_SERVE, "FILE",
+         "PEM CA bundle the Alertmanagers' certificates must chain to (default: the system's CAs)"),
+    PATH("alertmanager-token-file", alertmanager_token_file, G_NOTIFY, BP_SUB_SERVE, "FILE",
+         "bearer token sent to the Alertmanagers (chmod 600, as --auth-token-file)"),
+    { .name = "alert-resend-interval", .kind = BP_OPT_DURATION, .offset = OFF(alert_resend_interval_ms),
+      .min = 1000, .max = 3600000, .subcommands = BP_SUB_SERVE, .group = G_NOTIFY, .metavar = "DURATION",
+      .def = "30s", .help = "post every firing alert again this often; endsAt is 4 intervals ahead (1s..1h)" },
+    { .name = "external-url", .kind = BP_OPT_STRING, .offset = OFF(external_url),
+      .size = sizeof(((bp_config *)0)->external_url), .check = check_url, .subcommands = BP_SUB_SERVE,
+      .group = G_NOTIFY, .metavar = "URL", .def_text = "http(s)://<listen address>",
+      .help = "serve's own URL, for the alerts' generatorURL (URL/health)" },
+    LIST("notify-webhook", notify_webhooks, check_url, 0, BP_SUB_SERVE, G_NOTIFY, "URL", NULL,
+         "POST a JSON document per state transition to this URL; repeatable"),
+    PATH("notify-secret-file", notify_secret_file, G_NOTIFY, BP_SUB_SERVE, "FILE",
+         "key of the webhooks' X-Beamprobe-Signature (HMAC-SHA256 of the body; chmod 600)"),
+    { .name = "notify-queue-size", .kind = BP_OPT_INT, .offset = OFF(notify_queue_size), .min = 1,
+      .max = 1000000, .subcommands = BP_SUB_SERVE, .group = G_NOTIFY, .metavar = "N", .def = "1024",
+      .help = "notifications waiting at most; beyond, the oldest is dropped (and counted)" },
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])

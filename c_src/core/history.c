@@ -26,6 +26,9 @@ struct bp_history {
     tracked *items;
     size_t n_items, items_alloc;
     uint64_t total;
+    bp_transition *latest; /* what the latest observe recorded */
+    size_t n_latest, latest_alloc;
+    int latest_first;      /* the latest observe was the first */
 };
 
 bp_history *bp_history_new(size_t cap)
@@ -45,6 +48,7 @@ void bp_history_free(bp_history *h)
     pthread_mutex_destroy(&h->mu);
     free(h->ring);
     free(h->items);
+    free(h->latest);
     free(h);
 }
 
@@ -95,6 +99,20 @@ static tracked *find(bp_history *h, bp_transition_kind kind, const char *name)
     return t;
 }
 
+/* Keep a copy of tr among the latest observe's transitions (out of memory: not kept). */
+static void latest_push(bp_history *h, const bp_transition *tr)
+{
+    if (h->n_latest == h->latest_alloc) {
+        size_t n = h->latest_alloc ? h->latest_alloc * 2 : 8;
+        bp_transition *l = realloc(h->latest, n * sizeof *l);
+        if (!l)
+            return;
+        h->latest = l;
+        h->latest_alloc = n;
+    }
+    h->latest[h->n_latest++] = *tr;
+}
+
 /* Item `name` now has `value`: a transition when it had another one; returns the item (NULL on OOM). */
 static tracked *see(bp_history *h, bp_transition_kind kind, const char *name, const char *value, const char *reason,
                     int64_t now_ms)
@@ -109,15 +127,15 @@ static tracked *see(bp_history *h, bp_transition_kind kind, const char *name, co
     }
     if (strcmp(t->value, value) == 0)
         return t;
-    bp_transition *tr = ring_push(h);
-    if (tr) {
-        tr->time_ms = now_ms;
-        tr->kind = kind;
-        bp_strlcpy(tr->name, name, sizeof tr->name);
-        bp_strlcpy(tr->from, t->value, sizeof tr->from);
-        bp_strlcpy(tr->to, value, sizeof tr->to);
-        bp_strlcpy(tr->reason, reason ? reason : "", sizeof tr->reason);
-    }
+    bp_transition tr = { .time_ms = now_ms, .kind = kind };
+    bp_strlcpy(tr.name, name, sizeof tr.name);
+    bp_strlcpy(tr.from, t->value, sizeof tr.from);
+    bp_strlcpy(tr.to, value, sizeof tr.to);
+    bp_strlcpy(tr.reason, reason ? reason : "", sizeof tr.reason);
+    bp_transition *slot = ring_push(h);
+    if (slot)
+        *slot = tr;
+    latest_push(h, &tr);
     bp_strlcpy(t->value, value, sizeof t->value);
     t->since_ms = now_ms;
     t->transitions++;
@@ -130,6 +148,8 @@ int bp_history_observe(bp_history *h, bp_report *r, int64_t now_ms)
     if (!h || !r)
         return BP_EUSAGE;
     pthread_mutex_lock(&h->mu);
+    h->n_latest = 0;
+    h->latest_first = h->n_items == 0;
     int up = r->snap && r->snap->connect.state == BP_FACT_OK;
     const char *first = NULL;
     for (size_t i = 0; i < r->n_checks && !first; i++)
@@ -169,6 +189,20 @@ size_t bp_history_copy(bp_history *h, bp_transition *out, size_t max)
     size_t n = h->count;
     for (size_t i = 0; out && i < n && i < max; i++)
         out[i] = h->ring[(h->head + i) % h->ring_alloc];
+    pthread_mutex_unlock(&h->mu);
+    return n;
+}
+
+size_t bp_history_latest(bp_history *h, bp_transition *out, size_t max, int *first)
+{
+    if (!h)
+        return 0;
+    pthread_mutex_lock(&h->mu);
+    size_t n = h->n_latest;
+    for (size_t i = 0; out && i < n && i < max; i++)
+        out[i] = h->latest[i];
+    if (first)
+        *first = h->latest_first;
     pthread_mutex_unlock(&h->mu);
     return n;
 }

@@ -36,6 +36,12 @@ void bp_history_free(bp_history *h);
 int bp_history_observe(bp_history *h, bp_report *r, int64_t now_ms);
 /* Copy the transitions, oldest first, into out[0..max); returns how many are kept in all. */
 size_t bp_history_copy(bp_history *h, bp_transition *out, size_t max);
+/*
+ * The transitions the latest bp_history_observe recorded (whatever the ring's
+ * cap), copied into out[0..max); returns how many it recorded. *first (may be
+ * NULL) is 1 when that report was the first the history observed.
+ */
+size_t bp_history_latest(bp_history *h, bp_transition *out, size_t max, int *first);
 /* Transitions the node's overall status and checks have had since the history began. */
 uint64_t bp_history_total(bp_history *h);
 

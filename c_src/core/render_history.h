@@ -2,6 +2,7 @@
 #ifndef BP_RENDER_HISTORY_H
 #define BP_RENDER_HISTORY_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "core/history.h"
@@ -18,5 +19,8 @@ typedef struct {
  * "reason"}, ...]}, ...]}: a malloc'd string, or NULL when out of memory.
  */
 char *bp_render_history_json(const bp_history_node *nodes, size_t n, size_t cap);
+
+/* Put t's fields "time", "kind", "name", "from", "to", "reason" into object e (*oom set on failure). */
+void bp_render_transition(int *oom, json_t *e, const bp_transition *t);
 
 #endif

@@ -650,6 +650,17 @@ static void write_family(pctx *x, const family *f, const pnode *pns, size_t n)
     }
 }
 
+/* 0, or after a failed allocation the buffer cut back to `start` bytes and BP_ENOMEM. */
+static int finish(pctx *x, size_t start)
+{
+    if (!x->oom)
+        return 0;
+    x->b->len = start;
+    if (x->b->p)
+        x->b->p[start] = '\0';
+    return BP_ENOMEM;
+}
+
 static int render(bp_prom_buf *b, const bp_prom_node *nodes, size_t n, unsigned flags, int all)
 {
     if (!b || (!nodes && n > 0))
@@ -664,13 +675,7 @@ static int render(bp_prom_buf *b, const bp_prom_node *nodes, size_t n, unsigned 
     if (!all || !(flags & BP_PROM_NO_AGE))
         write_family(&x, &age_family, pns, n);
     free_nodes(pns, n);
-    if (x.oom) {
-        b->len = start;
-        if (b->p)
-            b->p[start] = '\0';
-        return BP_ENOMEM;
-    }
-    return 0;
+    return finish(&x, start);
 }
 
 int bp_render_prom_multi(bp_prom_buf *b, const bp_prom_node *nodes, size_t n, unsigned flags)
@@ -681,6 +686,36 @@ int bp_render_prom_multi(bp_prom_buf *b, const bp_prom_node *nodes, size_t n, un
 int bp_render_prom_ages(bp_prom_buf *b, const bp_prom_node *nodes, size_t n)
 {
     return render(b, nodes, n, 0, 0);
+}
+
+int bp_render_prom_counter(bp_prom_buf *b, const char *name, const char *help, const char *label_name,
+                           const bp_prom_count *v, size_t n)
+{
+    if (!b || !name || !help || (!v && n > 0))
+        return BP_EUSAGE;
+    size_t start = b->len;
+    pctx x = {.b = b};
+    char num[32];
+    puts_(&x, "# HELP ");
+    puts_(&x, name);
+    puts_(&x, " ");
+    puts_(&x, help);
+    puts_(&x, "\n# TYPE ");
+    puts_(&x, name);
+    puts_(&x, " counter\n");
+    for (size_t i = 0; i < n; i++) {
+        puts_(&x, name);
+        if (label_name) {
+            puts_(&x, "{");
+            puts_(&x, label_name);
+            puts_(&x, "=\"");
+            put_label_value(&x, v[i].label ? v[i].label : "");
+            puts_(&x, "\"}");
+        }
+        snprintf(num, sizeof num, " %" PRIu64 "\n", v[i].value);
+        puts_(&x, num);
+    }
+    return finish(&x, start);
 }
 
 int bp_render_prom(bp_prom_buf *b, const bp_report *r, int up, double age_seconds)

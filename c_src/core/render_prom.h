@@ -70,6 +70,20 @@ int bp_render_prom_multi(bp_prom_buf *b, const bp_prom_node *nodes, size_t n, un
  */
 int bp_render_prom_ages(bp_prom_buf *b, const bp_prom_node *nodes, size_t n);
 
+/* One sample of a counter: its label's value (ignored without a label name) and its count. */
+typedef struct {
+    const char *label;
+    uint64_t value;
+} bp_prom_count;
+
+/*
+ * Append a counter family: HELP, TYPE and v[0..n) as `name{label="v[i].label"}
+ * value` (label NULL: `name value`; the value escaped as a label value must be).
+ * 0, BP_ENOMEM (the buffer as it was) or BP_EUSAGE.
+ */
+int bp_render_prom_counter(bp_prom_buf *b, const char *name, const char *help, const char *label,
+                           const bp_prom_count *v, size_t n);
+
 /* One node: bp_render_prom_multi of {r, r->snap->node, up, age_seconds, 0}. r may be NULL. */
 int bp_render_prom(bp_prom_buf *b, const bp_report *r, int up, double age_seconds);
 

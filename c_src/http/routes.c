@@ -10,6 +10,7 @@
 
 #include "core/clock.h"
 #include "core/render_history.h"
+#include "notify/notify.h"
 
 #define JSON "application/json"
 #define PROM_TEXT "text/plain; version=0.0.4; charset=utf-8"
@@ -203,6 +204,8 @@ static void metrics(bp_site *s, bp_http_response *resp)
     }
     bp_prom_buf_reset(&s->scratch);
     int rc = bp_render_prom_ages(&s->scratch, s->req_ages, n);
+    if (rc == 0)
+        rc = bp_notifier_render_prom(s->notifier, &s->scratch);
     for (size_t i = 0; i < n; i++) /* the names above live in the views' snapshots */
         bp__view_unref(s->req_views[i]);
     resp->status = 200;

@@ -12,6 +12,7 @@
 #include "core/json_util.h"
 #include "core/log.h"
 #include "core/str.h"
+#include "notify/notify.h"
 
 static void view_free(bp__view *v)
 {
@@ -78,6 +79,19 @@ static char *probe_body(const bp_report *r, bp_probe_kind k, const char *node, i
     return dump_open(o, len);
 }
 
+/* Hand the transitions the latest observe of h recorded, and r's failing checks, to the notifier (copies). */
+static void notify(const bp_site *s, const char *node, bp_history *h, const bp_report *r)
+{
+    int first = 0;
+    size_t n = bp_history_latest(h, NULL, 0, &first); /* this thread is h's only observer: n stays */
+    bp_transition *tr = n ? malloc(n * sizeof *tr) : NULL;
+    if (n && !tr)
+        n = 0; /* out of memory: the failing checks still go */
+    bp_history_latest(h, tr, n, NULL);
+    bp_notifier_observe(s->notifier, node, r, tr, n, first);
+    free(tr);
+}
+
 /* A view of `snap` (taken over), or of nothing yet when snap is NULL; h records its transitions. */
 static bp__view *view_build(const bp_site *s, const char *node, bp_snapshot *snap, bp_history *h)
 {
@@ -103,6 +117,8 @@ static bp__view *view_build(const bp_site *s, const char *node, bp_snapshot *sna
                 /* since when each status holds, and the transitions: before the report is rendered */
                 if (h && bp_history_observe(h, &r, snap->timestamp_ms > 0 ? snap->timestamp_ms : bp_wall_ms()) != 0)
                     goto fail;
+                if (h && s->notifier) /* never under the site's lock: the notifier only copies and queues */
+                    notify(s, node, h, &r);
                 v->ready = r;
             }
         }
@@ -419,6 +435,11 @@ static void log_change(bp_site *s, size_t i, const bp__view *v)
 void bp_site_set_quiet(bp_site *s, int quiet)
 {
     s->quiet = quiet;
+}
+
+void bp_site_set_notifier(bp_site *s, struct bp_notifier *n)
+{
+    s->notifier = n;
 }
 
 void bp_site_publish(bp_site *s, bp_snapshot *snap)

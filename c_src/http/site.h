@@ -58,6 +58,14 @@ const bp_nodeset *bp_site_targets(const bp_site *s);
 /* Stop (1) or resume (0) logging state changes; set before the first publish. */
 void bp_site_set_quiet(bp_site *s, int quiet);
 
+struct bp_notifier;
+/*
+ * Hand every published report's transitions and failing checks to n
+ * (notify/notify.h; not owned, must outlive the site; NULL: none), and add
+ * its counters to /metrics. Set before the first publish.
+ */
+void bp_site_set_notifier(bp_site *s, struct bp_notifier *n);
+
 /*
  * Take ownership of a snapshot of one of the site's targets, evaluate,
  * render, publish, and log a state change (healthy -> degraded, down,

@@ -74,6 +74,7 @@ struct bp_site {
     pthread_cond_t wake;            /* to the builder: a publish, or stopping */
     pthread_cond_t built;           /* from a rebuild: built_gen moved */
     int quiet;                      /* no state-change log records */
+    struct bp_notifier *notifier;   /* gets each report's changes (not owned), or NULL */
     int have_token;
     unsigned char token_digest[32]; /* SHA-256 of the bearer token */
     /* HTTP thread only (bp_site_handle): per-request space, sized once for every target */

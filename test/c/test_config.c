@@ -297,6 +297,14 @@ static const sample samples[] = {
     { "k8s-cluster-domain", "k8s.example.org" },
     { "k8s-names", "ip" },
     { "k8s-source", "endpoints" },
+    { "alertmanager", "http://am1:9093,https://am2.example:9093/prefix" },
+    { "alertmanager-ca-file", "/etc/am/ca.pem" },
+    { "alertmanager-token-file", "/run/secrets/am-token" },
+    { "alert-resend-interval", "1m" },
+    { "external-url", "https://probe.example:8080" },
+    { "notify-webhook", "http://hooks.example/beamprobe" },
+    { "notify-secret-file", "/run/secrets/hook-key" },
+    { "notify-queue-size", "64" },
 };
 
 static const sample *find_sample(const char *name)
@@ -452,6 +460,16 @@ static void test_every_option_values(void **state)
     assert_string_equal(c->tls_key, "/etc/tls/key.pem");
     assert_string_equal(c->tls_client_ca, "/etc/tls/ca.pem");
     assert_string_equal(c->auth_token_file, "/run/secrets/token");
+    assert_int_equal(c->alertmanagers.n, 2);
+    assert_string_equal(c->alertmanagers.v[1], "https://am2.example:9093/prefix");
+    assert_string_equal(c->alertmanager_ca_file, "/etc/am/ca.pem");
+    assert_string_equal(c->alertmanager_token_file, "/run/secrets/am-token");
+    assert_int_equal(c->alert_resend_interval_ms, 60000);
+    assert_string_equal(c->external_url, "https://probe.example:8080");
+    assert_int_equal(c->notify_webhooks.n, 1);
+    assert_string_equal(c->notify_webhooks.v[0], "http://hooks.example/beamprobe");
+    assert_string_equal(c->notify_secret_file, "/run/secrets/hook-key");
+    assert_int_equal(c->notify_queue_size, 64);
     assert_string_equal(c->log_format, "json");
     assert_int_equal(c->access_log, 1);
     validate_ok(c);
@@ -521,6 +539,10 @@ static void test_switch_values(void **state)
     assert_int_equal(c->strict, 1);
     set_fails("json", "maybe", "invalid value 'maybe' for --json: expected true or false");
     FAILS("invalid value '' for --json", "--json=");
+    set_fails("alertmanager", "am1:9093", "expected an http:// or https:// URL");
+    set_fails("notify-webhook", "http:///path", "the URL has no host");
+    set_fails("external-url", "http://a b", "blanks");
+    set_fails("alert-resend-interval", "500ms", "--alert-resend-interval");
 }
 
 static void test_positional_and_terminator(void **state)

@@ -55,6 +55,9 @@ static void test_transitions_and_since(void **state)
 
     assert_int_equal(bp_history_observe(h, eval(f), 1000), 0); /* first report: the start, no transition */
     assert_int_equal(bp_history_copy(h, NULL, 0), 0);
+    int was_first = 0;
+    assert_int_equal(bp_history_latest(h, NULL, 0, &was_first), 0);
+    assert_int_equal(was_first, 1);
     assert_int_equal(find(&f->r, "governor:cost_guard")->since_ms, 1000);
     assert_int_equal(find(&f->r, "governor:cost_guard")->state_since_ms, 1000);
     assert_int_equal(f->r.since_ms, 1000);
@@ -85,9 +88,21 @@ static void test_transitions_and_since(void **state)
     assert_int_equal(find(&f->r, "memory")->since_ms, 1000);
     assert_int_equal(find(&f->r, "memory")->transitions, 0);
 
+    /* the latest observe's own transitions, for the notifier */
+    int first = 1;
+    bp_transition latest[8];
+    assert_int_equal(bp_history_latest(h, latest, 8, &first), 3);
+    assert_int_equal(first, 0);
+    assert_memory_equal(latest, t, 3 * sizeof *t);
+    assert_int_equal(bp_history_latest(h, latest, 1, NULL), 3); /* counts all, copies what fits */
+
     g->state = "stable";
     assert_int_equal(bp_history_observe(h, eval(f), 4000), 0);
     assert_int_equal(find(&f->r, "governor:cost_guard")->transitions, 2);
+    assert_int_equal(bp_history_latest(h, latest, 8, NULL), 3);
+    assert_string_equal(latest[2].from, "refusing");
+    assert_int_equal(bp_history_observe(h, eval(f), 4500), 0);
+    assert_int_equal(bp_history_latest(h, latest, 8, NULL), 0); /* nothing changed this time */
     assert_int_equal(bp_history_total(h), 6);
 
     /* the node down: the node is "down", its checks not in the report keep their state */
@@ -123,6 +138,8 @@ static void test_ring_bounds(void **state)
     assert_int_equal(bp_history_copy(none, t, 8), 0);
     assert_int_equal(find(&f->r, "governor:cost_guard")->since_ms, 1009);
     assert_int_equal(bp_history_total(none), 27); /* 9 changes of node, check and governor each */
+    assert_int_equal(bp_history_latest(none, t, 8, NULL), 3); /* the notifier's copy: whatever the ring keeps */
+    assert_int_equal(t[2].time_ms, 1009);
     bp_history_free(h);
     bp_history_free(none);
 }
