@@ -99,6 +99,7 @@ typedef struct bp_config {
     int peer_series_max;           /* beamprobe_peer_connected series per node */
 
     int json;                      /* --json */
+    char format[8];                /* cluster --format: "text", "json", "svg"; "" unset (then --json decides) */
     int strict;                    /* degraded counts as failing */
 
     /* Which options were given since bp_config_defaults (bit i = entry i of
