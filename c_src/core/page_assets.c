@@ -1,0 +1,48 @@
+/* page_assets.c: the status page's inline style and script (hashed into its Content-Security-Policy). */
+#include "core/render_html.h"
+#include "core/render_svg.h"
+
+const char bp_page_css[] =
+    ":root{color-scheme:light dark;--bg:#fff;--fg:#1f2328;--mute:#59636e;--line:#d1d9e0;--ok:#1a7f37;"
+    "--warn:#9a6700;--bad:#cf222e;--okbg:#dafbe1;--warnbg:#fff8c5;--badbg:#ffebe9}"
+    "@media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--mute:#9198a1;--line:#3d444d;"
+    "--ok:#3fb950;--warn:#d29922;--bad:#f85149;--okbg:#0f2d1a;--warnbg:#2e2506;--badbg:#3b1219}}"
+    "body{margin:0;background:var(--bg);color:var(--fg);font:14px/1.4 system-ui,sans-serif}"
+    "header,main,footer{max-width:1200px;margin:0 auto;padding:0 12px}h1{font-size:1.3em}h2{font-size:1.1em}"
+    "h3{font-size:1em;margin:0}a{color:inherit}a:focus,summary:focus{outline:2px solid var(--fg)}"
+    ".banner{border:2px solid;border-radius:6px;padding:6px 12px;margin:8px 0}"
+    ".v-converged{border-color:var(--ok);background:var(--okbg)}"
+    ".v-degraded{border-color:var(--warn);background:var(--warnbg)}"
+    ".v-partitioned,.v-no_quorum,.v-unreachable{border-color:var(--bad);background:var(--badbg)}"
+    ".banner h2{margin:2px 0}.muted,#age{color:var(--mute)}"
+    ".mesh-wrap{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}.mesh-wrap svg{max-height:70vh}"
+    ".nodes{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:8px}"
+    "details.node{border:1px solid var(--line);border-radius:6px;padding:4px 8px}"
+    "summary{cursor:pointer}table{border-collapse:collapse;width:100%;margin:4px 0}"
+    "th,td{text-align:left;padding:1px 4px;border-bottom:1px solid var(--line);vertical-align:top}"
+    "caption{text-align:left;font-weight:600}.st-pass,.st-healthy{color:var(--ok)}"
+    ".st-warn,.st-degraded{color:var(--warn)}.st-fail,.st-unhealthy,.st-down{color:var(--bad)}"
+    "meter{width:160px}.strip{width:100%;height:14px;display:block}"
+    ".strip .h-healthy,.strip .h-pass{fill:var(--ok)}.strip .h-degraded,.strip .h-warn{fill:var(--warn)}"
+    ".strip .h-other{fill:var(--mute)}.strip .h-unhealthy,.strip .h-fail,.strip .h-down{fill:var(--bad)}"
+    ".strip .h-bad{fill:var(--bad)}ol.tr{margin:0;padding-left:18px;font-size:.9em}"
+    BP_SVG_CSS;
+
+/* Refresh in place: fetch this page again, swap <main> (scripts in fetched markup never run), tick the age. */
+const char bp_page_js[] =
+    "(function(){'use strict';"
+    "var b=document.body,ms=+b.getAttribute('data-refresh')||0,age=document.getElementById('age');"
+    "var base=+b.getAttribute('data-age-ms'),got=Date.now(),err='';"
+    "function show(){if(isNaN(base)||base<0){age.textContent='no data yet'+err;return;}"
+    "var s=(base+Date.now()-got)/1000;age.textContent='data age: '+s.toFixed(1)+' s'+err;}"
+    "function pull(){fetch(location.pathname,{cache:'no-store',credentials:'same-origin'})"
+    ".then(function(r){if(!r.ok&&r.status!==503)throw new Error('HTTP '+r.status);return r.text();})"
+    ".then(function(t){var d=new DOMParser().parseFromString(t,'text/html'),m=d.getElementById('main');"
+    "if(!m)throw new Error('no content');"
+    "var open={};document.querySelectorAll('details.node').forEach(function(e){open[e.id]=e.open;});"
+    "document.getElementById('main').replaceWith(document.adoptNode(m));"
+    "document.querySelectorAll('details.node').forEach(function(e){if(e.id in open)e.open=open[e.id];});"
+    "document.title=d.title;base=+d.body.getAttribute('data-age-ms');got=Date.now();err='';"
+    "b.setAttribute('data-updated',String(got));show();})"
+    ".catch(function(e){err=' (refresh failed: '+e.message+')';show();});}"
+    "show();setInterval(show,1000);if(ms>0)setInterval(pull,ms);})();";
