@@ -8,7 +8,8 @@
 
 #define NODE_R 8.0    /* glyph radius */
 #define SLOT 28.0     /* arc length per node on the circle */
-#define MARGIN 190.0  /* room for labels around the circle */
+#define CHAR_W 7.0    /* a label character's width, at most, for the picture's bounds */
+#define PAD 16.0      /* around everything */
 
 const char *bp_mesh_node_state(const bp_mesh *m, size_t k, const bp_mesh_input *in, size_t n)
 {
@@ -171,14 +172,25 @@ void bp_svg_mesh(bp_textbuf *b, const bp_mesh *m, const bp_mesh_input *in, size_
         b->oom = 1;
         return;
     }
-    double half = r + MARGIN;
+    double x0 = -r - PAD, y0 = -r - PAD, x1 = r + PAD, y1 = r + PAD; /* the circle, the labels out of it */
+    for (size_t k = 0; k < m->n; k++) {
+        double c = cos(p[k].angle), w = (double)bp_text_width(m->nodes[k].name) * CHAR_W + NODE_R + 6 + PAD;
+        double lx = p[k].x + c * (NODE_R + 6);
+        double left = c > 0.3 ? lx : c < -0.3 ? lx - w : lx - w / 2, right = c > 0.3 ? lx + w : c < -0.3 ? lx : lx + w / 2;
+        x0 = left < x0 ? left : x0;
+        x1 = right > x1 ? right : x1;
+        y0 = p[k].y - 3 * NODE_R - PAD < y0 ? p[k].y - 3 * NODE_R - PAD : y0;
+        y1 = p[k].y + 3 * NODE_R + PAD > y1 ? p[k].y + 3 * NODE_R + PAD : y1;
+    }
+    if (m->n > BP_SVG_ALL_LINKS_MAX)
+        y1 += 24;
     if (standalone)
         bp_textbuf_addf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     bp_textbuf_addf(b,
                     "<svg class=\"mesh\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"%.0f %.0f %.0f %.0f\" "
                     "width=\"%.0f\" role=\"img\" aria-labelledby=\"mesh-title mesh-desc\">\n"
                     "<title id=\"mesh-title\">Cluster mesh: %s</title>\n<desc id=\"mesh-desc\">",
-                    -half, -half, 2 * half, 2 * half, 2 * half, bp_cluster_verdict_name(m->verdict));
+                    x0, y0, x1 - x0, y1 - y0, x1 - x0, bp_cluster_verdict_name(m->verdict));
     bp_textbuf_addf(b, "%zu node%s, %zu reachable, %zu partition%s, %zu missing links, %zu one-way. ", m->n, m->n == 1 ? "" : "s",
                     m->n_reachable, m->n_components, m->n_components == 1 ? "" : "s", m->n_missing_links,
                     m->n_asymmetric);
@@ -196,7 +208,7 @@ void bp_svg_mesh(bp_textbuf *b, const bp_mesh *m, const bp_mesh_input *in, size_
         nodes(b, m, in, n, p, !standalone);
         if (m->n > BP_SVG_ALL_LINKS_MAX)
             bp_textbuf_addf(b, "<text x=\"0\" y=\"%.0f\" text-anchor=\"middle\">%zu nodes: only missing and "
-                               "one-way links are drawn</text>\n", half - 20, m->n);
+                               "one-way links are drawn</text>\n", y1 - PAD, m->n);
     }
     bp_textbuf_addf(b, "</svg>\n");
     free(p);
