@@ -14,7 +14,7 @@
 #define JSON "application/json"
 #define PROM_TEXT "text/plain; version=0.0.4; charset=utf-8"
 
-typedef enum { R_NONE, R_LIVE, R_READY, R_STARTUP, R_HEALTH, R_METRICS, R_CLUSTER, R_HISTORY, R_PAGE } route;
+typedef enum { R_NONE, R_LIVE, R_READY, R_STARTUP, R_HEALTH, R_METRICS, R_CLUSTER, R_HISTORY, R_PAGE, R_ICON } route;
 
 static const struct {
     const char *path;
@@ -25,6 +25,7 @@ static const struct {
     { "/healthz", R_READY },        { "/health/startup", R_STARTUP }, { "/startupz", R_STARTUP },
     { "/health", R_HEALTH },        { "/metrics", R_METRICS },      { "/health/cluster", R_CLUSTER },
     { "/health/history", R_HISTORY }, { "/", R_PAGE },              { "/status", R_PAGE },
+    { "/favicon.ico", R_ICON },
 };
 
 static route find_route(const bp_http_request *req)
@@ -324,6 +325,7 @@ void bp_site_handle(void *ctx, const bp_http_request *req, bp_http_response *res
     case R_CLUSTER: cluster_view(s, resp); break;
     case R_HISTORY: history(s, req, resp); break;
     case R_PAGE: bp__site_page(s, resp); break;
+    case R_ICON: resp->status = 204; break; /* the page has no icon; a browser asks anyway */
     case R_NONE: break;
     }
 }
