@@ -94,6 +94,21 @@ int main(int argc, char **argv)
     qsort(t, rounds, sizeof *t, cmp);
     qsort(ta, rounds, sizeof *ta, cmp);
     printf("%zu %zu %.1f %.1f %.1f\n", n, bytes, t[rounds / 2], t[rounds * 9 / 10], ta[rounds / 2]);
+    if (getenv("BENCH_PAGE_DUMP")) { /* the last page, to look at */
+        bp_arena *a = bp_arena_new(0);
+        bp_mesh m;
+        if (a && bp_mesh_analyze(in, n, NULL, -1, a, &m) == 0) {
+            bp_page p = { .mesh = &m, .in = in, .n = n, .hist = hist, .n_hist = n, .now_ms = now, .age_ms = 500 };
+            char *page = bp_render_page(&p);
+            FILE *f = fopen(getenv("BENCH_PAGE_DUMP"), "w");
+            if (f && page)
+                fputs(page, f);
+            if (f)
+                fclose(f);
+            free(page);
+        }
+        bp_arena_free(a);
+    }
     for (size_t i = 0; i < n; i++)
         bp_snapshot_free(snaps[i]);
     free(names), free(snaps), free(reps), free(in), free(hist), free(tr), free(t), free(ta);

@@ -9,6 +9,7 @@
 #include "core/textbuf.h"
 
 #define COLLAPSE_ABOVE 10 /* with more nodes only the troubled ones start unfolded */
+#define STRIP_LISTED 3    /* changes listed in words under a history strip (the latest) */
 
 static const char *verdict_title(bp_cluster_verdict v)
 {
@@ -121,47 +122,66 @@ static const char *state_class(const char *s)
     return "other";
 }
 
-/* One bar over the last hour: a segment per state (its name in a title), then the transitions in words. */
-static void strip(bp_textbuf *b, const bp_page *p, const bp_history_node *h, bp_transition_kind kind,
-                  const char *name, const char *now_state, const char *label)
+/* The segments of a strip in state class `cls`, as one path (x in seconds into the hour). */
+static void strip_class(bp_textbuf *b, const bp_page *p, const bp_history_node *h, bp_transition_kind kind,
+                        const char *name, const char *now_state, const char *cls)
 {
-    int64_t start = p->now_ms - BP_PAGE_HISTORY_MS;
-    size_t first = 0, count = 0;
-    for (size_t i = 0; h && i < h->n; i++)
-        if (tr_match(&h->transitions[i], kind, name) && h->transitions[i].time_ms >= start && count++ == 0)
-            first = i;
-    bp_textbuf_addf(b, "<svg class=\"strip\" viewBox=\"0 0 3600 14\" preserveAspectRatio=\"none\" role=\"img\" "
-                       "aria-label=\"");
-    bp_html_add(b, label, "");
-    bp_textbuf_addf(b, ": %zu change%s in the last hour, now ", count, count == 1 ? "" : "s");
-    bp_html_add(b, now_state, "unknown");
-    bp_textbuf_addf(b, "\">");
-    const char *state = count ? h->transitions[first].from : now_state;
-    int64_t from = start;
-    for (size_t i = first; h && i <= h->n; i++) {
+    int64_t start = p->now_ms - BP_PAGE_HISTORY_MS, from = start;
+    const char *state = now_state;
+    int any = 0;
+    for (size_t i = 0; h && i < h->n; i++) /* the state when the hour began: the first change's "from" */
+        if (tr_match(&h->transitions[i], kind, name) && h->transitions[i].time_ms >= start) {
+            state = h->transitions[i].from;
+            break;
+        }
+    for (size_t i = 0; h && i <= h->n; i++) {
         const bp_transition *t = i < h->n ? &h->transitions[i] : NULL;
         if (t && (!tr_match(t, kind, name) || t->time_ms < start))
             continue;
         int64_t until = t ? t->time_ms : p->now_ms;
-        double x = (double)(from - start) / 1000.0, w = (double)(until - from) / 1000.0;
-        if (w > 0) {
-            bp_textbuf_addf(b, "<rect class=\"h-%s\" x=\"%.0f\" y=\"0\" width=\"%.0f\" height=\"14\"><title>",
-                            state ? state_class(state) : "other", x, w < 1 ? 1 : w);
-            bp_html_add(b, state, "unknown");
-            bp_textbuf_addf(b, "</title></rect>");
+        long x = (long)((from - start) / 1000), w = (long)((until - from) / 1000);
+        if (w > 0 && strcmp(state_class(state ? state : ""), cls) == 0) {
+            if (!any++)
+                bp_textbuf_addf(b, "<path class=\"h-%s\" d=\"", cls);
+            bp_textbuf_addf(b, "M%ld 0h%ldv14h-%ldz", x, w, w);
         }
         if (!t)
             break;
         state = t->to;
         from = until;
     }
+    if (any)
+        bp_textbuf_addf(b, "\"/>");
+}
+
+/* One bar over the last hour, a colour per state, its changes in words (the last STRIP_LISTED of them). */
+static void strip(bp_textbuf *b, const bp_page *p, const bp_history_node *h, bp_transition_kind kind,
+                  const char *name, const char *now_state, const char *label)
+{
+    static const char *classes[] = { "healthy", "degraded", "unhealthy", "down", "pass", "warn", "fail", "other" };
+    int64_t start = p->now_ms - BP_PAGE_HISTORY_MS;
+    size_t count = 0;
+    for (size_t i = 0; h && i < h->n; i++)
+        count += tr_match(&h->transitions[i], kind, name) && h->transitions[i].time_ms >= start;
+    bp_textbuf_addf(b, "<svg class=\"strip\" viewBox=\"0 0 3600 14\" preserveAspectRatio=\"none\" role=\"img\" "
+                       "aria-label=\"");
+    bp_html_add(b, label, "");
+    bp_textbuf_addf(b, ": %zu change%s in the last hour, now ", count, count == 1 ? "" : "s");
+    bp_html_add(b, now_state, "unknown");
+    bp_textbuf_addf(b, "\">");
+    for (size_t c = 0; c < sizeof classes / sizeof classes[0]; c++)
+        strip_class(b, p, h, kind, name, now_state, classes[c]);
     bp_textbuf_addf(b, "</svg>");
     if (count == 0)
         return;
     bp_textbuf_addf(b, "<ol class=\"tr\">");
-    for (size_t i = first; i < h->n; i++) {
+    if (count > STRIP_LISTED)
+        bp_textbuf_addf(b, "<li>%zu earlier change%s</li>", count - STRIP_LISTED,
+                        count - STRIP_LISTED == 1 ? "" : "s");
+    size_t seen = 0;
+    for (size_t i = 0; i < h->n; i++) {
         const bp_transition *t = &h->transitions[i];
-        if (!tr_match(t, kind, name) || t->time_ms < start)
+        if (!tr_match(t, kind, name) || t->time_ms < start || seen++ < count - (count > STRIP_LISTED ? STRIP_LISTED : count))
             continue;
         bp_textbuf_addf(b, "<li>");
         clock_time(b, t->time_ms);

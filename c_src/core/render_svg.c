@@ -73,7 +73,7 @@ static void line(bp_textbuf *b, const pos *p, size_t i, size_t j, const char *cl
 {
     double dx = p[j].x - p[i].x, dy = p[j].y - p[i].y, d = sqrt(dx * dx + dy * dy);
     double f = d > 0 ? (NODE_R + 2) / d : 0;
-    bp_textbuf_addf(b, "<line class=\"%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"%s/>\n", cls,
+    bp_textbuf_addf(b, "<line class=\"%s\" x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\"%s/>\n", cls,
                     p[i].x + dx * f, p[i].y + dy * f, p[j].x - dx * f, p[j].y - dy * f,
                     arrow ? " marker-end=\"url(#arrow)\"" : "");
 }
@@ -83,25 +83,55 @@ static int row_known(const bp_mesh *m, size_t i)
     return m->nodes[i].row_known;
 }
 
+typedef enum { L_NONE, L_OK, L_HALF, L_ONEWAY, L_MISSING } link_kind;
+
+/* The kind of the link between i < j, and its direction (*from to *to). */
+static link_kind link_of(const bp_mesh *m, size_t i, size_t j, size_t *from, size_t *to)
+{
+    int ij = bp_mesh_link(m, i, j), ji = bp_mesh_link(m, j, i);
+    *from = ji == BP_LINK_YES && ij != BP_LINK_YES ? j : i;
+    *to = *from == i ? j : i;
+    if (ij == BP_LINK_YES && ji == BP_LINK_YES)
+        return L_OK;
+    if (ij == BP_LINK_YES || ji == BP_LINK_YES)
+        return row_known(m, *to) && m->nodes[*to].reachable ? L_ONEWAY : L_HALF;
+    if (row_known(m, i) && row_known(m, j) && m->nodes[i].component == m->nodes[j].component)
+        return L_MISSING;
+    return L_NONE;
+}
+
+/* Links both ways (or seen one way by an unknown row) as one path each; whole meshes are large. */
+static void plain_links(bp_textbuf *b, const bp_mesh *m, const pos *p, link_kind kind, const char *cls)
+{
+    int any = 0;
+    for (size_t i = 0; i < m->n; i++)
+        for (size_t j = i + 1; j < m->n; j++) {
+            size_t from, to;
+            if (link_of(m, i, j, &from, &to) != kind)
+                continue;
+            if (!any++)
+                bp_textbuf_addf(b, "<path class=\"%s\" d=\"", cls);
+            bp_textbuf_addf(b, "M%.0f %.0fL%.0f %.0f", p[i].x, p[i].y, p[j].x, p[j].y);
+        }
+    if (any)
+        bp_textbuf_addf(b, "\"/>\n");
+}
+
 /* Every link, by kind: both ways, one way (arrow to the node that does not see back), missing within a partition. */
 static void links(bp_textbuf *b, const bp_mesh *m, const pos *p)
 {
-    int all = m->n <= BP_SVG_ALL_LINKS_MAX;
+    if (m->n <= BP_SVG_ALL_LINKS_MAX) {
+        plain_links(b, m, p, L_OK, "l-ok");
+        plain_links(b, m, p, L_HALF, "l-half");
+    }
     for (size_t i = 0; i < m->n; i++)
         for (size_t j = i + 1; j < m->n; j++) {
-            int ij = bp_mesh_link(m, i, j), ji = bp_mesh_link(m, j, i);
-            if (ij == BP_LINK_YES && ji == BP_LINK_YES) {
-                if (all)
-                    line(b, p, i, j, "l-ok", 0);
-            } else if (ij == BP_LINK_YES || ji == BP_LINK_YES) {
-                size_t from = ij == BP_LINK_YES ? i : j, to = ij == BP_LINK_YES ? j : i;
-                if (row_known(m, to) && m->nodes[to].reachable)
-                    line(b, p, from, to, "l-oneway", 1);
-                else if (all)
-                    line(b, p, from, to, "l-half", 0);
-            } else if (row_known(m, i) && row_known(m, j) && m->nodes[i].component == m->nodes[j].component) {
+            size_t from, to;
+            link_kind k = link_of(m, i, j, &from, &to);
+            if (k == L_ONEWAY)
+                line(b, p, from, to, "l-oneway", 1);
+            else if (k == L_MISSING)
                 line(b, p, i, j, "l-missing", 0);
-            }
         }
 }
 

@@ -16,7 +16,8 @@
     "max-width:100%;height:auto}"                                                                              \
     "@media (prefers-color-scheme:dark){svg.mesh{--ok:#3fb950;--warn:#d29922;--bad:#f85149;--dim:#8b949e;"    \
     "--ink:#e6edf3}}"                                                                                          \
-    "svg.mesh text{fill:var(--ink)}svg.mesh .l-ok{stroke:var(--ok);stroke-width:1.5}"                          \
+    "svg.mesh text{fill:var(--ink)}svg.mesh path.l-ok,svg.mesh path.l-half{fill:none}"                         \
+    "svg.mesh .l-ok{stroke:var(--ok);stroke-width:1.5}"                          \
     "svg.mesh .l-half{stroke:var(--dim);stroke-width:1}"                                                       \
     "svg.mesh .l-oneway{stroke:var(--warn);stroke-width:2;stroke-dasharray:8 4}"                               \
     "svg.mesh .l-missing{stroke:var(--bad);stroke-width:1.5;stroke-dasharray:2 4}"                             \
