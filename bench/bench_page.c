@@ -1,8 +1,8 @@
 /* bench_page.c: server-side render time and size of the status page for N synthetic nodes; built by bench_page.sh. */
 /*
- * Usage: bench_page N ROUNDS
+ * Usage: bench_page N ROUNDS [TRANSITIONS]
  * Builds N realistic healthy nodes (the unit tests' fixture snapshot, one governor each) in a
- * full mesh, each with 20 transitions in its history, evaluates them once, then renders the
+ * full mesh, each with TRANSITIONS (20) transitions in its last hour, evaluates them once, then renders the
  * page ROUNDS times (bp_render_page, what GET / costs besides the mesh analysis) and, as
  * part of the request's cost, the mesh analysis ROUNDS times. Prints one line:
  * "N BYTES RENDER_MEDIAN_US RENDER_P90_US ANALYZE_MEDIAN_US".
@@ -32,6 +32,7 @@ static int cmp(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     size_t n = argc > 1 ? (size_t)atoi(argv[1]) : 30, rounds = argc > 2 ? (size_t)atoi(argv[2]) : 200;
+    size_t nt = argc > 3 ? (size_t)atoi(argv[3]) : 20;
     bp_config cfg;
     fixture_config(&cfg);
     fixture_list_add(&cfg.governors, "cost_guard");
@@ -40,7 +41,7 @@ int main(int argc, char **argv)
     bp_report *reps = calloc(n, sizeof *reps);
     bp_mesh_input *in = calloc(n, sizeof *in);
     bp_history_node *hist = calloc(n, sizeof *hist);
-    bp_transition *tr = calloc(n * 20, sizeof *tr);
+    bp_transition *tr = calloc(n * nt + 1, sizeof *tr);
     double *t = calloc(rounds, sizeof *t), *ta = calloc(rounds, sizeof *ta);
     if (!names || !snaps || !reps || !in || !hist || !tr || !t || !ta)
         return 1;
@@ -60,16 +61,16 @@ int main(int argc, char **argv)
         if (bp_evaluate(s, &cfg, &reps[i]) != 0)
             return 1;
         in[i] = (bp_mesh_input){ .node = names[i], .reachable = 1, .snap = s, .report = &reps[i] };
-        for (size_t k = 0; k < 20; k++) {
-            bp_transition *x = &tr[i * 20 + k];
-            *x = (bp_transition){ .time_ms = now - 3600000 + (int64_t)k * 170000,
+        for (size_t k = 0; k < nt; k++) {
+            bp_transition *x = &tr[i * nt + k];
+            *x = (bp_transition){ .time_ms = now - 3600000 + (int64_t)k * (3400000 / (int64_t)nt),
                                   .kind = k % 2 ? BP_TR_GOVERNOR : BP_TR_NODE };
             snprintf(x->name, sizeof x->name, "%s", k % 2 ? "cost_guard" : "node");
             snprintf(x->from, sizeof x->from, "%s", k % 4 < 2 ? "healthy" : "degraded");
             snprintf(x->to, sizeof x->to, "%s", k % 4 < 2 ? "degraded" : "healthy");
             snprintf(x->reason, sizeof x->reason, "run queue 12 over 2 schedulers");
         }
-        hist[i] = (bp_history_node){ .node = names[i], .transitions = &tr[i * 20], .n = 20, .kept = 20 };
+        hist[i] = (bp_history_node){ .node = names[i], .transitions = &tr[i * nt], .n = nt, .kept = nt };
     }
     size_t bytes = 0;
     for (size_t r = 0; r < rounds; r++) {

@@ -3,6 +3,8 @@
 #
 # Usage: bench/bench_page.sh [ROUNDS]     renders per size (default 200; 300 nodes: ROUNDS / 10)
 #
+# BENCH_TRANSITIONS: changes per node and per governor in the last hour ("20 2": a churning and a calm cluster).
+#
 # Builds libbeamprobe.a (make -C c_src) and bench_page against it, then for each size in
 # BENCH_SIZES ("3 30 300") prints: nodes, page bytes, render time median and p90 (µs), mesh
 # analysis median (µs). Synthetic nodes: the unit tests' realistic healthy snapshot, one
@@ -25,12 +27,14 @@ mkdir -p "$(dirname "$OUT")"
   echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(uname -sr)"
   echo "Command: bench/bench_page.sh $ROUNDS"
   echo
-  echo "| nodes | page size | render median | render p90 | mesh analysis median |"
-  echo "|---:|---:|---:|---:|---:|"
+  echo "| nodes | changes/h per node | page size | render median | render p90 | mesh analysis median |"
+  echo "|---:|---:|---:|---:|---:|---:|"
+  for tn in ${BENCH_TRANSITIONS:-20 2}; do
   for n in $SIZES; do
     r=$ROUNDS; (( n >= 300 )) && r=$(( ROUNDS / 10 > 5 ? ROUNDS / 10 : 5 ))
-    read -r nodes bytes med p90 ana < <("$BIN" "$n" "$r")
-    printf '| %s | %s B (%.1f KiB) | %s µs | %s µs | %s µs |\n' "$nodes" "$bytes" "$(echo "$bytes / 1024" | bc -l)" \
-      "$med" "$p90" "$ana"
+    read -r nodes bytes med p90 ana < <("$BIN" "$n" "$r" "$tn")
+    printf '| %s | %s | %s B (%.1f KiB) | %s µs | %s µs | %s µs |\n' "$nodes" "$tn" "$bytes" \
+      "$(echo "$bytes / 1024" | bc -l)" "$med" "$p90" "$ana"
+  done
   done
 } | tee "$OUT"

@@ -23,6 +23,8 @@ const char bp_page_css[] =
     "th,td{text-align:left;padding:1px 4px;border-bottom:1px solid var(--line);vertical-align:top}"
     "caption{text-align:left;font-weight:600}.st-pass,.st-healthy{color:var(--ok)}"
     ".st-warn,.st-degraded{color:var(--warn)}.st-fail,.st-unhealthy,.st-down{color:var(--bad)}"
+    "tr.st-pass,tr.st-warn,tr.st-fail{color:inherit}tr.st-pass td+td{color:var(--ok)}"
+    "tr.st-warn td+td{color:var(--warn)}tr.st-fail td+td{color:var(--bad)}tr td+td+td{color:inherit}"
     "meter{width:160px}.strip{width:100%;height:14px;display:block}"
     ".strip .h-healthy,.strip .h-pass{fill:var(--ok)}.strip .h-degraded,.strip .h-warn{fill:var(--warn)}"
     ".strip .h-other{fill:var(--mute)}.strip .h-unhealthy,.strip .h-fail,.strip .h-down{fill:var(--bad)}"

@@ -9,7 +9,7 @@
 #include "core/textbuf.h"
 
 #define COLLAPSE_ABOVE 10 /* with more nodes only the troubled ones start unfolded */
-#define STRIP_LISTED 3    /* changes listed in words under a history strip (the latest) */
+#define STRIP_LISTED 2    /* changes listed in words under a history strip (the latest) */
 
 static const char *verdict_title(bp_cluster_verdict v)
 {
@@ -221,14 +221,14 @@ static void memory_line(bp_textbuf *b, const bp_report *r)
 static void checks_table(bp_textbuf *b, const bp_report *r, size_t k)
 {
     bp_textbuf_addf(b, "<table aria-labelledby=\"node-%zu-h\"><caption>Checks</caption><thead><tr>"
-                       "<th scope=\"col\">check</th><th scope=\"col\">status</th><th scope=\"col\">reason</th>"
+                       "<th>check</th><th>status</th><th>reason</th>"
                        "</tr></thead><tbody>", k);
     for (size_t i = 0; i < r->n_checks; i++) {
         const bp_check *c = &r->checks[i];
         const char *st = bp_status_name(c->status);
-        bp_textbuf_addf(b, "<tr><td>");
+        bp_textbuf_addf(b, "<tr class=\"st-%s\"><td>", st);
         bp_html_add(b, c->name, "?");
-        bp_textbuf_addf(b, "</td><td class=\"st-%s\">%s %s</td><td>", st, state_glyph(st), st);
+        bp_textbuf_addf(b, "</td><td>%s %s</td><td>", state_glyph(st), st);
         bp_html_add(b, c->reason, "");
         bp_textbuf_addf(b, "</td></tr>");
     }
