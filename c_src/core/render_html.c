@@ -178,10 +178,10 @@ static void strip(bp_textbuf *b, const bp_page *p, const bp_history_node *h, bp_
     if (count > STRIP_LISTED)
         bp_textbuf_addf(b, "<li>%zu earlier change%s</li>", count - STRIP_LISTED,
                         count - STRIP_LISTED == 1 ? "" : "s");
-    size_t seen = 0;
+    size_t seen = 0, skip = count > STRIP_LISTED ? count - STRIP_LISTED : 0;
     for (size_t i = 0; i < h->n; i++) {
         const bp_transition *t = &h->transitions[i];
-        if (!tr_match(t, kind, name) || t->time_ms < start || seen++ < count - (count > STRIP_LISTED ? STRIP_LISTED : count))
+        if (!tr_match(t, kind, name) || t->time_ms < start || seen++ < skip)
             continue;
         bp_textbuf_addf(b, "<li>");
         clock_time(b, t->time_ms);

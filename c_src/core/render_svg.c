@@ -194,6 +194,23 @@ static void nodes(bp_textbuf *b, const bp_mesh *m, const bp_mesh_input *in, size
     }
 }
 
+/* The picture's extent: the circle and every label out of it, a label's width guessed from its characters. */
+static void bounds(const bp_mesh *m, const pos *p, double r, double *x0, double *y0, double *x1, double *y1)
+{
+    *x0 = *y0 = -r - PAD;
+    *x1 = *y1 = r + PAD;
+    for (size_t k = 0; k < m->n; k++) {
+        double c = cos(p[k].angle), w = (double)bp_text_width(m->nodes[k].name) * CHAR_W + NODE_R + 6 + PAD;
+        double lx = p[k].x + c * (NODE_R + 6);
+        double left = c > 0.3 ? lx : c < -0.3 ? lx - w : lx - w / 2;
+        double right = c > 0.3 ? lx + w : c < -0.3 ? lx : lx + w / 2;
+        *x0 = fmin(*x0, left);
+        *x1 = fmax(*x1, right);
+        *y0 = fmin(*y0, p[k].y - 3 * NODE_R - PAD);
+        *y1 = fmax(*y1, p[k].y + 3 * NODE_R + PAD);
+    }
+}
+
 void bp_svg_mesh(bp_textbuf *b, const bp_mesh *m, const bp_mesh_input *in, size_t n, int standalone)
 {
     double r = 110;
@@ -202,16 +219,8 @@ void bp_svg_mesh(bp_textbuf *b, const bp_mesh *m, const bp_mesh_input *in, size_
         b->oom = 1;
         return;
     }
-    double x0 = -r - PAD, y0 = -r - PAD, x1 = r + PAD, y1 = r + PAD; /* the circle, the labels out of it */
-    for (size_t k = 0; k < m->n; k++) {
-        double c = cos(p[k].angle), w = (double)bp_text_width(m->nodes[k].name) * CHAR_W + NODE_R + 6 + PAD;
-        double lx = p[k].x + c * (NODE_R + 6);
-        double left = c > 0.3 ? lx : c < -0.3 ? lx - w : lx - w / 2, right = c > 0.3 ? lx + w : c < -0.3 ? lx : lx + w / 2;
-        x0 = left < x0 ? left : x0;
-        x1 = right > x1 ? right : x1;
-        y0 = p[k].y - 3 * NODE_R - PAD < y0 ? p[k].y - 3 * NODE_R - PAD : y0;
-        y1 = p[k].y + 3 * NODE_R + PAD > y1 ? p[k].y + 3 * NODE_R + PAD : y1;
-    }
+    double x0, y0, x1, y1;
+    bounds(m, p, r, &x0, &y0, &x1, &y1);
     if (m->n > BP_SVG_ALL_LINKS_MAX)
         y1 += 24;
     if (standalone)
@@ -221,15 +230,16 @@ void bp_svg_mesh(bp_textbuf *b, const bp_mesh *m, const bp_mesh_input *in, size_
                     "width=\"%.0f\" role=\"img\" aria-labelledby=\"mesh-title mesh-desc\">\n"
                     "<title id=\"mesh-title\">Cluster mesh: %s</title>\n<desc id=\"mesh-desc\">",
                     x0, y0, x1 - x0, y1 - y0, x1 - x0, bp_cluster_verdict_name(m->verdict));
-    bp_textbuf_addf(b, "%zu node%s, %zu reachable, %zu partition%s, %zu missing links, %zu one-way. ", m->n, m->n == 1 ? "" : "s",
-                    m->n_reachable, m->n_components, m->n_components == 1 ? "" : "s", m->n_missing_links,
-                    m->n_asymmetric);
+    bp_textbuf_addf(b, "%zu node%s, %zu reachable, %zu partition%s, %zu missing links, %zu one-way. ", m->n,
+                    m->n == 1 ? "" : "s", m->n_reachable, m->n_components, m->n_components == 1 ? "" : "s",
+                    m->n_missing_links, m->n_asymmetric);
     bp_html_add(b, m->reason, NULL);
     bp_textbuf_addf(b, "</desc>\n");
     if (standalone)
         bp_textbuf_addf(b, "<style>%s</style>\n", BP_SVG_CSS);
     bp_textbuf_addf(b, "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" "
-                       "markerHeight=\"7\" orient=\"auto\"><path class=\"arrow\" d=\"M0 0L10 5L0 10Z\"/></marker></defs>\n");
+                       "markerHeight=\"7\" orient=\"auto\"><path class=\"arrow\" d=\"M0 0L10 5L0 10Z\"/>"
+                       "</marker></defs>\n");
     if (m->n == 0)
         bp_textbuf_addf(b, "<text x=\"0\" y=\"0\" text-anchor=\"middle\">no nodes</text>\n");
     else {
