@@ -7,7 +7,7 @@ PACKAGES=(
   libjansson-dev libssl-dev libcurl4-openssl-dev libcmocka-dev
   gcc make pkg-config jq hostname util-linux
   curl ca-certificates procps iproute2 openssl prometheus dnsmasq-base python3
-  prometheus-alertmanager wrk
+  prometheus-alertmanager wrk chromium nodejs
 )
 
 die() { echo "install-deps: error: $*" >&2; exit 1; }
@@ -20,8 +20,23 @@ for pkg in "${PACKAGES[@]}"; do
   [[ "$installed" == *" ii $pkg "* ]] || missing+=("$pkg")
 done
 
+# The browser test (test/integration/test_page.sh) drives the system Chromium with puppeteer-core, installed
+# here from test/browser/package-lock.json so that nothing is downloaded while tests run.
+browser_deps() {
+  local dir
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/test/browser"
+  if [[ -d $dir/node_modules/puppeteer-core ]]; then
+    echo "install-deps: puppeteer-core already installed"
+  else
+    command -v npm >/dev/null 2>&1 || die "npm not found (Debian: apt-get install npm, unless nodejs brings its own)"
+    echo "install-deps: npm ci in test/browser (puppeteer-core, no browser download)"
+    (cd "$dir" && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund) || die "npm ci failed in $dir"
+  fi
+}
+
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#PACKAGES[@]} packages already installed"
+  browser_deps
   exit 0
 fi
 
@@ -39,4 +54,5 @@ echo "install-deps: running apt-get update"
 echo "install-deps: running apt-get install -y --no-install-recommends ${missing[*]}"
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" \
   || die "apt-get install failed for: ${missing[*]}"
+browser_deps
 echo "install-deps: done"

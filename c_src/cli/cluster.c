@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/mesh.h"
 #include "core/render_cluster.h"
+#include "core/render_svg.h"
 #include "core/report.h"
 #include "dist/cookie.h"
 #include "dist/cluster_round.h"
@@ -92,7 +93,7 @@ static void stamp(char *out, size_t len)
 /* Print what changed since the previous round (to stderr with --json, so stdout stays one document). */
 static void print_changes(const bp_config *cfg, const bp_cluster_round *prev, bp_cluster_round *cur)
 {
-    FILE *f = cfg->json ? stderr : stdout;
+    FILE *f = cfg->json || (cfg->format[0] && strcmp(cfg->format, "text") != 0) ? stderr : stdout;
     char ts[16];
     stamp(ts, sizeof ts);
     if (!prev) {
@@ -169,8 +170,10 @@ int bp_cli_cluster(int argc, char **argv)
         struct timespec ts = { WAIT_PAUSE_MS / 1000, (WAIT_PAUSE_MS % 1000) * 1000000L };
         nanosleep(&ts, NULL);
     }
-    char *out = cfg->json ? bp_render_cluster_json(&cur->mesh, cur->in, cur->n, 1)
-                          : bp_render_cluster_text(&cur->mesh, cur->in, cur->n);
+    const char *fmt = cfg->format[0] ? cfg->format : cfg->json ? "json" : "text";
+    char *out = strcmp(fmt, "json") == 0  ? bp_render_cluster_json(&cur->mesh, cur->in, cur->n, 1)
+                : strcmp(fmt, "svg") == 0 ? bp_render_cluster_svg(&cur->mesh, cur->in, cur->n)
+                                          : bp_render_cluster_text(&cur->mesh, cur->in, cur->n);
     if (!out) {
         fprintf(stderr, "beamprobe cluster: out of memory\n");
         goto out;

@@ -109,6 +109,7 @@ typedef struct bp_config {
     int notify_queue_size;         /* pending notifications at most (oldest dropped) */
 
     int json;                      /* --json */
+    char format[8];                /* cluster --format: "text", "json", "svg"; "" unset (then --json decides) */
     int strict;                    /* degraded counts as failing */
 
     /* Which options were given since bp_config_defaults (bit i = entry i of

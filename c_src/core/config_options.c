@@ -165,6 +165,13 @@ static int check_log_format(const char *v, char *why, size_t whylen)
     return why_set(why, whylen, "expected text or json");
 }
 
+static int check_cluster_format(const char *v, char *why, size_t whylen)
+{
+    if (strcmp(v, "text") == 0 || strcmp(v, "json") == 0 || strcmp(v, "svg") == 0)
+        return 0;
+    return why_set(why, whylen, "expected text, json or svg");
+}
+
 static int check_k8s_names(const char *v, char *why, size_t whylen)
 {
     if (strcmp(v, "auto") == 0 || strcmp(v, "ip") == 0)
@@ -379,6 +386,9 @@ static const bp_config_option options[] = {
     /* Output */
     { .name = "json", .short_name = 'j', .kind = BP_OPT_SWITCH, .offset = OFF(json),
       .subcommands = SUB_REPORT, .group = G_OUTPUT, .help = "print the report as JSON" },
+    { .name = "format", .kind = BP_OPT_STRING, .offset = OFF(format), .size = sizeof(((bp_config *)0)->format),
+      .check = check_cluster_format, .subcommands = BP_SUB_CLUSTER, .group = G_OUTPUT, .metavar = "FORMAT",
+      .help = "text, json (as --json) or svg (the mesh as a picture)" },
     { .name = "strict", .kind = BP_OPT_SWITCH, .offset = OFF(strict), .subcommands = BP_SUB_ALL,
       .group = G_OUTPUT, .help = "count degraded (warnings) as unhealthy" },
 

@@ -39,11 +39,21 @@ int bp_textbuf_reserve(bp_textbuf *b, size_t more)
 void bp_textbuf_addf(bp_textbuf *b, const char *fmt, ...)
 {
     va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || bp_textbuf_reserve(b, (size_t)n) != 0)
+    if (b->oom)
         return;
+    size_t room = b->p ? b->cap - b->len : 0;
+    va_start(ap, fmt); /* most appends fit the room left: one formatting pass */
+    int n = vsnprintf(room ? b->p + b->len : NULL, room, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < room) {
+        b->len += (size_t)n;
+        return;
+    }
+    if (n < 0 || bp_textbuf_reserve(b, (size_t)n) != 0) {
+        if (b->p)
+            b->p[b->len] = '\0';
+        return;
+    }
     va_start(ap, fmt);
     vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
     va_end(ap);

@@ -15,7 +15,7 @@
 #define JSON "application/json"
 #define PROM_TEXT "text/plain; version=0.0.4; charset=utf-8"
 
-typedef enum { R_NONE, R_LIVE, R_READY, R_STARTUP, R_HEALTH, R_METRICS, R_CLUSTER, R_HISTORY } route;
+typedef enum { R_NONE, R_LIVE, R_READY, R_STARTUP, R_HEALTH, R_METRICS, R_CLUSTER, R_HISTORY, R_PAGE, R_ICON } route;
 
 static const struct {
     const char *path;
@@ -25,7 +25,8 @@ static const struct {
     { "/health/ready", R_READY },   { "/readyz", R_READY },         { "/ready", R_READY },
     { "/healthz", R_READY },        { "/health/startup", R_STARTUP }, { "/startupz", R_STARTUP },
     { "/health", R_HEALTH },        { "/metrics", R_METRICS },      { "/health/cluster", R_CLUSTER },
-    { "/health/history", R_HISTORY },
+    { "/health/history", R_HISTORY }, { "/", R_PAGE },              { "/status", R_PAGE },
+    { "/favicon.ico", R_ICON },
 };
 
 static route find_route(const bp_http_request *req)
@@ -270,27 +271,12 @@ static void history(bp_site *s, const bp_http_request *req, bp_http_response *re
     char *json = NULL;
     if (nodes) {
         bp__site_views(s, s->req_views);
-        pthread_mutex_lock(&s->mu); /* a reload may take the histories over */
-        for (size_t i = 0; i < s->targets.n && !oom; i++) {
-            const char *own = bp_snapshot_name_or(s->req_views[i]->snap, s->targets.v[i]);
-            if (filter && strcmp(want, own) != 0 && strcmp(want, s->targets.v[i]) != 0)
-                continue;
-            size_t kept = bp_history_copy(s->hist[i], NULL, 0); /* only what is there is copied */
-            bp_transition *t = malloc((kept + 1) * sizeof *t);
-            oom = !t;
-            nodes[n].node = own;
-            nodes[n].transitions = t;
-            nodes[n].kept = t ? bp_history_copy(s->hist[i], t, kept) : 0;
-            nodes[n].n = nodes[n].kept < kept ? nodes[n].kept : kept;
-            n++;
-        }
-        pthread_mutex_unlock(&s->mu);
+        n = bp__site_histories(s, s->req_views, filter ? want : NULL, nodes, &oom);
         if (!oom && (n > 0 || !filter))
             json = bp_render_history_json(nodes, n, (size_t)s->cfg->history_size);
         for (size_t i = 0; i < s->targets.n; i++)
             bp__view_unref(s->req_views[i]);
-        for (size_t i = 0; i < n; i++)
-            free((void *)nodes[i].transitions);
+        bp__site_histories_free(nodes, n);
     }
     free(nodes);
     if (nodes && !oom && filter && n == 0) {
@@ -317,7 +303,7 @@ void bp_site_handle(void *ctx, const bp_http_request *req, bp_http_response *res
     resp->headers_len = (size_t)snprintf(resp->headers, sizeof resp->headers, "Cache-Control: no-store\r\n");
     if (r == R_NONE) {
         fixed(resp, 404, "{\"error\":\"not found\",\"routes\":[\"/health\",\"/health/live\",\"/health/ready\","
-                         "\"/health/startup\",\"/health/cluster\",\"/health/history\",\"/metrics\"]}\n");
+                         "\"/health/startup\",\"/health/cluster\",\"/health/history\",\"/metrics\",\"/status\"]}\n");
         return;
     }
     if (!method_is(req, "GET") && !method_is(req, "HEAD")) {
@@ -326,7 +312,7 @@ void bp_site_handle(void *ctx, const bp_http_request *req, bp_http_response *res
         fixed(resp, 405, "{\"error\":\"method not allowed\",\"allow\":[\"GET\",\"HEAD\"]}\n");
         return;
     }
-    if ((r == R_HEALTH || r == R_METRICS || r == R_CLUSTER || r == R_HISTORY) && !authorized(s, req)) {
+    if ((r == R_HEALTH || r == R_METRICS || r == R_CLUSTER || r == R_HISTORY || r == R_PAGE) && !authorized(s, req)) {
         static const char www[] = "WWW-Authenticate: Bearer realm=\"beamprobe\"\r\n";
         memcpy(resp->headers + resp->headers_len, www, sizeof www - 1);
         resp->headers_len += sizeof www - 1;
@@ -341,6 +327,8 @@ void bp_site_handle(void *ctx, const bp_http_request *req, bp_http_response *res
     case R_METRICS: metrics(s, resp); break;
     case R_CLUSTER: cluster_view(s, resp); break;
     case R_HISTORY: history(s, req, resp); break;
+    case R_PAGE: bp__site_page(s, resp); break;
+    case R_ICON: resp->status = 204; break; /* the page has no icon; a browser asks anyway */
     case R_NONE: break;
     }
 }

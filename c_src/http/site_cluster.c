@@ -63,6 +63,17 @@ static int cluster_metrics(bp_prom_buf *b, const bp_mesh *m)
     return 0;
 }
 
+int bp__site_mesh(const bp_site *s, bp__view *const *views, bp_mesh_input *in, bp_arena *a, bp_mesh *m)
+{
+    for (size_t i = 0; i < s->targets.n; i++) {
+        const bp__view *v = views[i];
+        in[i] = (bp_mesh_input){ .node = s->targets.v[i], .reachable = v->have && v->up,
+                                 .snap = v->have ? v->snap : NULL, .report = v->have ? &v->ready : NULL };
+    }
+    const bp_namelist *expected = s->cfg->expect_nodes.n ? &s->cfg->expect_nodes : NULL;
+    return bp_mesh_analyze(in, s->targets.n, expected, s->cfg->expect_size, a, m) == 0 ? 0 : -1;
+}
+
 bp__cluster *bp__cluster_build(const bp_site *s, bp__view *const *views, bp_prom_buf *metrics)
 {
     size_t n = s->targets.n;
@@ -73,13 +84,7 @@ bp__cluster *bp__cluster_build(const bp_site *s, bp__view *const *views, bp_prom
     if (!c || !in || !a)
         goto fail;
     atomic_init(&c->refs, 1);
-    for (size_t i = 0; i < n; i++) {
-        const bp__view *v = views[i];
-        in[i] = (bp_mesh_input){ .node = s->targets.v[i], .reachable = v->have && v->up,
-                                 .snap = v->have ? v->snap : NULL, .report = v->have ? &v->ready : NULL };
-    }
-    const bp_namelist *expected = s->cfg->expect_nodes.n ? &s->cfg->expect_nodes : NULL;
-    if (bp_mesh_analyze(in, n, expected, s->cfg->expect_size, a, &m) != 0)
+    if (bp__site_mesh(s, views, in, a, &m) != 0)
         goto fail;
     c->quorum = m.quorum;
     c->ok = m.verdict == BP_CLUSTER_CONVERGED || (s->cfg->allow_degraded && m.verdict == BP_CLUSTER_DEGRADED);

@@ -8,6 +8,8 @@
 
 #include "core/config.h"
 #include "core/history.h"
+#include "core/mesh.h"
+#include "core/render_history.h"
 #include "core/render_prom.h"
 #include "core/report.h"
 #include "discover/nodeset.h"
@@ -87,6 +89,19 @@ void bp__view_unref(void *v);
 void bp__cluster_unref(void *c);
 /* The cluster view of views[0..targets.n) (no lock needed); appends its metric families. NULL on OOM. */
 bp__cluster *bp__cluster_build(const bp_site *s, bp__view *const *views, bp_prom_buf *metrics);
+/* The mesh inputs of views[0..targets.n) into in[] (targets.n of them), analyzed into *m from arena a: 0 or -1. */
+int bp__site_mesh(const bp_site *s, bp__view *const *views, bp_mesh_input *in, bp_arena *a, bp_mesh *m);
+/*
+ * Every target's transitions (only those whose own or given name is `filter`, unless NULL) into
+ * nodes[0..targets.n), each transitions array malloc'd (free with bp__site_histories_free);
+ * names borrowed from views. Returns how many were filled; *oom set when a copy failed.
+ */
+size_t bp__site_histories(bp_site *s, bp__view *const *views, const char *filter, bp_history_node *nodes, int *oom);
+void bp__site_histories_free(bp_history_node *nodes, size_t n);
+/* GET / and /status: the status page (site_page.c). */
+void bp__site_page(bp_site *s, bp_http_response *resp);
+/* The page's extra header lines (its Content-Security-Policy with the hashes of its inline style and script). */
+const char *bp__page_headers(size_t *len);
 /* The current cluster view with a reference taken. */
 bp__cluster *bp__site_cluster(bp_site *s);
 void bp__metrics_unref(void *m);

@@ -279,6 +279,7 @@ static const sample samples[] = {
     { "tls-client-ca", "/etc/tls/ca.pem" },
     { "auth-token-file", "/run/secrets/token" },
     { "log-format", "json" },
+    { "format", "svg" },
     { "access-log", NULL },
     { "nodes", "x@h,y@h" },
     { "expect-nodes", "x@h,y@h,z@h" },
@@ -1290,6 +1291,9 @@ static void test_serve_options(void **state)
     assert_int_equal(bp_config_set(c, "listen", ":0", err, sizeof err), 0);
     assert_int_equal(bp_config_set(c, "listen", "[::1]:8080", err, sizeof err), 0);
     assert_int_equal(bp_config_set(c, "log-format", "xml", err, sizeof err), BP_EUSAGE);
+    assert_int_equal(bp_config_set(c, "format", "html", err, sizeof err), BP_EUSAGE);
+    assert_int_equal(bp_config_set(c, "format", "svg", err, sizeof err), 0);
+    assert_string_equal(c->format, "svg");
 
     assert_int_equal(bp_config_set(c, "tls-cert", "/c.pem", err, sizeof err), 0);
     assert_int_equal(bp_config_validate(c, err, sizeof err), BP_EUSAGE); /* key missing */

@@ -63,6 +63,12 @@ http GET /metrics -H "Authorization: Bearer $SECRET"; expect_http 200
 http GET /health -H "Authorization: Bearer ${SECRET:0:6}"; expect_http 401
 http GET /health -H "Authorization: Bearer ${SECRET}x"; expect_http 401
 http GET /health; expect_http 401
+for p in / /status; do # the status page shows what /health shows: the same rule
+  http GET "$p"; expect_http 401
+  http GET "$p" -H "Authorization: Bearer ${SECRET:0:6}"; expect_http 401
+  http GET "$p" -H "Authorization: Bearer $SECRET"; expect_http 200
+  expect_in "$BODY" "<main id=\"main\">"
+done
 
 test_case "SIGHUP with a bad token file keeps the old configuration and says why"
 chmod 644 "$WORK/good"
