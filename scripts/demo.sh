@@ -67,7 +67,7 @@ cat <<MSG
 demo: the cluster keeps running. Try for example:
   $BP check ${NODES[2]} --cookie-file $DIR/cookie --json
   $BP check ${NODES[2]} --cookie-file $DIR/cookie --probe live
-  $BP serve --cookie-file $DIR/cookie --node ${NODES[0]} --listen 127.0.0.1:8080   # then: curl localhost:8080/health/ready
+  $BP serve --cookie-file $DIR/cookie --node ${NODES[0]} --listen 127.0.0.1:8080   # then: curl localhost:8080/health/ready, or open http://localhost:8080/ (the status page)
   $CLUSTER eval $DIR ${NODES[0]} 'beamprobe:start_server(#{port => 8081}).'   # the in-VM server; curl localhost:8081/health/live
 demo: stop it with: make demo-stop
 MSG
