@@ -26,9 +26,10 @@ const char bp_page_css[] =
     "tr.st-pass,tr.st-warn,tr.st-fail{color:inherit}tr.st-pass td+td{color:var(--ok)}"
     "tr.st-warn td+td{color:var(--warn)}tr.st-fail td+td{color:var(--bad)}tr td+td+td{color:inherit}"
     "meter{width:160px}.strip{width:100%;height:14px;display:block}"
-    ".strip .h-healthy,.strip .h-pass{fill:var(--ok)}.strip .h-degraded,.strip .h-warn{fill:var(--warn)}"
-    ".strip .h-other{fill:var(--mute)}.strip .h-unhealthy,.strip .h-fail,.strip .h-down{fill:var(--bad)}"
-    ".strip .h-bad{fill:var(--bad)}ol.tr{margin:0;padding-left:18px;font-size:.9em}"
+    ".strip path{fill:none;stroke-width:14}.strip .h-healthy,.strip .h-pass{stroke:var(--ok)}"
+    ".strip .h-degraded,.strip .h-warn{stroke:var(--warn)}.strip .h-other{stroke:var(--mute)}"
+    ".strip .h-unhealthy,.strip .h-fail,.strip .h-down{stroke:var(--bad)}"
+    "ol.tr,ul.ck{margin:0;padding-left:18px;font-size:.9em}"
     BP_SVG_CSS;
 
 /* Refresh in place: fetch this page again, swap <main> (scripts in fetched markup never run), tick the age. */
