@@ -66,6 +66,9 @@ async function main() {
       fail(`no partition shown within ${2 * interval + 1000} ms: verdict ${await verdict(page)}`);
     }
     check((await page.evaluate(() => window.__noReload)) === 1, 'updated in place, without a reload');
+    check(/data age: \d/.test(await page.$eval('#age', (e) => e.textContent)), 'the data age is shown');
+    await page.screenshot({ path: path.join(out, 'partitioned.png'), fullPage: false });
+    await page.screenshot({ path: path.join(out, 'partitioned-full.png'), fullPage: true });
 
     // keyboard focus on a node card's summary survives a refresh that replaces <main>
     await page.focus('#node-1 > summary');
@@ -85,9 +88,6 @@ async function main() {
     } catch (e) {
       fail(`no refresh within ${2 * interval + 1000} ms to check focus on`);
     }
-    check(/data age: \d/.test(await page.$eval('#age', (e) => e.textContent)), 'the data age is shown');
-    await page.screenshot({ path: path.join(out, 'partitioned.png'), fullPage: false });
-    await page.screenshot({ path: path.join(out, 'partitioned-full.png'), fullPage: true });
 
     // a hostile governor state name from the target
     const hostile = env('HOSTILE');
