@@ -1,7 +1,7 @@
 /* bench_page.c: server-side render time and size of the status page for N synthetic nodes; built by bench_page.sh. */
 /*
  * Usage: bench_page N ROUNDS [TRANSITIONS]
- * Builds N realistic healthy nodes (the unit tests' fixture snapshot, one governor each) in a
+ * Builds N realistic healthy nodes (test/c/fixture_page.h, as the unit test of the page's size) in a
  * full mesh, each with TRANSITIONS (20) transitions in its last hour, evaluates them once, then renders the
  * page ROUNDS times (bp_render_page, what GET / costs besides the mesh analysis) and, as
  * part of the request's cost, the mesh analysis ROUNDS times. Prints one line:
@@ -14,7 +14,7 @@
 
 #include "core/mesh.h"
 #include "core/render_html.h"
-#include "fixture_snapshot.h"
+#include "fixture_page.h"
 
 static double now_us(void)
 {
@@ -33,45 +33,13 @@ int main(int argc, char **argv)
 {
     size_t n = argc > 1 ? (size_t)atoi(argv[1]) : 30, rounds = argc > 2 ? (size_t)atoi(argv[2]) : 200;
     size_t nt = argc > 3 ? (size_t)atoi(argv[3]) : 20;
-    bp_config cfg;
-    fixture_config(&cfg);
-    fixture_list_add(&cfg.governors, "cost_guard");
-    char (*names)[64] = calloc(n, sizeof *names);
-    bp_snapshot **snaps = calloc(n, sizeof *snaps);
-    bp_report *reps = calloc(n, sizeof *reps);
-    bp_mesh_input *in = calloc(n, sizeof *in);
-    bp_history_node *hist = calloc(n, sizeof *hist);
-    bp_transition *tr = calloc(n * nt + 1, sizeof *tr);
-    double *t = calloc(rounds, sizeof *t), *ta = calloc(rounds, sizeof *ta);
-    if (!names || !snaps || !reps || !in || !hist || !tr || !t || !ta)
-        return 1;
     int64_t now = 1800000000000LL;
-    for (size_t i = 0; i < n; i++)
-        snprintf(names[i], sizeof names[i], "app%zu@host-%zu.example", i, i);
-    for (size_t i = 0; i < n; i++) {
-        bp_snapshot *s = snaps[i] = fixture_snapshot();
-        if (!s)
-            return 1;
-        s->node = names[i];
-        s->visible.v = bp_arena_alloc(s->arena, (n + 1) * sizeof *s->visible.v);
-        s->visible.n = 0;
-        for (size_t j = 0; j < n; j++)
-            if (j != i)
-                s->visible.v[s->visible.n++] = names[j];
-        if (bp_evaluate(s, &cfg, &reps[i]) != 0)
-            return 1;
-        in[i] = (bp_mesh_input){ .node = names[i], .reachable = 1, .snap = s, .report = &reps[i] };
-        for (size_t k = 0; k < nt; k++) {
-            bp_transition *x = &tr[i * nt + k];
-            *x = (bp_transition){ .time_ms = now - 3600000 + (int64_t)k * (3400000 / (int64_t)nt),
-                                  .kind = k % 2 ? BP_TR_GOVERNOR : BP_TR_NODE };
-            snprintf(x->name, sizeof x->name, "%s", k % 2 ? "cost_guard" : "node");
-            snprintf(x->from, sizeof x->from, "%s", k % 4 < 2 ? "healthy" : "degraded");
-            snprintf(x->to, sizeof x->to, "%s", k % 4 < 2 ? "degraded" : "healthy");
-            snprintf(x->reason, sizeof x->reason, "run queue 12 over 2 schedulers");
-        }
-        hist[i] = (bp_history_node){ .node = names[i], .transitions = &tr[i * nt], .n = nt, .kept = nt };
-    }
+    fixture_cluster c;
+    double *t = calloc(rounds, sizeof *t), *ta = calloc(rounds, sizeof *ta);
+    if (!t || !ta || fixture_cluster_build(&c, n, nt, now) != 0)
+        return 1;
+    bp_mesh_input *in = c.in;
+    bp_history_node *hist = c.hist;
     size_t bytes = 0;
     for (size_t r = 0; r < rounds; r++) {
         bp_arena *a = bp_arena_new(0);
@@ -110,8 +78,7 @@ int main(int argc, char **argv)
         }
         bp_arena_free(a);
     }
-    for (size_t i = 0; i < n; i++)
-        bp_snapshot_free(snaps[i]);
-    free(names), free(snaps), free(reps), free(in), free(hist), free(tr), free(t), free(ta);
+    fixture_cluster_free(&c);
+    free(t), free(ta);
     return 0;
 }

@@ -26,12 +26,15 @@ const char bp_page_css[] =
     "tr.st-pass,tr.st-warn,tr.st-fail{color:inherit}tr.st-pass td+td{color:var(--ok)}"
     "tr.st-warn td+td{color:var(--warn)}tr.st-fail td+td{color:var(--bad)}tr td+td+td{color:inherit}"
     "meter{width:160px}.strip{width:100%;height:14px;display:block}"
-    ".strip .h-healthy,.strip .h-pass{fill:var(--ok)}.strip .h-degraded,.strip .h-warn{fill:var(--warn)}"
-    ".strip .h-other{fill:var(--mute)}.strip .h-unhealthy,.strip .h-fail,.strip .h-down{fill:var(--bad)}"
-    ".strip .h-bad{fill:var(--bad)}ol.tr{margin:0;padding-left:18px;font-size:.9em}"
+    ".strip path{fill:none;stroke-width:14}.strip .h-healthy,.strip .h-pass{stroke:var(--ok)}"
+    ".strip .h-degraded,.strip .h-warn{stroke:var(--warn)}.strip .h-other{stroke:var(--mute)}"
+    ".strip .h-unhealthy,.strip .h-fail,.strip .h-down{stroke:var(--bad)}"
+    "ol.tr,ul.ck{margin:0;padding-left:18px;font-size:.9em}"
     BP_SVG_CSS;
 
-/* Refresh in place: fetch this page again, swap <main> (scripts in fetched markup never run), tick the age. */
+/* Refresh in place: fetch this page again, swap <main> (scripts in fetched markup never run) keeping which
+ * node cards are open and where the keyboard focus is (the focused element's nearest id, its tag and its
+ * index under that id: a card's summary, a mesh link), tick the age. Why not JSON: docs/HTTP-SERVER.md. */
 const char bp_page_js[] =
     "(function(){'use strict';"
     "var b=document.body,ms=+b.getAttribute('data-refresh')||0,age=document.getElementById('age');"
@@ -42,9 +45,14 @@ const char bp_page_js[] =
     ".then(function(r){if(!r.ok&&r.status!==503)throw new Error('HTTP '+r.status);return r.text();})"
     ".then(function(t){var d=new DOMParser().parseFromString(t,'text/html'),m=d.getElementById('main');"
     "if(!m)throw new Error('no content');"
-    "var open={};document.querySelectorAll('details.node').forEach(function(e){open[e.id]=e.open;});"
-    "document.getElementById('main').replaceWith(document.adoptNode(m));"
+    "var old=document.getElementById('main'),f=document.activeElement,h,k=null,open={};"
+    "if(f&&f!==old&&old.contains(f)){h=f.closest('[id]');"
+    "k=[h.id,f.tagName,h===f?-1:[].indexOf.call(h.querySelectorAll(f.tagName),f)];}"
+    "old.querySelectorAll('details.node').forEach(function(e){open[e.id]=e.open;});"
+    "old.replaceWith(document.adoptNode(m));"
     "document.querySelectorAll('details.node').forEach(function(e){if(e.id in open)e.open=open[e.id];});"
+    "if(k){h=document.getElementById(k[0]);f=h&&(k[2]<0?h:h.querySelectorAll(k[1])[k[2]]);"
+    "if(f&&f.focus)f.focus({preventScroll:true});}"
     "document.title=d.title;base=+d.body.getAttribute('data-age-ms');got=Date.now();err='';"
     "b.setAttribute('data-updated',String(got));show();})"
     ".catch(function(e){err=' (refresh failed: '+e.message+')';show();});}"

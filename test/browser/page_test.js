@@ -1,6 +1,6 @@
 // page_test.js: drives the system Chromium (puppeteer-core) against a live status page: no console error, no CSP
-// violation, every node named, the right verdict, an in-place update after a real partition, nothing executed
-// from a hostile governor state, readable without JavaScript; screenshots into ARTIFACTS.
+// violation, every node named, the right verdict, an in-place update after a real partition (keeping keyboard
+// focus), nothing executed from a hostile governor state, readable without JavaScript; screenshots into ARTIFACTS.
 // Environment: PAGE_URL, NODES (comma-separated), INTERVAL_MS, ARTIFACTS, PARTITION_CMD, HOSTILE_CMD, HOSTILE,
 // CHROMIUM (default /usr/bin/chromium). Prints "ok ..." / "FAIL ..." lines; exits 1 on any failure.
 'use strict';
@@ -69,6 +69,25 @@ async function main() {
     check(/data age: \d/.test(await page.$eval('#age', (e) => e.textContent)), 'the data age is shown');
     await page.screenshot({ path: path.join(out, 'partitioned.png'), fullPage: false });
     await page.screenshot({ path: path.join(out, 'partitioned-full.png'), fullPage: true });
+
+    // keyboard focus on a node card's summary survives a refresh that replaces <main>
+    await page.focus('#node-1 > summary');
+    const before = await page.evaluate(() => {
+      window.__oldMain = document.getElementById('main');
+      return document.body.getAttribute('data-updated');
+    });
+    try {
+      await page.waitForFunction((u) => document.body.getAttribute('data-updated') !== u,
+        { timeout: 2 * interval + 1000, polling: 50 }, before);
+      const kept = await page.evaluate(() => {
+        const a = document.activeElement;
+        return document.getElementById('main') !== window.__oldMain && !!a && a.tagName === 'SUMMARY' &&
+          a.parentElement.id === 'node-1' && document.getElementById('main').contains(a);
+      });
+      check(kept, 'keyboard focus survives a refresh (on the new #node-1 summary)');
+    } catch (e) {
+      fail(`no refresh within ${2 * interval + 1000} ms to check focus on`);
+    }
 
     // a hostile governor state name from the target
     const hostile = env('HOSTILE');

@@ -13,6 +13,7 @@
 #include "core/mesh.h"
 #include "core/render_html.h"
 #include "core/render_svg.h"
+#include "fixture_page.h"
 #include "fixture_snapshot.h"
 
 #define MAXN 100
@@ -315,6 +316,37 @@ static void test_svg_standalone_one_way(void **state)
     free(svg);
 }
 
+/* The size target (docs/BENCHMARKS.md): 30 churning nodes (bench_page's fixture, 20 changes an hour each) in
+ * under 100 KiB, with every change still drawn and every check still listed. */
+static void test_thirty_churning_nodes_under_100k(void **state)
+{
+    (void)state;
+    fixture_cluster c;
+    assert_int_equal(fixture_cluster_build(&c, 30, 20, NOW_MS), 0);
+    bp_arena *a = bp_arena_new(0);
+    bp_mesh m;
+    assert_non_null(a);
+    assert_int_equal(bp_mesh_analyze(c.in, c.n, NULL, -1, a, &m), 0);
+    bp_page p = { .mesh = &m, .in = c.in, .n = c.n, .hist = c.hist, .n_hist = c.n, .now_ms = NOW_MS,
+                  .age_ms = 500, .refresh_ms = 2000 };
+    char *out = bp_render_page(&p);
+    assert_non_null(out);
+    assert_balanced(out);
+    assert_self_contained(out);
+    size_t len = strlen(out);
+    print_message("30 nodes, 20 changes/h each: %zu bytes\n", len);
+    assert_true(len < 100 * 1024);
+    assert_int_equal(count(out, "<details class=\"node\""), 30);
+    assert_int_equal(count(out, "10 changes in the last hour"), 60); /* a node and a governor strip each */
+    /* 10 changes: 11 segments a strip, but the node's first change is at the hour's start (an empty one) */
+    assert_int_equal(count(out, " 7h"), 30 * (10 + 11));
+    for (size_t i = 0; i < c.reps[0].n_checks; i++) /* every node's checks, each with its reason */
+        assert_true(count(out, c.reps[0].checks[i].reason) >= 30);
+    free(out);
+    bp_arena_free(a);
+    fixture_cluster_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +356,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hostile_node_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hundred_nodes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_svg_standalone_one_way, setup, teardown),
+        cmocka_unit_test(test_thirty_churning_nodes_under_100k),
     };
     return cmocka_run_group_tests_name("render_html", tests, NULL, NULL);
 }
