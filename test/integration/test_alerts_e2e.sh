@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_alerts_e2e.sh: real faults in a 3-node cluster (governor refusing, required app stopped, real partition, node killed) reach a webhook receiver through a real Alertmanager, from serve --alertmanager and from Prometheus's shipped rules, and resolve when healed.
+# test_alerts_e2e.sh: real faults in a 3-node cluster (governor refusing, required app stopped, real partition, node killed) reach a webhook receiver through a real Alertmanager, from serve --alertmanager and from Prometheus's shipped rules, and resolve when healed; a target removed by SIGHUP has its alerts resolved.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/serve_lib.sh"
@@ -119,5 +119,32 @@ failed=$(metric "beamprobe_notifications_failed_total{receiver=\"http://127.0.0.
 [[ $failed == 0 ]] && ok "no failed POSTs" || fail "failed_total '$failed': $(cat "$WORK/e2e.log")"
 kill -TERM "$SPID"; wait "$SPID" || true
 if grep -q -e Sanitizer -e 'runtime error' "$WORK/e2e.log"; then fail "sanitizer: $(grep -A20 Sanitizer "$WORK/e2e.log" | head -30)"; fi
+
+test_case "a target removed by a SIGHUP reload: its firing alert resolved at once"
+# Without the explicit resolution the alert would stay firing until its endsAt, 4 x 30 s ahead.
+cat >"$WORK/serve.json" <<JSON
+{"node": ["$A", "$B"], "interval": "200ms", "governor": "$GOV", "alert-resend-interval": "30s",
+ "alertmanager": ["http://127.0.0.1:$AMPORT"]}
+JSON
+start_serve reload --config "$WORK/serve.json"
+T0=$(date +%s.%N)
+ceval "$B" "ok = demo_governor:set_state($GOV, refusing)." >/dev/null
+notified direct "governor refusing before the reload" "$T0" firing BeamprobeGovernorFailing "$B"
+cat >"$WORK/serve.json" <<JSON
+{"node": ["$A"], "interval": "200ms", "governor": "$GOV", "alert-resend-interval": "30s",
+ "alertmanager": ["http://127.0.0.1:$AMPORT"]}
+JSON
+T1=$(date +%s.%N)
+kill -HUP "$SPID"
+notified direct "target removed by SIGHUP" "$T1" resolved BeamprobeGovernorFailing "$B" \
+  "(.endsAt[0:19] + \"Z\" | fromdate) <= ($(date +%s) + 5)"
+if wait_code /health/ready 200 5 && [[ $(jq -r '[.nodes[]?.node // .node] | join(",")' <<<"$BODY") == "$A" ]]; then
+  ok "serve now watches $A alone"
+else
+  fail "after the reload: $BODY"
+fi
+ceval "$B" "ok = demo_governor:set_state($GOV, stable)." >/dev/null
+kill -TERM "$SPID"; wait "$SPID" || true
+if grep -q -e Sanitizer -e 'runtime error' "$WORK/reload.log"; then fail "sanitizer: $(grep -A20 Sanitizer "$WORK/reload.log" | head -30)"; fi
 
 finish
