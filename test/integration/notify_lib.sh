@@ -70,6 +70,8 @@ free_port() {
 
 # start_alertmanager HOOK_URL: a real Alertmanager (prometheus-alertmanager) on 127.0.0.1 routing every
 # alert to HOOK_URL (group_wait 1s, group_interval 1s, repeat_interval 4h, send_resolved), no gossip;
+# grouped by job too, so that Prometheus's alerts (job "beamprobe") and serve's own (no job) of the same
+# alertname, node and check are notified independently, each path with its own group_wait;
 # sets AMPORT and AMPID (killed on exit through SERVE_PIDS). 1 when it is not installed or does not start.
 start_alertmanager() {
   local hook=$1 bin=${ALERTMANAGER:-/usr/bin/prometheus-alertmanager}
@@ -78,7 +80,7 @@ start_alertmanager() {
   cat >"$WORK/alertmanager.yml" <<YML
 route:
   receiver: hook
-  group_by: [alertname, node, check]
+  group_by: [alertname, node, check, job]
   group_wait: 1s
   group_interval: 1s
   repeat_interval: 4h
