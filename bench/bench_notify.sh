@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# Benchmarks serve's notifications: fault-to-receiver latency through --alertmanager (a real Alertmanager) and --notify-webhook, and /health/ready throughput with and without a dead or slow Alertmanager.
+# Benchmarks serve's notifications: fault-to-receiver latency through --notify-webhook, through --alertmanager (a real Alertmanager) and through a real Prometheus evaluating the shipped rules into the same Alertmanager, and /health/ready throughput with and without a dead or slow Alertmanager.
 #
 # Usage: bench/bench_notify.sh
 #
-# Starts a fresh 2-node demo cluster and, on loopback, a python3 receiver (the one of
-# test/integration/notify_lib.sh) and a real Alertmanager (prometheus-alertmanager, group_wait 1s,
-# group_interval 1s) routing to it. Latency: one `beamprobe serve --interval 500ms --alertmanager AM
-# --notify-webhook RECEIVER` over both nodes; BENCH_TRIALS times each: the governor cost_guard of
-# node 1 set to refusing (cluster.sh eval demo_governor:set_state) and back to stable, and node 2
-# killed (cluster.sh kill-node) and restarted (start-node); the time from the fault to the arrival at
-# the receiver of the webhook transition and of the Alertmanager's notification (firing, resolved).
+# Starts a fresh 3-node demo cluster (-kernel dist_auto_connect never, so that a partition made by hand
+# stays made) and, on loopback, a python3 receiver (the one of test/integration/notify_lib.sh), a real
+# Alertmanager (prometheus-alertmanager, group_wait 1s, group_interval 1s) routing to it, and a real
+# Prometheus (1 s scrape and evaluation interval; deploy/prometheus/beamprobe.rules.yml with every
+# `for:` cut to 1s in a copy) scraping serve and alerting that Alertmanager. Latency: one
+# `beamprobe serve --interval 500ms --expect-peers ALL --expect-nodes ALL --require-app demo
+# --alertmanager AM --notify-webhook RECEIVER` over the three nodes; BENCH_TRIALS times each: the
+# governor cost_guard of node 1 set to refusing and back to stable; application demo of node 2 stopped
+# and started (cluster.sh eval); node 3 cut off from nodes 1 and 2 (erlang:disconnect_node on both
+# sides) and reconnected; node 3 killed (cluster.sh kill-node) and restarted (start-node). For each,
+# the time from the fault (or heal) to the arrival at the receiver of the webhook transition, of the
+# Alertmanager's notification of serve's alert, and of the one of Prometheus's alert (firing, resolved).
 # Throughput: three serve instances side by side (node 1, --interval 500ms, governor degraded, a warn
 # state, so that a warning alert fires and is re-sent every --alert-resend-interval 1s while
 # /health/ready answers 200): none without notifications,
@@ -19,7 +24,7 @@
 #
 # Environment: BENCH_TRIALS (5), BENCH_ROUNDS (3), BENCH_DURATION wrk seconds per run (5),
 # BENCH_OUT results file (bench/results/notify-DATE.md, samples in the .tsv beside it),
-# BENCH_KEEP=1 keeps the temporary directory. About 3 minutes with the defaults.
+# BENCH_KEEP=1 keeps the temporary directory. About 5 minutes with the defaults.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,7 +32,7 @@ BENCH="$ROOT/bench"
 CLUSTER="$ROOT/test/fixtures/cluster.sh"
 BP="$ROOT/priv/beamprobe"
 LUA="$BENCH/wrk_report.lua"
-EXTRA_PACKAGES=(wrk curl prometheus-alertmanager python3 jq)
+EXTRA_PACKAGES=(wrk curl prometheus prometheus-alertmanager python3 jq)
 
 # shellcheck source=bench/lib.sh
 . "$BENCH/lib.sh"
@@ -68,22 +73,28 @@ serve() {
   SPORT=$port
 }
 ceval() { "$CLUSTER" eval "$CL" "$1" "$2" >/dev/null; }
-ms_since() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%d", (a - b) * 1000 }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%d\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-start_cluster 2 bnotify
+# 3 nodes that never reconnect on their own, so that a partition made by hand stays made
+start_cluster 3 bnotify -- -kernel dist_auto_connect never -kernel prevent_overlapping_partitions false
 N1=${NODES[0]}
 N2=${NODES[1]}
+N3=${NODES[2]}
+ALL="$N1,$N2,$N3"
 start_receiver rcv
 start_alertmanager "http://127.0.0.1:$RPORT/am" || die "no Alertmanager"
-say "cluster $N1 $N2, receiver :$RPORT, Alertmanager :$AMPORT"
+say "cluster $ALL, receiver :$RPORT, Alertmanager :$AMPORT"
 printf 'kind\tpath\ttrial\tms\n' >"$TSV"
 
 # ---- latency ----
-serve latency --node "$N1" --node "$N2" --governor cost_guard --interval 500ms \
+serve latency --nodes "$ALL" --governor cost_guard --interval 500ms \
+  --expect-peers "$ALL" --expect-nodes "$ALL" --require-app demo \
   --alertmanager "http://127.0.0.1:$AMPORT" --notify-webhook "http://127.0.0.1:$RPORT/hook" --alert-resend-interval 30s
 LATENCY_PID=$SPID
-sleep 2
+RULES=$ROOT/deploy/prometheus/beamprobe.rules.yml
+start_prometheus "$RULES" "127.0.0.1:$SPORT" || die "no Prometheus"
+say "Prometheus :$PPORT scraping serve :$SPORT"
+sleep 3
 # measure KIND PATH T0 SELECT: append the ms from T0 to the first record after T0 matching SELECT to the TSV
 measure() {
   if wait_record rcv ".t > $3 and ($4)" 20; then
@@ -92,22 +103,47 @@ measure() {
     say "warning: no $1 $2 notification in trial $TRIAL"
   fi
 }
-gov_am() { printf '.path == "/am" and any(.body.alerts[]; .status == "%s" and .labels.alertname == "BeamprobeGovernorFailing")' "$1"; }
+# measure3 KIND T0 WEBHOOK_SELECT STATUS NODE DIRECT_ALERTNAME DIRECT_COND PROM_ALERTNAME PROM_COND:
+# the three paths of one fault: serve's webhook, serve --alertmanager, Prometheus's rules (both through
+# the Alertmanager)
+measure3() {
+  measure "$1" webhook "$2" ".path == \"/hook\" and $3"
+  measure "$1" alertmanager "$2" ".path == \"/am\" and ($(am_notified direct "$4" "$6" "$5" "$7"))"
+  measure "$1" prometheus "$2" ".path == \"/am\" and ($(am_notified prometheus "$4" "$8" "$5" "$9"))"
+}
+hook_check() { printf '.body.node == "%s" and .body.kind == "check" and .body.name == "%s" and .body.to == "%s"' "$@"; }
 for TRIAL in $(seq "$TRIALS"); do
   say "trial $TRIAL: governor refusing"
   T0=$(date +%s.%N); ceval "$N1" "ok = demo_governor:set_state(cost_guard, refusing)."
-  measure governor-refusing webhook "$T0" '.path == "/hook" and .body.kind == "governor" and .body.to == "refusing"'
-  measure governor-refusing alertmanager "$T0" "$(gov_am firing)"
+  measure3 governor-refusing "$T0" '.body.kind == "governor" and .body.to == "refusing"' \
+    firing "$N1" BeamprobeGovernorFailing '' BeamprobeGovernorFailing ''
   T0=$(date +%s.%N); ceval "$N1" "ok = demo_governor:set_state(cost_guard, stable)."
-  measure governor-healed webhook "$T0" '.path == "/hook" and .body.kind == "governor" and .body.to == "stable"'
-  measure governor-healed alertmanager "$T0" "$(gov_am resolved)"
+  measure3 governor-healed "$T0" '.body.kind == "governor" and .body.to == "stable"' \
+    resolved "$N1" BeamprobeGovernorFailing '' BeamprobeGovernorFailing ''
+  say "trial $TRIAL: required app stopped"
+  T0=$(date +%s.%N); ceval "$N2" "ok = application:stop(demo)."
+  measure3 app-stopped "$T0" "$(hook_check "$N2" applications fail)" \
+    firing "$N2" BeamprobeCheckFailing '.labels.check == "applications"' BeamprobeApplicationMissing ''
+  T0=$(date +%s.%N); ceval "$N2" "ok = application:start(demo)."
+  measure3 app-restarted "$T0" "$(hook_check "$N2" applications pass)" \
+    resolved "$N2" BeamprobeCheckFailing '.labels.check == "applications"' BeamprobeApplicationMissing ''
+  say "trial $TRIAL: partition ($N3 cut off)"
+  T0=$(date +%s.%N)
+  ceval "$N3" "[erlang:disconnect_node(N) || N <- ['$N1', '$N2']]."
+  ceval "$N1" "erlang:disconnect_node('$N3')."; ceval "$N2" "erlang:disconnect_node('$N3')."
+  measure3 partition "$T0" "$(hook_check "$N1" membership fail)" \
+    firing "$N1" BeamprobeCheckFailing '.labels.check == "membership"' BeamprobePartitioned ".labels.peer == \"$N3\""
+  T0=$(date +%s.%N); ceval "$N3" "[true = net_kernel:connect_node(N) || N <- ['$N1', '$N2']]."
+  measure3 partition-healed "$T0" "$(hook_check "$N1" membership pass)" \
+    resolved "$N1" BeamprobeCheckFailing '.labels.check == "membership"' BeamprobePartitioned ".labels.peer == \"$N3\""
   say "trial $TRIAL: node killed"
-  T0=$(date +%s.%N); "$CLUSTER" kill-node "$CL" "$N2" >/dev/null 2>&1
-  measure node-killed webhook "$T0" ".path == \"/hook\" and .body.kind == \"node\" and .body.to == \"down\""
-  measure node-killed alertmanager "$T0" ".path == \"/am\" and any(.body.alerts[]; .status == \"firing\" and .labels.alertname == \"BeamprobeNodeDown\")"
-  "$CLUSTER" start-node "$CL" "$N2" >/dev/null 2>&1 || die "restarting $N2 failed"
-  wait_record rcv ".t > $T0 and .path == \"/am\" and any(.body.alerts[]; .status == \"resolved\" and .labels.alertname == \"BeamprobeNodeDown\")" 30 \
-    || say "warning: node-down not resolved after the restart"
+  T0=$(date +%s.%N); "$CLUSTER" kill-node "$CL" "$N3" >/dev/null 2>&1
+  measure3 node-killed "$T0" ".body.node == \"$N3\" and .body.kind == \"node\" and .body.to == \"down\"" \
+    firing "$N3" BeamprobeNodeDown '' BeamprobeNodeDown ''
+  "$CLUSTER" start-node "$CL" "$N3" >/dev/null 2>&1 || die "restarting $N3 failed"
+  T0=$(date +%s.%N) # from the restarted node's joining the mesh
+  measure3 node-restarted "$T0" ".body.node == \"$N3\" and .body.kind == \"node\" and .body.from == \"down\"" \
+    resolved "$N3" BeamprobeNodeDown '' BeamprobeNodeDown ''
   sleep 1
 done
 kill -TERM "$LATENCY_PID" 2>/dev/null || true
@@ -148,16 +184,19 @@ col() { awk -F'\t' -v k="$1" -v p="$2" '$1 == k && $2 == p { print $4 }' "$TSV" 
   echo "# bench_notify $STAMP"
   echo
   echo "Command: \`bench/bench_notify.sh\` (BENCH_TRIALS=$TRIALS BENCH_ROUNDS=$ROUNDS BENCH_DURATION=$DURATION)."
-  echo "Machine: $CPU_MODEL, $(nproc) cores; OTP $OTP_VERSION; $(prometheus-alertmanager --version 2>&1 | head -1); beamprobe $GIT_REV (sha256 $BP_SHA)."
+  echo "Machine: $CPU_MODEL, $(nproc) cores; OTP $OTP_VERSION; $(prometheus-alertmanager --version 2>&1 | head -1); $(prometheus --version 2>&1 | head -1); beamprobe $GIT_REV (sha256 $BP_SHA)."
   echo
-  echo "## Fault to notification at the receiver (ms, median of $TRIALS; serve --interval 500ms, Alertmanager group_wait 1s, group_interval 1s)"
+  echo "## Fault to notification at the receiver (ms, median of $TRIALS)"
   echo
-  echo "| fault | --notify-webhook | --alertmanager via Alertmanager | all webhook samples | all Alertmanager samples |"
-  echo "|---|---:|---:|---|---|"
-  for k in governor-refusing governor-healed node-killed; do
-    all_w=$(awk -F'\t' -v k=$k '$1 == k && $2 == "webhook" { printf "%s ", $4 }' "$TSV")
-    all_a=$(awk -F'\t' -v k=$k '$1 == k && $2 == "alertmanager" { printf "%s ", $4 }' "$TSV")
-    echo "| $k | $(col $k webhook) | $(col $k alertmanager) | $all_w | $all_a |"
+  echo "serve --interval 500ms; Alertmanager group_wait 1s, group_interval 1s; Prometheus scrape and evaluation interval 1s,"
+  echo "the shipped rules (deploy/prometheus/beamprobe.rules.yml) with every for: cut to 1s. Restarts are timed from the"
+  echo "restarted node's joining the mesh."
+  echo
+  echo "| fault | --notify-webhook | --alertmanager via Alertmanager | Prometheus rules via Alertmanager | webhook samples | --alertmanager samples | Prometheus samples |"
+  echo "|---|---:|---:|---:|---|---|---|"
+  for k in governor-refusing governor-healed app-stopped app-restarted partition partition-healed node-killed node-restarted; do
+    all() { awk -F'\t' -v k="$k" -v p="$1" '$1 == k && $2 == p { printf "%s ", $4 }' "$TSV"; }
+    echo "| $k | $(col "$k" webhook) | $(col "$k" alertmanager) | $(col "$k" prometheus) | $(all webhook) | $(all alertmanager) | $(all prometheus) |"
   done
   echo
   echo "## /health/ready throughput with and without a dead or slow Alertmanager (wrk -t2 -c50 -d${DURATION}s, median of $ROUNDS rounds)"

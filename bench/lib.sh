@@ -85,9 +85,9 @@ private_beamprobe() {
   BP="$TMP/beamprobe"
 }
 
-# start_cluster COUNT PREFIX: starts a fresh demo cluster in CL; sets NODES, NODE (the first) and COOKIE_FILE.
+# start_cluster COUNT PREFIX [-- ERL_ARGS...]: starts a fresh demo cluster in CL; sets NODES, NODE (the first) and COOKIE_FILE.
 start_cluster() {
-  "$CLUSTER" start "$CL" "$1" "$2" >/dev/null 2>"$TMP/cluster.err" || { cat "$TMP/cluster.err" >&2; die "cluster start failed"; }
+  "$CLUSTER" start "$CL" "$1" "$2" "${@:3}" >/dev/null 2>"$TMP/cluster.err" || { cat "$TMP/cluster.err" >&2; die "cluster start failed"; }
   mapfile -t NODES <"$CL/nodes"
   NODE=${NODES[0]}
   COOKIE_FILE="$CL/cookie"

@@ -181,6 +181,14 @@ static int notify_changed(const bp_config *c, const bp_config *run)
            || c->notify_queue_size != run->notify_queue_size;
 }
 
+/* The alerts of targets in `old` but not in `now` are resolved (their monitors are stopped: nothing follows). */
+static void forget_removed(bp_notifier *n, const bp_nodeset *old, const bp_nodeset *now)
+{
+    for (size_t i = 0; n && i < old->n; i++)
+        if (!bp_nodeset_has(now, old->v[i]))
+            bp_notifier_forget(n, old->v[i]);
+}
+
 /* SIGHUP: re-read everything; on any error keep running as before. */
 static void reload(app *a)
 {
@@ -218,6 +226,7 @@ static void reload(app *a)
     bp_site *old = a->site;
     a->site = site;
     pthread_rwlock_unlock(&a->lock);
+    forget_removed(a->notifier, bp_site_targets(old), bp_site_targets(site));
     bp_site_free(old);
     a->cfg = *c;
     bp_strlcpy(a->cookie, cookie, sizeof a->cookie);

@@ -46,6 +46,14 @@ const char *bp_alert_name(bp_check_kind kind);
  */
 int bp_alerts_apply(bp_alert_list *firing, const char *node, const bp_failing *failing, size_t n, int64_t now_ms,
                     bp_alert_list *changed);
+/*
+ * A target left serve's target set: resolve (ends_ms = now_ms, appended to
+ * *changed, removed from `firing`) every alert of it. target is the name
+ * serve was given: an alert's node matches it exactly, or, when target has no
+ * "@", as "target@HOST" (the node's own name, learned by its probes).
+ * 0, or BP_ENOMEM (as bp_alerts_apply).
+ */
+int bp_alerts_forget(bp_alert_list *firing, const char *target, int64_t now_ms, bp_alert_list *changed);
 /* Free the array; the list is empty again. */
 void bp_alert_list_free(bp_alert_list *l);
 

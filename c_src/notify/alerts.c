@@ -37,6 +37,30 @@ static int list_add(bp_alert_list *l, const bp_alert *a)
     return 0;
 }
 
+/* Whether an alert's node is target's (bp_alerts_forget). */
+static int of_target(const char *node, const char *target)
+{
+    size_t tl = strlen(target);
+    if (strcmp(node, target) == 0)
+        return 1;
+    return !strchr(target, '@') && strncmp(node, target, tl) == 0 && node[tl] == '@';
+}
+
+int bp_alerts_forget(bp_alert_list *firing, const char *target, int64_t now_ms, bp_alert_list *changed)
+{
+    int rc = 0;
+    for (size_t i = 0; i < firing->n && rc == 0;) {
+        if (!of_target(firing->v[i].node, target)) {
+            i++;
+            continue;
+        }
+        char node[BP_NAME_MAX];
+        bp_strlcpy(node, firing->v[i].node, sizeof node);
+        rc = bp_alerts_apply(firing, node, NULL, 0, now_ms, changed); /* removes node's alerts: i is next */
+    }
+    return rc;
+}
+
 static int same(const bp_alert *a, const char *node, const bp_failing *f)
 {
     return a->critical == f->critical && strcmp(a->check, f->check) == 0 && strcmp(a->node, node) == 0;

@@ -29,6 +29,19 @@ void bp__notify_delivery_free(void *p)
 
 /* ---- the producer side (site publishers) ---- */
 
+/* Push e (taken over) into the inbox and wake the worker; a full inbox drops (and counts) its oldest. */
+static void push_event(bp_notifier *n, event *e)
+{
+    pthread_mutex_lock(&n->mu);
+    event *old = bp_nqueue_push(&n->inbox, e);
+    pthread_cond_signal(&n->wake);
+    pthread_mutex_unlock(&n->mu);
+    if (old) {
+        atomic_fetch_add(&n->dropped, 1);
+        bp__notify_event_free(old);
+    }
+}
+
 void bp_notifier_observe(bp_notifier *n, const char *node, const bp_report *r, const bp_transition *tr,
                          size_t n_tr, int first)
 {
@@ -57,18 +70,25 @@ void bp_notifier_observe(bp_notifier *n, const char *node, const bp_report *r, c
         memcpy(e->tr, tr, n_tr * sizeof *e->tr);
         e->n_tr = n_tr;
     }
-    pthread_mutex_lock(&n->mu);
-    event *old = bp_nqueue_push(&n->inbox, e);
-    pthread_cond_signal(&n->wake);
-    pthread_mutex_unlock(&n->mu);
-    if (old) {
-        atomic_fetch_add(&n->dropped, 1);
-        bp__notify_event_free(old);
-    }
+    push_event(n, e);
     return;
 oom:
     bp__notify_event_free(e);
     atomic_fetch_add(&n->dropped, 1);
+}
+
+void bp_notifier_forget(bp_notifier *n, const char *target)
+{
+    if (!n || n->n_am == 0)
+        return;
+    event *e = calloc(1, sizeof *e);
+    if (!e) {
+        atomic_fetch_add(&n->dropped, 1);
+        return;
+    }
+    bp_strlcpy(e->node, target, sizeof e->node);
+    e->forget = 1;
+    push_event(n, e);
 }
 /* ---- start, stop, metrics ---- */
 

@@ -32,6 +32,13 @@ void bp_notifier_stop(bp_notifier *n);
 void bp_notifier_observe(bp_notifier *n, const char *node, const bp_report *r, const bp_transition *tr,
                          size_t n_tr, int first);
 
+/*
+ * target (a name serve was given) left the target set (SIGHUP): its firing
+ * alerts are resolved explicitly (bp_alerts_forget) after whatever was queued
+ * before. Queued like an observe: never waits. NULL n is fine.
+ */
+void bp_notifier_forget(bp_notifier *n, const char *target);
+
 /* Append beamprobe_notifications_{sent,failed}_total{receiver} and _dropped_total. 0 or BP_ENOMEM. */
 int bp_notifier_render_prom(bp_notifier *n, bp_prom_buf *b);
 

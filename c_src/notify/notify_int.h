@@ -42,6 +42,7 @@ typedef struct {
     size_t n_failing;
     bp_transition *tr;
     size_t n_tr;
+    int forget;              /* bp_notifier_forget: node is a target that left */
 } event;
 
 struct bp_notifier {

@@ -48,7 +48,9 @@ static void handle_event(bp_notifier *n, const event *e, int64_t now)
 {
     if (n->n_am > 0) {
         bp_alert_list changed = { 0 };
-        if (bp_alerts_apply(&n->firing, e->node, e->failing, e->n_failing, bp_wall_ms(), &changed) != 0)
+        int rc = e->forget ? bp_alerts_forget(&n->firing, e->node, bp_wall_ms(), &changed)
+                           : bp_alerts_apply(&n->firing, e->node, e->failing, e->n_failing, bp_wall_ms(), &changed);
+        if (rc != 0)
             atomic_fetch_add(&n->dropped, 1);
         enqueue_alerts(n, changed.v, changed.n, now);
         bp_alert_list_free(&changed);

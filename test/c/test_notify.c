@@ -166,6 +166,45 @@ static void test_alerts_apply(void **state)
     bp_alert_list_free(&changed);
 }
 
+static void test_alerts_forget(void **state)
+{
+    (void)state;
+    bp_alert_list firing = { 0 }, changed = { 0 };
+    bp_failing f[2] = { failing("governor:cost_guard", BP_CHECK_GOVERNOR, 1, 1000, "state refusing"),
+                        failing("applications", BP_CHECK_APPLICATIONS, 1, 1000, "demo is not running") };
+    assert_int_equal(bp_alerts_apply(&firing, "a@h", f, 2, 1100, &changed), 0);
+    assert_int_equal(bp_alerts_apply(&firing, "ab@h", f, 1, 1100, &changed), 0);
+    assert_int_equal(bp_alerts_apply(&firing, "b@h", f, 1, 1100, &changed), 0);
+    assert_int_equal(bp_alerts_apply(&firing, "c@h", f, 1, 1100, &changed), 0);
+    assert_int_equal(firing.n, 5);
+
+    /* a target nobody alerts on: nothing */
+    changed.n = 0;
+    assert_int_equal(bp_alerts_forget(&firing, "z@h", 1200, &changed), 0);
+    assert_int_equal(changed.n, 0);
+    assert_int_equal(firing.n, 5);
+
+    /* a short name matches its node's own name "a@h", not "ab@h" */
+    assert_int_equal(bp_alerts_forget(&firing, "a", 1300, &changed), 0);
+    assert_int_equal(changed.n, 2);
+    for (size_t i = 0; i < changed.n; i++) {
+        assert_string_equal(changed.v[i].node, "a@h");
+        assert_int_equal(changed.v[i].ends_ms, 1300);
+    }
+    assert_int_equal(firing.n, 3);
+    assert_string_equal(firing.v[0].node, "ab@h");
+
+    /* a full name matches only itself */
+    changed.n = 0;
+    assert_int_equal(bp_alerts_forget(&firing, "c@h", 1400, &changed), 0);
+    assert_int_equal(changed.n, 1);
+    assert_string_equal(changed.v[0].node, "c@h");
+    assert_int_equal(firing.n, 2);
+    assert_string_equal(firing.v[1].node, "b@h");
+    bp_alert_list_free(&firing);
+    bp_alert_list_free(&changed);
+}
+
 /* ---- bodies ---- */
 
 static const char *sget(json_t *o, const char *path1, const char *path2)
@@ -258,6 +297,7 @@ int main(void)
         cmocka_unit_test(test_backoff_schedule),
         cmocka_unit_test(test_hmac_known_vectors),
         cmocka_unit_test(test_alerts_apply),
+        cmocka_unit_test(test_alerts_forget),
         cmocka_unit_test(test_alertmanager_body),
         cmocka_unit_test(test_webhook_body),
         cmocka_unit_test(test_counter_family),

@@ -70,6 +70,8 @@ free_port() {
 
 # start_alertmanager HOOK_URL: a real Alertmanager (prometheus-alertmanager) on 127.0.0.1 routing every
 # alert to HOOK_URL (group_wait 1s, group_interval 1s, repeat_interval 4h, send_resolved), no gossip;
+# grouped by job too, so that Prometheus's alerts (job "beamprobe") and serve's own (no job) of the same
+# alertname, node and check are notified independently, each path with its own group_wait;
 # sets AMPORT and AMPID (killed on exit through SERVE_PIDS). 1 when it is not installed or does not start.
 start_alertmanager() {
   local hook=$1 bin=${ALERTMANAGER:-/usr/bin/prometheus-alertmanager}
@@ -78,7 +80,7 @@ start_alertmanager() {
   cat >"$WORK/alertmanager.yml" <<YML
 route:
   receiver: hook
-  group_by: [alertname, node, check]
+  group_by: [alertname, node, check, job]
   group_wait: 1s
   group_interval: 1s
   repeat_interval: 4h
@@ -89,16 +91,59 @@ receivers:
         send_resolved: true
 YML
   AMPORT=$(free_port)
-  "$bin" --config.file="$WORK/alertmanager.yml" --storage.path="$WORK/am-data" \
-    --web.listen-address="127.0.0.1:$AMPORT" --cluster.listen-address= >"$WORK/alertmanager.log" 2>&1 &
-  AMPID=$!
-  disown "$AMPID" 2>/dev/null || true
-  SERVE_PIDS+=("$AMPID")
+  launch_ready alertmanager "$AMPORT" "$bin" --config.file="$WORK/alertmanager.yml" --storage.path="$WORK/am-data" \
+    --web.listen-address="127.0.0.1:$AMPORT" --cluster.listen-address= || { AMPID=$LAUNCHED; return 1; }
+  AMPID=$LAUNCHED
+}
+
+# launch_ready NAME PORT CMD...: run CMD in the background (output in WORK/NAME.log, pid in LAUNCHED and
+# SERVE_PIDS) and wait up to 10 s until 127.0.0.1:PORT/-/ready answers; 1 (and a failure) otherwise.
+launch_ready() {
+  local name=$1 port=$2; shift 2
+  "$@" >"$WORK/$name.log" 2>&1 &
+  LAUNCHED=$!
+  disown "$LAUNCHED" 2>/dev/null || true # killed through SERVE_PIDS, without a "Killed" line
+  SERVE_PIDS+=("$LAUNCHED")
   for _ in $(seq 200); do
-    curl -sf -m 1 "http://127.0.0.1:$AMPORT/-/ready" >/dev/null 2>&1 && return 0
-    kill -0 "$AMPID" 2>/dev/null || break
+    curl -sf -m 1 "http://127.0.0.1:$port/-/ready" >/dev/null 2>&1 && return 0
+    kill -0 "$LAUNCHED" 2>/dev/null || break
     sleep 0.05
   done
-  fail "alertmanager did not start: $(tail -5 "$WORK/alertmanager.log")"
+  fail "$name did not start: $(tail -5 "$WORK/$name.log")"
   return 1
 }
+
+# start_prometheus RULES TARGET: a real Prometheus (Debian's `prometheus`) on 127.0.0.1 scraping serve
+# at TARGET (host:port, job "beamprobe") every 1 s and evaluating, every 1 s, a copy of RULES with every
+# `for:` cut to 1s (WORK/rules.yml), alerting the Alertmanager at AMPORT; sets PPORT (killed on exit
+# through SERVE_PIDS). 1 when it is not installed or does not start.
+start_prometheus() {
+  local rules=$1 target=$2 bin=${PROMETHEUS:-/usr/bin/prometheus}
+  [[ -x $bin ]] || { echo "  skip  $bin not installed (apt-get install prometheus)"; return 1; }
+  sed -E 's/^([[:space:]]*)for: .*/\1for: 1s/' "$rules" >"$WORK/rules.yml"
+  PPORT=$(free_port)
+  cat >"$WORK/prometheus.yml" <<YML
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+rule_files: ["$WORK/rules.yml"]
+alerting:
+  alertmanagers: [{static_configs: [{targets: ["127.0.0.1:$AMPORT"]}]}]
+scrape_configs:
+  - job_name: beamprobe
+    static_configs: [{targets: ["$target"]}]
+YML
+  launch_ready prometheus "$PPORT" "$bin" --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/prom-data" \
+    --web.listen-address="127.0.0.1:$PPORT"
+}
+
+# am_notified PATH STATUS ALERTNAME NODE [JQ_COND]: the wait_record condition "an Alertmanager webhook
+# post carries an alert with this status, alertname and node (and JQ_COND)", from PATH: `direct`
+# (serve --alertmanager: no job label) or `prometheus` (Prometheus's rules: job "beamprobe").
+am_notified() {
+  local job='.labels.job == null'
+  [[ $1 == prometheus ]] && job='.labels.job == "beamprobe"'
+  printf '.body.alerts | any(.[]; .status == "%s" and .labels.alertname == "%s" and .labels.node == "%s" and %s%s)' \
+    "$2" "$3" "$4" "$job" "${5:+ and $5}"
+}
+
+# ms_since T1 T0: milliseconds from unix time T0 to T1 (both with fractions).
+ms_since() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%d", (a - b) * 1000 }'; }
