@@ -32,6 +32,23 @@ browser_deps() {
     echo "install-deps: npm ci in test/browser (puppeteer-core, no browser download)"
     (cd "$dir" && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund) || die "npm ci failed in $dir"
   fi
+  k8s_deps
+}
+
+# The Kubernetes kit test (test/integration/test_k8s.sh) validates deploy/k8s with kubernetes-models,
+# installed here from test/k8s/package-lock.json; it renders with kubectl kustomize. Debian 12 has no
+# kubectl package: install it from the Kubernetes apt repository (docs/K8S.md); only warned about here.
+k8s_deps() {
+  local dir
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/test/k8s"
+  if [[ -d $dir/node_modules/kubernetes-models ]]; then
+    echo "install-deps: kubernetes-models already installed"
+  else
+    echo "install-deps: npm ci in test/k8s (kubernetes-models)"
+    (cd "$dir" && npm ci --no-audit --no-fund) || die "npm ci failed in $dir"
+  fi
+  command -v kubectl >/dev/null 2>&1 \
+    || echo "install-deps: warning: kubectl not found; test_k8s.sh needs it (docs/K8S.md, \"Testing\")" >&2
 }
 
 if ((${#missing[@]} == 0)); then
