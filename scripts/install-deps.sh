@@ -3,7 +3,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  erlang-nox erlang-dev rebar3
+  erlang-nox erlang-dev rebar3 mandoc zsh bash-completion man-db
   libjansson-dev libssl-dev libcurl4-openssl-dev libcmocka-dev
   gcc make pkg-config jq hostname util-linux
   curl ca-certificates procps iproute2 openssl prometheus dnsmasq-base python3

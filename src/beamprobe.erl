@@ -18,7 +18,7 @@
 -module(beamprobe).
 
 -export([check/1, check/2, health/1, health/2, metrics/0, metrics/1, cluster/1,
-         start_server/1, stop_server/0, server_info/0]).
+         start_server/1, stop_server/0, server_info/0, version/0]).
 
 -on_load(init/0).
 
@@ -159,6 +159,12 @@ stop_server() ->
 -spec server_info() -> map() | {error, not_running}.
 server_info() ->
     agent_call(info).
+
+%% @doc The version of the loaded NIF, e.g. <<"0.1.0">>: the same as `beamprobe --version`
+%% and the application's vsn (test/integration/test_install.sh checks all three agree).
+-spec version() -> binary().
+version() ->
+    nif_version().
 
 %%% ---------------------------------------------------------------- options
 
@@ -386,6 +392,7 @@ not_loaded() ->
     erlang:nif_error({beamprobe_nif_not_loaded,
                       persistent_term:get({?MODULE, load_error}, unknown)}).
 
+nif_version() -> not_loaded().
 nif_config(_Opts) -> not_loaded().
 nif_collect_step(_Cfg, _Node, _Rounds, _Times) -> not_loaded().
 nif_report(_Cfg, _Snap, _Format) -> not_loaded().

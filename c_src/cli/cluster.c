@@ -67,12 +67,8 @@ static void cluster_help(void)
            "--k8s-endpoints, together up to %d nodes (docs/DISCOVERY.md).\n",
            BP_LIST_MAX, BP_TARGETS_MAX);
     bp_config_print_help(stdout, BP_SUB_CLUSTER);
-    printf("\nCookie: from --cookie-file, else $BEAMPROBE_COOKIE, else ~/.erlang.cookie.\n"
-           "\nExit codes:\n"
-           "  0  converged (or degraded with --allow-degraded)\n"
-           "  1  usage or configuration error, or a discovery source failed\n"
-           "  2  no node could be reached\n"
-           "  4  not converged (degraded, partitioned, no quorum)\n");
+    printf("\nCookie: from --cookie-file, else $BEAMPROBE_COOKIE, else ~/.erlang.cookie.\n");
+    bp_cli_print_cluster_exit_codes();
 }
 
 static int exit_code(const bp_config *cfg, const bp_cluster_round *r)

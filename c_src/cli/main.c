@@ -8,31 +8,19 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: beamprobe COMMAND [OPTIONS]\n"
-            "\n"
-            "Health probe for Erlang/OTP nodes: connects as a hidden C node over the\n"
-            "distribution protocol, with a deadline on every step, and reports what it sees.\n"
-            "\n"
-            "Commands:\n"
-            "  check NODE     probe one node (exit code for Kubernetes exec probes)\n"
-            "  serve          HTTP health endpoints and Prometheus metrics for nodes\n"
-            "  cluster        probe every node at once: mesh, partitions, quorum, --wait\n"
-            "  help [COMMAND] show help\n"
-            "  version        print the version\n"
-            "\n"
-            "Run 'beamprobe COMMAND --help' for the options of a command.\n");
-}
-
-void bp_cli_print_exit_codes(void)
-{
-    printf("\nExit codes:\n"
-           "  %d  healthy (or degraded, unless --strict)\n"
-           "  %d  usage or configuration error\n"
-           "  %d  could not connect (name resolution, EPMD, TCP, handshake, cookie, timeout)\n"
-           "  %d  connected, but the checks could not complete in time\n"
-           "  %d  unhealthy (or degraded with --strict)\n",
-           BP_EXIT_HEALTHY, BP_EXIT_USAGE, BP_EXIT_CONNECT, BP_EXIT_INCOMPLETE, BP_EXIT_UNHEALTHY);
+    char left[64];
+    fprintf(f, "Usage: beamprobe COMMAND [OPTIONS]\n"
+               "\n"
+               "Health probe for Erlang/OTP nodes: connects as a hidden C node over the\n"
+               "distribution protocol, with a deadline on every step, and reports what it sees.\n"
+               "\n"
+               "Commands:\n");
+    for (size_t i = 0; i < bp_cli_n_commands; i++) {
+        const bp_cli_command *c = &bp_cli_commands[i];
+        snprintf(left, sizeof left, "%s%s%s", c->name, c->args ? " " : "", c->args ? c->args : "");
+        fprintf(f, "  %-14s %s\n", left, c->summary);
+    }
+    fprintf(f, "\nRun 'beamprobe COMMAND --help' for the options of a command.\n");
 }
 
 int main(int argc, char **argv)
@@ -48,6 +36,10 @@ int main(int argc, char **argv)
         return bp_cli_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "cluster") == 0)
         return bp_cli_cluster(argc - 1, argv + 1);
+    if (strcmp(cmd, "manpage") == 0)
+        return bp_cli_manpage(argc - 1, argv + 1);
+    if (strcmp(cmd, "completion") == 0)
+        return bp_cli_completion(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("beamprobe %s (report schema %d)\n", BP_VERSION, BP_SCHEMA_VERSION);
         return 0;

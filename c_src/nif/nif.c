@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "beamprobe.h"
 #include "core/clock.h"
 
 static char name_snapshot[] = "beamprobe_snapshot"; /* enif takes char * */
@@ -189,7 +190,16 @@ static void unload(ErlNifEnv *env, void *priv_data)
     enif_free(p);
 }
 
+/* nif_version() -> binary(): the version this NIF was built as (BP_VERSION, as `beamprobe --version`). */
+static ERL_NIF_TERM nif_version(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    (void)argv;
+    return bp_nif_binary(env, BP_VERSION, strlen(BP_VERSION));
+}
+
 static ErlNifFunc nif_funcs[] = {
+    { "nif_version", 0, nif_version, 0 },
     { "nif_config", 1, bp_nif_config_new, 0 },
     { "nif_collect_step", 4, bp_nif_collect_step, 0 },
     { "nif_report", 3, bp_nif_report, 0 },

@@ -33,6 +33,17 @@ hung() -> application:get_env(beamprobe, test_hung, undefined).
 
 checks(Report) -> maps:get(<<"checks">>, Report).
 
+%%% ------------------------------------------------------------ version/0
+
+%% The NIF was built as the version the application descriptor states.
+version_agrees_with_app_test() ->
+    case application:load(beamprobe) of
+        ok -> ok;
+        {error, {already_loaded, beamprobe}} -> ok
+    end,
+    {ok, Vsn} = application:get_key(beamprobe, vsn),
+    ?assertEqual(list_to_binary(Vsn), beamprobe:version()).
+
 %%% ------------------------------------------------------------ check/1
 
 local_report() ->
