@@ -8,8 +8,10 @@ PACKAGES=(
   gcc make pkg-config jq hostname util-linux
   curl ca-certificates procps iproute2 openssl prometheus dnsmasq-base python3
   prometheus-alertmanager wrk chromium nodejs kubectl
+  systemd buildah podman
 )
 
+# systemd: systemd-analyze for test_systemd.sh; buildah, podman: the image of test_container.sh (deploy/container).
 die() { echo "install-deps: error: $*" >&2; exit 1; }
 
 command -v dpkg-query >/dev/null 2>&1 || die "dpkg-query not found (this script supports Debian/Ubuntu only)"
