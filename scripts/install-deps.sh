@@ -22,33 +22,26 @@ for pkg in "${PACKAGES[@]}"; do
   [[ "$installed" == *" ii $pkg "* ]] || missing+=("$pkg")
 done
 
-# The browser test (test/integration/test_page.sh) drives the system Chromium with puppeteer-core, installed
-# here from test/browser/package-lock.json so that nothing is downloaded while tests run.
-browser_deps() {
+# npm_deps DIR MODULE: the npm packages of test/DIR, from its committed package-lock.json, so that nothing
+# is downloaded while tests run: test/browser (puppeteer-core, driving the system Chromium for test_page.sh;
+# never a browser download) and test/k8s (kubernetes-models, validating deploy/k8s for test_k8s.sh, which
+# renders with kubectl kustomize; the kubectl package above comes from the apt source this machine kind has
+# configured, elsewhere see docs/K8S.md).
+npm_deps() {
   local dir
-  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/test/browser"
-  if [[ -d $dir/node_modules/puppeteer-core ]]; then
-    echo "install-deps: puppeteer-core already installed"
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/test/$1"
+  if [[ -d $dir/node_modules/$2 ]]; then
+    echo "install-deps: $2 already installed"
   else
     command -v npm >/dev/null 2>&1 || die "npm not found (Debian: apt-get install npm, unless nodejs brings its own)"
-    echo "install-deps: npm ci in test/browser (puppeteer-core, no browser download)"
+    echo "install-deps: npm ci in test/$1 ($2)"
     (cd "$dir" && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund) || die "npm ci failed in $dir"
   fi
-  k8s_deps
 }
 
-# The Kubernetes kit test (test/integration/test_k8s.sh) validates deploy/k8s with kubernetes-models,
-# installed here from test/k8s/package-lock.json; it renders with kubectl kustomize (the kubectl package
-# above comes from the apt source this machine kind has configured; elsewhere see docs/K8S.md).
-k8s_deps() {
-  local dir
-  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/test/k8s"
-  if [[ -d $dir/node_modules/kubernetes-models ]]; then
-    echo "install-deps: kubernetes-models already installed"
-  else
-    echo "install-deps: npm ci in test/k8s (kubernetes-models)"
-    (cd "$dir" && npm ci --no-audit --no-fund) || die "npm ci failed in $dir"
-  fi
+browser_deps() {
+  npm_deps browser puppeteer-core
+  npm_deps k8s kubernetes-models
 }
 
 if ((${#missing[@]} == 0)); then
