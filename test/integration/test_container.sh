@@ -6,6 +6,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/serve_lib.sh"
 
 C=$ROOT/deploy/container
 MAX_MIB=${MAX_MIB:-15}
+# The image carries the release build: the sanitized one (make sanitize) links the sanitizer runtimes
+# and needs /proc, so the container is always made from priv/beamprobe.
+BEAMPROBE=$ROOT/priv/beamprobe
 start_cluster 1
 N1=${NODES[0]}
 serve_workspace container
