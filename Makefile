@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
 
-.PHONY: all deps build demo demo-stop test unit integration sanitize erlang clean install uninstall docs
+.PHONY: all deps build demo demo-stop test unit integration sanitize erlang clean install uninstall docs deb
 
 all: build
 
@@ -77,6 +77,12 @@ install: docs
 
 uninstall:
 	rm -f $(INSTALLED)
+
+# The Debian package build/deb/beamprobe_<version>_<arch>.deb: the tree of `make install PREFIX=/usr`, with the
+# binary stripped, the man page and changelog compressed, a DEP-5 copyright file and Depends from
+# dpkg-shlibdeps, built by dpkg-deb (scripts/build-deb.sh; lintian-clean, test/integration/test_deb.sh).
+deb: build
+	@scripts/build-deb.sh
 
 clean:
 	$(MAKE) -C c_src clean

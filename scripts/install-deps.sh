@@ -9,8 +9,10 @@ PACKAGES=(
   curl ca-certificates procps iproute2 openssl prometheus dnsmasq-base python3
   prometheus-alertmanager wrk chromium nodejs kubectl
   systemd buildah podman
+  dpkg-dev lintian
 )
 
+# dpkg-dev (dpkg-shlibdeps, dpkg-architecture), lintian: make deb and test_deb.sh.
 # systemd: systemd-analyze for test_systemd.sh; buildah, podman: the image of test_container.sh (deploy/container).
 die() { echo "install-deps: error: $*" >&2; exit 1; }
 
