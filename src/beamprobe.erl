@@ -17,17 +17,23 @@
 %% keys (docs/SCHEMA.md).
 -module(beamprobe).
 
--export([check/1, check/2, health/1, health/2, metrics/0, metrics/1, cluster/1,
+-export([check/1, check/2, health/1, health/2, metrics/0, metrics/1, handle/3, handle/4, cluster/1,
          start_server/1, stop_server/0, server_info/0, version/0]).
 
 -on_load(init/0).
 
--export_type([options/0, report/0, health_kind/0]).
+-export_type([options/0, report/0, health_kind/0, http_text/0, http_headers/0]).
 
 -type options() :: #{atom() => term()}.
 -type report() :: #{binary() => term()}.
 -type health_kind() :: live | ready | startup | full.
 -type error() :: {error, term()}.
+%% A method, path or header as HTTP servers hand them over: Cowboy and Elli
+%% binaries, inets charlists, Elli's methods atoms ('GET').
+-type http_text() :: binary() | string() | atom().
+%% The request's headers, of which only Authorization is read (any case):
+%% a list of {Name, Value} (inets, Elli) or a map (Cowboy).
+-type http_headers() :: [{http_text(), http_text()}] | #{http_text() => http_text()}.
 
 -define(AGENT, beamprobe_agent).
 -define(NIF_ONLY_KEYS, [format, port, vm_budget]).
@@ -105,6 +111,55 @@ metrics(Opts) when is_map(Opts) ->
     end;
 metrics(_) ->
     erlang:error(badarg).
+
+%% @doc What `beamprobe serve` answers to Method Path for this node, routed
+%% by serve's own code (the probe routes and their aliases, /health,
+%% /metrics, /health/cluster, /health/history, / and /status, 404 elsewhere,
+%% 405 for methods other than GET and HEAD, 401 without the bearer token of
+%% auth_token_file where serve asks for it): {Status, Headers, Body} with
+%% lower-case header names (content-type, cache-control, ...) and an empty
+%% body for HEAD. Path may carry a query ("/health/history?limit=5").
+%% A Cowboy handler is one line:
+%% `{Status, H, Body} = beamprobe:handle(cowboy_req:method(Req), cowboy_req:path(Req), cowboy_req:headers(Req))'.
+-spec handle(http_text(), http_text(), http_headers()) ->
+          {100..599, [{binary(), binary()}], binary()} | error().
+handle(Method, Path, Headers) ->
+    handle(Method, Path, Headers, #{}).
+
+-spec handle(http_text(), http_text(), http_headers(), options()) ->
+          {100..599, [{binary(), binary()}], binary()} | error().
+handle(Method, Path, Headers, Opts) when is_map(Opts) ->
+    M = http_bin(Method),
+    P = http_bin(Path),
+    Auth = authorization(Headers),
+    with_config(Opts, fun(Cfg, Settings) ->
+        case collect_local(Cfg, Settings) of
+            {ok, Snap} -> nif_handle(Cfg, Snap, M, P, Auth);
+            Error -> Error
+        end
+    end);
+handle(_, _, _, _) ->
+    erlang:error(badarg).
+
+http_bin(B) when is_binary(B), byte_size(B) > 0 -> B;
+http_bin(A) when is_atom(A) -> atom_to_binary(A, latin1);
+http_bin([_ | _] = L) -> iolist_to_binary(L);
+http_bin(_) -> erlang:error(badarg).
+
+authorization(Headers) when is_map(Headers) ->
+    authorization(maps:to_list(Headers));
+authorization(Headers) when is_list(Headers) ->
+    case [V || {K, V} <- Headers, is_authorization(K)] of
+        [V | _] -> iolist_to_binary(V);
+        [] -> <<>>
+    end;
+authorization(_) ->
+    erlang:error(badarg).
+
+is_authorization(K) when is_atom(K) -> is_authorization(atom_to_binary(K, latin1));
+is_authorization(K) when is_list(K) -> is_authorization(iolist_to_binary(K));
+is_authorization(K) when is_binary(K) -> string:lowercase(K) =:= <<"authorization">>;
+is_authorization(_) -> false.
 
 %% @doc The cluster report of `beamprobe cluster --json` for the nodes
 %% given (nodes => [...]) or discovered (epmd_host, dns, k8s_endpoints);
@@ -397,6 +452,7 @@ nif_config(_Opts) -> not_loaded().
 nif_collect_step(_Cfg, _Node, _Rounds, _Times) -> not_loaded().
 nif_report(_Cfg, _Snap, _Format) -> not_loaded().
 nif_http(_Cfg, _Snap, _Path) -> not_loaded().
+nif_handle(_Cfg, _Snap, _Method, _Target, _Auth) -> not_loaded().
 nif_check_remote(_Cfg, _Node, _Cookie, _Ref) -> not_loaded().
 nif_cluster(_Cfg, _Cookie, _Ref) -> not_loaded().
 nif_job_finish(_Job) -> not_loaded().

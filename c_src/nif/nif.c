@@ -204,6 +204,7 @@ static ErlNifFunc nif_funcs[] = {
     { "nif_collect_step", 4, bp_nif_collect_step, 0 },
     { "nif_report", 3, bp_nif_report, 0 },
     { "nif_http", 3, bp_nif_http, 0 },
+    { "nif_handle", 5, bp_nif_handle, 0 },
     { "nif_check_remote", 4, bp_nif_check_remote, 0 },
     { "nif_cluster", 3, bp_nif_cluster, 0 },
     { "nif_job_finish", 1, bp_nif_job_finish, 0 },

@@ -98,6 +98,7 @@ ERL_NIF_TERM bp_nif_config_new(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv
 ERL_NIF_TERM bp_nif_collect_step(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]);
 ERL_NIF_TERM bp_nif_report(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]);
 ERL_NIF_TERM bp_nif_http(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]);
+ERL_NIF_TERM bp_nif_handle(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]);
 ERL_NIF_TERM bp_nif_check_remote(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]);
 ERL_NIF_TERM bp_nif_cluster(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]);
 ERL_NIF_TERM bp_nif_agent_start(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]);

@@ -365,6 +365,85 @@ health_unhealthy() ->
         demo_governor:set_state(backlog_valve, stable)
     end.
 
+%%% ------------------------------------------------------------ handle/3,4
+
+%% The same answer health/2 gives, but for the per-call age.
+no_age(Body) ->
+    re:replace(Body, <<"\"age_seconds\":[0-9.]+">>, <<"\"age_seconds\":_">>, [global, {return, binary}]).
+
+handle_test_() ->
+    {_, Ready} = beamprobe:health(ready),
+    [?_assertMatch({200, [{<<"content-type">>, <<"application/json">>} | _], _},
+                   beamprobe:handle(<<"GET">>, <<"/health/ready">>, [])),
+     ?_assertEqual(no_age(Ready), no_age(element(3, beamprobe:handle('GET', "/readyz", #{})))),
+     ?_assertMatch({200, _, <<"{", _/binary>>}, beamprobe:handle("GET", "/health/live/", [])),
+     ?_assertMatch({200, _, <<"{", _/binary>>}, beamprobe:handle("GET", "/health?x=1", [])),
+     ?_assertMatch({404, _, <<"{\"error\":\"not found\"", _/binary>>}, beamprobe:handle("GET", "/nope", [])),
+     ?_assertMatch({405, _, _}, beamprobe:handle(<<"POST">>, <<"/health/ready">>, [])),
+     ?_assert(lists:member({<<"allow">>, <<"GET, HEAD">>},
+                           element(2, beamprobe:handle(<<"DELETE">>, <<"/metrics">>, [])))),
+     ?_assertMatch({200, _, <<>>}, beamprobe:handle(<<"HEAD">>, <<"/health/ready">>, [])),
+     ?_assertMatch({200, [{<<"content-type">>, <<"text/plain; version=0.0.4", _/binary>>} | _],
+                    <<"# HELP ", _/binary>>}, beamprobe:handle(<<"GET">>, <<"/metrics">>, [])),
+     ?_assertMatch({200, [{<<"content-type">>, <<"text/html", _/binary>>} | _], _},
+                   beamprobe:handle(<<"GET">>, <<"/status">>, [])),
+     ?_assertEqual({error, {bad_option, bogus}}, beamprobe:handle("GET", "/health", [], #{bogus => 1})),
+     ?_assertError(badarg, beamprobe:handle(<<>>, "/health", [])),
+     ?_assertError(badarg, beamprobe:handle("GET", "/health", not_headers))].
+
+%% With auth_token_file, what serve guards needs the bearer token; the probe routes do not.
+handle_token_test() ->
+    File = filename:join(tmp_dir(), "bp_handle_token"),
+    ok = file:write_file(File, <<"s3cret-token-for-handle\n">>),
+    ok = file:change_mode(File, 8#600),
+    Opts = #{auth_token_file => list_to_binary(File)},
+    try
+        ?assertMatch({401, _, _}, beamprobe:handle("GET", "/metrics", [], Opts)),
+        ?assertMatch({200, _, _}, beamprobe:handle("GET", "/health/live", [], Opts)),
+        ?assertMatch({200, _, _}, beamprobe:handle("GET", "/metrics",
+                                                  #{<<"authorization">> => <<"Bearer s3cret-token-for-handle">>}, Opts)),
+        ?assertMatch({200, _, _}, beamprobe:handle("GET", "/metrics",
+                                                  [{"Authorization", "Bearer s3cret-token-for-handle"}], Opts))
+    after
+        file:delete(File)
+    end.
+
+tmp_dir() ->
+    case os:getenv("TMPDIR") of
+        false -> "/tmp";
+        D -> D
+    end.
+
+%% examples/inets_health.erl in a real inets httpd: serve's answers over HTTP.
+inets_example_test() ->
+    {ok, _} = application:ensure_all_started(inets),
+    Root = filename:join(tmp_dir(), "bp_inets_" ++ os:getpid()),
+    ok = filelib:ensure_dir(filename:join(Root, "x")),
+    {ok, Pid} = inets:start(httpd, [{port, 0}, {bind_address, {127, 0, 0, 1}}, {server_name, "beamprobe"},
+                                    {server_root, Root}, {document_root, Root}, {modules, [inets_health]}]),
+    try
+        [{port, Port}] = httpd:info(Pid, [port]),
+        Url = fun(P) -> "http://127.0.0.1:" ++ integer_to_list(Port) ++ P end,
+        Get = fun(P) ->
+                  {ok, {{_, S, _}, H, B}} = httpc:request(get, {Url(P), []}, [], [{body_format, binary}]),
+                  {S, H, B}
+              end,
+        {200, H1, B1} = Get("/health/ready"),
+        ?assertEqual("application/json", proplists:get_value("content-type", H1)),
+        ?assertEqual("no-store", proplists:get_value("cache-control", H1)),
+        {200, Ready} = beamprobe:health(ready),
+        ?assertEqual(no_age(Ready), no_age(B1)),
+        ?assertMatch({404, _, <<"{\"error\":\"not found\"", _/binary>>}, Get("/nope")),
+        {ok, {{_, 405, _}, H3, _}} = httpc:request(post, {Url("/health/ready"), [], "text/plain", "x"}, [], []),
+        ?assertEqual("GET, HEAD", proplists:get_value("allow", H3)),
+        {200, H4, B4} = Get("/metrics"),
+        ?assertMatch("text/plain; version=0.0.4" ++ _, proplists:get_value("content-type", H4)),
+        ?assertMatch(<<"# HELP beamprobe_up ", _/binary>>, B4)
+    after
+        inets:stop(httpd, Pid),
+        file:del_dir(Root)
+    end.
+
 metrics_test() ->
     M = beamprobe:metrics(#{governor => ?GOVS}),
     ?assert(is_binary(M)),

@@ -18,6 +18,7 @@ ln -s "$NIF_SO" "$APP/priv/beamprobe_nif.so"
 erlc -Werror -o "$APP/ebin" "$ROOT/src/beamprobe.erl"
 cp "$ROOT/src/beamprobe.app.src" "$APP/ebin/beamprobe.app"
 erlc -o "$DIR/tests" "$ROOT/test/erl/beamprobe_tests.erl"
+erlc -Werror -o "$DIR/tests" "$ROOT/examples/inets_health.erl"
 
 # A standalone node (not in the mesh) with the demo app and the API. Under the
 # sanitizers it carries libasan, preloaded, and nothing else does.
@@ -53,7 +54,8 @@ else
 fi
 # the demo and peer layers must have run, not only the VM-only tests
 for t in local_report governor_state_is_judged health_unhealthy remote_peer remote_hung cluster \
-         remote_hung_concurrent cluster_hung_concurrent jobs_at_the_cap jobs_cap_and_unload; do
+         remote_hung_concurrent cluster_hung_concurrent jobs_at_the_cap jobs_cap_and_unload inets_example_test \
+         handle_token_test; do
   if grep -Eq "beamprobe_tests: -?$t(/|\.\.\.)" <<<"$EUNIT"; then ok "ran $t"; else fail "eunit did not run $t"; fi
 done
 # the NIF jobs' measurements (caller latencies, file reads, VM threads)
