@@ -46,6 +46,18 @@ http() {
   BODY=$(cat "$WORK/body" 2>/dev/null || true)
 }
 
+slowest_get() { # slowest_get PATH N: GET PATH N times, each must answer 200; sets WORST (ms)
+  WORST=0
+  local ms
+  for _ in $(seq "$2"); do
+    http GET "$1"
+    [[ $CODE == 200 ]] || fail "$1 answered $CODE"
+    ms=$(awk -v s="$SECS" 'BEGIN { printf "%d", s * 1000 }')
+    (( ms > WORST )) && WORST=$ms
+  done
+  return 0
+}
+
 expect_http() { # expect_http CODE
   if [[ $CODE == "$1" ]]; then ok "HTTP $1"; else fail "HTTP $CODE, expected $1 (body: ${BODY:0:300})"; fi
 }

@@ -10,15 +10,7 @@ NODE_ARGS=(-kernel dist_auto_connect never -kernel prevent_overlapping_partition
 start_cluster 3 -- "${NODE_ARGS[@]}"
 A=${NODES[0]} B=${NODES[1]} C=${NODES[2]}
 ALL="$A,$B,$C"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/bp-alerts.XXXXXX")
-SERVE_PIDS=()
-cleanup_alerts() {
-  for p in "${SERVE_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-  "$CLUSTER" stop "$DIR" >/dev/null 2>&1 || true
-  rm -rf "$DIR"
-}
-trap cleanup_alerts EXIT
+serve_workspace alerts
 GOV=cost_guard
 DIRECT_MS=3000 # the targets: fault to notification under 3 s direct, under 10 s through Prometheus
 PROM_MS=10000

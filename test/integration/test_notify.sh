@@ -7,15 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/notify_lib.sh"
 
 start_cluster 1
 N1=${NODES[0]}
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/bp-notify.XXXXXX")
-SERVE_PIDS=()
-cleanup_notify() {
-  for p in "${SERVE_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-  "$CLUSTER" stop "$DIR" >/dev/null 2>&1 || true
-  rm -rf "$DIR"
-}
-trap cleanup_notify EXIT
+serve_workspace notify
 GOV=cost_guard
 printf 'hook-secret-42\n' >"$WORK/secret"; chmod 600 "$WORK/secret"
 printf 'am-token-7\n' >"$WORK/amtoken"; chmod 600 "$WORK/amtoken"
@@ -96,14 +88,8 @@ if [[ -n $sent_hook ]] && (( sent_hook >= 4 )); then ok "sent_total $sent_hook t
 if grep -q "127.0.0.1:$DEAD" "$WORK/notify.log"; then ok "the failure is logged"; else fail "no log line: $(cat "$WORK/notify.log")"; fi
 n=$(grep -c "127.0.0.1:$DEAD" "$WORK/notify.log" || true)
 expect_le "$n" 3 "log lines about the dead receiver"
-worst=0
-for _ in $(seq 50); do
-  http GET /health/live
-  [[ $CODE == 200 ]] || fail "live answered $CODE"
-  ms=$(awk -v s="$SECS" 'BEGIN { printf "%d", s * 1000 }')
-  (( ms > worst )) && worst=$ms
-done
-expect_le "$worst" 100 "slowest of 50 /health/live (ms) while the Alertmanager is dead"
+slowest_get /health/live 50
+expect_le "$WORST" 100 "slowest of 50 /health/live (ms) while the Alertmanager is dead"
 
 test_case "a node that cannot be reached: BeamprobeNodeDown"
 "$CLUSTER" kill-node "$DIR" "$N1" >/dev/null
