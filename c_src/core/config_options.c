@@ -186,6 +186,13 @@ static int check_tls_verify(const char *v, char *why, size_t whylen)
     return why_set(why, whylen, "expected peer (check the node's certificate and name) or none");
 }
 
+static int check_plan(const char *v, char *why, size_t whylen)
+{
+    if (strcmp(v, "one-round") == 0 || strcmp(v, "multi-round") == 0)
+        return 0;
+    return why_set(why, whylen, "expected one-round or multi-round");
+}
+
 static int check_k8s_source(const char *v, char *why, size_t whylen)
 {
     if (strcmp(v, "auto") == 0 || strcmp(v, "slices") == 0 || strcmp(v, "endpoints") == 0)
@@ -321,6 +328,11 @@ static const bp_config_option options[] = {
       .min = 1024, .max = (int64_t)1 << 30, .subcommands = BP_SUB_ALL, .group = G_LIMITS,
       .metavar = "BYTES", .def = "1MiB",
       .help = "refuse replies larger than this, e.g. 512k, 4MiB (1KiB..1GiB)" },
+    { .name = "plan", .kind = BP_OPT_STRING, .offset = OFF(plan), .size = sizeof(((bp_config *)0)->plan),
+      .check = check_plan, .subcommands = SUB_NODE, .group = G_LIMITS, .metavar = "one-round|multi-round",
+      .def = "one-round",
+      .help = "one-round: one request the node evaluates (erl_eval) answers every check; multi-round: a "
+              "round per step (also the fallback when the node refuses the one request)" },
     { .name = "supervisor-depth", .kind = BP_OPT_INT, .offset = OFF(supervisor_depth),
       .min = 0, .max = 32, .subcommands = SUB_NODE, .group = G_LIMITS, .metavar = "N",
       .def = "3", .help = "nested supervisor levels walked below each --supervisor (0..32)" },

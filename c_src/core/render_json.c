@@ -356,6 +356,9 @@ char *bp_render_json(const bp_report *r, int pretty)
         bp_json_int_or_null(ok(&s->identity) && s->uptime_ms >= 0 ? s->uptime_ms / 1000 : -1));
     put(&x, doc, "duration_ms", jreal(s->duration_us >= 0 ? (double)s->duration_us / 1000.0 : -1));
     put(&x, doc, "round_trips", bp_json_int_or_null(s->round_trips));
+    put(&x, doc, "plan", s->plan ? json_string(s->plan) : json_null());
+    put(&x, doc, "plan_reason", s->plan_reason ? bp_json_string_utf8(s->plan_reason) : json_null());
+    put(&x, doc, "plan_unused", bp_json_int_or_null(s->plan_unused));
     put(&x, doc, "incomplete", json_boolean(r->incomplete));
     put(&x, doc, "checks", checks_object(&x, r));
     put(&x, doc, "metrics", metrics_object(&x, s));

@@ -81,9 +81,15 @@ char *bp_render_text(const bp_report *r)
     upper(overall, sizeof overall, bp_overall_name(r->status));
 
     bp_textbuf_add_clean(&b, s->node, 0);
-    bp_textbuf_addf(&b, ": %s%s (%s probe, %.1f ms, %d round trip%s)\n", overall, r->incomplete ? ", INCOMPLETE" : "",
+    int multi = s->plan && strcmp(s->plan, "multi-round") == 0;
+    bp_textbuf_addf(&b, ": %s%s (%s probe, %.1f ms, %d round trip%s%s)\n", overall, r->incomplete ? ", INCOMPLETE" : "",
                     bp_probe_name(r->probe), s->duration_us >= 0 ? (double)s->duration_us / 1000.0 : 0.0,
-                    s->round_trips, s->round_trips == 1 ? "" : "s");
+                    s->round_trips, s->round_trips == 1 ? "" : "s", multi ? ", multi-round plan" : "");
+    if (multi && s->plan_reason) {
+        bp_textbuf_addf(&b, "(multi-round plan: ");
+        bp_textbuf_add_clean(&b, s->plan_reason, 0);
+        bp_textbuf_addf(&b, ")\n");
+    }
     if (s->given_as) {
         bp_textbuf_addf(&b, "(given as ");
         bp_textbuf_add_clean(&b, s->given_as, 0);

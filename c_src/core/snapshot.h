@@ -99,6 +99,9 @@ typedef struct bp_snapshot {
     int64_t timestamp_ms;  /* Unix time when collection started */
     int64_t duration_us;   /* wall time of the whole probe */
     int round_trips;       /* request/reply rounds after the handshake */
+    const char *plan;      /* "one-round" or "multi-round" (NULL in the NIF: no rounds) */
+    const char *plan_reason; /* why the multi-round plan ran, or NULL */
+    int plan_unused;       /* one-round: answers of the target no call of ours used (-1 unknown) */
 
     bp_fact connect;       /* session: OK when the handshake succeeded */
     int connect_code;      /* BP_E* code when connect failed, else 0 */

@@ -9,6 +9,7 @@
 #include "beamprobe.h"
 #include "core/cgroup.h"
 #include "core/clock.h"
+#include "dist/oneround.h"
 
 /* Fact groups, each filling one bp_fact of the snapshot. */
 enum { G_IDENTITY, G_MEMBERSHIP, G_MEMORY, G_CGROUP, G_LIMITS, G_SCHED, G_APPS, G_COUNT };
@@ -68,7 +69,8 @@ static const struct {
  * (usually the answer).
  */
 enum { F_SELF, F_MOUNTS, F_V2MAX, F_V2CUR, F_V1MAX, F_V1CUR, F_COUNT };
-static const char *const cgroup_paths[F_COUNT] = {
+_Static_assert(F_COUNT == BP__CGROUP_FILES, "the one-round request reads the same files");
+const char *const bp__cgroup_paths[F_COUNT] = {
     "/proc/self/cgroup", "/proc/self/mountinfo",
     "/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current",
     "/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes",
@@ -86,6 +88,16 @@ static int group_wanted(bp_probe_kind k, int g)
     default:
         return 1;
     }
+}
+
+int bp__wants_apps(bp_probe_kind k)
+{
+    return group_wanted(k, G_APPS);
+}
+
+int bp__wants_cgroup(bp_probe_kind k)
+{
+    return group_wanted(k, G_CGROUP);
 }
 
 typedef bp__collector collector;
@@ -257,7 +269,7 @@ static int plan_node_calls(collector *c, bp_batch *b)
     c->cg_files = -1;
     if (plan_bif_call(c, b) != 0)
         return BP_ENOMEM;
-    if (group_wanted(c->cfg->probe, G_CGROUP) && add_read_files(b, cgroup_paths, F_COUNT, &c->cg_files) != 0)
+    if (group_wanted(c->cfg->probe, G_CGROUP) && add_read_files(b, bp__cgroup_paths, F_COUNT, &c->cg_files) != 0)
         return BP_ENOMEM;
     return plan_single_calls(c, b, 0);
 }
@@ -667,7 +679,8 @@ static int run_round(collector *c, bp_batch *b)
 {
     if (bp_batch_count(b) == 0)
         return 0;
-    c->snap->round_trips++;
+    if (!c->ex->counts_rounds)
+        c->snap->round_trips++;
     return c->ex->call(c->ex->ctx, b, c->deadline);
 }
 
@@ -676,12 +689,37 @@ static int session_call(void *ctx, bp_batch *b, int64_t deadline_ms)
     return bp_session_call(ctx, b, deadline_ms);
 }
 
+/*
+ * The one-round plan (oneround.h) in front of the session, unless --plan multi-round: then
+ * (and when the node refuses the one request) a round per step.
+ */
 int bp_collect(bp_session *s, const bp_config *cfg, int64_t deadline_ms, bp_snapshot *snap)
 {
     bp_collect_exec ex = { .call = session_call, .ctx = s, .self_name = bp_session_self_name(s) };
     if (bp_snapshot_set_node(snap, bp_session_peer_name(s)) != 0) /* the name the node states */
         return BP_ENOMEM;
-    return bp_collect_with(&ex, cfg, deadline_ms, snap);
+    if (strcmp(cfg->plan, "multi-round") == 0) {
+        snap->plan = "multi-round";
+        snap->plan_reason = "--plan multi-round";
+        return bp_collect_with(&ex, cfg, deadline_ms, snap);
+    }
+    /* the target stops asking what may wait once 4/5 of the time left is spent: the rest is
+       for the reply and for a round of what it left out */
+    ei_x_buff params;
+    int64_t left = deadline_ms - bp_now_ms();
+    if (ei_x_new_with_version(&params) < 0)
+        return BP_ENOMEM;
+    bp_oneround *o = bp__oneround_params(cfg, left > 0 ? left * 4 / 5 : 0, &params) == 0
+                         ? bp_oneround_new(&ex, (const unsigned char *)params.buff, (size_t)params.index, snap)
+                         : NULL;
+    ei_x_free(&params);
+    if (!o)
+        return BP_ENOMEM;
+    bp_collect_exec one = { .call = bp_oneround_call, .ctx = o, .self_name = ex.self_name, .counts_rounds = 1 };
+    int rc = bp_collect_with(&one, cfg, deadline_ms, snap);
+    bp_oneround_finish(o);
+    bp_oneround_free(o);
+    return rc;
 }
 
 /*

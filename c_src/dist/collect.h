@@ -30,6 +30,7 @@ typedef struct {
     int (*call)(void *ctx, bp_batch *b, int64_t deadline_ms);
     void *ctx;
     const char *self_name;
+    int counts_rounds;   /* call() adds the rounds it runs to the snapshot's round_trips itself */
 } bp_collect_exec;
 
 /* bp_collect with the rounds run by `ex`. */

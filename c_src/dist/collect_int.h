@@ -7,6 +7,8 @@
 #include "dist/term.h"
 
 #define BP__MAX_SUPERVISORS 64
+#define BP__MN_TABLES_MAX 1024 /* --mnesia: tables asked about per probe */
+#define BP__CGROUP_FILES 6
 
 typedef enum { J_WHEREIS, J_GPROC, J_PROVE, J_ATTRS, J_ASK, J_DONE } bp__job_stage;
 
@@ -60,6 +62,18 @@ int64_t bp__int_or(const bp_term *t, int64_t dflt);
 void bp__fact_ok(bp_fact *f);
 /* Is the reply {badrpc, {'EXIT', Reason}} with Reason (or its first element) the atom `reason`? */
 int bp__exit_reason_is(const bp_rpc *r, const char *reason);
+
+/* Does probe kind k read the applications, the cgroup (collect.c)? */
+int bp__wants_apps(bp_probe_kind k);
+int bp__wants_cgroup(bp_probe_kind k);
+/* The cgroup files round one reads: where the node's cgroup is, then a container's own limit files. */
+extern const char *const bp__cgroup_paths[BP__CGROUP_FILES];
+
+/*
+ * The parameters of the one-round request (c_src/dist/oneround.expr) for cfg, with budget_ms for
+ * the calls that may wait, as term_to_binary output into x (collect_oneround.c). 0 or BP_ENOMEM.
+ */
+int bp__oneround_params(const bp_config *cfg, int64_t budget_ms, ei_x_buff *x);
 
 /* Create the jobs of the configured governors and supervisors. 0 or BP_ENOMEM. */
 int bp__procs_init(bp__collector *c);

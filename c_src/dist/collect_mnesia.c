@@ -15,8 +15,6 @@
 enum { MN_LOADED = 1, MN_INFO, MN_TABLES, MN_DONE };
 enum { I_RUNNING, I_DB, I_RUNNING_DB, I_TABLES };
 
-#define MN_TABLES_MAX 1024 /* tables asked about per probe */
-
 static const char *const info_keys[4] = { "is_running", "db_nodes", "running_db_nodes", "tables" };
 
 int bp__mnesia_plan(bp__collector *c, bp_batch *b)
@@ -40,7 +38,7 @@ int bp__mnesia_plan(bp__collector *c, bp_batch *b)
     } else if (c->mn_stage == MN_TABLES) {
         const bp_term *t = c->mn_tables;
         c->mn_at[0] = (int)bp_batch_count(b);
-        for (size_t i = 0; i < t->n && i < MN_TABLES_MAX; i++) {
+        for (size_t i = 0; i < t->n && i < BP__MN_TABLES_MAX; i++) {
             int at;
             ei_x_buff *x = bp__add_call(b, "mnesia", "table_info", 2, &at);
             if (!x || ei_x_encode_atom(x, t->items[i].str) < 0 || ei_x_encode_atom(x, "where_to_read") < 0)
@@ -107,7 +105,7 @@ static void take_tables(bp__collector *c, bp_batch *b)
     bp_snapshot *s = c->snap;
     const bp_term *t = c->mn_tables;
     c->mn_stage = MN_DONE;
-    for (size_t i = 0; i < t->n && i < MN_TABLES_MAX && s->mnesia_unloaded.v; i++) {
+    for (size_t i = 0; i < t->n && i < BP__MN_TABLES_MAX && s->mnesia_unloaded.v; i++) {
         bp_fact scratch = { 0 };
         const bp_term *where = bp__reply_of(c, b, c->mn_at[0] + (int)i, &scratch);
         if (bp_term_is_atom(where, "nowhere"))

@@ -57,10 +57,46 @@ static int mfa_of(const bp_term *t, const char **m, const char **f, int64_t *a)
     return 0;
 }
 
+/* What the proof reads of a process: erlang:process_info(Pid, items). */
+static const char *const items[] = { "current_function", "current_stacktrace", "status",
+                                     "message_queue_len", "memory", "registered_name" };
+
+static int encode_bin(ei_x_buff *x, const char *s)
+{
+    return ei_x_encode_binary(x, s, (long)strlen(s));
+}
+
+int bp_prockind_encode_rule(ei_x_buff *x)
+{
+    const long n_loops = (long)(sizeof loops / sizeof loops[0]);
+    const long n_items = (long)(sizeof items / sizeof items[0]);
+    if (ei_x_encode_tuple_header(x, 2) < 0 || ei_x_encode_list_header(x, n_loops) < 0)
+        return -1;
+    for (long i = 0; i < n_loops; i++) {
+        const loop_code *l = &loops[i];
+        long n = 0;
+        while (l->names[n])
+            n++;
+        int code = l->kind == BP_PK_GEN_SERVER ? 3 : l->kind == BP_PK_GEN_STATEM ? 4 : 5;
+        if (ei_x_encode_tuple_header(x, 4) < 0 || encode_bin(x, l->module) < 0 || ei_x_encode_list_header(x, n) < 0)
+            return -1;
+        for (long k = 0; k < n; k++)
+            if (encode_bin(x, l->names[k]) < 0)
+                return -1;
+        if (ei_x_encode_empty_list(x) < 0 || encode_bin(x, l->prefix ? l->prefix : "") < 0
+            || ei_x_encode_long(x, code) < 0)
+            return -1;
+    }
+    if (ei_x_encode_empty_list(x) < 0 || ei_x_encode_list_header(x, n_items) < 0)
+        return -1;
+    for (long i = 0; i < n_items; i++)
+        if (encode_bin(x, items[i]) < 0)
+            return -1;
+    return ei_x_encode_empty_list(x);
+}
+
 int bp_prockind_plan(bp_batch *b, const bp_term *pid, int at[2])
 {
-    static const char *const items[] = { "current_function", "current_stacktrace", "status",
-                                         "message_queue_len", "memory", "registered_name" };
     const long n_items = (long)(sizeof items / sizeof items[0]);
     ei_x_buff *x = bp_batch_add(b, "erlang", "process_info", 2);
     if (!x || bp_encode_pid(x, pid) < 0 || ei_x_encode_list_header(x, n_items) < 0)

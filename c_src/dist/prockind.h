@@ -43,6 +43,14 @@ typedef struct {
     int init_fun_is_init;      /* '$initial_call' {Callback, init, 1}, as gen sets it */
 } bp_prockind;
 
+/*
+ * The rule of the proof as data, for the one-round request (c_src/dist/oneround.expr), so that
+ * the target applies the same table: {[{Module, [Function], Prefix, Kind}], [Item]}, every name a
+ * binary, Kind 3 gen_server, 4 gen_statem, 5 gen_event; Item the process_info items of the proof.
+ * ei's return.
+ */
+int bp_prockind_encode_rule(ei_x_buff *x);
+
 /* Add the proof's two calls for `pid` to b; their indexes go to at[0], at[1]. 0 or BP_ENOMEM. */
 int bp_prockind_plan(bp_batch *b, const bp_term *pid, int at[2]);
 

@@ -71,6 +71,18 @@ ei_x_buff *bp_batch_add(bp_batch *b, const char *mod, const char *fun, int argc)
     return &r->args;
 }
 
+int bp_batch_copy_call(bp_batch *dst, const bp_rpc *src)
+{
+    ei_x_buff *x = bp_batch_add(dst, src->mod, src->fun, 0);
+    if (!x)
+        return BP_ENOMEM;
+    bp_rpc *r = &dst->calls[dst->n - 1];
+    r->argc = src->argc;
+    r->block = src->block;
+    memcpy(r->label, src->label, sizeof r->label);
+    return ei_x_append_buf(x, src->args.buff, src->args.index) < 0 ? BP_ENOMEM : 0;
+}
+
 void bp__batch_mark_sent(bp_batch *b)
 {
     b->sent = b->n;

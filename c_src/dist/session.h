@@ -83,6 +83,8 @@ void bp_batch_free(bp_batch *b);
  * Returns NULL on OOM. The index of the call is bp_batch_count()-1.
  */
 ei_x_buff *bp_batch_add(bp_batch *b, const char *mod, const char *fun, int argc);
+/* Append a copy of call `src` (module, function, label, arguments, block) to dst, unanswered. 0 or BP_ENOMEM. */
+int bp_batch_copy_call(bp_batch *dst, const bp_rpc *src);
 /* Encode a pid decoded from a reply (BP_T_PID) as an argument of a later call. ei's return. */
 int bp_encode_pid(ei_x_buff *x, const bp_term *pid);
 size_t bp_batch_count(const bp_batch *b);

@@ -1,0 +1,326 @@
+/* oneround.c: the one-round executor: send oneround.expr once, answer the collector's rounds from its reply, the rest from the node. */
+#include "dist/oneround.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "beamprobe.h"
+#include "core/clock.h"
+#include "dist/oneround_expr.h" /* generated from oneround.expr by scripts/gen_oneround.escript */
+
+#define MAX_ARGS 8
+
+struct bp_oneround {
+    const bp_collect_exec *inner;
+    bp_snapshot *snap;
+    unsigned char *params;
+    size_t params_len;
+    int rounds;               /* rounds the collector ran so far */
+    const bp_term *entries;   /* [{Mod, Fun, Args, Reply}] of the target, or NULL: multi-round */
+    unsigned char *used;      /* per entry: answered a call of ours */
+    bp_batch **keep;          /* batches whose replies the collector reads; freed at the end */
+    size_t n_keep, cap_keep;
+};
+
+bp_oneround *bp_oneround_new(const bp_collect_exec *inner, const unsigned char *params, size_t len, bp_snapshot *snap)
+{
+    bp_oneround *o = calloc(1, sizeof *o);
+    if (!o || !(o->params = malloc(len ? len : 1))) {
+        free(o);
+        return NULL;
+    }
+    memcpy(o->params, params, len);
+    o->params_len = len;
+    o->inner = inner;
+    o->snap = snap;
+    return o;
+}
+
+void bp_oneround_free(bp_oneround *o)
+{
+    if (!o)
+        return;
+    for (size_t i = 0; i < o->n_keep; i++)
+        bp_batch_free(o->keep[i]);
+    free(o->keep);
+    free(o->used);
+    free(o->params);
+    free(o);
+}
+
+static int keep(bp_oneround *o, bp_batch *b)
+{
+    if (o->n_keep == o->cap_keep) {
+        size_t cap = o->cap_keep ? o->cap_keep * 2 : 8;
+        bp_batch **k = realloc(o->keep, cap * sizeof *k);
+        if (!k)
+            return BP_ENOMEM;
+        o->keep = k;
+        o->cap_keep = cap;
+    }
+    o->keep[o->n_keep++] = b;
+    return 0;
+}
+
+/* ---------- matching a call of ours with one the target made ---------- */
+
+/* An atom named s, or (the target has no such atom) a binary of its name. */
+static int name_is(const bp_term *t, const char *s)
+{
+    if (t->type == BP_T_ATOM)
+        return strcmp(t->str, s) == 0;
+    return t->type == BP_T_BINARY && t->len == strlen(s) && memcmp(t->str, s, t->len) == 0;
+}
+
+/* Lists, strings (STRING_EXT: a list of bytes) and [] alike: their length, or -1. */
+static long list_len(const bp_term *t)
+{
+    if (t->type == BP_T_NIL)
+        return 0;
+    if (t->type == BP_T_STRING)
+        return (long)t->len;
+    return t->type == BP_T_LIST && !t->tail ? (long)t->n : -1;
+}
+
+static int same_elem(const bp_term *a, long i, const bp_term *b)
+{
+    const bp_term *x = a->type == BP_T_LIST ? &a->items[i] : NULL;
+    const bp_term *y = b->type == BP_T_LIST ? &b->items[i] : NULL;
+    if (x && y)
+        return bp_oneround_same(x, y);
+    int64_t xv = x ? (x->type == BP_T_INT ? x->i : -1) : (unsigned char)a->str[i];
+    int64_t yv = y ? (y->type == BP_T_INT ? y->i : -1) : (unsigned char)b->str[i];
+    return xv >= 0 && xv == yv;
+}
+
+int bp_oneround_same(const bp_term *a, const bp_term *b)
+{
+    if (!a || !b)
+        return 0;
+    switch (a->type) {
+    case BP_T_ATOM:
+        return name_is(b, a->str);
+    case BP_T_INT:
+        return b->type == BP_T_INT && a->i == b->i;
+    case BP_T_BINARY:
+        return b->type == BP_T_BINARY && a->len == b->len && memcmp(a->str, b->str, a->len) == 0;
+    case BP_T_NIL:
+    case BP_T_STRING:
+    case BP_T_LIST: {
+        long n = list_len(a);
+        if (n < 0 || n != list_len(b))
+            return 0;
+        for (long i = 0; i < n; i++)
+            if (!same_elem(a, i, b))
+                return 0;
+        return 1;
+    }
+    case BP_T_TUPLE:
+        if (b->type != BP_T_TUPLE || a->n != b->n)
+            return 0;
+        for (size_t i = 0; i < a->n; i++)
+            if (!bp_oneround_same(&a->items[i], &b->items[i]))
+                return 0;
+        return 1;
+    case BP_T_PID:
+        return b->type == BP_T_PID && a->str && b->str && strcmp(a->str, b->str) == 0 && a->i == b->i
+               && a->serial == b->serial && a->creation == b->creation;
+    case BP_T_FUN:
+        return b->type == BP_T_FUN && a->str && b->str && strcmp(a->str, b->str) == 0;
+    default:
+        return 0; /* floats, ports, refs: never in a call of ours */
+    }
+}
+
+/* The arguments of call r as terms (its buffer is a list header and the items, without the tail). */
+static int decode_args(const bp_rpc *r, bp_arena *a, bp_term **out)
+{
+    const unsigned char *buf = (const unsigned char *)r->args.buff;
+    size_t len = (size_t)r->args.index, i = 5;
+    if (r->argc == 0)
+        return len == 0 ? 0 : -1;
+    if (r->argc > MAX_ARGS || len < 5 || buf[0] != 108 /* LIST_EXT */)
+        return -1;
+    uint32_t n = (uint32_t)buf[1] << 24 | (uint32_t)buf[2] << 16 | (uint32_t)buf[3] << 8 | buf[4];
+    if (n != (uint32_t)r->argc)
+        return -1;
+    for (int k = 0; k < r->argc; k++)
+        if (bp_term_decode(buf, len, &i, 0, a, &out[k]) != 0)
+            return -1;
+    return i == len ? 0 : -1;
+}
+
+static int entry_matches(const bp_rpc *r, bp_term *const *args, const bp_term *e)
+{
+    if (e->type != BP_T_TUPLE || e->n != 4 || !name_is(&e->items[0], r->mod) || e->items[1].type != BP_T_ATOM
+        || strcmp(e->items[1].str, r->fun) != 0 || list_len(&e->items[2]) != r->argc)
+        return 0;
+    const bp_term *a = &e->items[2];
+    for (int k = 0; k < r->argc; k++) {
+        bp_term byte = { .type = BP_T_INT }; /* [200] arrives as a string of one byte */
+        if (a->type == BP_T_STRING)
+            byte.i = (unsigned char)a->str[k];
+        if (!bp_oneround_same(args[k], a->type == BP_T_STRING ? &byte : &a->items[k]))
+            return 0;
+    }
+    return 1;
+}
+
+/* Answer every call of b not answered yet that the target made too. */
+static void answer_from_reply(bp_oneround *o, bp_batch *b, unsigned char *done)
+{
+    if (!o->entries || o->entries->type != BP_T_LIST)
+        return;
+    bp_arena *scratch = bp_arena_new((size_t)1 << 20);
+    if (!scratch)
+        return;
+    for (size_t i = 0; i < bp_batch_count(b); i++) {
+        bp_rpc *r = bp_batch_get(b, i);
+        bp_term *args[MAX_ARGS];
+        if (done[i] || decode_args(r, scratch, args) != 0)
+            continue;
+        for (size_t k = 0; k < o->entries->n; k++) {
+            const bp_term *e = &o->entries->items[k];
+            if (!entry_matches(r, args, e))
+                continue;
+            r->rc = 0;
+            r->reply = (bp_term *)&e->items[3];
+            r->reply_bytes = 0;
+            o->used[k] = 1;
+            done[i] = 1;
+            break;
+        }
+    }
+    bp_arena_free(scratch);
+}
+
+/* ---------- rounds that go to the node ---------- */
+
+/* The calls of round one the request covers: the first calls of each stage the target starts from. */
+static int covered(const bp_rpc *r)
+{
+    static const char *const calls[][2] = {
+        { "erlang", "whereis" }, { "global", "whereis_name" }, { "gproc", "select" },
+        { "erlang", "module_loaded" }, { "application", "which_applications" }, { "lists", "map" },
+    };
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
+        if (strcmp(r->mod, calls[i][0]) == 0 && strcmp(r->fun, calls[i][1]) == 0)
+            return 1;
+    return 0;
+}
+
+/* erl_eval:exprs(Exprs, [], none): exprs/3 evaluates without linting first (no erl_lint run). */
+static int add_request(bp_oneround *o, bp_batch *nb)
+{
+    ei_x_buff *x = bp_batch_add(nb, "erl_eval", "exprs", 3);
+    if (!x || ei_x_append_buf(x, (const char *)bp__oneround_head, (int)sizeof bp__oneround_head) < 0
+        || ei_x_encode_string_len(x, (const char *)o->params, (int)o->params_len) < 0
+        || ei_x_append_buf(x, (const char *)bp__oneround_tail, (int)sizeof bp__oneround_tail) < 0
+        || ei_x_encode_empty_list(x) < 0 || ei_x_encode_atom(x, "none") < 0)
+        return BP_ENOMEM;
+    snprintf(bp_batch_get(nb, 0)->label, sizeof bp_batch_get(nb, 0)->label, "the one-round request");
+    return 0;
+}
+
+/* Read the request's reply: the target's calls, or why the multi-round plan runs. */
+static void take_request(bp_oneround *o, const bp_rpc *r)
+{
+    bp_snapshot *s = o->snap;
+    char why[256];
+    const bp_term *t = r->rc == 0 ? r->reply : NULL;
+    const bp_term *v = bp_term_is_tagged(t, "value", 3) ? bp_term_elem(t, 1) : NULL;
+    const bp_term *l = bp_term_is_tagged(v, "ok", 3) ? bp_term_elem(v, 2) : NULL;
+    int64_t vsn = 0;
+    if (l && bp_term_int(bp_term_elem(v, 1), &vsn) == 0 && vsn == 1 && (l->type == BP_T_LIST || l->type == BP_T_NIL)) {
+        o->used = calloc(l->n + 1, 1);
+        if (o->used) {
+            o->entries = l;
+            s->plan = "one-round";
+            return;
+        }
+    }
+    s->plan = "multi-round";
+    if (r->rc != 0)
+        snprintf(why, sizeof why, "no answer to the one-round request: %s", bp_rpc_error(r));
+    else if (bp_term_is_tagged(t, "badrpc", 2)) {
+        char what[128];
+        bp_term_format(bp_term_elem(t, 1), what, sizeof what);
+        snprintf(why, sizeof why, "the node refused the one-round request: %s", what);
+    } else if (bp_term_is_tagged(v, "error", 2)) {
+        char what[128];
+        bp_term_format(bp_term_elem(v, 1), what, sizeof what);
+        snprintf(why, sizeof why, "the one-round request failed on the node: %s", what);
+    } else {
+        snprintf(why, sizeof why, "unexpected reply to the one-round request");
+    }
+    s->plan_reason = bp_arena_strdup(s->arena, why);
+}
+
+/*
+ * One round to the node: the calls of b not done yet (and, in the first round, the request
+ * before them). Their replies are copied into b and stay valid until bp_oneround_free.
+ */
+static int to_node(bp_oneround *o, bp_batch *b, unsigned char *done, int request, int64_t deadline_ms)
+{
+    bp_batch *nb = bp_batch_new(0);
+    size_t *from = calloc(bp_batch_count(b) + 1, sizeof *from);
+    int rc = BP_ENOMEM;
+    if (!nb || !from || keep(o, nb) != 0) {
+        bp_batch_free(nb);
+        free(from);
+        return BP_ENOMEM;
+    }
+    if (request && add_request(o, nb) != 0)
+        goto out;
+    size_t first = bp_batch_count(nb);
+    for (size_t i = 0; i < bp_batch_count(b); i++) {
+        if (done[i] || (request && covered(bp_batch_get(b, i))))
+            continue;
+        if (bp_batch_copy_call(nb, bp_batch_get(b, i)) != 0)
+            goto out;
+        from[bp_batch_count(nb) - 1 - first] = i;
+    }
+    rc = 0;
+    if (bp_batch_count(nb) == 0)
+        goto out;
+    o->snap->round_trips++;
+    rc = o->inner->call(o->inner->ctx, nb, deadline_ms);
+    for (size_t k = first; k < bp_batch_count(nb); k++) {
+        bp_rpc *src = bp_batch_get(nb, k), *dst = bp_batch_get(b, from[k - first]);
+        dst->rc = src->rc;
+        dst->reply = src->reply;
+        dst->reply_bytes = src->reply_bytes;
+        done[from[k - first]] = 1;
+    }
+    if (request)
+        take_request(o, bp_batch_get(nb, 0));
+out:
+    free(from);
+    return rc;
+}
+
+int bp_oneround_call(void *ctx, bp_batch *b, int64_t deadline_ms)
+{
+    bp_oneround *o = ctx;
+    unsigned char *done = calloc(bp_batch_count(b) + 1, 1);
+    int rc = 0, rc2 = 0;
+    if (!done)
+        return BP_ENOMEM;
+    if (o->rounds++ == 0)
+        rc = to_node(o, b, done, 1, deadline_ms);
+    answer_from_reply(o, b, done);
+    if (bp_now_ms() < deadline_ms) /* past it, the calls left stay timed out */
+        rc2 = to_node(o, b, done, 0, deadline_ms);
+    free(done);
+    return rc ? rc : rc2;
+}
+
+void bp_oneround_finish(bp_oneround *o)
+{
+    if (!o->entries)
+        return;
+    o->snap->plan_unused = 0;
+    for (size_t k = 0; k < o->entries->n; k++)
+        o->snap->plan_unused += !o->used[k];
+}
