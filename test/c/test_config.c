@@ -235,6 +235,7 @@ static const sample samples[] = {
     { "governor-timeout", "300ms" },
     { "max-reply", "4MiB" },
     { "supervisor-depth", "5" },
+    { "plan", "multi-round" },
     { "probe", "live" },
     { "expect-peers", "b@h,c@h" },
     { "expect-size", "3" },
@@ -1239,6 +1240,9 @@ static void test_dist_transport(void **state)
     assert_int_equal(c->inet6, 1);
     validate_ok(c);
     set_fails("tls-verify", "yes", "expected peer");
+    set_ok(c, "plan", "multi-round");
+    assert_string_equal(c->plan, "multi-round");
+    set_fails("plan", "two-round", "expected one-round or multi-round");
     set_fails("tls-verify", "", NULL);
     set_ok(c, "tls-certfile", "/etc/dist/client.pem");
     char err[ERRLEN] = "";
