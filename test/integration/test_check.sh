@@ -18,8 +18,9 @@ expect_json '[.checks[].status] | unique | join(",")' pass
 expect_json '.checks["governor:cost_guard"].state' stable
 expect_json '.checks.membership.visible | length' 2
 expect_json '.metrics.memory.total > 0' true
-# whereis; the proof of each process's kind; its questions; then the same two for the nested supervisors
-expect_json '.round_trips' 5
+# whereis, the proof of each process's kind, its questions, nested supervisors: all in one request
+expect_json '.round_trips' 1
+expect_json '.plan' one-round
 
 test_case "human output"
 check "$N1" "${GOVS[@]}" --supervisor demo_sup

@@ -20,6 +20,8 @@ TARGETS=(logger application_controller inet_db auth erl_epmd code_server rex erl
 before=$(procs "${TARGETS[@]}")
 for x in "${TARGETS[@]}"; do
   check "$N1" --supervisor "$x" --json
+  if [[ $(jq -c '[.round_trips, .plan, .plan_unused]' <<<"$OUT") == '[1,"one-round",0]' ]]; then ok "$x: one round, every answer used"
+  else fail "$x: $(jq -c '[.round_trips, .plan, .plan_unused, .plan_reason]' <<<"$OUT")"; fi
   if [[ $CODE == 4 ]]; then ok "$x: exit 4"; else fail "$x: exit $CODE, expected 4 (${ERR:0:200})"; fi
   reason=$(jq -r ".checks[\"supervisor:$x\"].reason" <<<"$OUT")
   if [[ $reason == "$x is not a supervisor ("* ]]; then ok "$x: $reason"; else fail "$x: reason '$reason'"; fi
@@ -50,6 +52,8 @@ after=$(procs "${GOVS[@]}")
 if [[ $before == "$after" && $before == *"<"* ]]; then ok "same pids after $runs probes"; else fail "changed:"$'\n'"$before"$'\n'"---"$'\n'"$after"; fi
 if empty "${GOVS[@]}"; then ok "every mailbox empty"; else fail "mailboxes: $after"; fi
 check "$N1" --governor "$(IFS=,; echo "${GOVS[*]}")" --json
+# the target asked exactly what the collector then judged safe to ask: every answer used, one round
+expect_json '[.round_trips, .plan, .plan_unused] | tostring' '[1,"one-round",0]'
 for g in harm_plain harm_proclib mnesia_locker; do
   expect_json ".checks[\"governor:$g\"].status" fail
   r=$(jq -r ".checks[\"governor:$g\"].reason" <<<"$OUT")
@@ -61,6 +65,21 @@ expect_json '.checks["governor:harm_hib"].kind' "gen_server demo_harm"
 expect_json '.checks["governor:harm_hib"].status' pass
 expect_json '.checks["governor:cost_guard"].state' stable
 expect_json '.checks["governor:erl_signal_server"].kind' "gen_event"
+
+test_case "typo'd names, a new one per probe: no atom created on the target (the one-round plan names them as binaries)"
+atoms() { check "$N2" --json; jq .metrics.atom_count <<<"$OUT"; }
+a0=$(atoms)
+runs=200
+[[ -n ${BP_SANITIZED:-} ]] && runs=50
+for ((i = 0; i < runs; i++)); do
+  "$BEAMPROBE" check "$N2" --cookie-file "$COOKIE" --governor "typo_gov_$$_$i,global:typo_glob_$$_$i" \
+    --supervisor "typo_sup_$$_$i" --governors-under "typo_fam_$$_$i" >/dev/null 2>&1 || true
+done
+a1=$(atoms)
+if [[ $a0 == "$a1" ]]; then ok "atom_count $a0 before and after $runs probes with new names"; else fail "atom_count $a0 -> $a1"; fi
+check "$N2" --governor "typo_gov_$$_x" --json
+expect_json '.checks["governor:typo_gov_'$$'_x"].reason' "not registered"
+expect_json .round_trips 1
 
 test_case "the whole demo check 1,000 times leaves processes, atoms, ETS tables and mailboxes as they were"
 DEMO=(--governor cost_guard,rollback_guard,backlog_valve --supervisor demo_sup,kernel_sup --require-app demo)
