@@ -210,14 +210,18 @@ static int covered(const bp_rpc *r)
     return 0;
 }
 
-/* erl_eval:exprs(Exprs, [], none): exprs/3 evaluates without linting first (no erl_lint run). */
+/*
+ * erl_eval:expr(Expr, #{}, none, none, value): expr/5 evaluates without linting first (exprs/2
+ * runs erl_lint over it all), keeps bindings in a map, and returns the value alone, no bindings.
+ */
 static int add_request(bp_oneround *o, bp_batch *nb)
 {
-    ei_x_buff *x = bp_batch_add(nb, "erl_eval", "exprs", 3);
+    ei_x_buff *x = bp_batch_add(nb, "erl_eval", "expr", 5);
     if (!x || ei_x_append_buf(x, (const char *)bp__oneround_head, (int)sizeof bp__oneround_head) < 0
         || ei_x_encode_string_len(x, (const char *)o->params, (int)o->params_len) < 0
         || ei_x_append_buf(x, (const char *)bp__oneround_tail, (int)sizeof bp__oneround_tail) < 0
-        || ei_x_encode_empty_list(x) < 0 || ei_x_encode_atom(x, "none") < 0)
+        || ei_x_encode_map_header(x, 0) < 0 || ei_x_encode_atom(x, "none") < 0 || ei_x_encode_atom(x, "none") < 0
+        || ei_x_encode_atom(x, "value") < 0)
         return BP_ENOMEM;
     snprintf(bp_batch_get(nb, 0)->label, sizeof bp_batch_get(nb, 0)->label, "the one-round request");
     return 0;
@@ -228,8 +232,7 @@ static void take_request(bp_oneround *o, const bp_rpc *r)
 {
     bp_snapshot *s = o->snap;
     char why[256];
-    const bp_term *t = r->rc == 0 ? r->reply : NULL;
-    const bp_term *v = bp_term_is_tagged(t, "value", 3) ? bp_term_elem(t, 1) : NULL;
+    const bp_term *t = r->rc == 0 ? r->reply : NULL, *v = t;
     const bp_term *l = bp_term_is_tagged(v, "ok", 3) ? bp_term_elem(v, 2) : NULL;
     int64_t vsn = 0;
     if (l && bp_term_int(bp_term_elem(v, 1), &vsn) == 0 && vsn == 1 && (l->type == BP_T_LIST || l->type == BP_T_NIL)) {

@@ -10,7 +10,7 @@
 /*
  * An executor (bp_collect_exec) in front of another one (the session's). Its first
  * round sends, beside the calls of the collector's round one that it does not cover,
- * erl_eval:exprs/3 of c_src/dist/oneround.expr with `params`: the target makes there
+ * erl_eval:expr/5 of c_src/dist/oneround.expr with `params`: the target makes there
  * the calls every round of the multi-round plan would make, and replies with each call
  * and its reply. Every later call of the collector that equals one of those (module,
  * function and arguments) is answered from that reply; any other goes to the node, as

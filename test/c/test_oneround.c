@@ -29,7 +29,7 @@ static void encode_export(ei_x_buff *x, const char *mod, const char *fun, long a
     ei_x_encode_fun(x, &f);
 }
 
-/* {value, {ok, 1, [Entries]}, []}: whereis of a name the node has no atom for, the applications, the cgroup files. */
+/* {ok, 1, [Entries]}: whereis of a name the node has no atom for, the applications, the cgroup files. */
 static void encode_request_reply(node_script *ns, ei_x_buff *x)
 {
     if (ns->mode == REFUSE) { /* {badrpc, {'EXIT', {undef, []}}}: no erl_eval */
@@ -42,8 +42,6 @@ static void encode_request_reply(node_script *ns, ei_x_buff *x)
         ei_x_encode_empty_list(x);
         return;
     }
-    ei_x_encode_tuple_header(x, 3);
-    ei_x_encode_atom(x, "value");
     ei_x_encode_tuple_header(x, 3);
     ei_x_encode_atom(x, "ok");
     ei_x_encode_long(x, 1);
@@ -87,7 +85,6 @@ static void encode_request_reply(node_script *ns, ei_x_buff *x)
     }
     ei_x_encode_empty_list(x);
     ei_x_encode_empty_list(x); /* the entries */
-    ei_x_encode_empty_list(x); /* the bindings */
 }
 
 /* lists:zipwith(fun erlang:apply/2, Funs, Args): one integer per BIF asked. */
