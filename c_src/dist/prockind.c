@@ -66,27 +66,59 @@ static int encode_bin(ei_x_buff *x, const char *s)
     return ei_x_encode_binary(x, s, (long)strlen(s));
 }
 
+/* Entries of loops[] from i on with the same module (they share the kind: loops[] is so written). */
+static size_t same_module(size_t i)
+{
+    size_t n = 1;
+    while (i + n < sizeof loops / sizeof loops[0] && strcmp(loops[i + n].module, loops[i].module) == 0)
+        n++;
+    return n;
+}
+
+static long count_names(const char *const *names)
+{
+    long n = 0;
+    while (names[n])
+        n++;
+    return n;
+}
+
+/* One module's entries as {Module, [Function], [Prefix], Kind}. */
+static int encode_module(ei_x_buff *x, size_t i, size_t n)
+{
+    long n_names = 0, n_prefixes = 0;
+    for (size_t k = i; k < i + n; k++) {
+        n_names += k == i || loops[k].names != loops[k - 1].names ? count_names(loops[k].names) : 0;
+        n_prefixes += loops[k].prefix != NULL;
+    }
+    int code = loops[i].kind == BP_PK_GEN_SERVER ? 3 : loops[i].kind == BP_PK_GEN_STATEM ? 4 : 5;
+    if (ei_x_encode_tuple_header(x, 4) < 0 || encode_bin(x, loops[i].module) < 0
+        || (n_names > 0 && ei_x_encode_list_header(x, n_names) < 0))
+        return -1;
+    for (size_t k = i; k < i + n; k++)
+        for (long j = 0; (k == i || loops[k].names != loops[k - 1].names) && loops[k].names[j]; j++)
+            if (encode_bin(x, loops[k].names[j]) < 0)
+                return -1;
+    if (ei_x_encode_empty_list(x) < 0 || (n_prefixes > 0 && ei_x_encode_list_header(x, n_prefixes) < 0))
+        return -1;
+    for (size_t k = i; k < i + n; k++)
+        if (loops[k].prefix && encode_bin(x, loops[k].prefix) < 0)
+            return -1;
+    return ei_x_encode_empty_list(x) < 0 || ei_x_encode_long(x, code) < 0 ? -1 : 0;
+}
+
 int bp_prockind_encode_rule(ei_x_buff *x)
 {
-    const long n_loops = (long)(sizeof loops / sizeof loops[0]);
+    const size_t n_loops = sizeof loops / sizeof loops[0];
     const long n_items = (long)(sizeof items / sizeof items[0]);
-    if (ei_x_encode_tuple_header(x, 2) < 0 || ei_x_encode_list_header(x, n_loops) < 0)
+    long n_modules = 0;
+    for (size_t i = 0; i < n_loops; i += same_module(i))
+        n_modules++;
+    if (ei_x_encode_tuple_header(x, 2) < 0 || ei_x_encode_list_header(x, n_modules) < 0)
         return -1;
-    for (long i = 0; i < n_loops; i++) {
-        const loop_code *l = &loops[i];
-        long n = 0;
-        while (l->names[n])
-            n++;
-        int code = l->kind == BP_PK_GEN_SERVER ? 3 : l->kind == BP_PK_GEN_STATEM ? 4 : 5;
-        if (ei_x_encode_tuple_header(x, 4) < 0 || encode_bin(x, l->module) < 0 || ei_x_encode_list_header(x, n) < 0)
+    for (size_t i = 0; i < n_loops; i += same_module(i))
+        if (encode_module(x, i, same_module(i)) != 0)
             return -1;
-        for (long k = 0; k < n; k++)
-            if (encode_bin(x, l->names[k]) < 0)
-                return -1;
-        if (ei_x_encode_empty_list(x) < 0 || encode_bin(x, l->prefix ? l->prefix : "") < 0
-            || ei_x_encode_long(x, code) < 0)
-            return -1;
-    }
     if (ei_x_encode_empty_list(x) < 0 || ei_x_encode_list_header(x, n_items) < 0)
         return -1;
     for (long i = 0; i < n_items; i++)

@@ -45,8 +45,9 @@ typedef struct {
 
 /*
  * The rule of the proof as data, for the one-round request (c_src/dist/oneround.expr), so that
- * the target applies the same table: {[{Module, [Function], Prefix, Kind}], [Item]}, every name a
- * binary, Kind 3 gen_server, 4 gen_statem, 5 gen_event; Item the process_info items of the proof.
+ * the target applies the same table: {[{Module, [Function], [Prefix], Kind}], [Item]}, one entry
+ * per module, every name a binary, Kind 3 gen_server, 4 gen_statem, 5 gen_event; Item the
+ * process_info items of the proof.
  * ei's return.
  */
 int bp_prockind_encode_rule(ei_x_buff *x);
