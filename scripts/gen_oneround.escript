@@ -1,92 +1,169 @@
 #!/usr/bin/env escript
-%% gen_oneround.escript: turn c_src/dist/oneround.expr into the C header of its external term format, checking that it is safe to send.
+%% gen_oneround.escript: turn c_src/dist/oneround.erl.src into the C header of the one-round request, checking that it is safe to send.
 %%
-%%   escript scripts/gen_oneround.escript IN.expr OUT.h
+%%   escript scripts/gen_oneround.escript IN.erl.src OUT.h
 %%
-%% The expression is evaluated on a target by erl_eval:expr/5. So that doing so loads no code and
-%% creates no atom there, this script:
-%%   - refuses guards, bit syntax, comprehensions, maps, records, receive, if and local calls
-%%     (erl_eval would call erl_internal, erl_lint's guard checks or eval_bits, which an
-%%     interactive node has not loaded);
+%% IN is written as an Erlang module, but it is never compiled nor loaded: a target runs it with
+%% erl_eval (docs/DESIGN-NOTES.md, "One round trip"). So that doing so loads no code and creates
+%% no atom there, this script:
+%%   - turns each function into a procedure: its body as abstract code, evaluated by
+%%     erl_eval:expr/5 with its arguments as bindings; a call of a local function becomes such
+%%     an evaluation (so no fun is ever created: erl_eval asks erl_lint about every fun it
+%%     creates, which costs more than the probe and loads erl_anno and ordsets);
 %%   - turns every call Mod:Fun(Args) into a call of the fun value fun Mod:Fun/N (erl_eval
 %%     checks remote calls with erl_internal:bif/3, never fun values);
+%%   - refuses funs, guards, bit syntax, maps, records, receive, if, comprehension filters
+%%     (erl_eval would call erl_lint, erl_internal or eval_bits, which an interactive node may
+%%     not have loaded);
 %%   - renames every variable to a function name of the preloaded module erlang (erl_eval binds
 %%     any atom; a variable's own name would be a new atom on the target);
 %%   - fails unless every atom of the result exists in a bare VM (erl -boot start_clean).
-%% The string "@PARAMS@" marks where C puts the parameters: the header holds the bytes before and
-%% after it.
+%% The header holds the request (one expression, split where C puts the parameters: the string
+%% "@PARAMS@") and the procedures (compressed external term format, sent among the parameters).
 -mode(compile).
 
 main([In, Out]) ->
-    {ok, Text} = file:read_file(In),
-    {ok, Tokens, _} = erl_scan:string(unicode:characters_to_list(Text)),
-    {ok, Parsed} = erl_parse:parse_exprs(Tokens),
-    Exprs0 = erl_parse:map_anno(fun(_) -> 0 end, Parsed), % line numbers cost bytes on every probe
-    Vars = lists:usort(vars(Exprs0, [])) -- ['_'],
+    Forms = case epp:parse_file(In, []) of
+                {ok, Fs} -> Fs;
+                {error, E} -> die("~s: ~p", [In, E])
+            end,
+    [die("~s: ~p", [In, E]) || {error, E} <- Forms],
+    %% line numbers cost bytes on every probe: all 0 (before any node of ours is added)
+    Funs = [{N, A, Cs} || {function, _, N, A, Cs} <- [erl_parse:map_anno(fun(_) -> 0 end, F) || F <- Forms]],
+    case Funs of
+        [{main, 1, _} | _] -> ok;
+        _ -> die("the first function must be main/1", [])
+    end,
+    Index = maps:from_list(lists:zip([{N, A} || {N, A, _} <- Funs], lists:seq(1, length(Funs)))),
+    Procs0 = [proc(F, Index) || F <- Funs],
+    Main0 = request(),
+    Vars = lists:usort(vars([Main0 | Procs0], [])) -- ['_'],
     Names = [F || {_, F} <- lists:usort([{length(atom_to_list(F)), F} || {F, _} <- erlang:module_info(exports)])],
     length(Names) >= length(Vars) orelse die("~p variables, only ~p names", [length(Vars), length(Names)]),
     Map = maps:from_list(lists:zip(Vars, lists:sublist(Names, length(Vars)))),
-    Exprs = case rewrite(Exprs0, Map) of
-                [E] -> E; % erl_eval:expr/5 evaluates one expression and returns its value alone
-                _ -> die("one expression expected", [])
-            end,
-    Bin = term_to_binary(Exprs, [{minor_version, 2}]),
-    <<131, Body/binary>> = Bin,
-    Mark = <<107, 8:16, "@PARAMS@">>,
-    [Head, Tail] = case binary:split(Body, Mark, [global]) of
+    Main = rename(Main0, Map),
+    Procs = list_to_tuple([rename(P, Map) || P <- Procs0]),
+    <<131, Body/binary>> = term_to_binary(Main, [{minor_version, 2}]),
+    [Head, Tail] = case binary:split(Body, <<107, 8:16, "@PARAMS@">>, [global]) of
                        [_, _] = Parts -> Parts;
-                       _ -> die("\"@PARAMS@\" must occur exactly once", [])
+                       _ -> die("the request must hold \"@PARAMS@\" once", [])
                    end,
-    check_atoms(lists:usort(atoms(Exprs, [])), Out),
-    ok = file:write_file(Out, header(In, Head, Tail)),
-    io:format("~s: ~p bytes, ~p variables renamed, every atom exists in a bare VM~n",
-              [Out, byte_size(Body), length(Vars)]);
+    ProcsBin = term_to_binary(Procs, [compressed, {minor_version, 2}]),
+    check_atoms(lists:usort(atoms({Main, Procs}, [])), Out),
+    ok = file:write_file(Out, header(In, Head, Tail, ProcsBin)),
+    io:format("~s: request ~p bytes, ~p procedures in ~p bytes, ~p variables renamed, every atom exists in a bare VM~n",
+              [Out, byte_size(Body), tuple_size(Procs), byte_size(ProcsBin), length(Vars)]);
 main(_) ->
-    die("usage: gen_oneround.escript IN.expr OUT.h", []).
+    die("usage: gen_oneround.escript IN.erl.src OUT.h", []).
 
 die(Fmt, Args) ->
     io:format(standard_error, "gen_oneround: " ++ Fmt ++ "~n", Args),
     halt(1).
 
+%% The request: decode the parameters, then the procedures among them, and run main(Params).
+request() ->
+    Decode = fun(E) -> remote(erlang, binary_to_term, [E, {cons, 0, {atom, 0, safe}, {nil, 0}}]) end,
+    {block, 0,
+     [{match, 0, {var, 0, '$Params'}, Decode(remote(erlang, list_to_binary, [{string, 0, "@PARAMS@"}]))},
+      {match, 0, {var, 0, '$P'}, Decode(remote(erlang, element, [{integer, 0, 5}, {var, 0, '$Params'}]))},
+      proc_call(1, [{var, 0, '$Params'}])]}.
+
+remote(M, F, Args) ->
+    {call, 0, {'fun', 0, {function, {atom, 0, M}, {atom, 0, F}, {integer, 0, length(Args)}}}, Args}.
+
+arg(I) -> list_to_atom("$A" ++ integer_to_list(I)).
+
+%% erl_eval:expr(element(I, P), #{'$P' => P, '$A1' => Arg1, ...}, none, none, value)
+proc_call(I, Args) ->
+    Keys = [{atom, 0, {var_key, V}} || V <- ['$P' | [arg(K) || K <- lists:seq(1, length(Args))]]],
+    Vals = [{var, 0, '$P'} | Args],
+    Bindings = {map, 0, [{map_field_assoc, 0, K, V} || {K, V} <- lists:zip(Keys, Vals)]},
+    remote(erl_eval, expr, [remote(erlang, element, [{integer, 0, I}, {var, 0, '$P'}]), Bindings,
+                            {atom, 0, none}, {atom, 0, none}, {atom, 0, value}]).
+
+%% A function as one expression over its arguments '$A1'...: a case over them for its clauses.
+proc({Name, Arity, Clauses}, Index) ->
+    [die("~p/~p: guards are not allowed (erl_eval checks them with erl_lint)", [Name, Arity]) || {clause, _, _, [_ | _], _} <- Clauses],
+    Args = [{var, 0, arg(K)} || K <- lists:seq(1, Arity)],
+    Body = fun(B) -> {block, 0, expr(B, Index, {Name, Arity})} end,
+    case {Arity, Clauses} of
+        {0, [{clause, _, [], [], B}]} -> Body(B);
+        {1, _} -> {'case', 0, hd(Args), [{clause, A, [P], [], [Body(B)]} || {clause, A, [P], [], B} <- Clauses]};
+        _ -> {'case', 0, {tuple, 0, Args}, [{clause, A, [{tuple, A, Ps}], [], [Body(B)]} || {clause, A, Ps, [], B} <- Clauses]}
+    end.
+
+%% The forms erl_eval runs with modules every node has loaded; anything else fails the build.
+expr({call, _, {atom, _, F}, Args}, Index, Where) ->
+    case maps:find({F, length(Args)}, Index) of
+        {ok, I} -> proc_call(I, expr(Args, Index, Where));
+        error -> die("~p: call of ~p/~p, which is no function here (write erlang:~p)", [Where, F, length(Args), F])
+    end;
+expr({call, A, {remote, _, {atom, _, M}, {atom, _, F}}, Args}, Index, Where) ->
+    {call, A, {'fun', A, {function, {atom, A, M}, {atom, A, F}, {integer, A, length(Args)}}}, expr(Args, Index, Where)};
+expr({call, _, {remote, _, _, _}, _}, _, Where) -> die("~p: a call whose module or function is not literal", [Where]);
+expr({'fun', _, {function, {atom, _, _}, {atom, _, _}, {integer, _, _}}} = F, _, _) -> F;
+expr({'fun', _, _}, _, Where) -> die("~p: funs are not allowed (erl_eval runs erl_lint on each)", [Where]);
+expr({named_fun, _, _, _}, _, Where) -> die("~p: funs are not allowed", [Where]);
+expr({clause, _, _, [_ | _], _}, _, Where) -> die("~p: guards are not allowed", [Where]);
+expr({lc, A, E, Qs}, Index, Where) ->
+    [die("~p: comprehension filters are not allowed (erl_eval checks them with erl_lint)", [Where]) || Q <- Qs, element(1, Q) =/= generate],
+    {lc, A, expr(E, Index, Where), expr(Qs, Index, Where)};
+expr({Bad, _, _}, _, Where) when Bad =:= bin; Bad =:= map; Bad =:= 'if'; Bad =:= 'receive' ->
+    die("~p: ~p is not allowed", [Where, Bad]);
+expr({Bad, _, _, _}, _, Where) when Bad =:= bc; Bad =:= mc; Bad =:= map; Bad =:= record; Bad =:= record_index ->
+    die("~p: ~p is not allowed", [Where, Bad]);
+expr({Bad, _, _, _, _}, _, Where) when Bad =:= 'receive'; Bad =:= record; Bad =:= record_field ->
+    die("~p: ~p is not allowed", [Where, Bad]);
+expr(T, Index, Where) when is_tuple(T) -> list_to_tuple(expr(tuple_to_list(T), Index, Where));
+expr([H | T], Index, Where) -> [expr(H, Index, Where) | expr(T, Index, Where)];
+expr(X, _, _) -> X.
+
 vars({var, _, V}, Acc) -> [V | Acc];
-vars({named_fun, _, V, Cs}, Acc) -> vars(Cs, [V | Acc]);
+vars({var_key, V}, Acc) -> [V | Acc];
 vars(T, Acc) when is_tuple(T) -> vars(tuple_to_list(T), Acc);
 vars([H | T], Acc) -> vars(T, vars(H, Acc));
 vars(_, Acc) -> Acc.
 
-%% The forms erl_eval runs with modules every node has loaded; anything else fails the build.
-rewrite({var, A, '_'}, _) -> {var, A, '_'};
-rewrite({var, A, V}, M) -> {var, A, maps:get(V, M)};
-rewrite({named_fun, A, V, Cs}, M) -> {named_fun, A, maps:get(V, M), rewrite(Cs, M)};
-rewrite({call, A, {remote, _, {atom, _, Mod}, {atom, _, Fun}}, Args}, M) ->
-    {call, A, {'fun', A, {function, {atom, A, Mod}, {atom, A, Fun}, {integer, A, length(Args)}}}, rewrite(Args, M)};
-rewrite({call, A, {remote, _, _, _}, _}, _) -> die("line ~p: a call whose module or function is not literal", [A]);
-rewrite({call, A, {atom, _, F}, _}, _) -> die("line ~p: local call ~p: write erlang:~p", [A, F, F]);
-rewrite({clause, A, _, [_ | _], _}, _) -> die("line ~p: guards are not allowed (erl_eval checks them with erl_lint)", [A]);
-rewrite({Bad, A, _}, _) when Bad =:= bin; Bad =:= map; Bad =:= 'if'; Bad =:= 'receive' ->
-    die("line ~p: ~p is not allowed", [A, Bad]);
-rewrite({Bad, A, _, _}, _) when Bad =:= lc; Bad =:= bc; Bad =:= mc; Bad =:= map; Bad =:= record; Bad =:= record_index ->
-    die("line ~p: ~p is not allowed", [A, Bad]);
-rewrite({Bad, A, _, _, _}, _) when Bad =:= 'receive'; Bad =:= record; Bad =:= record_field ->
-    die("line ~p: ~p is not allowed", [A, Bad]);
-rewrite(T, M) when is_tuple(T) -> list_to_tuple(rewrite(tuple_to_list(T), M));
-rewrite([H | T], M) -> [rewrite(H, M) | rewrite(T, M)];
-rewrite(X, _) -> X.
+rename({var, A, '_'}, _) -> {var, A, '_'};
+rename({var, A, V}, M) -> {var, A, maps:get(V, M)};
+rename({atom, A, {var_key, V}}, M) -> {atom, A, maps:get(V, M)};
+rename(T, M) when is_tuple(T) -> list_to_tuple(rename(tuple_to_list(T), M));
+rename([H | T], M) -> [rename(H, M) | rename(T, M)];
+rename(X, _) -> X.
 
 atoms(A, Acc) when is_atom(A) -> [A | Acc];
 atoms(T, Acc) when is_tuple(T) -> atoms(tuple_to_list(T), Acc);
 atoms([H | T], Acc) -> atoms(T, atoms(H, Acc));
 atoms(_, Acc) -> Acc.
 
-%% Ask a bare VM, by name as text, which atoms it lacks (binary_to_existing_atom creates none).
+%% Ask a bare VM (erl -boot start_clean), by name as text, which atoms it lacks: binary_to_existing_atom
+%% creates none. Running the check loads modules of its own (erl_scan, io_lib, ...): an atom found
+%% only in the atom tables of such modules, and in none of those every distributed node has loaded
+%% (kernel's first primLoad group of the boot script, the distribution's, re, string, ...), counts
+%% as lacking too. Atoms in no module at all are the runtime's own.
 check_atoms(Atoms, Out) ->
     List = Out ++ ".atoms",
     ok = file:write_file(List, [[atom_to_binary(A, utf8), $\n] || A <- Atoms]),
     Erl = filename:join([code:root_dir(), "bin", "erl"]),
     Eval = "{ok, B} = file:read_file(\"" ++ List ++ "\"), "
-           "M = [N || N <- binary:split(B, <<\"\\n\">>, [global]), N =/= <<>>, "
-           "      not is_atom(catch binary_to_existing_atom(N, utf8))], "
-           "io:format(\"~p~n\", [M]), halt().",
+           "{ok, [{script, _, Is}]} = file:consult(filename:join([code:root_dir(), \"releases\", "
+           "    erlang:system_info(otp_release), \"start.script\"])), "
+           "[First | _] = [Ms || {primLoad, Ms} <- Is], "
+           "Always = First ++ [net_kernel, global, global_group, rpc, erpc, erl_distribution, inet_db, inet, "
+           "    re, string, binary, maps, unicode_util, os, proplists, orddict], "
+           "Of = fun(M) -> case code:which(M) of F when is_list(F) -> "
+           "    case beam_lib:chunks(F, [atoms]) of {ok, {_, [{atoms, L}]}} -> [A || {_, A} <- L]; _ -> [] end; "
+           "    _ -> [] end end, "
+           "Pre = [[M | [F || {F, _} <- M:module_info(exports)]] || M <- erlang:pre_loaded()], "
+           "Info = fun Walk(T) when is_atom(T) -> [T]; Walk(T) when is_tuple(T) -> Walk(tuple_to_list(T)); "
+           "    Walk([H | T]) -> Walk(H) ++ Walk(T); Walk(_) -> [] end, "
+           "Base = lists:append([Of(M) || M <- Always]) ++ lists:append(Pre) ++ Info(erlang:module_info()), "
+           "Extra = lists:append([Of(M) || {M, _} <- code:all_loaded(), not lists:member(M, Always)]), "
+           "Bad = [N || N <- binary:split(B, <<\"\\n\">>, [global]), N =/= <<>>, "
+           "    case catch binary_to_existing_atom(N, utf8) of "
+           "        A when is_atom(A) -> lists:member(A, Extra) andalso not lists:member(A, Base); "
+           "        _ -> true end], "
+           "io:format(\"~p~n\", [Bad]), halt().",
     Port = open_port({spawn_executable, Erl},
                      [{args, ["-boot", "start_clean", "-noshell", "-eval", Eval]}, exit_status, stderr_to_stdout, binary]),
     Reply = collect(Port, <<>>),
@@ -102,12 +179,15 @@ collect(Port, Acc) ->
         {Port, {exit_status, S}} -> {S, Acc}
     end.
 
-header(In, Head, Tail) ->
+header(In, Head, Tail, Procs) ->
     ["/* oneround_expr.h: generated by scripts/gen_oneround.escript from ", In, "; do not edit. */\n",
      "#ifndef BP_ONEROUND_EXPR_H\n#define BP_ONEROUND_EXPR_H\n\n",
      "/* The Expr of erl_eval:expr/5 in external term format (no version byte), split where the\n"
      "   parameters' STRING_EXT (or list) goes. */\n",
      bytes("bp__oneround_head", Head), bytes("bp__oneround_tail", Tail),
+     "/* The procedures: term_to_binary of a tuple of abstract expressions, compressed, element 5 of\n"
+     "   the parameters. */\n",
+     bytes("bp__oneround_procs", Procs),
      "\n#endif\n"].
 
 bytes(Name, Bin) ->

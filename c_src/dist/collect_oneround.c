@@ -1,9 +1,10 @@
-/* collect_oneround.c: the parameters of the one-round request: what the collector's rounds would ask, as data for c_src/dist/oneround.expr. */
+/* collect_oneround.c: the parameters of the one-round request: what the collector's rounds would ask, as data for c_src/dist/oneround.erl.src. */
 #include <string.h>
 
 #include "beamprobe.h"
 #include "core/cgroup.h"
 #include "dist/collect_int.h"
+#include "dist/oneround.h"
 
 /* Job kinds of oneround.expr. */
 enum { K_GOVERNOR = 1, K_SUPERVISOR = 2, K_FAMILY = 3, K_GPROC = 4 };
@@ -72,7 +73,7 @@ static int encode_cgroup(const bp_config *cfg, ei_x_buff *x)
 static int encode_names(ei_x_buff *x)
 {
     static const char *const names[] = { "mnesia", "db_nodes", "running_db_nodes", "tables", "where_to_read",
-                                         "gproc", "n" };
+                                         "gproc", "n", "l" };
     if (ei_x_encode_tuple_header(x, (long)(sizeof names / sizeof names[0])) < 0)
         return -1;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -83,13 +84,13 @@ static int encode_names(ei_x_buff *x)
 
 /*
  * {1, {Budget, AppsTimeout, CgroupPaths, CgroupFiles, GovTimeout, Depth, MaxSupervisors,
- *      FamilyMax, Mnesia, MnesiaTablesMax, Names, ReplyMax}, Jobs, Rule}
+ *      FamilyMax, Mnesia, MnesiaTablesMax, Names, ReplyMax}, Jobs, Rule, Procedures}
  */
 int bp__oneround_params(const bp_config *cfg, int64_t budget_ms, ei_x_buff *x)
 {
     int ready = cfg->probe == BP_PROBE_READY;
     int64_t reply_max = cfg->max_reply_bytes / 10 * 9 - 1024; /* room for the reply's own frame */
-    if (ei_x_encode_tuple_header(x, 4) < 0 || ei_x_encode_long(x, 1) < 0 || ei_x_encode_tuple_header(x, 12) < 0
+    if (ei_x_encode_tuple_header(x, 5) < 0 || ei_x_encode_long(x, 1) < 0 || ei_x_encode_tuple_header(x, 12) < 0
         || ei_x_encode_longlong(x, budget_ms) < 0
         || ei_x_encode_long(x, bp__wants_apps(cfg->probe) ? cfg->governor_timeout_ms : -1) < 0
         || encode_cgroup(cfg, x) != 0 || ei_x_encode_long(x, cfg->governor_timeout_ms) < 0
@@ -97,7 +98,7 @@ int bp__oneround_params(const bp_config *cfg, int64_t budget_ms, ei_x_buff *x)
         || ei_x_encode_long(x, BP_FAMILY_MAX) < 0 || ei_x_encode_long(x, ready && cfg->mnesia) < 0
         || ei_x_encode_long(x, BP__MN_TABLES_MAX) < 0 || encode_names(x) != 0
         || ei_x_encode_longlong(x, reply_max > 0 ? reply_max : 0) < 0 || encode_jobs(cfg, x) != 0
-        || bp_prockind_encode_rule(x) < 0)
+        || bp_prockind_encode_rule(x) < 0 || bp_oneround_encode_procs(x) < 0)
         return BP_ENOMEM;
     return 0;
 }

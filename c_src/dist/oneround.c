@@ -7,7 +7,7 @@
 
 #include "beamprobe.h"
 #include "core/clock.h"
-#include "dist/oneround_expr.h" /* generated from oneround.expr by scripts/gen_oneround.escript */
+#include "dist/oneround_expr.h" /* generated from oneround.erl.src by scripts/gen_oneround.escript */
 
 #define MAX_ARGS 8
 
@@ -317,6 +317,11 @@ int bp_oneround_call(void *ctx, bp_batch *b, int64_t deadline_ms)
         rc2 = to_node(o, b, done, 0, deadline_ms);
     free(done);
     return rc ? rc : rc2;
+}
+
+int bp_oneround_encode_procs(ei_x_buff *x)
+{
+    return ei_x_encode_binary(x, bp__oneround_procs, (long)sizeof bp__oneround_procs);
 }
 
 void bp_oneround_finish(bp_oneround *o)

@@ -10,7 +10,7 @@
 /*
  * An executor (bp_collect_exec) in front of another one (the session's). Its first
  * round sends, beside the calls of the collector's round one that it does not cover,
- * erl_eval:expr/5 of c_src/dist/oneround.expr with `params`: the target makes there
+ * erl_eval:expr/5 of the request built from c_src/dist/oneround.erl.src with `params`: the target makes there
  * the calls every round of the multi-round plan would make, and replies with each call
  * and its reply. Every later call of the collector that equals one of those (module,
  * function and arguments) is answered from that reply; any other goes to the node, as
@@ -25,6 +25,8 @@ typedef struct bp_oneround bp_oneround;
 bp_oneround *bp_oneround_new(const bp_collect_exec *inner, const unsigned char *params, size_t len, bp_snapshot *snap);
 /* The executor's call (bp_collect_exec.call); ctx is the bp_oneround. */
 int bp_oneround_call(void *ctx, bp_batch *b, int64_t deadline_ms);
+/* The procedures of the request (generated from oneround.erl.src), as a binary: element 5 of the parameters. */
+int bp_oneround_encode_procs(ei_x_buff *x);
 /* After the collection: record in the snapshot how many answers of the target went unused. */
 void bp_oneround_finish(bp_oneround *o);
 void bp_oneround_free(bp_oneround *o);
