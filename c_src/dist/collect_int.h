@@ -70,7 +70,7 @@ int bp__wants_cgroup(bp_probe_kind k);
 extern const char *const bp__cgroup_paths[BP__CGROUP_FILES];
 
 /*
- * The parameters of the one-round request (c_src/dist/oneround.expr) for cfg, with budget_ms for
+ * The parameters of the one-round request (c_src/dist/oneround.erl.src) for cfg, with budget_ms for
  * the calls that may wait, as term_to_binary output into x (collect_oneround.c). 0 or BP_ENOMEM.
  */
 int bp__oneround_params(const bp_config *cfg, int64_t budget_ms, ei_x_buff *x);

@@ -6,7 +6,7 @@
 #include "dist/collect_int.h"
 #include "dist/oneround.h"
 
-/* Job kinds of oneround.expr. */
+/* Job kinds of oneround.erl.src (jobs/3). */
 enum { K_GOVERNOR = 1, K_SUPERVISOR = 2, K_FAMILY = 3, K_GPROC = 4 };
 
 static int encode_bin(ei_x_buff *x, const char *s)

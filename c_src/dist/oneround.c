@@ -1,4 +1,4 @@
-/* oneround.c: the one-round executor: send oneround.expr once, answer the collector's rounds from its reply, the rest from the node. */
+/* oneround.c: the one-round executor: send the oneround.erl.src request once, answer the collector's rounds from its reply, the rest from the node. */
 #include "dist/oneround.h"
 
 #include <stdio.h>

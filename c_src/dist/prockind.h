@@ -44,7 +44,7 @@ typedef struct {
 } bp_prockind;
 
 /*
- * The rule of the proof as data, for the one-round request (c_src/dist/oneround.expr), so that
+ * The rule of the proof as data, for the one-round request (c_src/dist/oneround.erl.src), so that
  * the target applies the same table: {[{Module, [Function], [Prefix], Kind}], [Item]}, one entry
  * per module, every name a binary, Kind 3 gen_server, 4 gen_statem, 5 gen_event; Item the
  * process_info items of the proof.
