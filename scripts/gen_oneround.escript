@@ -34,7 +34,8 @@ main([In, Out]) ->
         [{main, 1, _} | _] -> ok;
         _ -> die("the first function must be main/1", [])
     end,
-    Index = maps:from_list(lists:zip([{N, A} || {N, A, _} <- Funs], lists:seq(1, length(Funs)))),
+    %% each function: its procedure's number and the names its arguments are bound to
+    Index = maps:from_list([{{N, A}, {I, params(A, Cs)}} || {{N, A, Cs}, I} <- lists:zip(Funs, lists:seq(1, length(Funs)))]),
     Procs0 = [proc(F, Index) || F <- Funs],
     Main0 = request(),
     Vars = lists:usort(vars([Main0 | Procs0], [])) -- ['_'],
@@ -66,16 +67,27 @@ request() ->
     {block, 0,
      [{match, 0, {var, 0, '$Params'}, Decode(remote(erlang, list_to_binary, [{string, 0, "@PARAMS@"}]))},
       {match, 0, {var, 0, '$P'}, Decode(remote(erlang, element, [{integer, 0, 5}, {var, 0, '$Params'}]))},
-      proc_call(1, [{var, 0, '$Params'}])]}.
+      proc_call({1, params(1, [{clause, 0, [{var, 0, 'Params'}], [], []}])}, [{var, 0, '$Params'}])]}.
 
 remote(M, F, Args) ->
     {call, 0, {'fun', 0, {function, {atom, 0, M}, {atom, 0, F}, {integer, 0, length(Args)}}}, Args}.
 
 arg(I) -> list_to_atom("$A" ++ integer_to_list(I)).
 
-%% erl_eval:expr(element(I, P), #{'$P' => P, '$A1' => Arg1, ...}, none, none, value)
-proc_call(I, Args) ->
-    Keys = [{atom, 0, {var_key, V}} || V <- ['$P' | [arg(K) || K <- lists:seq(1, length(Args))]]],
+%% A function of one clause whose arguments are all variables binds them directly; any other
+%% binds '$A1'... and matches its clauses against them (a case): fewer bindings, less work for
+%% erl_eval, which merges them at every argument it evaluates.
+params(Arity, [{clause, _, Ps, [], _}]) ->
+    Vars = [V || {var, _, V} <- Ps, V =/= '_'],
+    case length(Vars) =:= Arity andalso length(lists:usort(Vars)) =:= Arity of
+        true -> Vars;
+        false -> [arg(K) || K <- lists:seq(1, Arity)]
+    end;
+params(Arity, _) -> [arg(K) || K <- lists:seq(1, Arity)].
+
+%% erl_eval:expr(element(I, P), #{'$P' => P, Param1 => Arg1, ...}, none, none, value)
+proc_call({I, Params}, Args) ->
+    Keys = [{atom, 0, {var_key, V}} || V <- ['$P' | Params]],
     Vals = [{var, 0, '$P'} | Args],
     Bindings = {map, 0, [{map_field_assoc, 0, K, V} || {K, V} <- lists:zip(Keys, Vals)]},
     remote(erl_eval, expr, [remote(erlang, element, [{integer, 0, I}, {var, 0, '$P'}]), Bindings,
@@ -86,8 +98,10 @@ proc({Name, Arity, Clauses}, Index) ->
     [die("~p/~p: guards are not allowed (erl_eval checks them with erl_lint)", [Name, Arity]) || {clause, _, _, [_ | _], _} <- Clauses],
     Args = [{var, 0, arg(K)} || K <- lists:seq(1, Arity)],
     Body = fun(B) -> {block, 0, expr(B, Index, {Name, Arity})} end,
+    Direct = element(2, maps:get({Name, Arity}, Index)) =/= [arg(K) || K <- lists:seq(1, Arity)],
     case {Arity, Clauses} of
         {0, [{clause, _, [], [], B}]} -> Body(B);
+        {_, [{clause, _, _, [], B}]} when Direct -> Body(B);
         {1, _} -> {'case', 0, hd(Args), [{clause, A, [P], [], [Body(B)]} || {clause, A, [P], [], B} <- Clauses]};
         _ -> {'case', 0, {tuple, 0, Args}, [{clause, A, [{tuple, A, Ps}], [], [Body(B)]} || {clause, A, Ps, [], B} <- Clauses]}
     end.
@@ -95,7 +109,7 @@ proc({Name, Arity, Clauses}, Index) ->
 %% The forms erl_eval runs with modules every node has loaded; anything else fails the build.
 expr({call, _, {atom, _, F}, Args}, Index, Where) ->
     case maps:find({F, length(Args)}, Index) of
-        {ok, I} -> proc_call(I, expr(Args, Index, Where));
+        {ok, Proc} -> proc_call(Proc, expr(Args, Index, Where));
         error -> die("~p: call of ~p/~p, which is no function here (write erlang:~p)", [Where, F, length(Args), F])
     end;
 expr({call, A, {remote, _, {atom, _, M}, {atom, _, F}}, Args}, Index, Where) ->
