@@ -209,6 +209,44 @@ static void test_gone_and_malformed(void **state)
     assert_int_equal(k.message_queue_len, -1);
 }
 
+/* The rule the one-round request applies on the target: the same table, one entry per module. */
+static void test_rule_as_data(void **state)
+{
+    (void)state;
+    ei_x_buff x;
+    ei_x_new_with_version(&x);
+    assert_int_equal(bp_prockind_encode_rule(&x), 0);
+    bp_arena *a = bp_arena_new(1 << 20);
+    bp_term *t = NULL;
+    size_t i = 0;
+    assert_int_equal(bp_term_decode((const unsigned char *)x.buff, (size_t)x.index, &i, 1, a, &t), 0);
+    assert_true(t->type == BP_T_TUPLE && t->n == 2);
+    const bp_term *loops = &t->items[0], *items = &t->items[1];
+    assert_int_equal(loops->n, 3); /* gen_server, gen_statem (its two prefixes merged), gen_event */
+    const char *mods[3] = { "gen_server", "gen_statem", "gen_event" };
+    const int64_t kinds[3] = { 3, 4, 5 };
+    const size_t prefixes[3] = { 0, 2, 1 };
+    for (size_t k = 0; k < 3; k++) {
+        const bp_term *e = &loops->items[k];
+        assert_true(e->type == BP_T_TUPLE && e->n == 4 && e->items[0].type == BP_T_BINARY);
+        assert_string_equal(e->items[0].str, mods[k]);
+        assert_true(e->items[1].type == BP_T_LIST && e->items[1].n > 0);
+        assert_int_equal(e->items[2].type == BP_T_NIL ? 0 : e->items[2].n, prefixes[k]);
+        assert_int_equal(e->items[3].i, kinds[k]);
+    }
+    assert_string_equal(loops->items[1].items[2].items[0].str, "loop");
+    assert_string_equal(loops->items[1].items[2].items[1].str, "enter");
+    assert_int_equal(items->n, 6);
+    assert_string_equal(items->items[1].str, "current_stacktrace");
+    /* every loop function the proof knows is in the table */
+    int seen_try_dispatch = 0;
+    for (size_t k = 0; k < loops->items[0].items[1].n; k++)
+        seen_try_dispatch |= strcmp(loops->items[0].items[1].items[k].str, "try_dispatch") == 0;
+    assert_true(seen_try_dispatch);
+    bp_arena_free(a);
+    ei_x_free(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -218,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_statem_and_event),
         cmocka_unit_test(test_hibernated),
         cmocka_unit_test(test_gone_and_malformed),
+        cmocka_unit_test(test_rule_as_data),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
