@@ -37,7 +37,7 @@ main([In, Out]) ->
     %% each function: its procedure's number and the names its arguments are bound to
     Index = maps:from_list([{{N, A}, {I, params(A, Cs)}} || {{N, A, Cs}, I} <- lists:zip(Funs, lists:seq(1, length(Funs)))]),
     Procs0 = [proc(F, Index) || F <- Funs],
-    Main0 = request(),
+    Main0 = request(length(Funs)),
     Vars = lists:usort(vars([Main0 | Procs0], [])) -- ['_'],
     Names = [F || {_, F} <- lists:usort([{length(atom_to_list(F)), F} || {F, _} <- erlang:module_info(exports)])],
     length(Names) >= length(Vars) orelse die("~p variables, only ~p names", [length(Vars), length(Names)]),
@@ -61,12 +61,16 @@ die(Fmt, Args) ->
     io:format(standard_error, "gen_oneround: " ++ Fmt ++ "~n", Args),
     halt(1).
 
-%% The request: decode the parameters, then the procedures among them, and run main(Params).
-request() ->
+%% The request: decode the parameters, then the procedures among them, put each in the process
+%% dictionary (key 100 + its number: looked up by a call, they are no binding of every
+%% procedure's scope, which erl_eval would merge at every argument), and run main(Params).
+request(NProcs) ->
     Decode = fun(E) -> remote(erlang, binary_to_term, [E, {cons, 0, {atom, 0, safe}, {nil, 0}}]) end,
     {block, 0,
      [{match, 0, {var, 0, '$Params'}, Decode(remote(erlang, list_to_binary, [{string, 0, "@PARAMS@"}]))},
-      {match, 0, {var, 0, '$P'}, Decode(remote(erlang, element, [{integer, 0, 5}, {var, 0, '$Params'}]))},
+      remote(lists, zipwith, [{'fun', 0, {function, {atom, 0, erlang}, {atom, 0, put}, {integer, 0, 2}}},
+                              remote(lists, seq, [{integer, 0, 101}, {integer, 0, 100 + NProcs}]),
+                              remote(erlang, tuple_to_list, [Decode(remote(erlang, element, [{integer, 0, 5}, {var, 0, '$Params'}]))])]),
       proc_call({1, params(1, [{clause, 0, [{var, 0, 'Params'}], [], []}])}, [{var, 0, '$Params'}])]}.
 
 remote(M, F, Args) ->
@@ -85,12 +89,11 @@ params(Arity, [{clause, _, Ps, [], _}]) ->
     end;
 params(Arity, _) -> [arg(K) || K <- lists:seq(1, Arity)].
 
-%% erl_eval:expr(element(I, P), #{'$P' => P, Param1 => Arg1, ...}, none, none, value)
+%% erl_eval:expr(erlang:get(100 + I), #{Param1 => Arg1, ...}, none, none, value)
 proc_call({I, Params}, Args) ->
-    Keys = [{atom, 0, {var_key, V}} || V <- ['$P' | Params]],
-    Vals = [{var, 0, '$P'} | Args],
-    Bindings = {map, 0, [{map_field_assoc, 0, K, V} || {K, V} <- lists:zip(Keys, Vals)]},
-    remote(erl_eval, expr, [remote(erlang, element, [{integer, 0, I}, {var, 0, '$P'}]), Bindings,
+    Keys = [{atom, 0, {var_key, V}} || V <- Params],
+    Bindings = {map, 0, [{map_field_assoc, 0, K, V} || {K, V} <- lists:zip(Keys, Args)]},
+    remote(erl_eval, expr, [remote(erlang, get, [{integer, 0, 100 + I}]), Bindings,
                             {atom, 0, none}, {atom, 0, none}, {atom, 0, value}]).
 
 %% A function as one expression over its arguments '$A1'...: a case over them for its clauses.

@@ -7,6 +7,7 @@
 
 #include "beamprobe.h"
 #include "core/clock.h"
+#include "dist/oneround_answers.h"
 #include "dist/oneround_expr.h" /* generated from oneround.erl.src by scripts/gen_oneround.escript */
 
 #define MAX_ARGS 8
@@ -17,8 +18,10 @@ struct bp_oneround {
     unsigned char *params;
     size_t params_len;
     int rounds;               /* rounds the collector ran so far */
-    const bp_term *entries;   /* [{Mod, Fun, Args, Reply}] of the target, or NULL: multi-round */
-    unsigned char *used;      /* per entry: answered a call of ours */
+    int one_round;            /* the target answered the request */
+    bp_or_answer *answers;    /* the target's calls and replies */
+    size_t n_answers, cursor; /* the search for a call starts past the last answer used */
+    bp_arena *arena;          /* answers and their replies */
     bp_batch **keep;          /* batches whose replies the collector reads; freed at the end */
     size_t n_keep, cap_keep;
 };
@@ -26,7 +29,9 @@ struct bp_oneround {
 bp_oneround *bp_oneround_new(const bp_collect_exec *inner, const unsigned char *params, size_t len, bp_snapshot *snap)
 {
     bp_oneround *o = calloc(1, sizeof *o);
-    if (!o || !(o->params = malloc(len ? len : 1))) {
+    if (!o || !(o->params = malloc(len ? len : 1)) || !(o->arena = bp_arena_new(0))) {
+        if (o)
+            free(o->params);
         free(o);
         return NULL;
     }
@@ -44,7 +49,7 @@ void bp_oneround_free(bp_oneround *o)
     for (size_t i = 0; i < o->n_keep; i++)
         bp_batch_free(o->keep[i]);
     free(o->keep);
-    free(o->used);
+    bp_arena_free(o->arena);
     free(o->params);
     free(o);
 }
@@ -151,12 +156,12 @@ static int decode_args(const bp_rpc *r, bp_arena *a, bp_term **out)
     return i == len ? 0 : -1;
 }
 
-static int entry_matches(const bp_rpc *r, bp_term *const *args, const bp_term *e)
+static int answer_matches(const bp_rpc *r, bp_term *const *args, const bp_or_answer *e)
 {
-    if (e->type != BP_T_TUPLE || e->n != 4 || !name_is(&e->items[0], r->mod) || e->items[1].type != BP_T_ATOM
-        || strcmp(e->items[1].str, r->fun) != 0 || list_len(&e->items[2]) != r->argc)
+    if (!name_is(e->mod, r->mod) || e->fun->type != BP_T_ATOM || strcmp(e->fun->str, r->fun) != 0
+        || list_len(e->args) != r->argc)
         return 0;
-    const bp_term *a = &e->items[2];
+    const bp_term *a = e->args;
     for (int k = 0; k < r->argc; k++) {
         bp_term byte = { .type = BP_T_INT }; /* [200] arrives as a string of one byte */
         if (a->type == BP_T_STRING)
@@ -167,10 +172,11 @@ static int entry_matches(const bp_rpc *r, bp_term *const *args, const bp_term *e
     return 1;
 }
 
-/* Answer every call of b not answered yet that the target made too. */
+/* Answer every call of b not answered yet that the target made too. The target makes its calls
+   in about the collector's order: each search starts where the last one ended. */
 static void answer_from_reply(bp_oneround *o, bp_batch *b, unsigned char *done)
 {
-    if (!o->entries || o->entries->type != BP_T_LIST)
+    if (!o->n_answers)
         return;
     bp_arena *scratch = bp_arena_new((size_t)1 << 20);
     if (!scratch)
@@ -180,16 +186,26 @@ static void answer_from_reply(bp_oneround *o, bp_batch *b, unsigned char *done)
         bp_term *args[MAX_ARGS];
         if (done[i] || decode_args(r, scratch, args) != 0)
             continue;
-        for (size_t k = 0; k < o->entries->n; k++) {
-            const bp_term *e = &o->entries->items[k];
-            if (!entry_matches(r, args, e))
+        for (size_t step = 0; step < o->n_answers; step++) {
+            size_t k = (o->cursor + step) % o->n_answers;
+            bp_or_answer *e = &o->answers[k];
+            if (!answer_matches(r, args, e))
                 continue;
+            const bp_term *reply = bp_or_answer_reply(e, o->arena);
+            if (!reply)
+                break;
             r->rc = 0;
-            r->reply = (bp_term *)&e->items[3];
+            r->reply = (bp_term *)reply;
             r->reply_bytes = 0;
-            o->used[k] = 1;
+            e->used = 1;
             done[i] = 1;
+            o->cursor = k + 1;
             break;
+        }
+        if (bp_arena_used(scratch) > ((size_t)1 << 19)) { /* many calls: start afresh */
+            bp_arena_free(scratch);
+            if (!(scratch = bp_arena_new((size_t)1 << 20)))
+                return;
         }
     }
     bp_arena_free(scratch);
@@ -236,12 +252,11 @@ static void take_request(bp_oneround *o, const bp_rpc *r)
     const bp_term *l = bp_term_is_tagged(v, "ok", 3) ? bp_term_elem(v, 2) : NULL;
     int64_t vsn = 0;
     if (l && bp_term_int(bp_term_elem(v, 1), &vsn) == 0 && vsn == 1 && (l->type == BP_T_LIST || l->type == BP_T_NIL)) {
-        o->used = calloc(l->n + 1, 1);
-        if (o->used) {
-            o->entries = l;
-            s->plan = "one-round";
-            return;
-        }
+        /* a malformed batch is left out: the collector asks its calls itself */
+        (void)bp_or_answers(l, o->arena, &o->answers, &o->n_answers);
+        o->one_round = 1;
+        s->plan = "one-round";
+        return;
     }
     s->plan = "multi-round";
     if (r->rc != 0)
@@ -326,9 +341,9 @@ int bp_oneround_encode_procs(ei_x_buff *x)
 
 void bp_oneround_finish(bp_oneround *o)
 {
-    if (!o->entries)
+    if (!o->one_round)
         return;
     o->snap->plan_unused = 0;
-    for (size_t k = 0; k < o->entries->n; k++)
-        o->snap->plan_unused += !o->used[k];
+    for (size_t k = 0; k < o->n_answers; k++)
+        o->snap->plan_unused += !o->answers[k].used;
 }

@@ -66,15 +66,6 @@ static int encode_bin(ei_x_buff *x, const char *s)
     return ei_x_encode_binary(x, s, (long)strlen(s));
 }
 
-/* Entries of loops[] from i on with the same module (they share the kind: loops[] is so written). */
-static size_t same_module(size_t i)
-{
-    size_t n = 1;
-    while (i + n < sizeof loops / sizeof loops[0] && strcmp(loops[i + n].module, loops[i].module) == 0)
-        n++;
-    return n;
-}
-
 static long count_names(const char *const *names)
 {
     long n = 0;
@@ -83,42 +74,63 @@ static long count_names(const char *const *names)
     return n;
 }
 
-/* One module's entries as {Module, [Function], [Prefix], Kind}. */
-static int encode_module(ei_x_buff *x, size_t i, size_t n)
+static int kind_code(bp_pk_kind k)
 {
-    long n_names = 0, n_prefixes = 0;
-    for (size_t k = i; k < i + n; k++) {
-        n_names += k == i || loops[k].names != loops[k - 1].names ? count_names(loops[k].names) : 0;
-        n_prefixes += loops[k].prefix != NULL;
-    }
-    int code = loops[i].kind == BP_PK_GEN_SERVER ? 3 : loops[i].kind == BP_PK_GEN_STATEM ? 4 : 5;
-    if (ei_x_encode_tuple_header(x, 4) < 0 || encode_bin(x, loops[i].module) < 0
-        || (n_names > 0 && ei_x_encode_list_header(x, n_names) < 0))
-        return -1;
-    for (size_t k = i; k < i + n; k++)
-        for (long j = 0; (k == i || loops[k].names != loops[k - 1].names) && loops[k].names[j]; j++)
-            if (encode_bin(x, loops[k].names[j]) < 0)
-                return -1;
-    if (ei_x_encode_empty_list(x) < 0 || (n_prefixes > 0 && ei_x_encode_list_header(x, n_prefixes) < 0))
-        return -1;
-    for (size_t k = i; k < i + n; k++)
-        if (loops[k].prefix && encode_bin(x, loops[k].prefix) < 0)
-            return -1;
-    return ei_x_encode_empty_list(x) < 0 || ei_x_encode_long(x, code) < 0 ? -1 : 0;
+    return k == BP_PK_GEN_SERVER ? 3 : k == BP_PK_GEN_STATEM ? 4 : 5;
+}
+
+/* {{Module, Function}, [], [Kind]}: a frame of this exact function. */
+static int encode_exact(ei_x_buff *x, const char *mod, const char *fun, int code)
+{
+    return ei_x_encode_tuple_header(x, 3) < 0 || ei_x_encode_tuple_header(x, 2) < 0 || encode_bin(x, mod) < 0
+                   || encode_bin(x, fun) < 0 || ei_x_encode_empty_list(x) < 0 || ei_x_encode_list_header(x, 1) < 0
+                   || ei_x_encode_long(x, code) < 0 || ei_x_encode_empty_list(x) < 0
+               ? -1
+               : 0;
+}
+
+/* {{Module, '$1'}, [{'>=', {byte_size, '$1'}, L}, {'=:=', {binary_part, '$1', 0, L}, Prefix}], [Kind]} */
+static int encode_prefix(ei_x_buff *x, const char *mod, const char *prefix, int code)
+{
+    long len = (long)strlen(prefix);
+    return ei_x_encode_tuple_header(x, 3) < 0 || ei_x_encode_tuple_header(x, 2) < 0 || encode_bin(x, mod) < 0
+                   || ei_x_encode_atom(x, "$1") < 0 || ei_x_encode_list_header(x, 2) < 0
+                   || ei_x_encode_tuple_header(x, 3) < 0 || ei_x_encode_atom(x, ">=") < 0
+                   || ei_x_encode_tuple_header(x, 2) < 0 || ei_x_encode_atom(x, "byte_size") < 0
+                   || ei_x_encode_atom(x, "$1") < 0 || ei_x_encode_long(x, len) < 0
+                   || ei_x_encode_tuple_header(x, 3) < 0 || ei_x_encode_atom(x, "=:=") < 0
+                   || ei_x_encode_tuple_header(x, 4) < 0 || ei_x_encode_atom(x, "binary_part") < 0
+                   || ei_x_encode_atom(x, "$1") < 0 || ei_x_encode_long(x, 0) < 0 || ei_x_encode_long(x, len) < 0
+                   || encode_bin(x, prefix) < 0 || ei_x_encode_empty_list(x) < 0
+                   || ei_x_encode_list_header(x, 1) < 0 || ei_x_encode_long(x, code) < 0
+                   || ei_x_encode_empty_list(x) < 0
+               ? -1
+               : 0;
+}
+
+/* Does loops[i] repeat the names of the entry before it (gen_statem's two prefixes)? */
+static int names_repeat(size_t i)
+{
+    return i > 0 && loops[i].names == loops[i - 1].names;
 }
 
 int bp_prockind_encode_rule(ei_x_buff *x)
 {
     const size_t n_loops = sizeof loops / sizeof loops[0];
     const long n_items = (long)(sizeof items / sizeof items[0]);
-    long n_modules = 0;
-    for (size_t i = 0; i < n_loops; i += same_module(i))
-        n_modules++;
-    if (ei_x_encode_tuple_header(x, 2) < 0 || ei_x_encode_list_header(x, n_modules) < 0)
+    long n_clauses = 0;
+    for (size_t i = 0; i < n_loops; i++)
+        n_clauses += (names_repeat(i) ? 0 : count_names(loops[i].names)) + (loops[i].prefix != NULL);
+    if (ei_x_encode_tuple_header(x, 2) < 0 || ei_x_encode_list_header(x, n_clauses) < 0)
         return -1;
-    for (size_t i = 0; i < n_loops; i += same_module(i))
-        if (encode_module(x, i, same_module(i)) != 0)
+    for (size_t i = 0; i < n_loops; i++) {
+        int code = kind_code(loops[i].kind);
+        for (const char *const *n = loops[i].names; !names_repeat(i) && *n; n++)
+            if (encode_exact(x, loops[i].module, *n, code) != 0)
+                return -1;
+        if (loops[i].prefix && encode_prefix(x, loops[i].module, loops[i].prefix, code) != 0)
             return -1;
+    }
     if (ei_x_encode_empty_list(x) < 0 || ei_x_encode_list_header(x, n_items) < 0)
         return -1;
     for (long i = 0; i < n_items; i++)

@@ -45,9 +45,11 @@ typedef struct {
 
 /*
  * The rule of the proof as data, for the one-round request (c_src/dist/oneround.erl.src), so that
- * the target applies the same table: {[{Module, [Function], [Prefix], Kind}], [Item]}, one entry
- * per module, every name a binary, Kind 3 gen_server, 4 gen_statem, 5 gen_event; Item the
- * process_info items of the proof.
+ * the target applies the same table: {MatchSpec, [Item]}. MatchSpec, run over a process's
+ * frames as {Module, Function} binaries, gives the kind of each frame of a behaviour's loop
+ * code: {{Module, Function}, [], [Kind]} per name, {{Module, '$1'}, [byte_size and binary_part
+ * guards], [Kind]} per prefix; Kind 3 gen_server, 4 gen_statem, 5 gen_event. Item: the
+ * process_info items of the proof, as binaries.
  * ei's return.
  */
 int bp_prockind_encode_rule(ei_x_buff *x);

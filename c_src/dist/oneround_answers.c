@@ -1,0 +1,145 @@
+/* oneround_answers.c: the one-round reply as a table of answers; a batch's gen:receive_response results read as rex gives gen:call's and sys:get_state's replies. */
+#include "dist/oneround_answers.h"
+
+#include <string.h>
+
+static size_t list_n(const bp_term *t)
+{
+    return t && t->type == BP_T_LIST && !t->tail ? t->n : 0;
+}
+
+static int is_list(const bp_term *t)
+{
+    return t && (t->type == BP_T_NIL || (t->type == BP_T_LIST && !t->tail));
+}
+
+int bp_or_answers(const bp_term *list, bp_arena *a, bp_or_answer **out, size_t *n)
+{
+    size_t total = 0, k = 0;
+    int rc = 0;
+    *out = NULL;
+    *n = 0;
+    for (size_t i = 0; i < list_n(list); i++) {
+        const bp_term *e = &list->items[i], *b = bp_term_elem(e, 3);
+        int64_t tag;
+        if (bp_term_int(bp_term_elem(e, 0), &tag) == 0 && tag == 0)
+            total += list_n(bp_term_elem(b, 0));
+        else
+            total++;
+    }
+    if (total == 0)
+        return 0;
+    bp_or_answer *v = bp_arena_alloc(a, total * sizeof *v);
+    if (!v)
+        return -1;
+    for (size_t i = 0; i < list_n(list); i++) {
+        const bp_term *e = &list->items[i], *b = bp_term_elem(e, 3);
+        int64_t tag, mode;
+        if (!e || e->type != BP_T_TUPLE || e->n != 4) {
+            rc = -1;
+            continue;
+        }
+        if (bp_term_int(&e->items[0], &tag) != 0 || tag != 0) {
+            v[k++] = (bp_or_answer){ .mod = &e->items[0], .fun = &e->items[1], .args = &e->items[2], .raw = &e->items[3] };
+            continue;
+        }
+        const bp_term *args = bp_term_elem(b, 0), *replies = bp_term_elem(b, 1);
+        size_t m = list_n(args);
+        if (!b || b->n != 3 || !is_list(args) || !is_list(replies) || list_n(replies) != m
+            || bp_term_int(bp_term_elem(b, 2), &mode) != 0 || mode < 0 || mode > 2) {
+            rc = -1;
+            continue;
+        }
+        for (size_t j = 0; j < m; j++)
+            v[k++] = (bp_or_answer){ .mod = &e->items[1], .fun = &e->items[2], .args = &args->items[j],
+                                     .raw = &replies->items[j], .mode = (int)mode };
+    }
+    *out = v;
+    *n = k;
+    return rc;
+}
+
+/* ---------- terms built in the arena ---------- */
+
+static bp_term *atom(bp_arena *a, const char *name)
+{
+    bp_term *t = bp_arena_alloc(a, sizeof *t);
+    if (t) {
+        t->type = BP_T_ATOM;
+        t->str = name;
+        t->len = strlen(name);
+    }
+    return t;
+}
+
+/* A tuple of n items (copied: a term's items are held by value). */
+static bp_term *tuple(bp_arena *a, size_t n, const bp_term *const *items)
+{
+    bp_term *t = bp_arena_alloc(a, sizeof *t), *v = bp_arena_alloc(a, n * sizeof *v);
+    if (!t || !v)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!items[i])
+            return NULL;
+        v[i] = *items[i];
+    }
+    t->type = BP_T_TUPLE;
+    t->items = v;
+    t->n = n;
+    return t;
+}
+
+static bp_term *pair(bp_arena *a, const bp_term *x, const bp_term *y)
+{
+    const bp_term *items[2] = { x, y };
+    return tuple(a, 2, items);
+}
+
+/* {badrpc, {'EXIT', Reason}}: what rex gives for a call that exited with Reason. */
+static const bp_term *exited(bp_arena *a, const bp_term *reason)
+{
+    return pair(a, atom(a, "badrpc"), pair(a, atom(a, "EXIT"), reason));
+}
+
+/* gen:call(Pid, Label, Request, T): {ok, Reply}, or it exits with the monitor's reason or timeout. */
+static const bp_term *gen_call(const bp_or_answer *e, bp_arena *a)
+{
+    const bp_term *r = e->raw;
+    if (bp_term_is_tagged(r, "reply", 2))
+        return pair(a, atom(a, "ok"), bp_term_elem(r, 1));
+    if (bp_term_is_tagged(r, "error", 2) && bp_term_elem(bp_term_elem(r, 1), 0))
+        return exited(a, bp_term_elem(bp_term_elem(r, 1), 0));
+    if (bp_term_is_atom(r, "timeout"))
+        return exited(a, atom(a, "timeout"));
+    return r;
+}
+
+/* sys:get_state(Pid, T): the state; error(Why) for {error, Why}; exit({Reason, {sys, get_state, [Pid, T]}}). */
+static const bp_term *get_state(const bp_or_answer *e, bp_arena *a)
+{
+    const bp_term *r = e->raw, *reason = NULL;
+    if (bp_term_is_tagged(r, "reply", 2)) {
+        const bp_term *s = bp_term_elem(r, 1);
+        if (!bp_term_is_tagged(s, "error", 2))
+            return s;
+        bp_term *nil = bp_arena_alloc(a, sizeof *nil);
+        if (nil)
+            nil->type = BP_T_NIL;
+        return exited(a, pair(a, bp_term_elem(s, 1), nil));
+    }
+    if (bp_term_is_tagged(r, "error", 2))
+        reason = bp_term_elem(bp_term_elem(r, 1), 0);
+    else if (bp_term_is_atom(r, "timeout"))
+        reason = atom(a, "timeout");
+    if (!reason)
+        return r;
+    const bp_term *mfa[3] = { atom(a, "sys"), atom(a, "get_state"), e->args };
+    return exited(a, pair(a, reason, tuple(a, 3, mfa)));
+}
+
+const bp_term *bp_or_answer_reply(bp_or_answer *e, bp_arena *a)
+{
+    if (!e->reply)
+        e->reply = e->mode == 1 ? gen_call(e, a) : e->mode == 2 ? get_state(e, a) : e->raw;
+    return e->reply;
+}

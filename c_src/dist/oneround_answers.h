@@ -1,0 +1,30 @@
+/* oneround_answers.h: the one-round reply as a table of answers (single calls and batches), each batch reply read as rex would give it. */
+#ifndef BP_ONEROUND_ANSWERS_H
+#define BP_ONEROUND_ANSWERS_H
+
+#include <stddef.h>
+
+#include "core/arena.h"
+#include "dist/term.h"
+
+/* One call the target made: Mod:Fun(Args) and its reply (read with bp_or_answer_reply). */
+typedef struct {
+    const bp_term *mod, *fun, *args;
+    const bp_term *raw;     /* the reply as sent */
+    const bp_term *reply;   /* as rex would give it (built on first use) */
+    int mode;               /* 0 raw; 1 gen:call's, 2 sys:get_state's gen:receive_response result */
+    unsigned char used;
+} bp_or_answer;
+
+/*
+ * The answers of the reply's list: {Mod, Fun, Args, Reply} one call each, {0, Mod, Fun,
+ * {ArgsList, Replies, Mode}} a batch of calls of one function (oneround.erl.src, batch/5).
+ * *out is allocated in a (NULL and *n = 0 for an empty list). 0, or -1 on a malformed batch
+ * (its calls are then left out: C asks them itself) or OOM.
+ */
+int bp_or_answers(const bp_term *list, bp_arena *a, bp_or_answer **out, size_t *n);
+
+/* The reply of answer e as rex would give it; NULL on OOM. */
+const bp_term *bp_or_answer_reply(bp_or_answer *e, bp_arena *a);
+
+#endif
