@@ -18,8 +18,9 @@
 %%   - renames every variable to a function name of the preloaded module erlang (erl_eval binds
 %%     any atom; a variable's own name would be a new atom on the target);
 %%   - fails unless every atom of the result exists in a bare VM (erl -boot start_clean).
-%% The header holds the request (one expression, split where C puts the parameters: the string
-%% "@PARAMS@") and the procedures (compressed external term format, sent among the parameters).
+%% The header holds the request (one expression over a variable C binds to the parameters, a
+%% binary) and the procedures, each with the features that need it: C sends, among the
+%% parameters, those of the features the probe asks for (the others as []).
 -mode(compile).
 
 main([In, Out]) ->
@@ -29,13 +30,16 @@ main([In, Out]) ->
             end,
     [die("~s: ~p", [In, E]) || {error, E} <- Forms],
     %% line numbers cost bytes on every probe: all 0 (before any node of ours is added)
-    Funs = [{N, A, Cs} || {function, _, N, A, Cs} <- [erl_parse:map_anno(fun(_) -> 0 end, F) || F <- Forms]],
+    Funs0 = [{N, A, Cs} || {function, _, N, A, Cs} <- [erl_parse:map_anno(fun(_) -> 0 end, F) || F <- Forms]],
+    Funs = inline(Funs0, 3),
     case Funs of
         [{main, 1, _} | _] -> ok;
         _ -> die("the first function must be main/1", [])
     end,
+    Features = [F || {attribute, _, part, F} <- Forms],
     %% each function: its procedure's number and the names its arguments are bound to
-    Index = maps:from_list([{{N, A}, {I, params(A, Cs)}} || {{N, A, Cs}, I} <- lists:zip(Funs, lists:seq(1, length(Funs)))]),
+    Index = maps:from_list([{{N, A}, {I, case const(F) of {ok, _} -> const; error -> params(A, Cs) end}}
+                            || {{N, A, Cs} = F, I} <- lists:zip(Funs, lists:seq(1, length(Funs)))]),
     Procs0 = [proc(F, Index) || F <- Funs],
     Main0 = request(length(Funs)),
     Vars = lists:usort(vars([Main0 | Procs0], [])) -- ['_'],
@@ -43,17 +47,14 @@ main([In, Out]) ->
     length(Names) >= length(Vars) orelse die("~p variables, only ~p names", [length(Vars), length(Names)]),
     Map = maps:from_list(lists:zip(Vars, lists:sublist(Names, length(Vars)))),
     Main = rename(Main0, Map),
-    Procs = list_to_tuple([rename(P, Map) || P <- Procs0]),
+    Procs = [rename(P, Map) || P <- Procs0],
     <<131, Body/binary>> = term_to_binary(Main, [{minor_version, 2}]),
-    [Head, Tail] = case binary:split(Body, <<107, 8:16, "@PARAMS@">>, [global]) of
-                       [_, _] = Parts -> Parts;
-                       _ -> die("the request must hold \"@PARAMS@\" once", [])
-                   end,
-    ProcsBin = term_to_binary(Procs, [compressed, {minor_version, 2}]),
-    check_atoms(lists:usort(atoms({Main, Procs}, [])), Out),
-    ok = file:write_file(Out, header(In, Head, Tail, ProcsBin)),
+    Chunks = [begin <<131, B/binary>> = term_to_binary(unconst(P), [{minor_version, 2}]), B end || P <- Procs],
+    Masks = masks(Funs, Features),
+    check_atoms(lists:usort(atoms({Main, [unconst(P) || P <- Procs]}, [])), Out),
+    ok = file:write_file(Out, header(In, Body, maps:get('$Bin', Map), Chunks, Masks, Features, [{N, A} || {N, A, _} <- Funs])),
     io:format("~s: request ~p bytes, ~p procedures in ~p bytes, ~p variables renamed, every atom exists in a bare VM~n",
-              [Out, byte_size(Body), tuple_size(Procs), byte_size(ProcsBin), length(Vars)]);
+              [Out, byte_size(Body), length(Procs), iolist_size(Chunks), length(Vars)]);
 main(_) ->
     die("usage: gen_oneround.escript IN.erl.src OUT.h", []).
 
@@ -61,17 +62,104 @@ die(Fmt, Args) ->
     io:format(standard_error, "gen_oneround: " ++ Fmt ++ "~n", Args),
     halt(1).
 
-%% The request: decode the parameters, then the procedures among them, put each in the process
-%% dictionary (key 100 + its number: looked up by a call, they are no binding of every
-%% procedure's scope, which erl_eval would merge at every argument), and run main(Params).
+%% The request: decode the parameters (a binary bound by the call's bindings), put each procedure
+%% in the process dictionary (key 100 + its number: looked up by a call, they are no binding of
+%% every procedure's scope, which erl_eval would merge at every argument), and run main(Params).
 request(NProcs) ->
-    Decode = fun(E) -> remote(erlang, binary_to_term, [E, {cons, 0, {atom, 0, safe}, {nil, 0}}]) end,
     {block, 0,
-     [{match, 0, {var, 0, '$Params'}, Decode(remote(erlang, list_to_binary, [{string, 0, "@PARAMS@"}]))},
+     [{match, 0, {var, 0, '$Params'}, remote(erlang, binary_to_term, [{var, 0, '$Bin'}, {cons, 0, {atom, 0, safe}, {nil, 0}}])},
       remote(lists, zipwith, [{'fun', 0, {function, {atom, 0, erlang}, {atom, 0, put}, {integer, 0, 2}}},
                               remote(lists, seq, [{integer, 0, 101}, {integer, 0, 100 + NProcs}]),
-                              remote(erlang, tuple_to_list, [Decode(remote(erlang, element, [{integer, 0, 5}, {var, 0, '$Params'}]))])]),
+                              remote(erlang, tuple_to_list, [remote(erlang, element, [{integer, 0, 5}, {var, 0, '$Params'}])])]),
       proc_call({1, params(1, [{clause, 0, [{var, 0, 'Params'}], [], []}])}, [{var, 0, '$Params'}])]}.
+
+%% Inline the calls of small functions (one clause, its arguments plain variables, no variable of
+%% its own, not recursive): each saves erl_eval a call of expr/5 and a new scope. An argument
+%% that is no variable nor literal is put in place of its parameter only where it is then
+%% evaluated once, unconditionally (not in a case, try or comprehension) and in the same order:
+%% what the call would have done. Functions no longer called are dropped.
+inline(Funs, 0) -> Funs;
+inline(Funs, Passes) ->
+    Small = maps:from_list([{{N, A}, {Ps, B}} || {N, A, [{clause, _, Ps0, [], B}]} <- Funs, A > 0,
+                                                   Ps <- [[V || {var, _, V} <- Ps0]], length(Ps) =:= A,
+                                                   length(lists:usort(Ps)) =:= A, not lists:member('_', Ps),
+                                                   lists:usort(vars(B, [])) -- ['_' | Ps] =:= [],
+                                                   not lists:member({N, A}, local_calls(B, []))]),
+    Funs1 = [{N, A, subst_calls(Cs, maps:remove({N, A}, Small))} || {N, A, Cs} <- Funs],
+    Called = lists:usort(lists:append([local_calls(Cs, []) || {_, _, Cs} <- Funs1])),
+    inline([F || {N, A, _} = F <- Funs1, {N, A} =:= {main, 1} orelse lists:member({N, A}, Called)], Passes - 1).
+
+subst_calls({call, A, {atom, _, F} = Fn, Args0}, Small) ->
+    Args = subst_calls(Args0, Small),
+    case maps:find({F, length(Args)}, Small) of
+        {ok, {Ps, Body}} ->
+            case inlinable(Ps, Args, Body) of
+                true -> {block, A, replace(Body, maps:from_list(lists:zip(Ps, Args)))};
+                false -> {call, A, Fn, Args}
+            end;
+        error -> {call, A, Fn, Args}
+    end;
+subst_calls(T, Small) when is_tuple(T) -> list_to_tuple(subst_calls(tuple_to_list(T), Small));
+subst_calls([H | T], Small) -> [subst_calls(H, Small) | subst_calls(T, Small)];
+subst_calls(X, _) -> X.
+
+simple({var, _, _}) -> true;
+simple({Lit, _, _}) when Lit =:= atom; Lit =:= integer; Lit =:= char; Lit =:= string -> true;
+simple({nil, _}) -> true;
+simple(_) -> false.
+
+inlinable(Ps, Args, Body) ->
+    Complex = [P || {P, Arg} <- lists:zip(Ps, Args), not simple(Arg)],
+    Strict = strict_vars(Body, []),
+    All = vars(Body, []),
+    lists:all(fun(P) -> length([V || V <- All, V =:= P]) =:= 1 andalso lists:member(P, Strict) end, Complex)
+        andalso [V || V <- lists:reverse(Strict), lists:member(V, Complex)] =:= Complex.
+
+%% Variables evaluated unconditionally, in order (newest first): not below a case, try, lc, ...
+strict_vars({var, _, V}, Acc) -> [V | Acc];
+strict_vars({call, _, F, Args}, Acc) -> strict_vars(Args, strict_vars(F, Acc));
+strict_vars({Op, _, X}, Acc) when Op =:= tuple; Op =:= block -> strict_vars(X, Acc);
+strict_vars({cons, _, H, T}, Acc) -> strict_vars(T, strict_vars(H, Acc));
+strict_vars({op, _, O, L, R}, Acc) when O =/= 'andalso', O =/= 'orelse' -> strict_vars(R, strict_vars(L, Acc));
+strict_vars({op, _, _, X}, Acc) -> strict_vars(X, Acc);
+strict_vars({'case', _, X, _}, Acc) -> strict_vars(X, Acc);
+strict_vars([H | T], Acc) -> strict_vars(T, strict_vars(H, Acc));
+strict_vars(_, Acc) -> Acc.
+
+replace({var, _, V} = E, Map) -> maps:get(V, Map, E);
+replace(T, Map) when is_tuple(T) -> list_to_tuple(replace(tuple_to_list(T), Map));
+replace([H | T], Map) -> [replace(H, Map) | replace(T, Map)];
+replace(X, _) -> X.
+
+%% Which features need each function: 0 for main's own (always sent), else a bit per feature
+%% (-part({Name, [{Fun, Arity}]}), in order) whose functions reach it without passing through
+%% another feature's.
+masks(Funs, Features) ->
+    Calls = maps:from_list([{{N, A}, lists:usort(local_calls(Cs, []))} || {N, A, Cs} <- Funs]),
+    Roots = lists:append([Fs || {_, Fs} <- Features]),
+    Base = reach([{main, 1}], Roots, Calls),
+    Bits = [{1 bsl I, reach(Fs, Roots -- Fs, Calls)} || {{_, Fs}, I} <- lists:zip(Features, lists:seq(0, length(Features) - 1))],
+    [case lists:member({N, A}, Base) of
+         true -> 0;
+         false ->
+             case lists:sum([B || {B, Set} <- Bits, lists:member({N, A}, Set)]) of
+                 0 -> die("~p/~p is called by nothing", [N, A]);
+                 M -> M
+             end
+     end || {N, A, _} <- Funs].
+
+local_calls({call, _, {atom, _, F}, Args}, Acc) -> local_calls(Args, [{F, length(Args)} | Acc]);
+local_calls(T, Acc) when is_tuple(T) -> local_calls(tuple_to_list(T), Acc);
+local_calls([H | T], Acc) -> local_calls(T, local_calls(H, Acc));
+local_calls(_, Acc) -> Acc.
+
+reach(Starts, Stop, Calls) -> reach(Starts, Stop, Calls, []).
+reach([], _, _, Seen) -> Seen;
+reach([F | Rest], Stop, Calls, Seen) ->
+    case lists:member(F, Seen) orelse lists:member(F, Stop) of
+        true -> reach(Rest, Stop, Calls, Seen);
+        false -> reach(maps:get(F, Calls, []) ++ Rest, Stop, Calls, [F | Seen])
+    end.
 
 remote(M, F, Args) ->
     {call, 0, {'fun', 0, {function, {atom, 0, M}, {atom, 0, F}, {integer, 0, length(Args)}}}, Args}.
@@ -96,8 +184,23 @@ proc_call({I, Params}, Args) ->
     remote(erl_eval, expr, [remote(erlang, get, [{integer, 0, 100 + I}]), Bindings,
                             {atom, 0, none}, {atom, 0, none}, {atom, 0, value}]).
 
+%% A constant: a function of no argument whose body is one literal. Its procedure is its value:
+%% a call of it is erlang:get(100 + I), no term is built by erl_eval.
+const({_, 0, [{clause, _, [], [], [E]}]}) ->
+    try {ok, erl_parse:normalise(E)} catch _:_ -> error end;
+const(_) -> error.
+
+unconst({const, V}) -> V;
+unconst(P) -> P.
+
 %% A function as one expression over its arguments '$A1'...: a case over them for its clauses.
-proc({Name, Arity, Clauses}, Index) ->
+proc(F, Index) ->
+    case const(F) of
+        {ok, V} -> {const, V};
+        error -> proc_body(F, Index)
+    end.
+
+proc_body({Name, Arity, Clauses}, Index) ->
     [die("~p/~p: guards are not allowed (erl_eval checks them with erl_lint)", [Name, Arity]) || {clause, _, _, [_ | _], _} <- Clauses],
     Args = [{var, 0, arg(K)} || K <- lists:seq(1, Arity)],
     Body = fun(B) -> {block, 0, expr(B, Index, {Name, Arity})} end,
@@ -112,6 +215,7 @@ proc({Name, Arity, Clauses}, Index) ->
 %% The forms erl_eval runs with modules every node has loaded; anything else fails the build.
 expr({call, _, {atom, _, F}, Args}, Index, Where) ->
     case maps:find({F, length(Args)}, Index) of
+        {ok, {I, const}} -> remote(erlang, get, [{integer, 0, 100 + I}]);
         {ok, Proc} -> proc_call(Proc, expr(Args, Index, Where));
         error -> die("~p: call of ~p/~p, which is no function here (write erlang:~p)", [Where, F, length(Args), F])
     end;
@@ -135,12 +239,14 @@ expr(T, Index, Where) when is_tuple(T) -> list_to_tuple(expr(tuple_to_list(T), I
 expr([H | T], Index, Where) -> [expr(H, Index, Where) | expr(T, Index, Where)];
 expr(X, _, _) -> X.
 
+vars({const, _}, Acc) -> Acc;
 vars({var, _, V}, Acc) -> [V | Acc];
 vars({var_key, V}, Acc) -> [V | Acc];
 vars(T, Acc) when is_tuple(T) -> vars(tuple_to_list(T), Acc);
 vars([H | T], Acc) -> vars(T, vars(H, Acc));
 vars(_, Acc) -> Acc.
 
+rename({const, _} = C, _) -> C;
 rename({var, A, '_'}, _) -> {var, A, '_'};
 rename({var, A, V}, M) -> {var, A, maps:get(V, M)};
 rename({atom, A, {var_key, V}}, M) -> {atom, A, maps:get(V, M)};
@@ -196,15 +302,23 @@ collect(Port, Acc) ->
         {Port, {exit_status, S}} -> {S, Acc}
     end.
 
-header(In, Head, Tail, Procs) ->
+header(In, Body, BinVar, Chunks, Masks, Features, Names) ->
+    {Table, _} = lists:mapfoldl(fun({{C, M}, {N, A}}, Off) ->
+                                        {io_lib:format("    { ~b, ~b, 0x~.16bu }, /* ~p/~p */~n", [Off, byte_size(C), M, N, A]), Off + byte_size(C)}
+                                end,
+                                0, lists:zip(lists:zip(Chunks, Masks), Names)),
     ["/* oneround_expr.h: generated by scripts/gen_oneround.escript from ", In, "; do not edit. */\n",
      "#ifndef BP_ONEROUND_EXPR_H\n#define BP_ONEROUND_EXPR_H\n\n",
-     "/* The Expr of erl_eval:expr/5 in external term format (no version byte), split where the\n"
-     "   parameters' STRING_EXT (or list) goes. */\n",
-     bytes("bp__oneround_head", Head), bytes("bp__oneround_tail", Tail),
-     "/* The procedures: term_to_binary of a tuple of abstract expressions, compressed, element 5 of\n"
-     "   the parameters. */\n",
-     bytes("bp__oneround_procs", Procs),
+     [io_lib:format("#define BP__OR_FEATURE_~s 0x~.16bu~n", [string:uppercase(atom_to_list(N)), 1 bsl I])
+      || {{N, _}, I} <- lists:zip(Features, lists:seq(0, length(Features) - 1))],
+     "\n/* The variable bound to term_to_binary of the parameters in the bindings of erl_eval:expr/5. */\n",
+     io_lib:format("#define BP__ONEROUND_BIN_VAR \"~s\"~n~n", [BinVar]),
+     "/* The Expr of erl_eval:expr/5 in external term format (no version byte). */\n",
+     bytes("bp__oneround_expr", Body),
+     "/* The procedures, each in external term format (no version byte), one after another. */\n",
+     bytes("bp__oneround_proc_bytes", iolist_to_binary(Chunks)),
+     "/* Each procedure: offset and length in bp__oneround_proc_bytes, the features that need it (0: always). */\n",
+     "static const struct {\n    unsigned off, len, features;\n} bp__oneround_procs[] = {\n", Table, "};\n",
      "\n#endif\n"].
 
 bytes(Name, Bin) ->

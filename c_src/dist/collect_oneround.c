@@ -82,6 +82,25 @@ static int encode_names(ei_x_buff *x)
     return 0;
 }
 
+/* The features of the request this probe needs: only their procedures are sent. */
+static unsigned features(const bp_config *cfg)
+{
+    unsigned f = 0;
+    int ready = cfg->probe == BP_PROBE_READY;
+    if (bp__wants_cgroup(cfg->probe))
+        f |= BP_ONEROUND_CGROUP;
+    if (ready && cfg->mnesia)
+        f |= BP_ONEROUND_MNESIA;
+    if (ready && cfg->governors.n + cfg->governor_families.n + cfg->supervisors.n > 0)
+        f |= BP_ONEROUND_PROCS;
+    if (ready && cfg->governor_families.n > 0)
+        f |= BP_ONEROUND_FAMILIES;
+    for (size_t i = 0; ready && i < cfg->governors.n; i++)
+        if (strncmp(cfg->governors.v[i], "gproc:", 6) == 0)
+            f |= BP_ONEROUND_GPROC;
+    return f;
+}
+
 /*
  * {1, {Budget, AppsTimeout, CgroupPaths, CgroupFiles, GovTimeout, Depth, MaxSupervisors,
  *      FamilyMax, Mnesia, MnesiaTablesMax, Names, ReplyMax}, Jobs, Rule, Procedures}
@@ -98,7 +117,7 @@ int bp__oneround_params(const bp_config *cfg, int64_t budget_ms, ei_x_buff *x)
         || ei_x_encode_long(x, BP_FAMILY_MAX) < 0 || ei_x_encode_long(x, ready && cfg->mnesia) < 0
         || ei_x_encode_long(x, BP__MN_TABLES_MAX) < 0 || encode_names(x) != 0
         || ei_x_encode_longlong(x, reply_max > 0 ? reply_max : 0) < 0 || encode_jobs(cfg, x) != 0
-        || bp_prockind_encode_rule(x) < 0 || bp_oneround_encode_procs(x) < 0)
+        || bp_prockind_encode_rule(x) < 0 || bp_oneround_encode_procs(x, features(cfg)) < 0)
         return BP_ENOMEM;
     return 0;
 }

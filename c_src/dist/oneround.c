@@ -156,19 +156,34 @@ static int decode_args(const bp_rpc *r, bp_arena *a, bp_term **out)
     return i == len ? 0 : -1;
 }
 
+/* Element k of a list or string (STRING_EXT: [200] arrives as a string of one byte, put in *byte). */
+static const bp_term *nth(const bp_term *l, long k, bp_term *byte)
+{
+    if (l->type != BP_T_STRING)
+        return &l->items[k];
+    *byte = (bp_term){ .type = BP_T_INT, .i = (unsigned char)l->str[k] };
+    return byte;
+}
+
 static int answer_matches(const bp_rpc *r, bp_term *const *args, const bp_or_answer *e)
 {
-    if (!name_is(e->mod, r->mod) || e->fun->type != BP_T_ATOM || strcmp(e->fun->str, r->fun) != 0
-        || list_len(e->args) != r->argc)
+    bp_term byte;
+    if (!name_is(e->mod, r->mod) || e->fun->type != BP_T_ATOM || strcmp(e->fun->str, r->fun) != 0)
         return 0;
-    const bp_term *a = e->args;
-    for (int k = 0; k < r->argc; k++) {
-        bp_term byte = { .type = BP_T_INT }; /* [200] arrives as a string of one byte */
-        if (a->type == BP_T_STRING)
-            byte.i = (unsigned char)a->str[k];
-        if (!bp_oneround_same(args[k], a->type == BP_T_STRING ? &byte : &a->items[k]))
+    if (!e->args) { /* a batch: Mod:Fun(Pid, Extra...) */
+        long n = list_len(e->extra);
+        if (n < 0 || n + 1 != r->argc || !bp_oneround_same(args[0], e->pid))
             return 0;
+        for (long k = 0; k < n; k++)
+            if (!bp_oneround_same(args[k + 1], nth(e->extra, k, &byte)))
+                return 0;
+        return 1;
     }
+    if (list_len(e->args) != r->argc)
+        return 0;
+    for (int k = 0; k < r->argc; k++)
+        if (!bp_oneround_same(args[k], nth(e->args, k, &byte)))
+            return 0;
     return 1;
 }
 
@@ -227,17 +242,17 @@ static int covered(const bp_rpc *r)
 }
 
 /*
- * erl_eval:expr(Expr, #{}, none, none, value): expr/5 evaluates without linting first (exprs/2
- * runs erl_lint over it all), keeps bindings in a map, and returns the value alone, no bindings.
+ * erl_eval:expr(Expr, #{Bin => Params}, none, none, value): expr/5 evaluates without linting
+ * first (exprs/2 runs erl_lint over it all), keeps bindings in a map, and returns the value
+ * alone, no bindings. The parameters travel as a binary in the bindings: no list to build.
  */
 static int add_request(bp_oneround *o, bp_batch *nb)
 {
     ei_x_buff *x = bp_batch_add(nb, "erl_eval", "expr", 5);
-    if (!x || ei_x_append_buf(x, (const char *)bp__oneround_head, (int)sizeof bp__oneround_head) < 0
-        || ei_x_encode_string_len(x, (const char *)o->params, (int)o->params_len) < 0
-        || ei_x_append_buf(x, (const char *)bp__oneround_tail, (int)sizeof bp__oneround_tail) < 0
-        || ei_x_encode_map_header(x, 0) < 0 || ei_x_encode_atom(x, "none") < 0 || ei_x_encode_atom(x, "none") < 0
-        || ei_x_encode_atom(x, "value") < 0)
+    if (!x || ei_x_append_buf(x, (const char *)bp__oneround_expr, (int)sizeof bp__oneround_expr) < 0
+        || ei_x_encode_map_header(x, 1) < 0 || ei_x_encode_atom(x, BP__ONEROUND_BIN_VAR) < 0
+        || ei_x_encode_binary(x, o->params, (long)o->params_len) < 0 || ei_x_encode_atom(x, "none") < 0
+        || ei_x_encode_atom(x, "none") < 0 || ei_x_encode_atom(x, "value") < 0)
         return BP_ENOMEM;
     snprintf(bp_batch_get(nb, 0)->label, sizeof bp_batch_get(nb, 0)->label, "the one-round request");
     return 0;
@@ -295,6 +310,7 @@ static int to_node(bp_oneround *o, bp_batch *b, unsigned char *done, int request
     for (size_t i = 0; i < bp_batch_count(b); i++) {
         if (done[i] || (request && covered(bp_batch_get(b, i))))
             continue;
+        if (getenv("BP_OR_DEBUG")) fprintf(stderr, "to node: %s:%s/%d\n", bp_batch_get(b, i)->mod, bp_batch_get(b, i)->fun, bp_batch_get(b, i)->argc);
         if (bp_batch_copy_call(nb, bp_batch_get(b, i)) != 0)
             goto out;
         from[bp_batch_count(nb) - 1 - first] = i;
@@ -334,9 +350,21 @@ int bp_oneround_call(void *ctx, bp_batch *b, int64_t deadline_ms)
     return rc ? rc : rc2;
 }
 
-int bp_oneround_encode_procs(ei_x_buff *x)
+int bp_oneround_encode_procs(ei_x_buff *x, unsigned features)
 {
-    return ei_x_encode_binary(x, bp__oneround_procs, (long)sizeof bp__oneround_procs);
+    const size_t n = sizeof bp__oneround_procs / sizeof bp__oneround_procs[0];
+    if (ei_x_encode_tuple_header(x, (long)n) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned need = bp__oneround_procs[i].features;
+        int rc = need == 0 || (need & features)
+                     ? ei_x_append_buf(x, (const char *)bp__oneround_proc_bytes + bp__oneround_procs[i].off,
+                                       (int)bp__oneround_procs[i].len)
+                     : ei_x_encode_empty_list(x);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
 }
 
 void bp_oneround_finish(bp_oneround *o)
@@ -347,3 +375,9 @@ void bp_oneround_finish(bp_oneround *o)
     for (size_t k = 0; k < o->n_answers; k++)
         o->snap->plan_unused += !o->answers[k].used;
 }
+
+/* The features of oneround.h are those the generator numbered from oneround.erl.src. */
+_Static_assert(BP_ONEROUND_CGROUP == BP__OR_FEATURE_CGROUP && BP_ONEROUND_MNESIA == BP__OR_FEATURE_MNESIA
+                   && BP_ONEROUND_PROCS == BP__OR_FEATURE_PROCS && BP_ONEROUND_FAMILIES == BP__OR_FEATURE_FAMILIES
+                   && BP_ONEROUND_GPROC == BP__OR_FEATURE_GPROC,
+               "oneround.h's features follow oneround.erl.src's -part attributes");

@@ -25,8 +25,20 @@ typedef struct bp_oneround bp_oneround;
 bp_oneround *bp_oneround_new(const bp_collect_exec *inner, const unsigned char *params, size_t len, bp_snapshot *snap);
 /* The executor's call (bp_collect_exec.call); ctx is the bp_oneround. */
 int bp_oneround_call(void *ctx, bp_batch *b, int64_t deadline_ms);
-/* The procedures of the request (generated from oneround.erl.src), as a binary: element 5 of the parameters. */
-int bp_oneround_encode_procs(ei_x_buff *x);
+/*
+ * The procedures of the request (generated from oneround.erl.src), element 5 of the parameters:
+ * a tuple, [] in place of those no feature in `features` (BP_ONEROUND_*) needs. ei's return.
+ */
+int bp_oneround_encode_procs(ei_x_buff *x, unsigned features);
+
+/* The features of oneround.erl.src a probe may need (its -part attributes, in order). */
+enum {
+    BP_ONEROUND_CGROUP = 1u << 0,
+    BP_ONEROUND_MNESIA = 1u << 1,
+    BP_ONEROUND_PROCS = 1u << 2,
+    BP_ONEROUND_FAMILIES = 1u << 3,
+    BP_ONEROUND_GPROC = 1u << 4,
+};
 /* After the collection: record in the snapshot how many answers of the target went unused. */
 void bp_oneround_finish(bp_oneround *o);
 void bp_oneround_free(bp_oneround *o);

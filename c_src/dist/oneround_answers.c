@@ -13,6 +13,12 @@ static int is_list(const bp_term *t)
     return t && (t->type == BP_T_NIL || (t->type == BP_T_LIST && !t->tail));
 }
 
+/* A list of small integers may arrive as a string ([200]: STRING_EXT). */
+static int is_list_or_string(const bp_term *t)
+{
+    return is_list(t) || (t && t->type == BP_T_STRING);
+}
+
 int bp_or_answers(const bp_term *list, bp_arena *a, bp_or_answer **out, size_t *n)
 {
     size_t total = 0, k = 0;
@@ -23,7 +29,7 @@ int bp_or_answers(const bp_term *list, bp_arena *a, bp_or_answer **out, size_t *
         const bp_term *e = &list->items[i], *b = bp_term_elem(e, 3);
         int64_t tag;
         if (bp_term_int(bp_term_elem(e, 0), &tag) == 0 && tag == 0)
-            total += list_n(bp_term_elem(b, 0));
+            total += list_n(bp_term_elem(b, 0)) + 1;
         else
             total++;
     }
@@ -43,15 +49,15 @@ int bp_or_answers(const bp_term *list, bp_arena *a, bp_or_answer **out, size_t *
             v[k++] = (bp_or_answer){ .mod = &e->items[0], .fun = &e->items[1], .args = &e->items[2], .raw = &e->items[3] };
             continue;
         }
-        const bp_term *args = bp_term_elem(b, 0), *replies = bp_term_elem(b, 1);
-        size_t m = list_n(args);
-        if (!b || b->n != 3 || !is_list(args) || !is_list(replies) || list_n(replies) != m
-            || bp_term_int(bp_term_elem(b, 2), &mode) != 0 || mode < 0 || mode > 2) {
+        const bp_term *pids = bp_term_elem(b, 0), *extra = bp_term_elem(b, 1), *replies = bp_term_elem(b, 2);
+        size_t m = list_n(pids);
+        if (!b || b->n != 4 || !is_list(pids) || !is_list_or_string(extra) || !is_list(replies) || list_n(replies) != m
+            || bp_term_int(bp_term_elem(b, 3), &mode) != 0 || mode < 0 || mode > 2) {
             rc = -1;
             continue;
         }
         for (size_t j = 0; j < m; j++)
-            v[k++] = (bp_or_answer){ .mod = &e->items[1], .fun = &e->items[2], .args = &args->items[j],
+            v[k++] = (bp_or_answer){ .mod = &e->items[1], .fun = &e->items[2], .pid = &pids->items[j], .extra = extra,
                                      .raw = &replies->items[j], .mode = (int)mode };
     }
     *out = v;
@@ -95,6 +101,23 @@ static bp_term *pair(bp_arena *a, const bp_term *x, const bp_term *y)
     return tuple(a, 2, items);
 }
 
+/* [Pid | Extra]: a batch call's arguments as a list. */
+static const bp_term *args(const bp_or_answer *e, bp_arena *a)
+{
+    int str = e->extra->type == BP_T_STRING;
+    size_t n = 1 + (str ? e->extra->len : list_n(e->extra));
+    bp_term *t = bp_arena_alloc(a, sizeof *t), *v = bp_arena_alloc(a, n * sizeof *v);
+    if (!t || !v)
+        return NULL;
+    v[0] = *e->pid;
+    for (size_t i = 1; i < n; i++)
+        v[i] = str ? (bp_term){ .type = BP_T_INT, .i = (unsigned char)e->extra->str[i - 1] } : e->extra->items[i - 1];
+    t->type = BP_T_LIST;
+    t->items = v;
+    t->n = n;
+    return t;
+}
+
 /* {badrpc, {'EXIT', Reason}}: what rex gives for a call that exited with Reason. */
 static const bp_term *exited(bp_arena *a, const bp_term *reason)
 {
@@ -133,7 +156,7 @@ static const bp_term *get_state(const bp_or_answer *e, bp_arena *a)
         reason = atom(a, "timeout");
     if (!reason)
         return r;
-    const bp_term *mfa[3] = { atom(a, "sys"), atom(a, "get_state"), e->args };
+    const bp_term *mfa[3] = { atom(a, "sys"), atom(a, "get_state"), e->args ? e->args : args(e, a) };
     return exited(a, pair(a, reason, tuple(a, 3, mfa)));
 }
 

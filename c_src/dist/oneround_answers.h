@@ -7,9 +7,11 @@
 #include "core/arena.h"
 #include "dist/term.h"
 
-/* One call the target made: Mod:Fun(Args) and its reply (read with bp_or_answer_reply). */
+/* One call the target made: Mod:Fun(Args), or Mod:Fun(Pid, Extra...) in a batch, and its reply (read with bp_or_answer_reply). */
 typedef struct {
-    const bp_term *mod, *fun, *args;
+    const bp_term *mod, *fun;
+    const bp_term *args;        /* the arguments (a list), or NULL in a batch: */
+    const bp_term *pid, *extra; /* the first argument, and the list of the others */
     const bp_term *raw;     /* the reply as sent */
     const bp_term *reply;   /* as rex would give it (built on first use) */
     int mode;               /* 0 raw; 1 gen:call's, 2 sys:get_state's gen:receive_response result */
@@ -18,7 +20,7 @@ typedef struct {
 
 /*
  * The answers of the reply's list: {Mod, Fun, Args, Reply} one call each, {0, Mod, Fun,
- * {ArgsList, Replies, Mode}} a batch of calls of one function (oneround.erl.src, batch/5).
+ * {Pids, Extra, Replies, Mode}} the calls Mod:Fun(Pid, Extra...) for each pid (oneround.erl.src, batch/6).
  * *out is allocated in a (NULL and *n = 0 for an empty list). 0, or -1 on a malformed batch
  * (its calls are then left out: C asks them itself) or OOM.
  */

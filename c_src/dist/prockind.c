@@ -79,49 +79,74 @@ static int kind_code(bp_pk_kind k)
     return k == BP_PK_GEN_SERVER ? 3 : k == BP_PK_GEN_STATEM ? 4 : 5;
 }
 
-/* {{Module, Function}, [], [Kind]}: a frame of this exact function. */
-static int encode_exact(ei_x_buff *x, const char *mod, const char *fun, int code)
+/* [{{ {{'$3', '$4', '_', '_'}}, [], [Kind] }}]: a match spec's body that makes a clause of the frames' table. */
+static int encode_body(ei_x_buff *x, int code)
 {
-    return ei_x_encode_tuple_header(x, 3) < 0 || ei_x_encode_tuple_header(x, 2) < 0 || encode_bin(x, mod) < 0
-                   || encode_bin(x, fun) < 0 || ei_x_encode_empty_list(x) < 0 || ei_x_encode_list_header(x, 1) < 0
+    return ei_x_encode_list_header(x, 1) < 0 || ei_x_encode_tuple_header(x, 1) < 0
+                   || ei_x_encode_tuple_header(x, 3) < 0 || ei_x_encode_tuple_header(x, 1) < 0
+                   || ei_x_encode_tuple_header(x, 4) < 0 || ei_x_encode_atom(x, "$3") < 0
+                   || ei_x_encode_atom(x, "$4") < 0 || ei_x_encode_atom(x, "_") < 0 || ei_x_encode_atom(x, "_") < 0
+                   || ei_x_encode_empty_list(x) < 0 || ei_x_encode_list_header(x, 1) < 0
                    || ei_x_encode_long(x, code) < 0 || ei_x_encode_empty_list(x) < 0
+                   || ei_x_encode_empty_list(x) < 0
                ? -1
                : 0;
 }
 
-/* {{Module, '$1'}, [{'>=', {byte_size, '$1'}, L}, {'=:=', {binary_part, '$1', 0, L}, Prefix}], [Kind]} */
+/* {{Module, Function, '$3', '$4'}, [], Body}: this exact function. */
+static int encode_exact(ei_x_buff *x, const char *mod, const char *fun, int code)
+{
+    return ei_x_encode_tuple_header(x, 3) < 0 || ei_x_encode_tuple_header(x, 4) < 0 || encode_bin(x, mod) < 0
+                   || encode_bin(x, fun) < 0 || ei_x_encode_atom(x, "$3") < 0 || ei_x_encode_atom(x, "$4") < 0
+                   || ei_x_encode_empty_list(x) < 0 || encode_body(x, code) < 0
+               ? -1
+               : 0;
+}
+
+/* {{Module, '$1', '$3', '$4'}, [{'>=', {byte_size, '$1'}, L}, {'=:=', {binary_part, '$1', 0, L}, Prefix}], Body} */
 static int encode_prefix(ei_x_buff *x, const char *mod, const char *prefix, int code)
 {
     long len = (long)strlen(prefix);
-    return ei_x_encode_tuple_header(x, 3) < 0 || ei_x_encode_tuple_header(x, 2) < 0 || encode_bin(x, mod) < 0
-                   || ei_x_encode_atom(x, "$1") < 0 || ei_x_encode_list_header(x, 2) < 0
+    return ei_x_encode_tuple_header(x, 3) < 0 || ei_x_encode_tuple_header(x, 4) < 0 || encode_bin(x, mod) < 0
+                   || ei_x_encode_atom(x, "$1") < 0 || ei_x_encode_atom(x, "$3") < 0 || ei_x_encode_atom(x, "$4") < 0
+                   || ei_x_encode_list_header(x, 2) < 0
                    || ei_x_encode_tuple_header(x, 3) < 0 || ei_x_encode_atom(x, ">=") < 0
                    || ei_x_encode_tuple_header(x, 2) < 0 || ei_x_encode_atom(x, "byte_size") < 0
                    || ei_x_encode_atom(x, "$1") < 0 || ei_x_encode_long(x, len) < 0
                    || ei_x_encode_tuple_header(x, 3) < 0 || ei_x_encode_atom(x, "=:=") < 0
                    || ei_x_encode_tuple_header(x, 4) < 0 || ei_x_encode_atom(x, "binary_part") < 0
                    || ei_x_encode_atom(x, "$1") < 0 || ei_x_encode_long(x, 0) < 0 || ei_x_encode_long(x, len) < 0
-                   || encode_bin(x, prefix) < 0 || ei_x_encode_empty_list(x) < 0
-                   || ei_x_encode_list_header(x, 1) < 0 || ei_x_encode_long(x, code) < 0
-                   || ei_x_encode_empty_list(x) < 0
+                   || encode_bin(x, prefix) < 0 || ei_x_encode_empty_list(x) < 0 || encode_body(x, code) < 0
                ? -1
                : 0;
 }
 
-/* Does loops[i] repeat the names of the entry before it (gen_statem's two prefixes)? */
+/* Does loops[i] repeat the names (or the module) of the entry before it (gen_statem's two prefixes)? */
 static int names_repeat(size_t i)
 {
     return i > 0 && loops[i].names == loops[i - 1].names;
+}
+
+static int module_repeats(size_t i)
+{
+    return i > 0 && strcmp(loops[i].module, loops[i - 1].module) == 0;
 }
 
 int bp_prockind_encode_rule(ei_x_buff *x)
 {
     const size_t n_loops = sizeof loops / sizeof loops[0];
     const long n_items = (long)(sizeof items / sizeof items[0]);
-    long n_clauses = 0;
-    for (size_t i = 0; i < n_loops; i++)
+    long n_clauses = 0, n_modules = 0;
+    for (size_t i = 0; i < n_loops; i++) {
         n_clauses += (names_repeat(i) ? 0 : count_names(loops[i].names)) + (loops[i].prefix != NULL);
-    if (ei_x_encode_tuple_header(x, 2) < 0 || ei_x_encode_list_header(x, n_clauses) < 0)
+        n_modules += !module_repeats(i);
+    }
+    if (ei_x_encode_tuple_header(x, 3) < 0 || ei_x_encode_list_header(x, n_modules) < 0)
+        return -1;
+    for (size_t i = 0; i < n_loops; i++)
+        if (!module_repeats(i) && encode_bin(x, loops[i].module) < 0)
+            return -1;
+    if (ei_x_encode_empty_list(x) < 0 || ei_x_encode_list_header(x, n_clauses) < 0)
         return -1;
     for (size_t i = 0; i < n_loops; i++) {
         int code = kind_code(loops[i].kind);

@@ -45,11 +45,13 @@ typedef struct {
 
 /*
  * The rule of the proof as data, for the one-round request (c_src/dist/oneround.erl.src), so that
- * the target applies the same table: {MatchSpec, [Item]}. MatchSpec, run over a process's
- * frames as {Module, Function} binaries, gives the kind of each frame of a behaviour's loop
- * code: {{Module, Function}, [], [Kind]} per name, {{Module, '$1'}, [byte_size and binary_part
- * guards], [Kind]} per prefix; Kind 3 gen_server, 4 gen_statem, 5 gen_event. Item: the
- * process_info items of the proof, as binaries.
+ * the target applies the same table: {[Module], MatchSpec, [Item]}. Run over the functions of
+ * the loaded Modules, as {ModuleBin, FunctionBin, Module, Function}, MatchSpec makes the clauses
+ * of a match spec over stack frames that gives the kind of each frame of a behaviour's loop
+ * code: {{M, F, '_', '_'}, [], [Kind]} for each function named (a clause per name) or starting
+ * with a prefix (byte_size and binary_part guards); Kind 3 gen_server, 4 gen_statem, 5
+ * gen_event. Item: the process_info items of the proof, as binaries; the first two are
+ * current_function and current_stacktrace (the target reads them by position).
  * ei's return.
  */
 int bp_prockind_encode_rule(ei_x_buff *x);

@@ -220,16 +220,21 @@ static void test_rule_as_data(void **state)
     bp_term *t = NULL;
     size_t i = 0;
     assert_int_equal(bp_term_decode((const unsigned char *)x.buff, (size_t)x.index, &i, 1, a, &t), 0);
-    assert_true(t->type == BP_T_TUPLE && t->n == 2);
-    const bp_term *ms = &t->items[0], *items = &t->items[1];
+    assert_true(t->type == BP_T_TUPLE && t->n == 3);
+    const bp_term *mods = &t->items[0], *ms = &t->items[1], *items = &t->items[2];
+    assert_int_equal(mods->n, 3); /* gen_server, gen_statem (its two prefixes merged), gen_event */
+    assert_string_equal(mods->items[1].str, "gen_statem");
     /* one clause per exact name, one per prefix (gen_statem's "loop" and "enter", gen_event's "server_") */
     size_t exact = 0, prefixed = 0, kinds[6] = { 0 };
     int seen_try_dispatch = 0, seen_enter = 0;
     for (size_t k = 0; k < ms->n; k++) {
         const bp_term *c = &ms->items[k], *head = &c->items[0], *body = &c->items[2];
-        assert_true(c->type == BP_T_TUPLE && c->n == 3 && head->type == BP_T_TUPLE && head->n == 2);
+        assert_true(c->type == BP_T_TUPLE && c->n == 3 && head->type == BP_T_TUPLE && head->n == 4);
         assert_true(head->items[0].type == BP_T_BINARY && body->type == BP_T_LIST && body->n == 1);
-        int64_t kind = body->items[0].i;
+        /* the body makes a clause {{M, F, '_', '_'}, [], [Kind]} */
+        const bp_term *made = &body->items[0].items[0];
+        assert_true(made->type == BP_T_TUPLE && made->n == 3 && made->items[2].type == BP_T_LIST);
+        int64_t kind = made->items[2].items[0].i;
         assert_true(kind >= 3 && kind <= 5);
         kinds[kind]++;
         if (head->items[1].type == BP_T_BINARY) {
