@@ -31,7 +31,8 @@ main([In, Out]) ->
     [die("~s: ~p", [In, E]) || {error, E} <- Forms],
     %% line numbers cost bytes on every probe: all 0 (before any node of ours is added)
     Funs0 = [{N, A, Cs} || {function, _, N, A, Cs} <- [erl_parse:map_anno(fun(_) -> 0 end, F) || F <- Forms]],
-    Funs = inline(Funs0, 3),
+    Parts = lists:append([Fs || {attribute, _, part, {_, Fs}} <- Forms]),
+    Funs = once(inline(Funs0, 3), Parts),
     case Funs of
         [{main, 1, _} | _] -> ok;
         _ -> die("the first function must be main/1", [])
@@ -102,6 +103,45 @@ subst_calls({call, A, {atom, _, F} = Fn, Args0}, Small) ->
 subst_calls(T, Small) when is_tuple(T) -> list_to_tuple(subst_calls(tuple_to_list(T), Small));
 subst_calls([H | T], Small) -> [subst_calls(H, Small) | subst_calls(T, Small)];
 subst_calls(X, _) -> X.
+
+%% Inline each function called from one place only (one clause, its arguments plain variables,
+%% not recursive, no part's entry): its arguments bound by matches, its variables renamed (a
+%% suffix of their own), its body a block in place of the call. It saves erl_eval a call of
+%% expr/5 and a new scope, the most costly step of every procedure call.
+once(Funs, Parts) ->
+    Sites = lists:append([local_calls(Cs, []) || {_, _, Cs} <- Funs]),
+    Once = maps:from_list([{{N, A}, {Ps, B}} || {N, A, [{clause, _, Ps0, [], B}]} = F <- Funs, A > 0,
+                                                 const(F) =:= error, {N, A} =/= {main, 1}, not lists:member({N, A}, Parts),
+                                                 length([S || S <- Sites, S =:= {N, A}]) =:= 1,
+                                                 Ps <- [[V || {var, _, V} <- Ps0]], length(Ps) =:= A,
+                                                 length(lists:usort(Ps)) =:= A, not lists:member('_', Ps),
+                                                 not lists:member({N, A}, local_calls(B, []))]),
+    case maps:size(Once) of
+        0 -> Funs;
+        _ ->
+            %% one at a time: an inlined body may itself hold a call of another
+            [{N, A} = Key | _] = lists:sort(maps:keys(Once)),
+            {Ps, Body} = maps:get(Key, Once),
+            Suffix = "_" ++ atom_to_list(N) ++ integer_to_list(A),
+            Ren = fun(V) -> list_to_atom(atom_to_list(V) ++ Suffix) end,
+            Block = fun(Args) ->
+                            {block, 0, [{match, 0, {var, 0, Ren(P)}, Arg} || {P, Arg} <- lists:zip(Ps, Args)]
+                                       ++ rename_all(Body, Ren)}
+                    end,
+            Funs1 = [{N1, A1, put_block(Cs, Key, Block)} || {N1, A1, Cs} <- Funs, {N1, A1} =/= Key],
+            once(Funs1, Parts)
+    end.
+
+put_block({call, _, {atom, _, F}, Args0}, {F, A} = Key, Block) when length(Args0) =:= A ->
+    Block(put_block(Args0, Key, Block));
+put_block(T, Key, Block) when is_tuple(T) -> list_to_tuple(put_block(tuple_to_list(T), Key, Block));
+put_block([H | T], Key, Block) -> [put_block(H, Key, Block) | put_block(T, Key, Block)];
+put_block(X, _, _) -> X.
+
+rename_all({var, A, V}, Ren) when V =/= '_' -> {var, A, Ren(V)};
+rename_all(T, Ren) when is_tuple(T) -> list_to_tuple(rename_all(tuple_to_list(T), Ren));
+rename_all([H | T], Ren) -> [rename_all(H, Ren) | rename_all(T, Ren)];
+rename_all(X, _) -> X.
 
 simple({var, _, _}) -> true;
 simple({Lit, _, _}) when Lit =:= atom; Lit =:= integer; Lit =:= char; Lit =:= string -> true;

@@ -310,7 +310,6 @@ static int to_node(bp_oneround *o, bp_batch *b, unsigned char *done, int request
     for (size_t i = 0; i < bp_batch_count(b); i++) {
         if (done[i] || (request && covered(bp_batch_get(b, i))))
             continue;
-        if (getenv("BP_OR_DEBUG")) fprintf(stderr, "to node: %s:%s/%d\n", bp_batch_get(b, i)->mod, bp_batch_get(b, i)->fun, bp_batch_get(b, i)->argc);
         if (bp_batch_copy_call(nb, bp_batch_get(b, i)) != 0)
             goto out;
         from[bp_batch_count(nb) - 1 - first] = i;

@@ -25,22 +25,29 @@ int bp_or_answers(const bp_term *list, bp_arena *a, bp_or_answer **out, size_t *
     int rc = 0;
     *out = NULL;
     *n = 0;
+    size_t last = 0; /* calls of the batch before (Pids -1 counts them again) */
     for (size_t i = 0; i < list_n(list); i++) {
         const bp_term *e = &list->items[i], *b = bp_term_elem(e, 3);
-        int64_t tag;
-        if (bp_term_int(bp_term_elem(e, 0), &tag) == 0 && tag == 0)
-            total += list_n(bp_term_elem(b, 0)) + 1;
-        else
+        int64_t tag, same;
+        if (bp_term_int(bp_term_elem(e, 0), &tag) == 0 && tag == 0) {
+            size_t m = bp_term_int(bp_term_elem(b, 0), &same) == 0 && same == -1 ? last : list_n(bp_term_elem(b, 0));
+            total += m;
+            last = m;
+        } else {
             total++;
+            last = 0;
+        }
     }
     if (total == 0)
         return 0;
     bp_or_answer *v = bp_arena_alloc(a, total * sizeof *v);
     if (!v)
         return -1;
+    const bp_term *before = NULL; /* the pids of the answer before, when a batch */
     for (size_t i = 0; i < list_n(list); i++) {
-        const bp_term *e = &list->items[i], *b = bp_term_elem(e, 3);
-        int64_t tag, mode;
+        const bp_term *e = &list->items[i], *b = bp_term_elem(e, 3), *prev = before;
+        int64_t tag, mode, same;
+        before = NULL;
         if (!e || e->type != BP_T_TUPLE || e->n != 4) {
             rc = -1;
             continue;
@@ -50,12 +57,15 @@ int bp_or_answers(const bp_term *list, bp_arena *a, bp_or_answer **out, size_t *
             continue;
         }
         const bp_term *pids = bp_term_elem(b, 0), *extra = bp_term_elem(b, 1), *replies = bp_term_elem(b, 2);
+        if (bp_term_int(pids, &same) == 0 && same == -1)
+            pids = prev;
         size_t m = list_n(pids);
         if (!b || b->n != 4 || !is_list(pids) || !is_list_or_string(extra) || !is_list(replies) || list_n(replies) != m
             || bp_term_int(bp_term_elem(b, 3), &mode) != 0 || mode < 0 || mode > 2) {
             rc = -1;
             continue;
         }
+        before = pids;
         for (size_t j = 0; j < m; j++)
             v[k++] = (bp_or_answer){ .mod = &e->items[1], .fun = &e->items[2], .pid = &pids->items[j], .extra = extra,
                                      .raw = &replies->items[j], .mode = (int)mode };
