@@ -4,7 +4,8 @@
 # Usage: bench/bench_check.sh [N]        N probes per contender (default 200)
 #
 # Contenders, run in interleaved rounds (the order rotates every round) against node 1:
-#   A  beamprobe check, all checks (governors, supervisor, application, cluster size)
+#   A  beamprobe check, all checks (governors, supervisor, application, cluster size): one round
+#   M  the same with --plan multi-round (the rounds of the collector, one after another)
 #   B  erl_call fetching one fact (erlang:memory(total)), the way release scripts ask a node
 #   C  erl_call fetching the facts A collects, one erl_call per fact
 #   D  an escript that starts a hidden node and net_adm:ping/1s the target
@@ -140,6 +141,8 @@ write_commands() {
   {
     printf '#name A%s\tbeamprobe check, all checks\n' "$sfx"
     printf 'A%s\t-\t%s\n' "$sfx" "$(q "${envw[@]}" "$BP" "${A_ARGS[@]}" ${DELAYED_EXTRA:+--timeout 10s})"
+    printf '#name M%s\tbeamprobe check, all checks, --plan multi-round\n' "$sfx"
+    printf 'M%s\t-\t%s\n' "$sfx" "$(q "${envw[@]}" "$BP" "${A_ARGS[@]}" --plan multi-round ${DELAYED_EXTRA:+--timeout 10s})"
     if [[ -n "$sfx" ]]; then
       printf '#name P%s\tbeamprobe check, plain (no governor/supervisor)\n' "$sfx"
       printf 'P%s\t-\t%s\n' "$sfx" "$(q "${envw[@]}" "$BP" check "$NODE" --cookie-file "$COOKIE_FILE" --timeout 10s)"
@@ -188,6 +191,7 @@ echo
 say "breakdown: beamprobe variants next to erl_call ($BREAKDOWN_REPS rounds)"
 rt_of() { "$BP" check "$NODE" --cookie-file "$COOKIE_FILE" --json "$@" | jq -r .round_trips; }
 RT_FULL=$(rt_of "${A_CHECKS[@]}")
+RT_MULTI=$(rt_of "${A_CHECKS[@]}" --plan multi-round)
 RT_PLAIN=$(rt_of)
 RT_STARTUP=$(rt_of --probe startup)
 {
@@ -201,6 +205,8 @@ RT_STARTUP=$(rt_of --probe startup)
   printf 'P\t-\t%s\n' "$(q "$BP" check "$NODE" --cookie-file "$COOKIE_FILE")"
   printf '#name A\tA. beamprobe check, all checks (%s round trips)\n' "$RT_FULL"
   grep $'^A\t' "$TMP/main.cmds"
+  printf '#name M\tM. the same, --plan multi-round (%s round trips)\n' "$RT_MULTI"
+  grep $'^M\t' "$TMP/main.cmds"
   printf '#name B\tB. erl_call, one fact (1 round trip)\n'
   grep $'^B\t' "$TMP/main.cmds"
 } >"$TMP/breakdown.cmds"
@@ -240,7 +246,7 @@ STRACE_OUT=$(
   strace_one "B, erl_call one fact" 1 "$ERL_CALL" -sname "$NODE" -a 'erlang memory [total]'
 )
 echo "$STRACE_OUT"
-echo "beamprobe --json round_trips: $RT_FULL (all checks), $RT_PLAIN (plain check)"
+echo "beamprobe --json round_trips: $RT_FULL (all checks), $RT_MULTI (all checks, --plan multi-round), $RT_PLAIN (plain check)"
 
 # ---------- round trips: tcpdump ----------
 
@@ -344,7 +350,8 @@ fi
   echo
   echo "## Contenders"
   echo
-  echo "- A: \`priv/beamprobe ${A_ARGS[*]}\` (a copy of the binary taken at the start)"
+  echo "- A: \`priv/beamprobe ${A_ARGS[*]}\` (a copy of the binary taken at the start; $RT_FULL round trips after the handshake)"
+  echo "- M: the same with \`--plan multi-round\` ($RT_MULTI round trips)"
   echo "- B: \`HOME=CLUSTER/home erl_call -sname $NODE -a 'erlang memory [total]'\`"
   echo "- C: $C_CALLS invocations of \`erl_call -sname $NODE\`, one per fact:"
   echo "  $(printf "\`-a '%s'\`; " "${C_FACTS[@]}")"
@@ -367,7 +374,7 @@ fi
   echo
   echo '```'
   echo "$STRACE_OUT"
-  echo "beamprobe --json round_trips: $RT_FULL (all checks), $RT_PLAIN (plain check)"
+  echo "beamprobe --json round_trips: $RT_FULL (all checks), $RT_MULTI (all checks, --plan multi-round), $RT_PLAIN (plain check)"
   echo "$TCPDUMP_OUT"
   echo '```'
   echo

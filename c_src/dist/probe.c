@@ -27,8 +27,9 @@ static int take_slot(const bp_config *cfg, const char *node, int64_t deadline_ms
 /*
  * A target still tearing down the previous probe's connection refuses our name
  * ("alive") for a moment: probes in quick succession (a loop, liveness right after
- * readiness) then try another name of the pool, or the same one a little later,
- * within the same deadline.
+ * readiness) then try the same name a little later, and another name of the pool
+ * only if it is refused again (each new name is a new atom on the target, for
+ * good), within the same deadline.
  */
 #define ALIVE_RETRIES 4
 #define ALIVE_PAUSE_MS 5
@@ -65,10 +66,11 @@ int bp_connect_node(const bp_config *cfg, const char *node, const char *cookie, 
         rc = bp_session_open(&o, deadline_ms, s, err, errlen);
         if (rc == 0 || !refused_alive || attempt == ALIVE_RETRIES || bp_now_ms() + ALIVE_PAUSE_MS >= deadline_ms)
             break;
-        /* another free name at once, else this one again after a pause */
+        /* this name again after a pause; from the third refusal on, another free name at once */
         int other = -1;
         char next[96];
-        if (bp_nameslot_acquire(cfg->cnode_name, cfg->cnode_pool, node, bp_now_ms(), next, sizeof next, &other) == 0) {
+        if (attempt >= 2
+            && bp_nameslot_acquire(cfg->cnode_name, cfg->cnode_pool, node, bp_now_ms(), next, sizeof next, &other) == 0) {
             bp_nameslot_release(*lock_fd);
             *lock_fd = other;
             snprintf(alive, sizeof alive, "%s", next);
