@@ -20,7 +20,9 @@ struct bp_oneround {
     int rounds;               /* rounds the collector ran so far */
     int one_round;            /* the target answered the request */
     bp_or_answer *answers;    /* the target's calls and replies */
-    size_t n_answers, cursor; /* the search for a call starts past the last answer used */
+    size_t n_answers;
+    bp_or_group *groups;      /* the answers by function: a search starts past the last one used */
+    size_t n_groups;
     bp_arena *arena;          /* answers and their replies */
     bp_batch **keep;          /* batches whose replies the collector reads; freed at the end */
     size_t n_keep, cap_keep;
@@ -187,8 +189,9 @@ static int answer_matches(const bp_rpc *r, bp_term *const *args, const bp_or_ans
     return 1;
 }
 
-/* Answer every call of b not answered yet that the target made too. The target makes its calls
-   in about the collector's order: each search starts where the last one ended. */
+/* Answer every call of b not answered yet that the target made too. The target makes the calls
+   of each function in about the collector's order: each search among them starts past the last
+   one used. */
 static void answer_from_reply(bp_oneround *o, bp_batch *b, unsigned char *done)
 {
     if (!o->n_answers)
@@ -201,9 +204,14 @@ static void answer_from_reply(bp_oneround *o, bp_batch *b, unsigned char *done)
         bp_term *args[MAX_ARGS];
         if (done[i] || decode_args(r, scratch, args) != 0)
             continue;
-        for (size_t step = 0; step < o->n_answers; step++) {
-            size_t k = (o->cursor + step) % o->n_answers;
-            bp_or_answer *e = &o->answers[k];
+        bp_or_group *g = NULL;
+        for (size_t k = 0; k < o->n_groups && !g; k++)
+            if (name_is(o->groups[k].mod, r->mod) && o->groups[k].fun->type == BP_T_ATOM
+                && strcmp(o->groups[k].fun->str, r->fun) == 0)
+                g = &o->groups[k];
+        for (size_t step = 0; g && step < g->n; step++) {
+            size_t at = (g->cursor + step) % g->n;
+            bp_or_answer *e = &o->answers[g->idx[at]];
             if (!answer_matches(r, args, e))
                 continue;
             const bp_term *reply = bp_or_answer_reply(e, o->arena);
@@ -214,7 +222,7 @@ static void answer_from_reply(bp_oneround *o, bp_batch *b, unsigned char *done)
             r->reply_bytes = 0;
             e->used = 1;
             done[i] = 1;
-            o->cursor = k + 1;
+            g->cursor = at + 1;
             break;
         }
         if (bp_arena_used(scratch) > ((size_t)1 << 19)) { /* many calls: start afresh */
@@ -269,6 +277,8 @@ static void take_request(bp_oneround *o, const bp_rpc *r)
     if (l && bp_term_int(bp_term_elem(v, 1), &vsn) == 0 && vsn == 1 && (l->type == BP_T_LIST || l->type == BP_T_NIL)) {
         /* a malformed batch is left out: the collector asks its calls itself */
         (void)bp_or_answers(l, o->arena, &o->answers, &o->n_answers);
+        if (bp_or_group_answers(o->answers, o->n_answers, o->arena, &o->groups, &o->n_groups) != 0)
+            o->n_answers = o->n_groups = 0; /* out of memory: every call goes to the node */
         o->one_round = 1;
         s->plan = "one-round";
         return;

@@ -75,6 +75,54 @@ int bp_or_answers(const bp_term *list, bp_arena *a, bp_or_answer **out, size_t *
     return rc;
 }
 
+static int same_name(const bp_term *x, const bp_term *y)
+{
+    return x->type == y->type && x->len == y->len && x->str && y->str && memcmp(x->str, y->str, x->len) == 0;
+}
+
+int bp_or_group_answers(const bp_or_answer *v, size_t n, bp_arena *a, bp_or_group **g, size_t *ng)
+{
+    size_t cap = 0, used = 0;
+    bp_or_group *gs = NULL;
+    *g = NULL;
+    *ng = 0;
+    if (n == 0)
+        return 0;
+    size_t *which = bp_arena_alloc(a, n * sizeof *which); /* each answer's group */
+    if (!which)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        while (k < used && !(same_name(gs[k].mod, v[i].mod) && same_name(gs[k].fun, v[i].fun)))
+            k++;
+        if (k == used) {
+            if (used == cap) {
+                size_t c = cap ? cap * 2 : 8;
+                bp_or_group *bigger = bp_arena_alloc(a, c * sizeof *bigger);
+                if (!bigger)
+                    return -1;
+                if (used)
+                    memcpy(bigger, gs, used * sizeof *gs);
+                gs = bigger;
+                cap = c;
+            }
+            gs[used++] = (bp_or_group){ .mod = v[i].mod, .fun = v[i].fun };
+        }
+        which[i] = k;
+        gs[k].n++;
+    }
+    for (size_t k = 0; k < used; k++) {
+        if (!(gs[k].idx = bp_arena_alloc(a, gs[k].n * sizeof *gs[k].idx)))
+            return -1;
+        gs[k].n = 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        gs[which[i]].idx[gs[which[i]].n++] = i;
+    *g = gs;
+    *ng = used;
+    return 0;
+}
+
 /* ---------- terms built in the arena ---------- */
 
 static bp_term *atom(bp_arena *a, const char *name)

@@ -26,6 +26,15 @@ typedef struct {
  */
 int bp_or_answers(const bp_term *list, bp_arena *a, bp_or_answer **out, size_t *n);
 
+/* The answers of one function (same Mod and Fun terms), by index, and where a search starts. */
+typedef struct {
+    const bp_term *mod, *fun;
+    size_t *idx, n, cursor;
+} bp_or_group;
+
+/* Group answers v[0..n) by function (in order within each); *g in a. 0, or -1 on OOM. */
+int bp_or_group_answers(const bp_or_answer *v, size_t n, bp_arena *a, bp_or_group **g, size_t *ng);
+
 /* The reply of answer e as rex would give it; NULL on OOM. */
 const bp_term *bp_or_answer_reply(bp_or_answer *e, bp_arena *a);
 
