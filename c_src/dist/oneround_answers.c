@@ -38,9 +38,9 @@ int bp_or_answers(const bp_term *list, bp_arena *a, bp_or_answer **out, size_t *
             last = 0;
         }
     }
-    if (total == 0)
+    if (list_n(list) == 0)
         return 0;
-    bp_or_answer *v = bp_arena_alloc(a, total * sizeof *v);
+    bp_or_answer *v = bp_arena_alloc(a, (total ? total : 1) * sizeof *v);
     if (!v)
         return -1;
     const bp_term *before = NULL; /* the pids of the answer before, when a batch */
