@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
 
-.PHONY: all deps build demo demo-stop test unit integration sanitize erlang clean install uninstall docs deb
+.PHONY: all deps build demo demo-stop test unit integration chaos sanitize erlang clean install uninstall docs deb
 
 all: build
 
@@ -23,10 +23,10 @@ demo-stop:
 	@scripts/demo.sh stop
 
 # The whole suite: unit tests, dialyzer, integration tests against real nodes (the NIF's
-# eunit suite among them), then unit and integration again under AddressSanitizer +
-# UndefinedBehaviorSanitizer.
+# eunit suite among them), chaos on the network (skipped where network namespaces cannot be
+# made), then unit and integration again under AddressSanitizer + UndefinedBehaviorSanitizer.
 test: deps
-	@$(MAKE) -s unit erlang integration
+	@$(MAKE) -s unit erlang integration chaos
 	@$(MAKE) -s sanitize
 	@echo "make test: all suites passed"
 
@@ -43,6 +43,12 @@ erlang:
 
 integration: build
 	@BEAMPROBE=$(CURDIR)/priv/beamprobe test/integration/run.sh
+
+# Faults on the network (delay, loss, reordering, cuts, silent DNS, a slow Kubernetes API, a
+# partition) between beamprobe and demo nodes in network namespaces: a table of answer times
+# (test/chaos/run.sh, docs/RELIABILITY.md). Needs root; skipped (exit 0) without namespaces.
+chaos: build
+	@BEAMPROBE=$(CURDIR)/priv/beamprobe test/chaos/run.sh
 
 sanitize:
 	$(MAKE) -C c_src SAN=1 tests nif

@@ -6,13 +6,14 @@ PACKAGES=(
   erlang-nox erlang-dev rebar3 mandoc zsh bash-completion man-db
   libjansson-dev libssl-dev libcurl4-openssl-dev libcmocka-dev
   gcc make pkg-config jq hostname util-linux
-  curl ca-certificates procps iproute2 openssl prometheus dnsmasq-base python3
+  curl ca-certificates procps iproute2 iptables ethtool openssl prometheus dnsmasq-base python3
   prometheus-alertmanager wrk chromium nodejs kubectl
   systemd buildah podman
   dpkg-dev lintian
 )
 
 # dpkg-dev (dpkg-shlibdeps, dpkg-architecture), lintian: make deb and test_deb.sh.
+# iproute2 (ip netns), iptables, ethtool (veth offloads off), dnsmasq-base, python3: make chaos (test/chaos).
 # systemd: systemd-analyze for test_systemd.sh; buildah, podman: the image of test_container.sh (deploy/container).
 die() { echo "install-deps: error: $*" >&2; exit 1; }
 

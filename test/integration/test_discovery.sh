@@ -414,17 +414,7 @@ fi
 if ! command -v openssl >/dev/null; then
   echo "  SKIP  Kubernetes discovery: openssl(1) missing (apt-get install openssl)"
 else
-  (
-    cd "$WORK"
-    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >srv.ext
-    ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
-    openssl req -x509 "${ec[@]}" -keyout ca.key -out ca.pem -days 2 -subj /CN=bp-it-k8s-ca \
-      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
-    openssl req "${ec[@]}" -keyout srv.key -out srv.csr -subj /CN=kubernetes
-    openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile srv.ext
-    openssl req -x509 "${ec[@]}" -keyout other.key -out other.pem -days 2 -subj /CN=other-ca \
-      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
-  ) >/dev/null 2>&1
+  "$ROOT/test/fixtures/k8s_api_stub/certs.sh" "$WORK" >/dev/null 2>&1
   echo "bp-it-token-$$-$RANDOM" >"$WORK/token"
   echo "not-the-token" >"$WORK/wrong-token"
   "$DISCOVER" serve-k8s "$WORK/srv.pem" "$WORK/srv.key" "$WORK/token" "$WORK/k8s.port" 2>"$WORK/k8s.err" &
