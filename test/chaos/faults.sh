@@ -1,26 +1,33 @@
 #!/usr/bin/env bash
 # faults.sh: the chaos faults that take more than one step: a cut mid-RPC, the slow Kubernetes API, a partition and its healing (sourced by run.sh).
 
-# cut_mid_rpc NODE: node 1's cost_guard answers sys:get_state after 1 s. Without a cut, check
-# (--timeout 2s) waits for it and exits 0; cut 300 ms into the call (both directions of the
-# distribution port dropped in node 1's namespace), the reply never comes: exit 3 by the deadline.
+# dist_conns: established TCP connections from the probe's namespace to node 1's distribution port.
+dist_conns() { in_ns p ss -Htn state established dst "$SUBNET.2" dport = :"$DIST_PORT" | wc -l; }
+
+# cut_mid_rpc NODE: node 1's cost_guard answers sys:get_state after 1.5 s. Without a cut, check
+# (--timeout 2500ms) waits for it and exits 0; cut once check's connection is up (both directions
+# of the distribution port dropped in node 1's namespace), the reply never comes: exit 3 by the
+# deadline, the governor reported as not answered in time (not as stuck).
 cut_mid_rpc() {
-  local gov=(--node "$1" --governor cost_guard --governor-timeout 1800ms)
-  node_eval 1 "demo_governor:hang(cost_guard, 1000)." >/dev/null
-  runs 1 check 2000 "0" "${gov[@]}"
+  local gov=(--node "$1" --governor cost_guard --governor-timeout 2300ms) before
+  node_eval 1 "demo_governor:hang(cost_guard, 1500)." >/dev/null
+  runs 1 check 2500 "0" "${gov[@]}"
   row "no cut: waits for the slow governor" "$MS ms" "exit $RC" "$((MS >= 500 ? 0 : 1))"
-  sleep 0.5
-  node_eval 1 "demo_governor:hang(cost_guard, 1000)." >/dev/null
-  (runs 1 check 2000 "3" "${gov[@]}" >"$WORK/midrpc.out"; declare -p ROWS FAILS MS RC ERRTXT OUTTXT | sed 's/^declare -/declare -g -/' >"$WORK/midrpc.vars") &
+  sleep 0.6
+  before=$(dist_conns)
+  node_eval 1 "demo_governor:hang(cost_guard, 1500)." >/dev/null
+  (runs 1 check 2500 "3" "${gov[@]}" >"$WORK/midrpc.out"
+   declare -p ROWS FAILS MS RC ERRTXT OUTTXT | sed 's/^declare -/declare -g -/' >"$WORK/midrpc.vars") &
   local pid=$!
-  sleep 0.3
+  for _ in $(seq 100); do (($(dist_conns) > before)) && break; sleep 0.01; done
+  sleep 0.1 # the handshake (a few ms here) is over, the calls are out
   in_ns 1 iptables -A INPUT -p tcp --dport "$DIST_PORT" -j DROP
   in_ns 1 iptables -A OUTPUT -p tcp --sport "$DIST_PORT" -j DROP
   wait "$pid" || true
   cat "$WORK/midrpc.out"
   # shellcheck disable=SC1091
   source "$WORK/midrpc.vars"
-  expect_out "timed out after 2000 ms waiting for sys:get_state"
+  expect_out "timed out after 2500 ms waiting for sys:get_state"
   in_ns 1 iptables -F INPUT
   in_ns 1 iptables -F OUTPUT
 }
@@ -30,7 +37,7 @@ cut_mid_rpc() {
 k8s_start() {
   "$ROOT/test/fixtures/k8s_api_stub/certs.sh" "$WORK" >/dev/null 2>&1
   echo "bp-chaos-token-$$-$RANDOM" >"$WORK/token"
-  in_ns p "$DISCOVER" serve-k8s "$WORK/srv.pem" "$WORK/srv.key" "$WORK/token" "$WORK/k8s.port" 2>"$WORK/k8s.err" &
+  ip netns exec "${NS_PREFIX}p" "$DISCOVER" serve-k8s "$WORK/srv.pem" "$WORK/srv.key" "$WORK/token" "$WORK/k8s.port" 2>"$WORK/k8s.err" &
   disown
   for _ in $(seq 50); do [[ -s $WORK/k8s.port ]] && break; sleep 0.1; done
   # shellcheck disable=SC2034 # read by run.sh

@@ -51,12 +51,13 @@ net_up() {
   for i in $(seq "$1"); do leaf "$i" "$SUBNET.$((1 + i))"; done
   leaf d "$SUBNET.53"
   for i in $(seq "$1"); do echo "$SUBNET.$((1 + i)) app.chaos.test"; done >"$WORK/hosts"
-  in_ns d dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --no-poll --no-negcache \
+  # background jobs run ip itself, not in_ns: a function would leave a subshell behind to report the kill
+  ip netns exec "${NS_PREFIX}d" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --no-poll --no-negcache \
     --addn-hosts="$WORK/hosts" --listen-address="$SUBNET.53" --bind-interfaces --port=53 --pid-file= \
     --log-facility="$WORK/dnsmasq.log" --user=root &
   disown
   HUB_CTL=$WORK/hub.sock
-  in_ns h python3 "$HERE/hub.py" serve "$HUB_CTL" "${HUB_PORTS[@]}" 2>"$WORK/hub.log" &
+  ip netns exec "${NS_PREFIX}h" python3 "$HERE/hub.py" serve "$HUB_CTL" "${HUB_PORTS[@]}" 2>"$WORK/hub.log" &
   disown
   for _ in $(seq 100); do [[ -S $HUB_CTL ]] && break; sleep 0.05; done
   [[ -S $HUB_CTL ]] || { echo "chaos: the hub did not start: $(cat "$WORK/hub.log")" >&2; return 1; }
