@@ -679,6 +679,18 @@ static void governor_states(void **state)
     assert_check(eval(f), "governor:cost_guard", BP_PASS);
 }
 
+/* Evaluates f; the check `name` must fail as incomplete, and so the whole report (exit 3). */
+static const bp_check *need_incomplete(fx *f, const char *name)
+{
+    const bp_report *r = eval(f);
+    const bp_check *c = need(r, name);
+    assert_int_equal(c->status, BP_FAIL);
+    assert_true(c->incomplete);
+    assert_true(r->incomplete);
+    assert_int_equal(bp_report_exit_code(r, &f->cfg), BP_EXIT_INCOMPLETE);
+    return c;
+}
+
 static void governor_failures(void **state)
 {
     fx *f = *state;
@@ -705,24 +717,14 @@ static void governor_failures(void **state)
     /* no reply before the probe's own deadline (e.g. the link cut mid-call): incomplete, not stuck */
     g->state_fact.state = BP_FACT_UNSET;
     bp_fact_fail(f->snap, &g->state_fact, BP_FACT_TIMEOUT, "timed out after 2000 ms waiting for sys:get_state");
-    r = eval(f);
-    c = need(r, "governor:cost_guard");
-    assert_int_equal(c->status, BP_FAIL);
-    assert_true(c->incomplete);
-    assert_true(r->incomplete);
+    c = need_incomplete(f, "governor:cost_guard");
     assert_contains(c->reason, "timed out after 2000 ms waiting for sys:get_state; queue 0");
     assert_null(strstr(c->reason, "unresponsive"));
-    assert_int_equal(bp_report_exit_code(r, &f->cfg), BP_EXIT_INCOMPLETE);
 
     /* the snapshot ran out of time before the governor was looked at */
     g->state_fact.state = BP_FACT_OK;
     bp_fact_fail(f->snap, &g->fact, BP_FACT_TIMEOUT, "deadline passed");
-    r = eval(f);
-    c = need(r, "governor:cost_guard");
-    assert_int_equal(c->status, BP_FAIL);
-    assert_true(c->incomplete);
-    assert_true(r->incomplete);
-    assert_int_equal(bp_report_exit_code(r, &f->cfg), BP_EXIT_INCOMPLETE);
+    (void)need_incomplete(f, "governor:cost_guard");
 }
 
 /* A family: members counted per state, the worst decides, members in warn/fail states named. */
@@ -772,11 +774,7 @@ static void governor_family(void **state)
 
     /* a member whose reply did not come before the probe's deadline: incomplete, counted apart */
     bp_fact_fail(s, &fam->members[0].state_fact, BP_FACT_TIMEOUT, "timed out after 1000 ms waiting for sys:get_state");
-    r = eval(f);
-    c = need(r, "governors:tenant_sup");
-    assert_contains(c->reason, "1 no answer in time, 1 not running");
-    assert_true(c->incomplete);
-    assert_int_equal(bp_report_exit_code(r, &f->cfg), BP_EXIT_INCOMPLETE);
+    assert_contains(need_incomplete(f, "governors:tenant_sup")->reason, "1 no answer in time, 1 not running");
 
     fam->n_total = fam->n_members = 0;
     r = eval(f);

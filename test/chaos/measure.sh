@@ -82,16 +82,10 @@ expect_out() { # expect_out TEXT: the last run's report (stdout) says TEXT
 serve_start() {
   local name=$1 log="$WORK/serve-$1.log"; shift
   "${BP[@]}" serve --listen 127.0.0.1:0 "${COMMON[@]}" "$@" 2>"$log" &
-  # shellcheck disable=SC2034 # read by run.sh
   SERVE_PID=$!
   disown
-  PORT=
-  for _ in $(seq 200); do
-    PORT=$(sed -n 's/.*listening on .*:\([0-9]*\) (.*/\1/p' "$log" | head -1)
-    [[ -n $PORT ]] && break
-    sleep 0.05
-  done
-  [[ -n $PORT ]] || row "serve $name starts" "-" "$(tail -3 "$log")" 1
+  # shellcheck disable=SC2034 # PORT and SERVE_PID are read by run.sh
+  PORT=$(listen_port "$log" "$SERVE_PID") || row "serve $name starts" "-" "$(tail -3 "$log")" 1
 }
 
 # live_fast PORT [N [RATE]]: N (10) GETs each of /health/live and /health (one curl, one connection

@@ -18,6 +18,8 @@ source "$HERE/netns.sh"
 source "$HERE/measure.sh"
 # shellcheck source=test/chaos/faults.sh
 source "$HERE/faults.sh"
+# shellcheck source=test/integration/serve_lib.sh
+source "$ROOT/test/integration/serve_lib.sh" # listen_port
 
 if [[ $(id -u) != 0 ]] || ! ns_probe_supported; then
   echo "chaos: SKIP: needs root, network namespaces (ip netns add), iptables, ethtool and python3"

@@ -17,6 +17,19 @@ serve_cleanup() {
   rm -rf "$DIR"
 }
 
+# listen_port LOG PID: print the port serve (process PID, logging to LOG) listens on, once it says
+# so; up to 15 s (a sanitized serve on a busy machine starts slowly); fails if PID exits first.
+listen_port() {
+  local port
+  for _ in $(seq 300); do
+    port=$(sed -n 's/.*listening on .*:\([0-9]*\) (.*/\1/p' "$1" | head -1)
+    [[ -n $port ]] && { echo "$port"; return 0; }
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+
 # start_serve NAME ARGS...: run serve on 127.0.0.1:0, wait for its port; sets PORT and SPID.
 start_serve() {
   local name=$1; shift
@@ -24,14 +37,7 @@ start_serve() {
   "$BEAMPROBE" serve --listen 127.0.0.1:0 --cookie-file "$COOKIE" "$@" 2>"$log" &
   SPID=$!
   SERVE_PIDS+=("$SPID")
-  PORT=
-  for _ in $(seq 300); do # up to 15 s: a sanitized serve on a busy machine starts slowly
-    PORT=$(sed -n 's/.*listening on .*:\([0-9]*\) (.*/\1/p' "$log" | head -1)
-    [[ -n $PORT ]] && break
-    kill -0 "$SPID" 2>/dev/null || break
-    sleep 0.05
-  done
-  [[ -n $PORT ]] || { fail "serve $name did not start: $(cat "$log")"; return 1; }
+  PORT=$(listen_port "$log" "$SPID") || { fail "serve $name did not start: $(cat "$log")"; return 1; }
 }
 
 # http METHOD PATH [curl args]: sets CODE, BODY, SECS (curl's total time)
