@@ -355,6 +355,23 @@ static void test_dns_decode(void **state)
                                           sizeof ptr, NULL),
                      BP_EDECODE);
 
+    /* a PTR to the root names nothing: the next PTR record is the answer (found by fuzz_dns) */
+    m_header(&m, 11, RESP, 2);
+    m_question(&m, "1.0.0.10.in-addr.arpa", BP_DNS_TYPE_PTR);
+    m_rr_name(&m, NULL, BP_DNS_TYPE_PTR, "");
+    m_rr_name(&m, NULL, BP_DNS_TYPE_PTR, "app-0.app.ns.svc.cluster.local");
+    assert_int_equal(bp__dns_decode_reply(m.b, m.n, 11, "1.0.0.10.in-addr.arpa", BP_DNS_TYPE_PTR, NULL, 0, &count, ptr,
+                                          sizeof ptr, NULL),
+                     0);
+    assert_int_equal(count, 1);
+    assert_string_equal(ptr, "app-0.app.ns.svc.cluster.local");
+    m.b[7] = 1; /* only the PTR to the root: no name */
+    assert_int_equal(bp__dns_decode_reply(m.b, m.n, 11, "1.0.0.10.in-addr.arpa", BP_DNS_TYPE_PTR, NULL, 0, &count, ptr,
+                                          sizeof ptr, NULL),
+                     0);
+    assert_int_equal(count, 0);
+    assert_string_equal(ptr, "");
+
     /* 300 A records (a bp_namelist held 64): every one, in order, up to max */
     m_header(&m, 12, RESP, 300);
     m_question(&m, "big.ns.svc", BP_DNS_TYPE_A);
