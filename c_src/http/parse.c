@@ -351,30 +351,32 @@ int bp__http_parse(const char *buf, size_t len, size_t max_head, bp__http_msg *m
     if (rc)
         return rc > 0 ? (len >= max_head ? fail(m, 431) : 0) : rc;
     size_t end = find_head_end(buf, len, start, m);
-    if (end == 0) {
-        if (len >= max_head)
-            return fail(m, 431);
-        if (m->line_end)
-            return 0;
+    if (end == 0 && !m->line_end) {
+        /* a bad request line is refused as soon as it is seen, and before any size limit, so that
+           the answer does not depend on how the bytes arrived (one read or several) */
         const char *lf = memchr(buf + start, '\n', len - start);
-        if (!lf)
-            return check_partial_line(buf + start, len - start, m);
-        const char *next;
-        size_t n = line_len(buf + start, buf + len, &next);
-        rc = parse_request_line(buf + start, n, m);
+        if (!lf) {
+            rc = check_partial_line(buf + start, len - start, m);
+        } else {
+            const char *next;
+            size_t n = line_len(buf + start, buf + len, &next);
+            rc = parse_request_line(buf + start, n, m);
+            if (rc == 0)
+                m->line_end = (size_t)(next - buf);
+        }
         if (rc)
             return rc;
-        m->line_end = (size_t)(next - buf);
-        return 0;
     }
-    if (end > max_head)
-        return fail(m, 431);
+    if (end == 0)
+        return len >= max_head ? fail(m, 431) : 0;
 
     const char *p = buf + start, *stop = buf + end, *next;
     size_t n = line_len(p, stop, &next);
     rc = parse_request_line(p, n, m);
     if (rc)
         return rc;
+    if (end > max_head)
+        return fail(m, 431);
     m->authorization = NULL;
     m->authorization_len = 0;
     m->host = NULL;
