@@ -446,6 +446,34 @@ static void test_same_answer_however_split(void **state)
         assert_int_equal(rc, BP_EDECODE);
         assert_int_equal(m.status, 400);
     }
+    /* a request line longer than the limit, bad only after it: 431, whatever the reads */
+    char line[200];
+    memset(line, 'a', sizeof line);
+    memcpy(line, "GET /", 5);
+    line[150] = '\0';
+    memcpy(line + 190, "\r\n\r\n", 4);
+    for (size_t cut = 0; cut <= 194; cut += 8) {
+        bp__http_msg m;
+        memset(&m, 0, sizeof m);
+        int rc = bp__http_parse(line, cut, 64, &m);
+        if (rc == 0)
+            rc = bp__http_parse(line, 194, 64, &m);
+        assert_int_equal(rc, BP_ETOOBIG);
+        assert_int_equal(m.status, 431);
+    }
+    /* empty lines up to the limit, then a stray CR: 431, whatever the reads */
+    char lfs[100];
+    memset(lfs, '\n', sizeof lfs);
+    memcpy(lfs + 75, "\r^/health/live\0", 15);
+    for (size_t cut = 0; cut <= sizeof lfs; cut += 10) {
+        bp__http_msg m;
+        memset(&m, 0, sizeof m);
+        int rc = bp__http_parse(lfs, cut, 64, &m);
+        if (rc == 0)
+            rc = bp__http_parse(lfs, sizeof lfs, 64, &m);
+        assert_int_equal(rc, BP_ETOOBIG);
+        assert_int_equal(m.status, 431);
+    }
     /* a good request line, then a head over the limit: 431 in one read or two */
     static const char big[] = "GET / HTTP/1.1\r\nHost: x\r\nX-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     for (size_t cut = 0; cut <= sizeof big - 1; cut += 16) {
