@@ -10,9 +10,11 @@ PACKAGES=(
   prometheus-alertmanager wrk chromium nodejs kubectl
   systemd buildah podman
   dpkg-dev lintian
+  clang libclang-rt-14-dev
 )
 
 # dpkg-dev (dpkg-shlibdeps, dpkg-architecture), lintian: make deb and test_deb.sh.
+# clang, libclang-rt-14-dev (libFuzzer and the sanitizer runtimes): make fuzz and make fuzz-smoke.
 # systemd: systemd-analyze for test_systemd.sh; buildah, podman: the image of test_container.sh (deploy/container).
 die() { echo "install-deps: error: $*" >&2; exit 1; }
 
