@@ -10,10 +10,12 @@ PACKAGES=(
   prometheus-alertmanager wrk chromium nodejs kubectl
   systemd buildah podman
   dpkg-dev lintian
+  clang libclang-rt-14-dev
 )
 
 # dpkg-dev (dpkg-shlibdeps, dpkg-architecture), lintian: make deb and test_deb.sh.
 # iproute2 (ip netns), iptables, ethtool (veth offloads off), dnsmasq-base, python3: make chaos (test/chaos).
+# clang, libclang-rt-14-dev (libFuzzer and the sanitizer runtimes): make fuzz and make fuzz-smoke.
 # systemd: systemd-analyze for test_systemd.sh; buildah, podman: the image of test_container.sh (deploy/container).
 die() { echo "install-deps: error: $*" >&2; exit 1; }
 

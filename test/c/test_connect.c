@@ -113,6 +113,33 @@ static void test_cookie_too_long(void **state)
     unsetenv("BEAMPROBE_COOKIE");
 }
 
+/* The file rules on an in-memory content: first line, trailing blanks, length, NULs. */
+static void test_cookie_check(void **state)
+{
+    (void)state;
+    char out[BP_COOKIE_MAX + 1], err[256], buf[BP_COOKIE_MAX + 2];
+    snprintf(buf, sizeof buf, "AB\t \r\nCD");
+    assert_int_equal(bp_cookie_check("f", buf, strlen(buf), out, sizeof out, err, sizeof err), 0);
+    assert_string_equal(out, "AB");
+    memcpy(buf, "X\0Y\n", 5);
+    buf[5] = '\0';
+    assert_int_equal(bp_cookie_check("f", buf, 5, out, sizeof out, err, sizeof err), 0);
+    assert_string_equal(out, "X");
+    snprintf(buf, sizeof buf, " \t\n");
+    assert_int_equal(bp_cookie_check("f", buf, 3, out, sizeof out, err, sizeof err), BP_ECOOKIE);
+    assert_non_null(strstr(err, "empty or unusable"));
+    memset(buf, 'A', BP_COOKIE_MAX + 1);
+    buf[BP_COOKIE_MAX + 1] = '\0';
+    assert_int_equal(bp_cookie_check("f", buf, BP_COOKIE_MAX + 1, out, sizeof out, err, sizeof err), BP_ECOOKIE);
+    assert_non_null(strstr(err, "longer than"));
+    buf[BP_COOKIE_MAX] = '\n'; /* exactly BP_COOKIE_MAX bytes, then the line end */
+    assert_int_equal(bp_cookie_check("f", buf, BP_COOKIE_MAX + 1, out, sizeof out, err, sizeof err), 0);
+    assert_int_equal(strlen(out), BP_COOKIE_MAX);
+    memset(buf, 'A', 10);
+    buf[10] = '\0';
+    assert_int_equal(bp_cookie_check("f", buf, 10, out, 10, err, sizeof err), BP_ECOOKIE); /* out too small */
+}
+
 /* ---------- name slots ---------- */
 
 static void test_nameslot_distinct_and_released(void **state)
@@ -343,6 +370,31 @@ static void test_epmd_parse_names(void **state)
     assert_int_equal(bp__epmd_parse_names(body, sizeof body - 1, names, ports, 1), 1);
 }
 
+/* The PORT2_RESP reply parser on its own, byte by byte. */
+static void test_epmd_port2_reply(void **state)
+{
+    (void)state;
+    static const unsigned char found[] = { 119, 0, 0x9c, 0x40, 77, 0 };
+    const char *why = NULL;
+    int port = -1;
+    for (size_t len = 0; len < 4; len++)
+        assert_int_equal(bp__epmd_port2_reply(found, len, &port, &why), 1);
+    assert_int_equal(port, -1);
+    assert_int_equal(bp__epmd_port2_reply(found, sizeof found, &port, &why), 0);
+    assert_int_equal(port, 40000);
+    assert_null(why);
+    static const unsigned char missing[] = { 119, 1 };
+    assert_int_equal(bp__epmd_port2_reply(missing, sizeof missing, &port, &why), BP_ENOTREG);
+    static const unsigned char port0[] = { 119, 0, 0, 0 };
+    assert_int_equal(bp__epmd_port2_reply(port0, sizeof port0, &port, &why), BP_EEPMD);
+    assert_string_equal(why, "answered something that is not EPMD's protocol");
+    static const unsigned char http[] = { 'H', 'T' };
+    why = NULL;
+    assert_int_equal(bp__epmd_port2_reply(http, sizeof http, &port, &why), BP_EEPMD);
+    assert_non_null(why);
+    assert_int_equal(port, 40000);
+}
+
 /* ---------- deadlines on plain sockets (outcomes only: no timing thresholds in unit tests) ---------- */
 
 static void test_read_write_deadlines(void **state)
@@ -506,6 +558,8 @@ int main(void)
         cmocka_unit_test(test_epmd_port_please_replies),
         cmocka_unit_test(test_epmd_unreachable),
         cmocka_unit_test(test_epmd_parse_names),
+        cmocka_unit_test(test_cookie_check),
+        cmocka_unit_test(test_epmd_port2_reply),
         cmocka_unit_test(test_wrong_challenge_ack),
         cmocka_unit_test(test_read_write_deadlines),
         cmocka_unit_test(test_transport_status),

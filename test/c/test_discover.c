@@ -200,6 +200,13 @@ static void m_rr_name(msg *m, const char *owner, unsigned type, const char *targ
 
 #define RESP 0x8180 /* QR, RD, RA */
 
+/* Decode m as the reply (id 11) to the PTR query of 10.0.0.1. */
+static int decode_ptr(const msg *m, char *ptr, size_t ptrlen, size_t *count)
+{
+    return bp__dns_decode_reply(m->b, m->n, 11, "1.0.0.10.in-addr.arpa", BP_DNS_TYPE_PTR, NULL, 0, count, ptr, ptrlen,
+                                NULL);
+}
+
 static void test_dns_encode(void **state)
 {
     (void)state;
@@ -337,9 +344,7 @@ static void test_dns_decode(void **state)
     m_header(&m, 11, RESP, 1);
     m_question(&m, "1.0.0.10.in-addr.arpa", BP_DNS_TYPE_PTR);
     m_rr_name(&m, NULL, BP_DNS_TYPE_PTR, "app-0.app.ns.svc.cluster.local");
-    assert_int_equal(bp__dns_decode_reply(m.b, m.n, 11, "1.0.0.10.in-addr.arpa", BP_DNS_TYPE_PTR, NULL, 0, &count, ptr,
-                                          sizeof ptr, NULL),
-                     0);
+    assert_int_equal(decode_ptr(&m, ptr, sizeof ptr, &count), 0);
     assert_int_equal(count, 1);
     assert_string_equal(ptr, "app-0.app.ns.svc.cluster.local");
     /* a label with a dot in it cannot become a host name */
@@ -351,9 +356,20 @@ static void test_dns_decode(void **state)
     m_u8(&m, '.');
     m_u8(&m, 'b');
     m_u8(&m, 0);
-    assert_int_equal(bp__dns_decode_reply(m.b, m.n, 11, "1.0.0.10.in-addr.arpa", BP_DNS_TYPE_PTR, NULL, 0, &count, ptr,
-                                          sizeof ptr, NULL),
-                     BP_EDECODE);
+    assert_int_equal(decode_ptr(&m, ptr, sizeof ptr, &count), BP_EDECODE);
+
+    /* a PTR to the root names nothing: the next PTR record is the answer (found by fuzz_dns) */
+    m_header(&m, 11, RESP, 2);
+    m_question(&m, "1.0.0.10.in-addr.arpa", BP_DNS_TYPE_PTR);
+    m_rr_name(&m, NULL, BP_DNS_TYPE_PTR, "");
+    m_rr_name(&m, NULL, BP_DNS_TYPE_PTR, "app-0.app.ns.svc.cluster.local");
+    assert_int_equal(decode_ptr(&m, ptr, sizeof ptr, &count), 0);
+    assert_int_equal(count, 1);
+    assert_string_equal(ptr, "app-0.app.ns.svc.cluster.local");
+    m.b[7] = 1; /* only the PTR to the root: no name */
+    assert_int_equal(decode_ptr(&m, ptr, sizeof ptr, &count), 0);
+    assert_int_equal(count, 0);
+    assert_string_equal(ptr, "");
 
     /* 300 A records (a bp_namelist held 64): every one, in order, up to max */
     m_header(&m, 12, RESP, 300);
