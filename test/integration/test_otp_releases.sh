@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# test_otp_releases.sh: check, cluster, serve and TLS distribution against OTP 27 nodes and mixed 25/27 clusters.
+# OTP 27 is Debian 13's, installed by scripts/otp-release.sh fetch 27 (scripts/install-deps.sh); without
+# it the test skips, saying so. The demo app's beams are compiled by the system's OTP 25 and load on 27.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+if ! ERL27=$("$ROOT/scripts/otp-release.sh" path 27 2>/dev/null); then
+  echo "  skip  OTP 27 is not installed (scripts/otp-release.sh fetch 27, run by scripts/install-deps.sh): nothing tested"
+  exit 0
+fi
+BASE_OTP=$(erl -noshell -noinput -eval 'io:format("~s", [erlang:system_info(otp_release)]), halt().' </dev/null)
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/bp-otp.XXXXXX")
+PKI="$WORK/pki"
+DIRS=() SPID=""
+cleanup() {
+  local d
+  [[ -z $SPID ]] || kill -9 "$SPID" 2>/dev/null || true
+  for d in "${DIRS[@]}"; do "$CLUSTER" stop "$d" >/dev/null 2>&1 & done
+  wait
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fixture_fail() { FAILED=$((FAILED + 1)); printf '  FAIL  fixture: %s\n' "$1"; finish || true; exit 1; }
+
+# mixed KEY OTP_FIRST OTP_REST N ERL_ARGS...: a cluster in WORK/KEY of N nodes, the first started by
+# OTP_FIRST's erl, the others (start-node, joining the mesh) by OTP_REST's; prints nothing.
+erl_of() { if [[ $1 == 27 ]]; then echo "$ERL27"; else echo erl; fi; }
+mixed() {
+  local key=$1 first=$2 rest=$3 n=$4 i; shift 4
+  local d="$WORK/$key"
+  mkdir -p "$d"
+  BP_ERL=$(erl_of "$first") "$CLUSTER" start "$d" 1 "bp$$$key" -- "$@" >"$WORK/$key.start" 2>&1 \
+    || { cat "$WORK/$key.start"; tail -n 20 "$d"/*.log; fixture_fail "$key: first node did not start"; }
+  for i in $(seq 2 "$n"); do
+    BP_ERL=$(erl_of "$rest") "$CLUSTER" start-node "$d" "bp$$${key}_$i" >>"$WORK/$key.start" 2>&1 \
+      || { cat "$WORK/$key.start"; tail -n 20 "$d"/*.log; fixture_fail "$key: node $i did not start"; }
+  done
+}
+otp_of() { "$CLUSTER" eval "$1" "$2" 'erlang:system_info(otp_release).' 2>&1 | tr -d '"'; }
+
+"$ROOT/test/fixtures/tls/certs.sh" "$PKI" 2>"$WORK/certs.err" || fixture_fail "certs.sh: $(cat "$WORK/certs.err")"
+# the main cluster: 25, 27, 27 (no automatic reconnects, so a partition made by hand stays made);
+# the TLS cluster: 27 then 25, mutual TLS. Both start at once.
+DIRS+=("$WORK/mesh" "$WORK/tls")   # made by the background starts below
+mixed mesh "$BASE_OTP" 27 3 -kernel dist_auto_connect never -kernel prevent_overlapping_partitions false &
+mesh_pid=$!
+mixed tls 27 "$BASE_OTP" 2 -proto_dist inet_tls -ssl_dist_optfile "$PKI/mtls.conf" &
+tls_pid=$!
+wait "$mesh_pid" || exit 1
+wait "$tls_pid" || exit 1
+DIR=$WORK/mesh COOKIE=$WORK/mesh/cookie
+mapfile -t NODES <"$DIR/nodes"
+A=${NODES[0]} B=${NODES[1]} C=${NODES[2]}
+mapfile -t TNODES <"$WORK/tls/nodes"
+T27=${TNODES[0]} T25=${TNODES[1]}
+
+test_case "the nodes run the releases asked for"
+got="$(otp_of "$DIR" "$A") $(otp_of "$DIR" "$B") $(otp_of "$DIR" "$C") $(otp_of "$WORK/tls" "$T27") $(otp_of "$WORK/tls" "$T25")"
+if [[ $got == "$BASE_OTP 27 27 27 $BASE_OTP" ]]; then ok "$got"; else fail "otp_release of $A $B $C $T27 $T25: $got"; fi
+
+test_case "check on an OTP 27 node: every check passes"
+# OTP 27's supervisors hibernate once started (25's wait in gen_server:loop/7): their kind is proven
+# by their module's -behaviour (one round more per supervisor level: 7 round trips instead of 5),
+# and the sys/supervisor calls of the first probe wake them
+hib=$(ceval "$B" '[element(2, hd(erlang:process_info(whereis(S), [current_function]))) || S <- [demo_sup, demo_worker_sup]].')
+if [[ $hib == "[{erlang,hibernate,3},{erlang,hibernate,3}]" ]]; then ok "demo's supervisors hibernate"; else fail "demo's supervisors: $hib"; fi
+GOVS=(--governor cost_guard,rollback_guard,backlog_valve)
+check "$B" "${GOVS[@]}" --supervisor demo_sup --require-app demo,kernel,stdlib --expect-peers "$A,$C" --json
+expect_code 0
+expect_json .status healthy
+expect_json '.checks.identity.otp_release' 27
+expect_json '[.checks[].status] | unique | join(",")' pass
+expect_json '.checks["governor:cost_guard"].state' stable
+expect_json '.checks["supervisor:demo_sup"].kind' "supervisor demo_sup"
+expect_json '.checks.membership.visible | length' 2
+expect_json '.metrics.ets_count > 0' true
+expect_json '.checks.limits.ets.limit' null   # the ETS count is not limited since OTP 20
+expect_json '.round_trips' 7
+check "$B" "${GOVS[@]}" --supervisor demo_sup --json
+expect_code 0
+expect_json '.round_trips' 5
+
+test_case "OTP 27: kernel's own supervisors, strictly (kernel_sup's on_load child is stopped by design)"
+check "$B" --supervisor kernel_sup,logger_sup,net_sup,kernel_safe_sup --supervisor-strict --json
+expect_code 0
+expect_json '.checks["supervisor:kernel_sup"].status' pass
+expect_json '.checks["supervisor:kernel_sup"].children_stopped | length' 0
+expect_json '.checks["supervisor:net_sup"].status' pass
+check "$A" --supervisor kernel_sup,logger_sup,net_sup,kernel_safe_sup --supervisor-strict --json
+expect_code 0
+
+test_case "OTP 27: a governor pushed to refusing, a stopped child, a stopped application"
+ceval "$B" 'demo_governor:set_state(cost_guard, refusing).' >/dev/null
+ceval "$B" 'demo:stop_worker(worker_2).' >/dev/null
+check "$B" "${GOVS[@]}" --supervisor demo_sup --supervisor-strict --json
+expect_code 4
+expect_json '.checks["governor:cost_guard"].status' fail
+expect_json '.checks["supervisor:demo_sup"].children_stopped[0].child' worker_2
+ceval "$B" 'demo_governor:set_state(cost_guard, stable).' >/dev/null
+ceval "$B" 'demo:restart_worker(worker_2).' >/dev/null
+check "$B" "${GOVS[@]}" --supervisor demo_sup --supervisor-strict --json
+expect_code 0
+check "$B" --require-app runtime_tools --json
+expect_code 4
+expect_json '.checks.applications.status' fail
+
+test_case "OTP 27: memory and limits thresholds"
+check "$B" --memory-limit 1MiB --json
+expect_code 4
+expect_json '.checks.memory.status' fail
+check "$B" --atom-warn 0.001 --atom-fail 0.002 --json
+expect_code 4
+expect_json '.checks.limits.status' fail
+
+test_case "OTP 27: mnesia on two 27 db nodes"
+ceval "$B" 'ok = mnesia:start().' >/dev/null
+ceval "$C" "ok = mnesia:start(), {ok, _} = mnesia:change_config(extra_db_nodes, ['$B']), ok." >/dev/null
+ceval "$B" "{atomic, ok} = mnesia:create_table(t_otp, [{ram_copies, ['$B', '$C']}]), ok." >/dev/null
+check "$B" --mnesia --json
+expect_code 0
+expect_json '.checks.mnesia.db_nodes | length' 2
+expect_json '.checks.mnesia.tables' 2
+ceval "$C" 'stopped = mnesia:stop().' >/dev/null
+check "$B" --mnesia --json
+expect_code 4
+expect_json '.checks.mnesia.missing_db_nodes | join(",")' "$C"
+
+test_case "cluster $BASE_OTP/27/27: converged"
+probe cluster --cookie-file "$COOKIE" --nodes "$A,$B,$C" --json
+expect_code 0
+expect_json .verdict converged
+expect_json '[.nodes[].report.checks.identity.otp_release] | join(",")' "$BASE_OTP,27,27"
+
+test_case "cluster $BASE_OTP/27/27: the $BASE_OTP node cut off, then healed"
+for y in "$B" "$C"; do ceval "$A" "erlang:disconnect_node('$y')." >/dev/null; done
+probe cluster --cookie-file "$COOKIE" --nodes "$A,$B,$C" --json
+expect_code 4
+expect_json .verdict partitioned
+expect_json '.partitions | length' 2
+expect_json '.quorum.holds' true
+expect_json "[.nodes[] | select(.node == \"$A\") | .sees | length][0]" 0
+for y in "$B" "$C"; do ceval "$A" "net_kernel:connect_node('$y')." >/dev/null; done
+probe cluster --cookie-file "$COOKIE" --nodes "$A,$B,$C" --json
+expect_code 0
+expect_json .verdict converged
+
+test_case "serve over $BASE_OTP/27/27"
+SLOG="$WORK/serve.log"
+"$BEAMPROBE" serve --listen 127.0.0.1:0 --cookie-file "$COOKIE" --nodes "$A,$B,$C" --interval 200ms 2>"$SLOG" &
+SPID=$!
+PORT=
+for _ in $(seq 100); do
+  PORT=$(sed -n 's/.*listening on .*:\([0-9]*\) (.*/\1/p' "$SLOG" | head -1)
+  [[ -n $PORT ]] && break
+  kill -0 "$SPID" 2>/dev/null || break
+  sleep 0.05
+done
+[[ -n $PORT ]] || fixture_fail "serve did not start: $(head -c 400 "$SLOG")"
+code=000
+for _ in $(seq 60); do
+  code=$(curl -s -m 2 -o "$WORK/cluster.json" -w '%{http_code}' "http://127.0.0.1:$PORT/health/cluster") || true
+  [[ $code == 200 ]] && break
+  sleep 0.1
+done
+OUT=$(cat "$WORK/cluster.json" 2>/dev/null || true)
+if [[ $code == 200 ]]; then ok "/health/cluster 200"; else fail "/health/cluster $code: ${OUT:0:300}"; fi
+expect_json .verdict converged
+metrics=$(curl -s -m 2 "http://127.0.0.1:$PORT/metrics") || true
+expect_in "$metrics" "otp_release=\"27\""
+expect_in "$metrics" "otp_release=\"$BASE_OTP\""
+kill -TERM "$SPID" 2>/dev/null || true; wait "$SPID" 2>/dev/null || true; SPID=""
+
+test_case "TLS distribution: an OTP 27 node with mutual TLS"
+TCOOKIE=$WORK/tls/cookie
+CA=(--tls-cafile "$PKI/ca.pem")
+CLIENT=(--tls-certfile "$PKI/client.pem" --tls-keyfile "$PKI/client.key")
+probe check --cookie-file "$TCOOKIE" "$T27" --dist-tls "${CA[@]}" "${CLIENT[@]}" --governor cost_guard \
+  --supervisor demo_sup --json
+expect_code 0
+expect_json .status healthy
+expect_json '.checks.identity.otp_release' 27
+probe check --cookie-file "$TCOOKIE" "$T27" --dist-tls "${CA[@]}" --timeout 1s
+expect_code 2
+expect_in "$ERR" "client certificate"
+probe check --cookie-file "$TCOOKIE" "$T27" --timeout 1s
+expect_code 2
+expect_in "$ERR" "--dist-tls"
+
+test_case "TLS distribution: cluster 27/$BASE_OTP over mutual TLS"
+probe cluster --cookie-file "$TCOOKIE" --dist-tls "${CA[@]}" "${CLIENT[@]}" --nodes "$T27,$T25" --json
+expect_code 0
+expect_json .verdict converged
+expect_json '[.nodes[].report.checks.identity.otp_release] | join(",")' "27,$BASE_OTP"
+
+finish
