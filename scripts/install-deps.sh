@@ -9,10 +9,11 @@ PACKAGES=(
   curl ca-certificates procps iproute2 openssl prometheus dnsmasq-base python3
   prometheus-alertmanager wrk chromium nodejs kubectl
   systemd buildah podman
-  dpkg-dev lintian
+  dpkg-dev lintian patchelf
 )
 
 # dpkg-dev (dpkg-shlibdeps, dpkg-architecture), lintian: make deb and test_deb.sh.
+# patchelf: scripts/otp-release.sh (OTP 27 from Debian 13 in a private root, for test_otp_releases.sh).
 # systemd: systemd-analyze for test_systemd.sh; buildah, podman: the image of test_container.sh (deploy/container).
 die() { echo "install-deps: error: $*" >&2; exit 1; }
 
@@ -46,9 +47,21 @@ browser_deps() {
   npm_deps k8s kubernetes-models
 }
 
+# OTP 27 (Debian 13's) beside the system's OTP, for test_otp_releases.sh: installed once under
+# /opt/beamprobe-otp/27 (BP_OTP_CACHE) by scripts/otp-release.sh, which downloads only when it is missing.
+otp_releases() {
+  local sudo=()
+  [[ "$(id -u)" -eq 0 ]] || sudo=(sudo)
+  "${sudo[@]}" env ${BP_OTP_CACHE:+BP_OTP_CACHE="$BP_OTP_CACHE"} \
+    "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/otp-release.sh" fetch 27 >/dev/null \
+    || die "scripts/otp-release.sh fetch 27 failed"
+  echo "install-deps: OTP 27 in place"
+}
+
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#PACKAGES[@]} packages already installed"
   browser_deps
+  otp_releases
   exit 0
 fi
 
@@ -67,4 +80,5 @@ echo "install-deps: running apt-get install -y --no-install-recommends ${missing
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" \
   || die "apt-get install failed for: ${missing[*]}"
 browser_deps
+otp_releases
 echo "install-deps: done"

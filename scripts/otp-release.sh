@@ -89,7 +89,7 @@ cmd_fetch() {
   if erl=$(installed "$rel"); then say "OTP $rel already installed"; echo "$erl"; return 0; fi
   for c in apt-get dpkg patchelf flock; do command -v "$c" >/dev/null || die "$c not found (scripts/install-deps.sh installs patchelf)"; done
   [[ -r $KEYRING ]] || die "$KEYRING missing (Debian package debian-archive-keyring)"
-  mkdir -p "$CACHE" 2>/dev/null && [[ -w $CACHE ]] || die "cannot write $CACHE (run as root or set BP_OTP_CACHE)"
+  { mkdir -p "$CACHE" 2>/dev/null && [[ -w $CACHE ]]; } || die "cannot write $CACHE (run as root or set BP_OTP_CACHE)"
   exec 8>"$CACHE/.lock-$rel"
   flock 8
   if erl=$(installed "$rel"); then echo "$erl"; return 0; fi   # installed by a concurrent fetch
@@ -114,7 +114,7 @@ cmd_fetch() {
     grep -Eq '^[[:space:]]*ROOTDIR=/usr/lib/erlang$' "$f" || die "no ROOTDIR=/usr/lib/erlang line in $f"
     sed -i -E "s|^([[:space:]]*)ROOTDIR=/usr/lib/erlang\$|\\1ROOTDIR=\"$final/usr/lib/erlang\"|" "$f"
   done
-  rm -rf "$CACHE/$rel"; mkdir -p "$CACHE/$rel"
+  rm -rf "${CACHE:?}/$rel"; mkdir -p "$CACHE/$rel"
   mv "$stage/root" "$final"
   patch_release "$final"
   (cd "$stage/debs" && ls) >"$CACHE/$rel/packages"
