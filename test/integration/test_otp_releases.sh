@@ -196,4 +196,21 @@ expect_code 0
 expect_json .verdict converged
 expect_json '[.nodes[].report.checks.identity.otp_release] | join(",")' "27,$BASE_OTP"
 
+test_case "the NIF built against OTP $BASE_OTP loads in an OTP 27 VM and probes the mixed cluster"
+NIF_SO=$ROOT/priv/beamprobe_nif.so
+if [[ -n ${BP_SANITIZED:-} || ! -f $NIF_SO ]]; then
+  echo "  note  NIF case runs with the regular build only (the sanitized NIF needs libasan in the VM)"
+else
+  APP=$WORK/lib/beamprobe
+  mkdir -p "$APP/ebin" "$APP/priv" && ln -sf "$NIF_SO" "$APP/priv/beamprobe_nif.so"
+  erlc -o "$APP/ebin" "$ROOT/src/beamprobe.erl"
+  # the report map printed by OTP 27's own json module
+  OUT=$(HOME="$DIR/home" timeout 30 "$ERL27" -noshell -sname "bp$$_nif" -pa "$APP/ebin" -eval "
+    R = beamprobe:cluster(#{node => ['$A', '$B', '$C'], timeout => 3000}),
+    io:format(\"~s\", [try json:encode(R) catch _:_ -> io_lib:format(\"~p\", [R]) end]), halt()." 2>&1) || true
+  expect_json .verdict converged
+  expect_json '[.nodes[].report.checks.identity.otp_release] | join(",")' "$BASE_OTP,27,27"
+  [[ $OUT == "{"* ]] || echo "  nif output: ${OUT:0:400}"
+fi
+
 finish
