@@ -19,11 +19,12 @@ CACHE=${BP_OTP_CACHE:-/opt/beamprobe-otp}
 MIRROR=${BP_OTP_MIRROR:-http://deb.debian.org/debian}
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 
-# The Erlang applications the tests use (demo app, TLS distribution, mnesia, runtime_tools) and the C
+# The Erlang applications the tests use (demo app, TLS distribution, mnesia, runtime_tools; eunit and
+# inets for test_nif.sh under BP_ERL) and the C
 # runtime libraries the release's executables and NIFs load (readelf -d NEEDED, closed transitively;
 # fetch fails if any library would still come from the system).
 ERLANG_PKGS=(erlang-base erlang-crypto erlang-ssl erlang-public-key erlang-asn1 erlang-mnesia
-             erlang-runtime-tools)
+             erlang-runtime-tools erlang-eunit erlang-inets)
 LIB_PKGS=(libc6 libgcc-s1 libstdc++6 libtinfo6 zlib1g libsystemd0 libcap2 libzstd1 libssl3t64)
 
 die() { echo "otp-release: error: $*" >&2; exit 1; }
@@ -36,10 +37,11 @@ suite_of() {
   esac
 }
 
-# installed REL: the erl of a complete install that runs and reports REL.
+# installed REL: the erl of a complete install (of today's package list) that runs and reports REL.
 installed() {
   local erl=$CACHE/$1/root/usr/lib/erlang/bin/erl got
-  [[ -f $CACHE/$1/.complete && -x $erl ]] || return 1
+  [[ -f $CACHE/$1/.complete && -x $erl && $(cat "$CACHE/$1/.complete") == "${ERLANG_PKGS[*]} ${LIB_PKGS[*]}" ]] \
+    || return 1
   got=$("$erl" -noshell -noinput -eval 'io:format("~s", [erlang:system_info(otp_release)]), halt().' \
         2>/dev/null </dev/null) || return 1
   [[ $got == "$1" ]] || return 1
@@ -123,7 +125,7 @@ cmd_fetch() {
   got=$("$erl" -noshell -noinput -eval 'io:format("~s", [erlang:system_info(otp_release)]), halt().' </dev/null 2>&1) \
     || die "the installed erl does not run: $got"
   [[ $got == "$rel" ]] || die "the installed erl reports OTP '$got', expected $rel"
-  touch "$CACHE/$rel/.complete"
+  echo "${ERLANG_PKGS[*]} ${LIB_PKGS[*]}" >"$CACHE/$rel/.complete"   # what installed() compares
   say "OTP $rel installed in $CACHE/$rel"
   echo "$erl"
 }

@@ -5,6 +5,9 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CLUSTER="$ROOT/test/fixtures/cluster.sh"
 BEAMPROBE=${BEAMPROBE:-$ROOT/priv/beamprobe}
+# The erl that runs the nodes under test: BP_ERL (e.g. $(scripts/otp-release.sh path 27)) or the
+# system's; cluster.sh reads BP_ERL itself, NODE_ERL is for tests that start a VM of their own.
+NODE_ERL=${BP_ERL:-erl}
 HOST=$(hostname -s)
 PASSED=0
 FAILED=0

@@ -30,7 +30,7 @@ if [[ -n ${BP_SANITIZED:-} ]]; then
               LSAN_OPTIONS="suppressions=$ROOT/test/erl/lsan_beam.supp:print_suppressions=0")
 fi
 run_under() { # run_under EXPR: evaluate EXPR in a fresh node under test, then halt with its status
-  env "${under_env[@]}" erl -sname "$UNDER" -noshell -connect_all false -pa "$APP/ebin" "$DIR/tests" "$ROOT/test/fixtures/demo/ebin" \
+  env "${under_env[@]}" "$NODE_ERL" -sname "$UNDER" -noshell -connect_all false -pa "$APP/ebin" "$DIR/tests" "$ROOT/test/fixtures/demo/ebin" \
     -eval "{ok, _} = application:ensure_all_started(demo),
            Stable = fun S(0) -> timeout; S(N) -> case demo:all_stable() of true -> ok; _ -> timer:sleep(50), S(N - 1) end end,
            ok = Stable(100), $1" 2>&1
