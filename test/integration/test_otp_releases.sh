@@ -2,6 +2,7 @@
 # test_otp_releases.sh: check, cluster, serve and TLS distribution against OTP 27 nodes and mixed 25/27 clusters.
 # OTP 27 is Debian 13's, installed by scripts/otp-release.sh fetch 27 (scripts/install-deps.sh); without
 # it the test skips, saying so. The demo app's beams are compiled by the system's OTP 25 and load on 27.
+# BP_OTP_CORE=1 also runs the core tests (check, cluster, serve, TLS, mnesia, truth, NIF) on OTP 27 nodes.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -211,6 +212,19 @@ else
   expect_json .verdict converged
   expect_json '[.nodes[].report.checks.identity.otp_release] | join(",")' "$BASE_OTP,27,27"
   [[ $OUT == "{"* ]] || echo "  nif output: ${OUT:0:400}"
+fi
+
+# BP_OTP_CORE=1: the core integration tests once more with every node on OTP 27 (about 90 s more,
+# so not by default; docs/RELIABILITY.md, "OTP releases", has the last results)
+if [[ -n ${BP_OTP_CORE:-} ]]; then
+  for t in test_check test_cluster test_serve test_dist_tls test_mnesia test_truth test_nif; do
+    test_case "$t.sh with OTP 27 nodes"
+    if BP_ERL=$ERL27 bash "$ROOT/test/integration/$t.sh" >"$WORK/$t.out" 2>&1; then
+      ok "$(tail -1 "$WORK/$t.out")"
+    else
+      fail "$(grep -F '  FAIL' "$WORK/$t.out" | head -5)"
+    fi
+  done
 fi
 
 finish
