@@ -5,7 +5,8 @@
 #   otp-release.sh fetch REL   install OTP REL (if missing) under $BP_OTP_CACHE/REL; prints its erl
 #   otp-release.sh path REL    print the erl of an installed OTP REL; exit 1 (and say so) if none
 #
-# REL is 27 (Debian 13 "trixie", erlang 1:27.3.x). The packages are downloaded with apt-get under a
+# REL is 27 (Debian 13 "trixie", erlang 1:27.3.x) or 29 (Debian "forky", erlang 1:29.1.x; a moving
+# target, testing's current version). The packages are downloaded with apt-get under a
 # private apt state (the system's sources, lists and dpkg database are never touched), unpacked with
 # dpkg -x into $BP_OTP_CACHE/REL/root together with trixie's C runtime (glibc, libstdc++, OpenSSL 3.5,
 # ...), and every ELF file of the release is patched (patchelf, on the unpacked copies) to use that
@@ -25,7 +26,7 @@ KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 # fetch fails if any library would still come from the system).
 ERLANG_PKGS=(erlang-base erlang-crypto erlang-ssl erlang-public-key erlang-asn1 erlang-mnesia
              erlang-runtime-tools erlang-eunit erlang-inets)
-LIB_PKGS=(libc6 libgcc-s1 libstdc++6 libtinfo6 zlib1g libsystemd0 libcap2 libzstd1 libssl3t64)
+LIB_PKGS=(libc6 libgcc-s1 libstdc++6 libtinfo6 zlib1g libsystemd0 libcap2 libzstd1 libssl3t64 libsctp1)
 
 die() { echo "otp-release: error: $*" >&2; exit 1; }
 say() { echo "otp-release: $*" >&2; }
@@ -33,7 +34,8 @@ say() { echo "otp-release: $*" >&2; }
 suite_of() {
   case $1 in
     27) echo trixie ;;
-    *) die "unsupported OTP release '$1' (supported: 27)" ;;
+    29) echo forky ;;
+    *) die "unsupported OTP release '$1' (supported: 27, 29)" ;;
   esac
 }
 
