@@ -21,11 +21,11 @@ MIRROR=${BP_OTP_MIRROR:-http://deb.debian.org/debian}
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 
 # The Erlang applications the tests use (demo app, TLS distribution, mnesia, runtime_tools; eunit and
-# inets for test_nif.sh under BP_ERL) and the C
+# inets for test_nif.sh under BP_ERL; erlang-dev for their include files) and the C
 # runtime libraries the release's executables and NIFs load (readelf -d NEEDED, closed transitively;
 # fetch fails if any library would still come from the system).
 ERLANG_PKGS=(erlang-base erlang-crypto erlang-ssl erlang-public-key erlang-asn1 erlang-mnesia
-             erlang-runtime-tools erlang-eunit erlang-inets)
+             erlang-runtime-tools erlang-eunit erlang-inets erlang-dev)
 LIB_PKGS=(libc6 libgcc-s1 libstdc++6 libtinfo6 zlib1g libsystemd0 libcap2 libzstd1 libssl3t64 libsctp1)
 
 die() { echo "otp-release: error: $*" >&2; exit 1; }

@@ -83,7 +83,7 @@ start_vm() {
   if [[ ! -f $app/ebin/beamprobe.beam ]]; then
     mkdir -p "$app/ebin" "$app/priv"
     ln -sf "$nif" "$app/priv/beamprobe_nif.so"
-    erlc -Werror -o "$app/ebin" "$ROOT/src/beamprobe.erl"
+    "$NODE_ERLC" -Werror -o "$app/ebin" "$ROOT/src/beamprobe.erl"
     cp "$ROOT/src/beamprobe.app.src" "$app/ebin/beamprobe.app"
   fi
   [[ -n ${BP_SANITIZED:-} ]] && env_+=(LD_PRELOAD="$(gcc -print-file-name=libasan.so)" ASAN_OPTIONS="detect_leaks=0:abort_on_error=1")

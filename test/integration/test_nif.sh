@@ -15,10 +15,10 @@ N1=${NODES[0]} N2=${NODES[1]} N3=${NODES[2]}
 APP=$DIR/lib/beamprobe
 mkdir -p "$APP/ebin" "$APP/priv" "$DIR/tests"
 ln -s "$NIF_SO" "$APP/priv/beamprobe_nif.so"
-erlc -Werror -o "$APP/ebin" "$ROOT/src/beamprobe.erl"
+"$NODE_ERLC" -Werror -o "$APP/ebin" "$ROOT/src/beamprobe.erl"
 cp "$ROOT/src/beamprobe.app.src" "$APP/ebin/beamprobe.app"
-erlc -o "$DIR/tests" "$ROOT/test/erl/beamprobe_tests.erl"
-erlc -Werror -o "$DIR/tests" "$ROOT/examples/inets_health.erl"
+"$NODE_ERLC" -o "$DIR/tests" "$ROOT/test/erl/beamprobe_tests.erl"
+"$NODE_ERLC" -Werror -o "$DIR/tests" "$ROOT/examples/inets_health.erl"
 
 # A standalone node (not in the mesh) with the demo app and the API. Under the
 # sanitizers it carries libasan, preloaded, and nothing else does.

@@ -210,7 +210,7 @@ if [[ -n ${BP_SANITIZED:-} || ! -f $NIF_SO ]]; then
 else
   APP=$WORK/lib/beamprobe
   mkdir -p "$APP/ebin" "$APP/priv" && ln -sf "$NIF_SO" "$APP/priv/beamprobe_nif.so"
-  erlc -o "$APP/ebin" "$ROOT/src/beamprobe.erl"
+  "$(dirname "$NEW_ERL")/erlc" -o "$APP/ebin" "$ROOT/src/beamprobe.erl"
   # the report map printed by OTP $REL's own json module
   OUT=$(HOME="$DIR/home" timeout 30 "$NEW_ERL" -noshell -sname "bp$$_nif" -pa "$APP/ebin" -eval "
     R = beamprobe:cluster(#{node => ['$A', '$B', '$C'], timeout => 3000}),
