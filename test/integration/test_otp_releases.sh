@@ -2,14 +2,24 @@
 # test_otp_releases.sh: check, cluster, serve and TLS distribution against OTP 27 nodes and mixed 25/27 clusters.
 # OTP 27 is Debian 13's, installed by scripts/otp-release.sh fetch 27 (scripts/install-deps.sh); without
 # it the test skips, saying so. The demo app's beams are compiled by the system's OTP 25 and load on 27.
-# BP_OTP_RELEASE=29 runs the same against another installed release (scripts/otp-release.sh fetch 29).
+# The same runs against OTP 29 (Debian forky's, scripts/otp-release.sh fetch 29) when installed;
+# BP_OTP_RELEASE=27 or 29 runs one release only.
 # BP_OTP_CORE=1 also runs the core tests (check, cluster, serve, TLS, mnesia, truth, NIF) on that release's nodes.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-REL=${BP_OTP_RELEASE:-27}
+# without BP_OTP_RELEASE: once per release scripts/install-deps.sh installs (27, and 29 when it could)
+if [[ -z ${BP_OTP_RELEASE:-} ]]; then
+  rc=0
+  for rel in 27 29; do
+    echo "  --- OTP $rel"
+    BP_OTP_RELEASE=$rel bash "${BASH_SOURCE[0]}" || rc=1
+  done
+  exit $rc
+fi
+REL=$BP_OTP_RELEASE
 if ! NEW_ERL=$("$ROOT/scripts/otp-release.sh" path "$REL" 2>/dev/null); then
-  echo "  skip  OTP $REL is not installed (scripts/otp-release.sh fetch $REL, run by scripts/install-deps.sh for 27): nothing tested"
+  echo "  skip  OTP $REL is not installed (scripts/otp-release.sh fetch $REL; scripts/install-deps.sh installs 27 and 29): nothing tested"
   exit 0
 fi
 BASE_OTP=$(erl -noshell -noinput -eval 'io:format("~s", [erlang:system_info(otp_release)]), halt().' </dev/null)
