@@ -5,6 +5,7 @@
 
 #include "beamprobe.h"
 #include "dist/collect_int.h"
+#include "dist/sup_quirks.h"
 
 /* Room for `extra` more jobs; 0 or BP_ENOMEM. Pointers into c->jobs do not survive it. */
 static int reserve_jobs(bp__collector *c, size_t extra)
@@ -578,7 +579,7 @@ static void take_supervisor(bp__collector *c, bp_batch *b, bp__proc_job *j)
                 if (p->n_down < BP_CHILD_DOWN_MAX)
                     p->down[p->n_down] = bp_arena_printf(c->snap->arena, "%s (%s)", id, child->str);
                 p->n_down++;
-            } else if (bp_term_is_atom(child, "undefined")) {
+            } else if (bp_term_is_atom(child, "undefined") && !bp_child_stopped_by_design(p->name, k)) {
                 if (p->n_stopped < BP_CHILD_DOWN_MAX)
                     p->stopped[p->n_stopped] = bp_arena_strdup(c->snap->arena, id);
                 p->n_stopped++;

@@ -524,6 +524,22 @@ static void test_challenge_name(void **state)
     assert_int_equal(bp__challenge_name(b, len, 2, name, sizeof name), -1);
 }
 
+/* Bytes as an OTP 27.3 node (Debian 13, ERTS 15.2.7) answered beamprobe's 'N' send_name: status, then
+   a version-6 challenge (flags 0xd07df7fbd, challenge, creation, name); OTP 25 sends the same layout. */
+static void test_challenge_recorded_otp27(void **state)
+{
+    (void)state;
+    static const unsigned char hs[] = {
+        0x00, 0x03, 's', 'o', 'k', 0x00, 0x22,
+        'N', 0x00, 0x00, 0x00, 0x0d, 0x07, 0xdf, 0x7f, 0xbd, 0xd4, 0x8d, 0xe4, 0xf0, 0x6b, 0x13, 0x69, 0x94,
+        0x00, 0x0f, 'b', 'p', 'o', 't', 'p', '2', '5', '0', '3', '4', '_', '1', '@', 'v', 'm',
+    };
+    char name[64];
+    assert_int_equal(bp__challenge_name(hs, sizeof hs, 2, name, sizeof name), 0);
+    assert_string_equal(name, "bpotp25034_1@vm");
+    assert_int_equal(bp__challenge_name(hs, sizeof hs - 1, 2, name, sizeof name), -1);
+}
+
 /* Literals of both families, the family asked for, and the text form. */
 static void test_resolve_families(void **state)
 {
@@ -555,6 +571,7 @@ int main(void)
         cmocka_unit_test(test_resolve_families),
         cmocka_unit_test(test_transport_status_tls_header),
         cmocka_unit_test(test_challenge_name),
+        cmocka_unit_test(test_challenge_recorded_otp27),
         cmocka_unit_test(test_epmd_port_please_replies),
         cmocka_unit_test(test_epmd_unreachable),
         cmocka_unit_test(test_epmd_parse_names),

@@ -89,11 +89,11 @@ start_vm() {
   if [[ ! -f $app/ebin/beamprobe.beam ]]; then
     mkdir -p "$app/ebin" "$app/priv"
     ln -sf "$nif" "$app/priv/beamprobe_nif.so"
-    erlc -Werror -o "$app/ebin" "$ROOT/src/beamprobe.erl"
+    "$NODE_ERLC" -Werror -o "$app/ebin" "$ROOT/src/beamprobe.erl"
     cp "$ROOT/src/beamprobe.app.src" "$app/ebin/beamprobe.app"
   fi
   [[ -n ${BP_SANITIZED:-} ]] && env_+=(LD_PRELOAD="$(gcc -print-file-name=libasan.so)" ASAN_OPTIONS="detect_leaks=0:abort_on_error=1")
-  env "${env_[@]}" erl -sname "bp$$_$name" -noshell -connect_all false -pa "$app/ebin" "$ROOT/test/fixtures/demo/ebin" \
+  env "${env_[@]}" "$NODE_ERL" -sname "bp$$_$name" -noshell -connect_all false -pa "$app/ebin" "$ROOT/test/fixtures/demo/ebin" \
     -eval "{ok, _} = application:ensure_all_started(demo), $expr" >"$WORK/$name.log" 2>&1 &
   VM_PID=$!
   SERVE_PIDS+=("$VM_PID")

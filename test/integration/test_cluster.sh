@@ -82,7 +82,7 @@ test_case "an asymmetric view: X lists B, B does not list X"
 # relay inside X; "freeze" closes the relay's socket to B but keeps X's. B sees the connection
 # close and drops X at once; X keeps listing B until its tick times out (net_ticktime, 60 s).
 mkdir -p "$DIR/asym"
-erlc -Wall -Werror -o "$DIR/asym" "$ROOT/test/fixtures/asym_epmd.erl"
+"$NODE_ERLC" -Wall -Werror -o "$DIR/asym" "$ROOT/test/fixtures/asym_epmd.erl"
 X=$("$CLUSTER" start-node "$DIR" "bp$$_asym" -- "${NODE_ARGS[@]}" -epmd_module asym_epmd -pa "$DIR/asym")
 ceval "$X" "asym_epmd:relay('$B')." >/dev/null
 ceval "$X" "erlang:disconnect_node('$B')." >/dev/null
