@@ -52,7 +52,7 @@ sanitize:
 # Line and branch coverage of c_src/ (not part of make test: it reruns the suites): unit and
 # integration tests (the NIF's eunit suite among them) on the gcov build in build-cov/, then gcovr's
 # summary, per directory and per file, and the HTML report build-cov/coverage/index.html.
-coverage: deps
+coverage: deps build
 	@scripts/coverage.sh
 
 # The command, its man page and its bash and zsh completion, under $(DESTDIR)$(PREFIX). The man page

@@ -21,6 +21,7 @@ serve_cleanup() {
 start_serve() {
   local name=$1; shift
   local log="$WORK/$name.log"
+  : >"$log" # exists before the poll below reads it (the background job creates it only when it runs)
   "$BEAMPROBE" serve --listen 127.0.0.1:0 --cookie-file "$COOKIE" "$@" 2>"$log" &
   SPID=$!
   SERVE_PIDS+=("$SPID")
