@@ -24,6 +24,7 @@ typedef struct {
     int sent[P_COUNT];     /* messages that would reach each process: gen:call, sys:get_state */
     int attrs_asked;       /* erlang:get_module_info calls */
     int scramble;          /* answer every system_info with a negative number */
+    int malformed;         /* answer memory, nodes, statistics, which_applications, monotonic_time wrongly */
 } node_script;
 
 static void encode_mfa(ei_x_buff *x, const char *m, const char *f, long a)
@@ -185,6 +186,21 @@ static void encode_reply(node_script *ns, const bp_rpc *r, ei_x_buff *x)
         ei_x_encode_tuple_header(x, 2);
         ei_x_encode_atom(x, "error");
         ei_x_encode_string(x, "disk full");
+    } else if (ns->malformed && strcmp(r->fun, "memory") == 0) { /* [{total, -5}] */
+        ei_x_encode_list_header(x, 1);
+        ei_x_encode_tuple_header(x, 2);
+        ei_x_encode_atom(x, "total");
+        ei_x_encode_long(x, -5);
+        ei_x_encode_empty_list(x);
+    } else if (ns->malformed && strcmp(r->fun, "statistics") == 0) { /* [3, -1] */
+        ei_x_encode_list_header(x, 2);
+        ei_x_encode_long(x, 3);
+        ei_x_encode_long(x, -1);
+        ei_x_encode_empty_list(x);
+    } else if (ns->malformed && strcmp(r->fun, "monotonic_time") == 0) {
+        ei_x_encode_long(x, 50); /* before the start time (100) */
+    } else if (ns->malformed && (strcmp(r->fun, "nodes") == 0 || strcmp(r->fun, "which_applications") == 0)) {
+        ei_x_encode_atom(x, "undefined");
     } else if (strcmp(r->fun, "memory") == 0) {
         ei_x_encode_list_header(x, 1);
         ei_x_encode_tuple_header(x, 2);
@@ -297,6 +313,25 @@ static void test_scrambled_replies_fail_their_facts(void **state)
     bp_snapshot_free(s);
 }
 
+/* Replies of the wrong shape or out of range fail their own facts, each with what was unexpected. */
+static void test_malformed_replies_fail_their_facts(void **state)
+{
+    (void)state;
+    node_script ns = { .refuse_combined = 1, .malformed = 1 };
+    bp_snapshot *s = collect_as(&ns, BP_PROBE_READY, NULL, NULL);
+    assert_int_equal(s->memory.state, BP_FACT_ERROR);
+    assert_string_equal(s->memory.error, "unexpected reply to erlang:memory/0: total -5");
+    assert_int_equal(s->membership.state, BP_FACT_ERROR);
+    assert_string_equal(s->membership.error, "unexpected reply to erlang:nodes/1");
+    assert_int_equal(s->schedulers.state, BP_FACT_ERROR);
+    assert_string_equal(s->schedulers.error, "unexpected reply to statistics(run_queue_lengths_all)");
+    assert_int_equal(s->applications.state, BP_FACT_ERROR);
+    assert_string_equal(s->applications.error, "unexpected reply to application:which_applications/1");
+    assert_int_equal(s->identity.state, BP_FACT_ERROR);
+    assert_string_equal(s->identity.error, "the node's clock reads before its start time");
+    bp_snapshot_free(s);
+}
+
 /* --check-mfa: true passes; a textual reason reads as text. */
 static void test_custom_checks(void **state)
 {
@@ -398,6 +433,7 @@ int main(void)
         cmocka_unit_test(test_combined_bif_call_refused_falls_back),
         cmocka_unit_test(test_combined_bif_call_malformed),
         cmocka_unit_test(test_scrambled_replies_fail_their_facts),
+        cmocka_unit_test(test_malformed_replies_fail_their_facts),
         cmocka_unit_test(test_custom_checks),
         cmocka_unit_test(test_governor_sent_only_what_its_kind_handles),
         cmocka_unit_test(test_supervisor_calls_only_to_supervisors),

@@ -1630,6 +1630,26 @@ static void test_k8s_api_errors(void **state)
     o.token_file = "/nonexistent/token";
     assert_int_equal(k8s_at("prod", "app", &o, 2000, r, err, sizeof err, NULL), BP_ECONFIG);
     assert_non_null(strstr(err, "/nonexistent/token"));
+    /* token files no bearer token can come from: refused before any request, naming the file */
+    char tpath[160];
+    cert_path(tpath, sizeof tpath, "bad-token");
+    static const char *const why[] = { "is empty", "holds characters a bearer token cannot have",
+                                       "is larger than 65536 bytes" };
+    char *big = malloc(70000);
+    assert_non_null(big);
+    memset(big, 'a', 69999);
+    big[69999] = '\0';
+    const char *content[] = { " \n\n", "abc def\n", big };
+    for (size_t i = 0; i < 3; i++) {
+        write_text(tpath, content[i]);
+        memset(&o, 0, sizeof o);
+        o.token_file = tpath;
+        assert_int_equal(k8s_at("prod", "app", &o, 2000, r, err, sizeof err, NULL), BP_ECONFIG);
+        assert_non_null(strstr(err, tpath));
+        assert_non_null(strstr(err, why[i]));
+        assert_null(strstr(err, "abc"));
+    }
+    free(big);
     /* nothing listening */
     memset(&o, 0, sizeof o);
     o.api_url = "https://127.0.0.1:1";
