@@ -25,6 +25,7 @@ typedef struct {
     int attrs_asked;       /* erlang:get_module_info calls */
     int scramble;          /* answer every system_info with a negative number */
     int malformed;         /* answer memory, nodes, statistics, which_applications, monotonic_time wrongly */
+    int gproc;             /* gproc:select: 1 two names and an entry of another shape, 2 an atom, 3 no gproc */
 } node_script;
 
 static void encode_mfa(ei_x_buff *x, const char *m, const char *f, long a)
@@ -164,6 +165,36 @@ static void encode_reply(node_script *ns, const bp_rpc *r, ei_x_buff *x)
     ei_x_encode_version(x);
     if (encode_proc_reply(ns, r, x))
         return;
+    if (strcmp(r->mod, "gproc") == 0 && ns->gproc == 1) { /* [{k1, strict}, {k2, hib_gov}, {k3, nopid}] */
+        static const int procs[2] = { P_GEN_SERVER, P_HIB_STATEM };
+        ei_x_encode_list_header(x, 3);
+        for (int k = 0; k < 2; k++) {
+            erlang_pid pid = { .num = (unsigned)procs[k] + 1, .creation = 1 };
+            snprintf(pid.node, sizeof pid.node, "n@h");
+            ei_x_encode_tuple_header(x, 2);
+            ei_x_encode_atom(x, k ? "k2" : "k1");
+            ei_x_encode_pid(x, &pid);
+        }
+        ei_x_encode_tuple_header(x, 2);
+        ei_x_encode_atom(x, "k3");
+        ei_x_encode_atom(x, "nopid");
+        ei_x_encode_empty_list(x);
+        return;
+    }
+    if (strcmp(r->mod, "gproc") == 0 && ns->gproc == 2) {
+        ei_x_encode_atom(x, "nonsense");
+        return;
+    }
+    if (strcmp(r->mod, "gproc") == 0 && ns->gproc == 3) { /* {badrpc, {'EXIT', {undef, []}}} */
+        ei_x_encode_tuple_header(x, 2);
+        ei_x_encode_atom(x, "badrpc");
+        ei_x_encode_tuple_header(x, 2);
+        ei_x_encode_atom(x, "EXIT");
+        ei_x_encode_tuple_header(x, 2);
+        ei_x_encode_atom(x, "undef");
+        ei_x_encode_empty_list(x);
+        return;
+    }
     if (strcmp(r->mod, "lists") == 0 && strcmp(r->fun, "zipwith") == 0) {
         ns->combined_calls++;
         if (ns->refuse_combined) { /* {badrpc, {'EXIT', {undef, []}}} */
@@ -332,6 +363,42 @@ static void test_malformed_replies_fail_their_facts(void **state)
     bp_snapshot_free(s);
 }
 
+/* --governor gproc:TAG: every {Key, Pid} gproc lists is a member named {TAG,Key}, proved and asked
+ * like any governor; a reply of another shape, or no gproc on the node, fails the family's fact. */
+static void test_gproc_family(void **state)
+{
+    (void)state;
+    node_script ns = { .gproc = 1 };
+    bp_snapshot *s = collect_as(&ns, BP_PROBE_READY, "gproc:cost_guard", NULL);
+    assert_int_equal(s->n_families, 1);
+    const bp_govfamily_snap *f = &s->families[0];
+    assert_string_equal(f->name, "gproc:cost_guard");
+    assert_int_equal(f->fact.state, BP_FACT_OK);
+    assert_int_equal(f->n_members, 2); /* the entry without a pid is no member */
+    assert_string_equal(f->members[0].name, "{cost_guard,k1}");
+    assert_string_equal(f->members[1].name, "{cost_guard,k2}");
+    assert_string_equal(f->members[0].kind, "gen_server strict");
+    assert_string_equal(f->members[0].unreadable, "a gen_server's state: give --governor-state-field");
+    assert_string_equal(f->members[1].kind, "gen_statem gov");
+    assert_string_equal(f->members[1].state, "stable");
+    assert_int_equal(ns.sent[P_GEN_SERVER], 1);
+    assert_int_equal(ns.sent[P_HIB_STATEM], 1);
+    bp_snapshot_free(s);
+
+    node_script odd = { .gproc = 2 };
+    s = collect_as(&odd, BP_PROBE_READY, "gproc:cost_guard", NULL);
+    assert_int_equal(s->families[0].fact.state, BP_FACT_ERROR);
+    assert_string_equal(s->families[0].fact.error, "unexpected reply to gproc:select/2");
+    assert_int_equal(s->families[0].n_members, 0);
+    bp_snapshot_free(s);
+
+    node_script none = { .gproc = 3 };
+    s = collect_as(&none, BP_PROBE_READY, "gproc:cost_guard", NULL);
+    assert_int_equal(s->families[0].fact.state, BP_FACT_ERROR);
+    assert_string_equal(s->families[0].fact.error, "gproc is not running on the target (no gproc module)");
+    bp_snapshot_free(s);
+}
+
 /* --check-mfa: true passes; a textual reason reads as text. */
 static void test_custom_checks(void **state)
 {
@@ -434,6 +501,7 @@ int main(void)
         cmocka_unit_test(test_combined_bif_call_malformed),
         cmocka_unit_test(test_scrambled_replies_fail_their_facts),
         cmocka_unit_test(test_malformed_replies_fail_their_facts),
+        cmocka_unit_test(test_gproc_family),
         cmocka_unit_test(test_custom_checks),
         cmocka_unit_test(test_governor_sent_only_what_its_kind_handles),
         cmocka_unit_test(test_supervisor_calls_only_to_supervisors),
