@@ -159,6 +159,18 @@ static int encode_proc_reply(node_script *ns, const bp_rpc *r, ei_x_buff *x)
     return 1;
 }
 
+/* {badrpc, {'EXIT', {undef, []}}}: what rpc answers for a function the node does not have */
+static void encode_badrpc_undef(ei_x_buff *x)
+{
+    ei_x_encode_tuple_header(x, 2);
+    ei_x_encode_atom(x, "badrpc");
+    ei_x_encode_tuple_header(x, 2);
+    ei_x_encode_atom(x, "EXIT");
+    ei_x_encode_tuple_header(x, 2);
+    ei_x_encode_atom(x, "undef");
+    ei_x_encode_empty_list(x);
+}
+
 /* Encode one reply (version byte included) into x by the call's module and function. */
 static void encode_reply(node_script *ns, const bp_rpc *r, ei_x_buff *x)
 {
@@ -185,26 +197,14 @@ static void encode_reply(node_script *ns, const bp_rpc *r, ei_x_buff *x)
         ei_x_encode_atom(x, "nonsense");
         return;
     }
-    if (strcmp(r->mod, "gproc") == 0 && ns->gproc == 3) { /* {badrpc, {'EXIT', {undef, []}}} */
-        ei_x_encode_tuple_header(x, 2);
-        ei_x_encode_atom(x, "badrpc");
-        ei_x_encode_tuple_header(x, 2);
-        ei_x_encode_atom(x, "EXIT");
-        ei_x_encode_tuple_header(x, 2);
-        ei_x_encode_atom(x, "undef");
-        ei_x_encode_empty_list(x);
+    if (strcmp(r->mod, "gproc") == 0 && ns->gproc == 3) {
+        encode_badrpc_undef(x);
         return;
     }
     if (strcmp(r->mod, "lists") == 0 && strcmp(r->fun, "zipwith") == 0) {
         ns->combined_calls++;
-        if (ns->refuse_combined) { /* {badrpc, {'EXIT', {undef, []}}} */
-            ei_x_encode_tuple_header(x, 2);
-            ei_x_encode_atom(x, "badrpc");
-            ei_x_encode_tuple_header(x, 2);
-            ei_x_encode_atom(x, "EXIT");
-            ei_x_encode_tuple_header(x, 2);
-            ei_x_encode_atom(x, "undef");
-            ei_x_encode_empty_list(x);
+        if (ns->refuse_combined) {
+            encode_badrpc_undef(x);
             return;
         }
         ei_x_encode_empty_list(x); /* a wrong shape: the count of results does not match */
@@ -327,6 +327,12 @@ static void test_combined_bif_call_malformed(void **state)
     bp_snapshot_free(s);
 }
 
+static void expect_fact_error(const bp_fact *f, const char *error)
+{
+    assert_int_equal(f->state, BP_FACT_ERROR);
+    assert_string_equal(f->error, error);
+}
+
 /* A scrambled node: out-of-range counts and a release that is no number fail their facts
  * instead of passing as "no limits reported". */
 static void test_scrambled_replies_fail_their_facts(void **state)
@@ -334,10 +340,8 @@ static void test_scrambled_replies_fail_their_facts(void **state)
     (void)state;
     node_script ns = { .refuse_combined = 1, .scramble = 1 };
     bp_snapshot *s = collect_as(&ns, BP_PROBE_READY, NULL, NULL);
-    assert_int_equal(s->limits.state, BP_FACT_ERROR);
-    assert_string_equal(s->limits.error, "unexpected reply to erlang:system_info(process_count): -2000000000000");
-    assert_int_equal(s->identity.state, BP_FACT_ERROR);
-    assert_string_equal(s->identity.error, "unexpected reply to erlang:system_info(otp_release): -2000000000000");
+    expect_fact_error(&s->limits, "unexpected reply to erlang:system_info(process_count): -2000000000000");
+    expect_fact_error(&s->identity, "unexpected reply to erlang:system_info(otp_release): -2000000000000");
     assert_null(s->otp_release);
     assert_int_equal(s->schedulers.state, BP_FACT_ERROR);
     assert_int_equal(s->memory.state, BP_FACT_OK); /* its own reply was fine */
@@ -350,16 +354,11 @@ static void test_malformed_replies_fail_their_facts(void **state)
     (void)state;
     node_script ns = { .refuse_combined = 1, .malformed = 1 };
     bp_snapshot *s = collect_as(&ns, BP_PROBE_READY, NULL, NULL);
-    assert_int_equal(s->memory.state, BP_FACT_ERROR);
-    assert_string_equal(s->memory.error, "unexpected reply to erlang:memory/0: total -5");
-    assert_int_equal(s->membership.state, BP_FACT_ERROR);
-    assert_string_equal(s->membership.error, "unexpected reply to erlang:nodes/1");
-    assert_int_equal(s->schedulers.state, BP_FACT_ERROR);
-    assert_string_equal(s->schedulers.error, "unexpected reply to statistics(run_queue_lengths_all)");
-    assert_int_equal(s->applications.state, BP_FACT_ERROR);
-    assert_string_equal(s->applications.error, "unexpected reply to application:which_applications/1");
-    assert_int_equal(s->identity.state, BP_FACT_ERROR);
-    assert_string_equal(s->identity.error, "the node's clock reads before its start time");
+    expect_fact_error(&s->memory, "unexpected reply to erlang:memory/0: total -5");
+    expect_fact_error(&s->membership, "unexpected reply to erlang:nodes/1");
+    expect_fact_error(&s->schedulers, "unexpected reply to statistics(run_queue_lengths_all)");
+    expect_fact_error(&s->applications, "unexpected reply to application:which_applications/1");
+    expect_fact_error(&s->identity, "the node's clock reads before its start time");
     bp_snapshot_free(s);
 }
 
@@ -387,15 +386,13 @@ static void test_gproc_family(void **state)
 
     node_script odd = { .gproc = 2 };
     s = collect_as(&odd, BP_PROBE_READY, "gproc:cost_guard", NULL);
-    assert_int_equal(s->families[0].fact.state, BP_FACT_ERROR);
-    assert_string_equal(s->families[0].fact.error, "unexpected reply to gproc:select/2");
+    expect_fact_error(&s->families[0].fact, "unexpected reply to gproc:select/2");
     assert_int_equal(s->families[0].n_members, 0);
     bp_snapshot_free(s);
 
     node_script none = { .gproc = 3 };
     s = collect_as(&none, BP_PROBE_READY, "gproc:cost_guard", NULL);
-    assert_int_equal(s->families[0].fact.state, BP_FACT_ERROR);
-    assert_string_equal(s->families[0].fact.error, "gproc is not running on the target (no gproc module)");
+    expect_fact_error(&s->families[0].fact, "gproc is not running on the target (no gproc module)");
     bp_snapshot_free(s);
 }
 
