@@ -2,6 +2,7 @@
 # test_cli.sh: the command of this build ($BEAMPROBE, sanitized or instrumented too): dispatch, usage errors, help, version, man page and completion output.
 # (test_install.sh checks the installed page and scripts in depth, from priv/beamprobe only.)
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bp-cli.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
