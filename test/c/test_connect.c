@@ -25,6 +25,7 @@
 #include "dist/net.h"
 #include "dist/resolve.h"
 #include "dist/transport.h"
+#include "fake_epmd.h"
 
 /* ---------- cookie ---------- */
 
@@ -182,49 +183,7 @@ static void test_resolve(void **state)
     assert_true(rc == BP_ETIMEDOUT || rc == BP_ERESOLVE);
 }
 
-/* ---------- a scripted EPMD ---------- */
-
-typedef struct {
-    int lfd;
-    const unsigned char *reply;
-    size_t reply_len;
-    int delay_ms;
-} fake_epmd;
-
-static void *fake_epmd_main(void *arg)
-{
-    fake_epmd *f = arg;
-    int c = accept(f->lfd, NULL, NULL);
-    if (c < 0)
-        return NULL;
-    unsigned char req[512];
-    ssize_t n = recv(c, req, sizeof req, 0);
-    (void)n;
-    if (f->delay_ms)
-        usleep((useconds_t)f->delay_ms * 1000);
-    if (f->reply_len)
-        (void)!write(c, f->reply, f->reply_len);
-    close(c);
-    return NULL;
-}
-
-/* Listen on a loopback port, point ERL_EPMD_PORT at it, serve one request. */
-static pthread_t start_fake(fake_epmd *f)
-{
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
-    f->lfd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(f->lfd >= 0);
-    assert_int_equal(bind(f->lfd, (struct sockaddr *)&sa, sizeof sa), 0);
-    assert_int_equal(listen(f->lfd, 4), 0);
-    socklen_t len = sizeof sa;
-    getsockname(f->lfd, (struct sockaddr *)&sa, &len);
-    char port[16];
-    snprintf(port, sizeof port, "%d", ntohs(sa.sin_port));
-    setenv("ERL_EPMD_PORT", port, 1);
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, fake_epmd_main, f), 0);
-    return t;
-}
+/* ---------- a scripted EPMD (fake_epmd.h) ---------- */
 
 static const char *epmd_why;
 
@@ -335,9 +294,8 @@ static void test_wrong_challenge_ack(void **state)
     socklen_t len = sizeof sa;
     getsockname(nfd, (struct sockaddr *)&sa, &len);
     unsigned port = ntohs(sa.sin_port);
-    unsigned char found[] = { 119, 0, (unsigned char)(port >> 8), (unsigned char)port, 77, 0, 0, 6, 0, 5,
-                              0, 4, 'n', 'o', 'd', 'e', 0, 0 };
-    fake_epmd f = { .reply = found, .reply_len = sizeof found };
+    unsigned char found[32];
+    fake_epmd f = { .reply = found, .reply_len = epmd_found_reply(found, port) };
     pthread_t te = start_fake(&f), tn;
     assert_int_equal(pthread_create(&tn, NULL, bad_ack_node_main, &nfd), 0);
     bp_session_opts o = { .target = "node@127.0.0.1", .cookie = "secret", .cnode_alive = "bp_test_0",

@@ -448,8 +448,8 @@ static int script(unsigned id, const char *name, unsigned type, int tcp, msg *m)
         return -1;
     if (strcmp(name, "drop1.test") == 0 && atomic_fetch_add(&g_dns.drop1_seen, 1) == 0)
         return -1;
-    if (strcmp(name, "nx.test") == 0 || strcmp(name, "servfail.test") == 0) {
-        m_header(m, id, RESP | (name[0] == 'n' ? 3 : 2), 0);
+    if (strcmp(name, "nx.test") == 0 || strcmp(name, "servfail.test") == 0 || strcmp(name, "refused.test") == 0) {
+        m_header(m, id, RESP | (name[0] == 'n' ? 3 : name[0] == 's' ? 2 : 5), 0);
         m_question(m, name, type);
         return 0;
     }
@@ -458,6 +458,14 @@ static int script(unsigned id, const char *name, unsigned type, int tcp, msg *m)
         m_u8(m, 60); /* a label running past the end */
         return 0;
     }
+    /* truncated over UDP, then over TCP too (nonsense), or then no answer over TCP */
+    if (strcmp(name, "tctrunc.test") == 0 || (strcmp(name, "tcpclose.test") == 0 && !tcp)) {
+        m_header(m, id, RESP | 0x0200, 0);
+        m_question(m, name, type);
+        return 0;
+    }
+    if (strcmp(name, "tcpclose.test") == 0)
+        return -1;
     int large = strcmp(name, "big.test") == 0 || strcmp(name, "huge.test") == 0 || strcmp(name, "full.test") == 0 ||
                 strcmp(name, "toomany.test") == 0;
     if (large && !tcp) {
@@ -673,6 +681,14 @@ static void test_dns_client(void **state)
     assert_non_null(strstr(err, "no A"));
     assert_int_equal(dns_at("garbage.test", 0, 1000, l, err, sizeof err, NULL), BP_EDECODE);
     assert_non_null(strstr(err, "malformed"));
+    assert_int_equal(dns_at("refused.test", 0, 1000, l, err, sizeof err, NULL), BP_ERESOLVE);
+    assert_non_null(strstr(err, "refused.test: REFUSED from 127.0.0.1:"));
+    /* after a truncated UDP reply: a TCP reply truncated too is nonsense; a TCP connection closed unanswered fails */
+    assert_int_equal(dns_at("tctrunc.test", 0, 1000, l, err, sizeof err, NULL), BP_EDECODE);
+    assert_non_null(strstr(err, "malformed reply from 127.0.0.1:"));
+    assert_int_equal(dns_at("tcpclose.test", 0, 1000, l, err, sizeof err, NULL), BP_ECONNECT);
+    assert_non_null(strstr(err, "the A query of tcpclose.test"));
+    assert_int_equal(l->n, 0);
 
     /* a server that never answers costs the deadline, not more */
     assert_int_equal(dns_at("silent.test", 0, 600, l, err, sizeof err, &ms), BP_ETIMEDOUT);
@@ -1630,6 +1646,26 @@ static void test_k8s_api_errors(void **state)
     o.token_file = "/nonexistent/token";
     assert_int_equal(k8s_at("prod", "app", &o, 2000, r, err, sizeof err, NULL), BP_ECONFIG);
     assert_non_null(strstr(err, "/nonexistent/token"));
+    /* token files no bearer token can come from: refused before any request, naming the file */
+    char tpath[160];
+    cert_path(tpath, sizeof tpath, "bad-token");
+    static const char *const why[] = { "is empty", "holds characters a bearer token cannot have",
+                                       "is larger than 65536 bytes" };
+    char *big = malloc(70000);
+    assert_non_null(big);
+    memset(big, 'a', 69999);
+    big[69999] = '\0';
+    const char *content[] = { " \n\n", "abc def\n", big };
+    for (size_t i = 0; i < 3; i++) {
+        write_text(tpath, content[i]);
+        memset(&o, 0, sizeof o);
+        o.token_file = tpath;
+        assert_int_equal(k8s_at("prod", "app", &o, 2000, r, err, sizeof err, NULL), BP_ECONFIG);
+        assert_non_null(strstr(err, tpath));
+        assert_non_null(strstr(err, why[i]));
+        assert_null(strstr(err, "abc"));
+    }
+    free(big);
     /* nothing listening */
     memset(&o, 0, sizeof o);
     o.api_url = "https://127.0.0.1:1";

@@ -121,6 +121,28 @@ bad_options_test_() ->
      ?_assertEqual({error, {bad_option, port}}, beamprobe:start_server(#{port => 70000})),
      ?_assertEqual({error, {bad_option, vm_budget}}, beamprobe:start_server(#{vm_budget => 0}))].
 
+%% Integer options (the CLI's counts): an integer in range is taken, out of range is a bad
+%% option, another type is badarg.
+integer_options_test_() ->
+    [?_assertEqual(1, maps:get(<<"expected_size">>,
+                               maps:get(<<"membership">>, checks(beamprobe:check(#{expect_size => 1}))))),
+     ?_assertEqual({error, {bad_option, expect_size}}, beamprobe:check(#{expect_size => 0})),
+     ?_assertError(badarg, beamprobe:check(#{expect_size => 1.5}))].
+
+%% The in-VM server: a port in use is an I/O error naming the address; stopping a server
+%% that does not run says so.
+server_start_failures_test() ->
+    {ok, L} = gen_tcp:listen(0, [{ip, {127, 0, 0, 1}}]),
+    try
+        {ok, P} = inet:port(L),
+        {error, {eio, Why}} = beamprobe:start_server(#{port => P}),
+        ?assertNotEqual(nomatch, binary:match(Why, <<"Address already in use">>)),
+        ?assertNotEqual(nomatch, binary:match(Why, integer_to_binary(P)))
+    after
+        gen_tcp:close(L)
+    end,
+    ?assertEqual({error, not_running}, beamprobe:stop_server()).
+
 %% Durations and sizes take the CLI's text forms or plain integers (ms, bytes).
 option_forms_test() ->
     ?assert(is_map(beamprobe:check(#{timeout => <<"2s">>, max_reply => "512k", memory_warn => 0.5,

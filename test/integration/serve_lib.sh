@@ -34,6 +34,7 @@ listen_port() {
 start_serve() {
   local name=$1; shift
   local log="$WORK/$name.log"
+  : >"$log" # exists before the poll below reads it (the background job creates it only when it runs)
   "$BEAMPROBE" serve --listen 127.0.0.1:0 --cookie-file "$COOKIE" "$@" 2>"$log" &
   SPID=$!
   SERVE_PIDS+=("$SPID")
@@ -84,7 +85,7 @@ wait_code() { # wait_code PATH CODE SECONDS: poll until PATH answers CODE
 # once the demo app runs; its output goes to WORK/NAME.log. Sets VM_PID (in SERVE_PIDS: killed on
 # exit). EXPR starts the in-VM server and prints "port N" (wait_vm_port), then waits.
 start_vm() {
-  local name=$1 expr=$2 nif=$ROOT/priv/beamprobe_nif.so app=$DIR/lib/beamprobe env_=(HOME="$DIR/home")
+  local name=$1 expr=$2 nif=${BP_NIF_SO:-$ROOT/priv/beamprobe_nif.so} app=$DIR/lib/beamprobe env_=(HOME="$DIR/home")
   [[ -n ${BP_SANITIZED:-} ]] && nif=$ROOT/build-san/beamprobe_nif.so
   if [[ ! -f $app/ebin/beamprobe.beam ]]; then
     mkdir -p "$app/ebin" "$app/priv"
@@ -111,8 +112,11 @@ wait_vm_port() {
   return 1
 }
 
-# stop_vm NAME: kill the node and fail on a sanitizer report in its output.
+# stop_vm NAME: stop the node (SIGTERM: init:stop, so that a coverage build's NIF writes its counters;
+# SIGKILL if it still runs after 5 s) and fail on a sanitizer report in its output.
 stop_vm() {
+  kill -TERM "$VM_PID" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$VM_PID" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$VM_PID" 2>/dev/null || true
   wait "$VM_PID" 2>/dev/null || true
   if grep -q -e Sanitizer -e 'runtime error' "$WORK/$1.log"; then

@@ -240,7 +240,7 @@ fi
 kill -TERM "$SERVE_PID" 2>/dev/null || true; wait "$SERVE_PID" 2>/dev/null || true; SERVE_PID=""
 
 test_case "the NIF's remote check over mutual TLS (beamprobe:check/2)"
-NIF_SO=$ROOT/priv/beamprobe_nif.so
+NIF_SO=${BP_NIF_SO:-$ROOT/priv/beamprobe_nif.so}
 if [[ -n ${BP_SANITIZED:-} || ! -f $NIF_SO ]]; then
   echo "  note  NIF case runs with the regular build only (the sanitized NIF needs libasan in the VM; test_nif.sh covers that)"
 else

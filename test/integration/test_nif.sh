@@ -5,8 +5,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # The node under test runs the demo app and loads beamprobe from a private code
-# path whose priv/ holds the NIF of this build (the sanitized one under BP_SANITIZED).
-NIF_SO=$ROOT/priv/beamprobe_nif.so
+# path whose priv/ holds the NIF of this build (the sanitized one under BP_SANITIZED, BP_NIF_SO if set,
+# as make coverage sets it).
+NIF_SO=${BP_NIF_SO:-$ROOT/priv/beamprobe_nif.so}
 [[ -n ${BP_SANITIZED:-} ]] && NIF_SO=$ROOT/build-san/beamprobe_nif.so
 [[ -f $NIF_SO ]] || { echo "test_nif: $NIF_SO missing: build it first (make -C c_src)" >&2; exit 1; }
 
