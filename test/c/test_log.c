@@ -34,6 +34,22 @@ static void logged(int json, const char *event, const char *node, const char *ms
 }
 
 /* Quotes, backslashes and control characters in any field: one line of JSON that gives them back. */
+/* Invalid UTF-8 (a name off the wire, a message cut mid-character) becomes U+FFFD; valid UTF-8 stays. */
+static void test_json_line_invalid_utf8(void **state)
+{
+    (void)state;
+    char line[4096];
+    logged(1, "state", "n\xff\xc3(@h\xc3", "caf\xc3\xa9 \xf0\x9f\x90\x9d ok \xe2\x82", line, sizeof line);
+    json_error_t je;
+    json_t *o = json_loads(line, 0, &je); /* jansson refuses invalid UTF-8 */
+    assert_non_null(o);
+    assert_string_equal(json_string_value(json_object_get(o, "node")),
+                        "n\xef\xbf\xbd\xef\xbf\xbd(@h\xef\xbf\xbd");
+    assert_string_equal(json_string_value(json_object_get(o, "msg")),
+                        "caf\xc3\xa9 \xf0\x9f\x90\x9d ok \xef\xbf\xbd\xef\xbf\xbd");
+    json_decref(o);
+}
+
 static void test_json_line_round_trips(void **state)
 {
     (void)state;
@@ -87,6 +103,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_line_round_trips),
+        cmocka_unit_test(test_json_line_invalid_utf8),
         cmocka_unit_test(test_json_line_without_node),
         cmocka_unit_test(test_text_line),
     };
