@@ -3,7 +3,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
 
-.PHONY: all deps build demo demo-stop test unit integration sanitize erlang clean install uninstall docs deb
+.PHONY: all deps build demo demo-stop test unit integration sanitize erlang analyze valgrind clean install \
+        uninstall docs deb
 
 all: build
 
@@ -22,10 +23,11 @@ demo: deps
 demo-stop:
 	@scripts/demo.sh stop
 
-# The whole suite: unit tests, dialyzer, integration tests against real nodes (the NIF's
-# eunit suite among them), then unit and integration again under AddressSanitizer +
+# The whole suite: static analysis, unit tests, dialyzer, integration tests against real nodes
+# (the NIF's eunit suite among them), then unit and integration again under AddressSanitizer +
 # UndefinedBehaviorSanitizer.
 test: deps
+	@$(MAKE) -s analyze
 	@$(MAKE) -s unit erlang integration
 	@$(MAKE) -s sanitize
 	@echo "make test: all suites passed"
@@ -40,6 +42,15 @@ erlang:
 	rebar3 compile
 	rebar3 dialyzer
 	rebar3 eunit
+
+# cppcheck, clang-tidy (.clang-tidy) and scan-build over c_src/; fails on any finding not justified
+# in analyze/cppcheck-suppressions.txt, .clang-tidy or an inline NOLINT with its reason.
+analyze:
+	@scripts/analyze.sh
+
+# Unit tests and the integration suite under valgrind's memcheck (slow: not part of test).
+valgrind:
+	@scripts/valgrind.sh
 
 integration: build
 	@BEAMPROBE=$(CURDIR)/priv/beamprobe test/integration/run.sh
