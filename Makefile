@@ -3,7 +3,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
 
-.PHONY: all deps build demo demo-stop test unit integration chaos sanitize fuzz fuzz-smoke coverage erlang clean install uninstall docs deb
+.PHONY: all deps build demo demo-stop test unit integration chaos sanitize fuzz fuzz-smoke coverage \
+        erlang analyze valgrind clean install uninstall docs deb
 
 all: build
 
@@ -22,11 +23,12 @@ demo: deps
 demo-stop:
 	@scripts/demo.sh stop
 
-# The whole suite: unit tests, dialyzer, integration tests against real nodes (the NIF's
-# eunit suite among them), chaos on the network (skipped where network namespaces cannot be
-# made), then unit and integration again under AddressSanitizer + UndefinedBehaviorSanitizer,
-# then a few seconds of each fuzz target.
+# The whole suite: static analysis, unit tests, dialyzer, integration tests against real nodes
+# (the NIF's eunit suite among them), chaos on the network (skipped where network namespaces
+# cannot be made), then unit and integration again under AddressSanitizer +
+# UndefinedBehaviorSanitizer, then a few seconds of each fuzz target.
 test: deps
+	@$(MAKE) -s analyze
 	@$(MAKE) -s unit erlang integration chaos
 	@$(MAKE) -s sanitize
 	@$(MAKE) -s fuzz-smoke
@@ -42,6 +44,15 @@ erlang:
 	rebar3 compile
 	rebar3 dialyzer
 	rebar3 eunit
+
+# cppcheck, clang-tidy (.clang-tidy) and scan-build over c_src/; fails on any finding not justified
+# in analyze/cppcheck-suppressions.txt, .clang-tidy or an inline NOLINT with its reason.
+analyze:
+	@scripts/analyze.sh
+
+# Unit tests and the integration suite under valgrind's memcheck (slow: not part of test).
+valgrind:
+	@scripts/valgrind.sh
 
 integration: build
 	@BEAMPROBE=$(CURDIR)/priv/beamprobe test/integration/run.sh

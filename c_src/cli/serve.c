@@ -331,7 +331,7 @@ int bp_cli_serve(int argc, char **argv)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    (void)signal(SIGPIPE, SIG_IGN); /* SIG_ERR only for an invalid signal number */
 
     fit_fd_limit(&a->cfg, targets.n, "start");
     a->site = bp_site_new(&a->cfg, (const char (*)[BP_NAME_MAX])targets.v, targets.n,

@@ -250,6 +250,8 @@ static int check_url(const char *v, char *why, size_t whylen)
 #define SUB_NODE BP_SUB_ALL /* per-node health checks: cluster runs them on every node too */
 #define SUB_REPORT (BP_SUB_CHECK | BP_SUB_CLUSTER) /* commands that print a report */
 
+/* NOLINTBEGIN(bugprone-macro-parentheses): fld is a member name (OFF(fld), ->fld) and the others are
+   designated initializers' values; neither can be, or needs to be, parenthesized */
 #define RATIO(nm, fld, dflt, what)                                                      \
     { .name = nm, .kind = BP_OPT_RATIO, .offset = OFF(fld), .subcommands = SUB_NODE, \
       .group = G_THRESH, .metavar = "RATIO", .def = dflt, .help = what }
@@ -261,6 +263,7 @@ static int check_url(const char *v, char *why, size_t whylen)
 #define LIST(nm, fld, chk, fl, sub, grp, mv, dflt, what)                                  \
     { .name = nm, .kind = BP_OPT_LIST, .offset = OFF(fld), .check = chk, .flags = fl,  \
       .subcommands = sub, .group = grp, .metavar = mv, .def = dflt, .help = what }
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 static const bp_config_option options[] = {
     /* Targets and connection */

@@ -276,6 +276,8 @@ static void decide(bp__collector *c, bp__proc_job *j)
         return;
     }
     bp_governor_snap *g = j->gov;
+    if (!g) /* every job has a family, a supervisor or a governor */
+        return;
     g->kind = kind;
     if (j->kind.kind == BP_PK_GONE) {
         g->alive = 0;
@@ -612,8 +614,8 @@ void bp__procs_take(bp__collector *c, bp_batch *b)
         if (c->jobs[i].at[0] < 0)
             continue;
         size_t extra = may_add(b, &c->jobs[i]);
-        if (extra && reserve_jobs(c, extra) != 0)
-            extra = 0; /* out of memory: no new jobs; the facts say so below */
+        if (extra)
+            (void)reserve_jobs(c, extra); /* out of memory: new_job finds no room; the facts say so below */
         bp__proc_job *j = &c->jobs[i];
         switch (j->stage) {
         case J_WHEREIS: take_whereis(c, b, j); break;

@@ -69,6 +69,7 @@ int bp__epmd_port_please(const bp__addr *addr, const char *alive, int64_t deadli
     req[0] = (unsigned char)((n + 1) >> 8);
     req[1] = (unsigned char)((n + 1) & 0xff);
     req[2] = EPMD_PORT2_REQ;
+    /* NOLINTNEXTLINE(bugprone-not-null-terminated-result): a length-prefixed wire field, not a C string */
     memcpy(req + 3, alive, n);
 
     unsigned char head[4];
@@ -118,12 +119,17 @@ size_t bp__epmd_parse_names(const char *body, size_t len, char (*names)[256], in
         memcpy(line, body + i, ll);
         line[ll] = '\0';
         char name[256];
-        int port;
-        if (sscanf(line, "name %255s at port %d", name, &port) == 2 && port > 0 && port < 65536) {
-            snprintf(names[count], 256, "%s", name);
-            if (ports)
-                ports[count] = port;
-            count++;
+        int at = 0;
+        /* the port by strtol: sscanf's %d is undefined past INT_MAX, and glibc's wraps 4294967297 to 1 */
+        if (sscanf(line, "name %255s at port %n", name, &at) == 1 && at > 0) {
+            char *end;
+            long port = strtol(line + at, &end, 10);
+            if (end != line + at && port > 0 && port < 65536) {
+                snprintf(names[count], 256, "%s", name);
+                if (ports)
+                    ports[count] = (int)port;
+                count++;
+            }
         }
         i = j + 1;
     }

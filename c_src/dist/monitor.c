@@ -186,6 +186,7 @@ int bp_monitors_start(const bp_config *cfg, const char (*nodes)[BP_NAME_MAX], si
     bp_monitors *g = calloc(1, sizeof *g);
     shared *sh = calloc(1, sizeof *sh);
     if (g)
+        /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, so sizeof one pointer is meant */
         g->m = calloc(n + 1, sizeof *g->m);
     if (!g || !sh || !g->m) {
         free(sh);

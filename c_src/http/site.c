@@ -334,12 +334,14 @@ bp_site *bp_site_new_from(const bp_config *cfg, const char (*names)[BP_NAME_MAX]
     }
     s->cfg = &s->kind_cfg[BP_PROBE_READY];
     size_t nt = s->targets.n;
+    /* NOLINTBEGIN(bugprone-sizeof-expression): arrays of pointers, so sizeof one pointer is meant */
     s->views = calloc(nt + 1, sizeof *s->views);
     s->last = calloc(nt + 1, sizeof *s->last);
     s->build_views = calloc(nt + 1, sizeof *s->build_views);
     s->req_views = calloc(nt + 1, sizeof *s->req_views);
     s->req_ages = calloc(nt + 1, sizeof *s->req_ages);
     s->hist = calloc(nt + 1, sizeof *s->hist);
+    /* NOLINTEND(bugprone-sizeof-expression) */
     if (!s->views || !s->last || !s->build_views || !s->req_views || !s->req_ages || !s->hist)
         goto fail;
     if (prev)

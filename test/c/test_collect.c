@@ -42,7 +42,8 @@ static int proc_of(const bp_rpc *r)
     int i = 0, arity;
     char atom[MAXATOMLEN];
     erlang_pid pid;
-    if (ei_decode_list_header(r->args.buff, &i, &arity) < 0)
+    /* a call without arguments leaves args empty: its buffer holds no term to decode */
+    if (r->args.index <= 0 || ei_decode_list_header(r->args.buff, &i, &arity) < 0)
         return -1;
     if (ei_decode_pid(r->args.buff, &i, &pid) == 0)
         return pid.num >= 1 && pid.num <= P_COUNT ? (int)pid.num - 1 : -1;

@@ -316,7 +316,9 @@ static void test_wrong_challenge_ack(void **state)
 static void test_epmd_parse_names(void **state)
 {
     (void)state;
+    /* 4294967297 is 2^32 + 1: sscanf's %d made it port 1 */
     const char body[] = "name a_1 at port 40001\nname b at port 40002\ngarbage line\nname c at port 99999\n"
+                        "name w at port 4294967297\nname x at port 99999999999999999999999\nname y at port -1\n"
                         "name d at port 40004";
     char names[8][256];
     int ports[8];

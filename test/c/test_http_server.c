@@ -912,10 +912,9 @@ static void test_dead_client(void **state)
     }
     wait_releases();
     CURL *h = curl_new();
-    sink out;
+    sink out = { .abort_after_first = 1 }; /* zeroed: on_data reads total and len (valgrind) */
     char url[128];
     url_for(url, sizeof url, "http", v.port, "/big");
-    out.abort_after_first = 1;
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
     curl_easy_setopt(h, CURLOPT_URL, url);
     assert_int_not_equal(curl_easy_perform(h), CURLE_OK);

@@ -7,7 +7,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 failed=()
 for t in "$here"/test_*.sh; do
   echo "== $(basename "$t")${BP_SANITIZED:+ (sanitized)}"
-  if ! bash "$t"; then failed+=("$(basename "$t")"); fi
+  # BP_TEST_TIMEOUT (seconds, optional): a bound per test file, for slow runs such as scripts/valgrind.sh.
+  if ! ${BP_TEST_TIMEOUT:+timeout "$BP_TEST_TIMEOUT"} bash "$t"; then failed+=("$(basename "$t")"); fi
 done
 if (( ${#failed[@]} > 0 )); then
   echo "integration: FAILED: ${failed[*]}" >&2
