@@ -10,9 +10,11 @@ PACKAGES=(
   prometheus-alertmanager wrk chromium nodejs kubectl
   systemd buildah podman
   dpkg-dev lintian
+  gnuplot-nox
 )
 
 # dpkg-dev (dpkg-shlibdeps, dpkg-architecture), lintian: make deb and test_deb.sh.
+# gnuplot-nox: the picture of bench/soak.sh.
 # systemd: systemd-analyze for test_systemd.sh; buildah, podman: the image of test_container.sh (deploy/container).
 die() { echo "install-deps: error: $*" >&2; exit 1; }
 
