@@ -13,6 +13,7 @@ PACKAGES=(
   gcovr
   clang libclang-rt-14-dev
   cppcheck clang-tidy clang-tools valgrind
+  gnuplot-nox
 )
 
 # dpkg-dev (dpkg-shlibdeps, dpkg-architecture), lintian: make deb and test_deb.sh.
@@ -20,7 +21,7 @@ PACKAGES=(
 # clang, libclang-rt-14-dev (libFuzzer and the sanitizer runtimes): make fuzz and make fuzz-smoke.
 # patchelf: scripts/otp-release.sh (OTP 27 from Debian 13 in a private root, for test_otp_releases.sh).
 # cppcheck, clang, clang-tidy, clang-tools (scan-build): make analyze; valgrind: make valgrind.
-# gcovr: the report of make coverage (scripts/coverage.sh).
+# gcovr: the report of make coverage (scripts/coverage.sh); gnuplot-nox: the picture of bench/soak.sh.
 # systemd: systemd-analyze for test_systemd.sh; buildah, podman: the image of test_container.sh (deploy/container).
 die() { echo "install-deps: error: $*" >&2; exit 1; }
 
