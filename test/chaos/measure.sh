@@ -81,11 +81,11 @@ expect_out() { # expect_out TEXT: the last run's report (stdout) says TEXT
 # serve_start NAME ARGS...: beamprobe serve in the probe's namespace on 127.0.0.1:0; sets PORT, SERVE_PID.
 serve_start() {
   local name=$1 log="$WORK/serve-$1.log"; shift
-  "${BP[@]}" serve --listen 127.0.0.1:0 "${COMMON[@]}" "$@" 2>"$log" &
-  SERVE_PID=$!
-  disown
-  # shellcheck disable=SC2034 # PORT and SERVE_PID are read by run.sh
-  PORT=$(listen_port "$log" "$SERVE_PID") || row "serve $name starts" "-" "$(tail -3 "$log")" 1
+  launch_serve "$log" "${BP[@]}" serve --listen 127.0.0.1:0 "${COMMON[@]}" "$@"
+  # shellcheck disable=SC2034 # SERVE_PID is read by run.sh
+  SERVE_PID=$SPID
+  disown "$SPID"
+  [[ -n $PORT ]] || row "serve $name starts" "-" "$(tail -3 "$log")" 1
 }
 
 # live_fast PORT [N [RATE]]: N (10) GETs each of /health/live and /health (one curl, one connection

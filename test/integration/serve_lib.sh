@@ -30,15 +30,24 @@ listen_port() {
   return 1
 }
 
+# launch_serve LOG COMMAND...: run COMMAND (a serve on port 0) in the background, its stderr in LOG,
+# and wait for its port; sets SPID, and PORT ("" when it did not start). LOG is made first: the
+# background job creates it only when it runs, and the poll must not read a missing file.
+launch_serve() {
+  local log=$1; shift
+  : >"$log"
+  "$@" 2>"$log" &
+  SPID=$!
+  PORT=$(listen_port "$log" "$SPID") || PORT=""
+}
+
 # start_serve NAME ARGS...: run serve on 127.0.0.1:0, wait for its port; sets PORT and SPID.
 start_serve() {
   local name=$1; shift
   local log="$WORK/$name.log"
-  : >"$log" # exists before the poll below reads it (the background job creates it only when it runs)
-  "$BEAMPROBE" serve --listen 127.0.0.1:0 --cookie-file "$COOKIE" "$@" 2>"$log" &
-  SPID=$!
+  launch_serve "$log" "$BEAMPROBE" serve --listen 127.0.0.1:0 --cookie-file "$COOKIE" "$@"
   SERVE_PIDS+=("$SPID")
-  PORT=$(listen_port "$log" "$SPID") || { fail "serve $name did not start: $(cat "$log")"; return 1; }
+  [[ -n $PORT ]] || { fail "serve $name did not start: $(cat "$log")"; return 1; }
 }
 
 # http METHOD PATH [curl args]: sets CODE, BODY, SECS (curl's total time)

@@ -16,6 +16,7 @@
 #         then `beamprobe cluster` with --k8s-cluster-domain, --k8s-names and --k8s-source.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/serve_lib.sh"
 
 BUILD=$ROOT/build
 [[ -n ${BP_SANITIZED:-} ]] && BUILD=$ROOT/build-san
@@ -87,14 +88,8 @@ release() { kill "$HOLD_PID" 2>/dev/null || true; wait "$HOLD_PID" 2>/dev/null |
 serve_bg() {
   SLOG="$WORK/serve-$1.log"
   shift
-  "$BEAMPROBE" serve --listen 127.0.0.1:0 --cookie-file "$COOKIE" "$@" 2>"$SLOG" &
-  SPID=$!
+  launch_serve "$SLOG" "$BEAMPROBE" serve --listen 127.0.0.1:0 --cookie-file "$COOKIE" "$@"
   BG_PIDS+=("$SPID")
-  for _ in $(seq 200); do
-    PORT=$(sed -n 's/.*listening on .*:\([0-9]*\) (.*/\1/p' "$SLOG")
-    if [[ -n $PORT ]] || ! kill -0 "$SPID" 2>/dev/null; then break; fi
-    sleep 0.05
-  done
   [[ -n $PORT ]] || fail "serve did not start: $(cat "$SLOG")"
 }
 

@@ -7,6 +7,7 @@
 # BP_OTP_CORE=1 also runs the core tests (check, cluster, serve, TLS, mnesia, truth, NIF) on that release's nodes.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/serve_lib.sh"
 
 # without BP_OTP_RELEASE: once per release scripts/install-deps.sh installs (27, and 29 when it could)
 if [[ -z ${BP_OTP_RELEASE:-} ]]; then
@@ -167,15 +168,7 @@ expect_json .verdict converged
 
 test_case "serve over $BASE_OTP/$REL/$REL"
 SLOG="$WORK/serve.log"
-"$BEAMPROBE" serve --listen 127.0.0.1:0 --cookie-file "$COOKIE" --nodes "$A,$B,$C" --interval 200ms 2>"$SLOG" &
-SPID=$!
-PORT=
-for _ in $(seq 100); do
-  PORT=$(sed -n 's/.*listening on .*:\([0-9]*\) (.*/\1/p' "$SLOG" | head -1)
-  [[ -n $PORT ]] && break
-  kill -0 "$SPID" 2>/dev/null || break
-  sleep 0.05
-done
+launch_serve "$SLOG" "$BEAMPROBE" serve --listen 127.0.0.1:0 --cookie-file "$COOKIE" --nodes "$A,$B,$C" --interval 200ms
 [[ -n $PORT ]] || fixture_fail "serve did not start: $(head -c 400 "$SLOG")"
 code=000
 for _ in $(seq 60); do
