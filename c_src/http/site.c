@@ -387,6 +387,7 @@ void bp_site_free(bp_site *s)
     bp__metrics_unref(s->metrics);
     bp__cluster_unref(s->cluster);
     bp_prom_buf_free(&s->scratch);
+    free(s->disc);
     bp_nodeset_free(&s->targets);
     free(s->kind_cfg);
     pthread_mutex_destroy(&s->mu);
