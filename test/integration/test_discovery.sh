@@ -16,6 +16,8 @@
 #         then `beamprobe cluster` with --k8s-cluster-domain, --k8s-names and --k8s-source.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=test/integration/notify_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/notify_lib.sh" # start_receiver, wait_record (the alerts of dropped nodes)
 
 BUILD=$ROOT/build
 [[ -n ${BP_SANITIZED:-} ]] && BUILD=$ROOT/build-san
@@ -590,9 +592,13 @@ else
 
   test_case "Kubernetes (serve): API not answering at start: live 200, ready 503 naming it; the pods once it answers"
   dyn_pods 1 2
+  SERVE_PIDS=()
+  start_receiver am
+  BG_PIDS+=("$RPID")
   kill -STOP "$STUB_PID"
   serve_bg k8sdyn --node-basename app --k8s-endpoints prod/dyn --k8s-names ip --k8s-api "$API" \
-    --k8s-token-file "$WORK/token" --k8s-ca-file "$WORK/ca.pem" --interval 300ms --timeout 500ms --rediscover 1s
+    --k8s-token-file "$WORK/token" --k8s-ca-file "$WORK/ca.pem" --interval 300ms --timeout 500ms --rediscover 1s \
+    --alertmanager "http://127.0.0.1:$RPORT" --alert-resend-interval 1s
   if [[ -n $PORT ]]; then
     fetch /health/live
     expect_http 200
@@ -609,8 +615,16 @@ else
     dyn_pods 1 2 3
     wait_targets 3 10
     expect_in "$(cat "$SLOG")" "targets changed: 3 target(s), 1 added, 0 removed"
+    if wait_record am '.body[] | select(.labels.alertname == "BeamprobeNodeDown" and .labels.node == "app@127.0.31.1")' 10; then
+      ok "app@127.0.31.1 (nothing serves it) fires BeamprobeNodeDown"
+    else fail "no BeamprobeNodeDown for app@127.0.31.1: $(tail -2 "$WORK/am.jsonl")"; fi
+    DROP_T=$(date +%s.%N)
     dyn_pods 3
     wait_targets 1 10
+    # shellcheck disable=SC2016 # jq variables
+    if wait_record am "$(printf '.t > %s and (.t as $t | any(.body[]; .labels.node == "app@127.0.31.1" and ((.endsAt[0:19] + "Z" | fromdate) <= $t)))' "$DROP_T")" 10; then
+      ok "the dropped node's alert resolved"
+    else fail "no resolved alert for the dropped app@127.0.31.1: $(tail -2 "$WORK/am.jsonl")"; fi
     expect_count '^beamprobe_up{node="app@127.0.31.3"} 0$' 1
     expect_in "$(cat "$SLOG")" "targets changed: 1 target(s), 0 added, 2 removed"
     if grep -q reload "$SLOG"; then fail "serve reloaded"; else ok "no reload (no SIGHUP)"; fi
