@@ -333,13 +333,8 @@ static int wants_help(int argc, char **argv)
 /* The condition variable of the discovery thread, on the monotonic clock. 0 or -1. */
 static int disc_init(app *a)
 {
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    int rc = pthread_cond_init(&a->disc_wake, &ca);
-    pthread_condattr_destroy(&ca);
     pthread_mutex_init(&a->disc_mu, NULL);
-    return rc == 0 ? 0 : -1;
+    return bp_cond_init_monotonic(&a->disc_wake) == 0 ? 0 : -1;
 }
 
 int bp_cli_serve(int argc, char **argv)

@@ -1,7 +1,6 @@
 /* serve_discovery.c: serve's discovery in the background: sources asked again on a schedule, failures retried with backoff. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/serve_int.h"
 #include "core/clock.h"
@@ -107,11 +106,7 @@ static void *discovery_main(void *arg)
             pthread_cond_wait(&a->disc_wake, &a->disc_mu);
             continue;
         }
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        int64_t ns = until.tv_nsec + (next - now) * 1000000;
-        until.tv_sec += ns / 1000000000;
-        until.tv_nsec = ns % 1000000000;
+        struct timespec until = bp_monotonic_after_us((next - now) * 1000);
         pthread_cond_timedwait(&a->disc_wake, &a->disc_mu, &until);
     }
     pthread_mutex_unlock(&a->disc_mu);

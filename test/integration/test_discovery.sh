@@ -266,11 +266,11 @@ chmod 644 "$WORK/hosts"
 DNS_USER=()
 [[ $(id -u) == 0 ]] && DNS_USER=(--user=root)
 
-# dnsmasq_args PORT LOG: a self-contained dnsmasq: no config, no upstream, only our hosts file;
-# answers up to 512 bytes over UDP so that larger answers come truncated (TCP fallback).
+# dnsmasq_args PORT LOG [HOSTS]: a self-contained dnsmasq: no config, no upstream, only our hosts file
+# (WORK/hosts unless HOSTS); answers up to 512 bytes over UDP so that larger answers come truncated (TCP fallback).
 dnsmasq_args() {
   echo --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --no-poll --no-negcache \
-    --addn-hosts="$WORK/hosts" --local=/cluster.local/ --local=/in-addr.arpa/ \
+    --addn-hosts="${3:-$WORK/hosts}" --local=/cluster.local/ --local=/in-addr.arpa/ \
     --listen-address=127.0.0.1 --bind-interfaces --port="$1" --edns-packet-max=512 \
     --pid-file= --log-facility="$2" --log-queries "${DNS_USER[@]}"
 }
@@ -278,22 +278,29 @@ dnsmasq_args() {
 if [[ -z $DNSMASQ ]]; then
   echo "  SKIP  DNS discovery: dnsmasq is not installed and could not be installed (apt-get install dnsmasq-base)"
 else
-  DNS_PORT=""
-  for _ in 1 2 3 4 5; do
-    port=$(( 20000 + RANDOM % 20000 ))
-    # shellcheck disable=SC2046
-    "$DNSMASQ" $(dnsmasq_args "$port" "$WORK/dnsmasq.log") 2>>"$WORK/dnsmasq.err" &
-    pid=$!
-    for _ in $(seq 50); do
-      if ! kill -0 "$pid" 2>/dev/null; then break; fi
-      if "$DISCOVER" discover dns "app.$ZONE" app --server "127.0.0.1:$port" --timeout 300 >/dev/null 2>&1; then
-        DNS_PORT=$port; break
-      fi
-      sleep 0.1
+  # start_dnsmasq NAME HOSTS: a dnsmasq on a free loopback port answering NAME from the hosts file HOSTS;
+  # sets STARTED_PORT and STARTED_PID (both empty when it did not start).
+  start_dnsmasq() {
+    local port pid
+    STARTED_PORT="" STARTED_PID=""
+    for _ in 1 2 3 4 5; do
+      port=$(( 20000 + RANDOM % 20000 ))
+      # shellcheck disable=SC2046
+      "$DNSMASQ" $(dnsmasq_args "$port" "$WORK/dnsmasq-$port.log" "$2") 2>>"$WORK/dnsmasq.err" &
+      pid=$!
+      for _ in $(seq 50); do
+        if ! kill -0 "$pid" 2>/dev/null; then break; fi
+        if "$DISCOVER" discover dns "$1" x --server "127.0.0.1:$port" --timeout 300 >/dev/null 2>&1; then
+          STARTED_PORT=$port; break
+        fi
+        sleep 0.1
+      done
+      if [[ -n $STARTED_PORT ]]; then BG_PIDS+=("$pid"); STARTED_PID=$pid; return 0; fi
+      kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
     done
-    if [[ -n $DNS_PORT ]]; then BG_PIDS+=("$pid"); DNSMASQ_PID=$pid; break; fi
-    kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
-  done
+  }
+  start_dnsmasq "app.$ZONE" "$WORK/hosts"
+  DNS_PORT=$STARTED_PORT DNSMASQ_PID=$STARTED_PID
   if [[ -z $DNS_PORT ]]; then
     fail "dnsmasq did not start: $(tail -3 "$WORK/dnsmasq.err" 2>/dev/null)"
   else
@@ -375,23 +382,8 @@ else
     BASE=${NODES[0]%@*}
     printf '127.0.0.1 %s dyn.%s\n' "$HOST" "$ZONE" >"$WORK/dyn-hosts"
     chmod 644 "$WORK/dyn-hosts"
-    DYN_PORT="" DYN_PID=""
-    for _ in 1 2 3 4 5; do
-      port=$(( 20000 + RANDOM % 20000 ))
-      # shellcheck disable=SC2046
-      "$DNSMASQ" $(dnsmasq_args "$port" "$WORK/dnsmasq-dyn.log" | sed "s|--addn-hosts=[^ ]*|--addn-hosts=$WORK/dyn-hosts|") \
-        2>>"$WORK/dnsmasq.err" &
-      pid=$!
-      for _ in $(seq 50); do
-        if ! kill -0 "$pid" 2>/dev/null; then break; fi
-        if "$DISCOVER" discover dns "dyn.$ZONE" x --server "127.0.0.1:$port" --timeout 300 >/dev/null 2>&1; then
-          DYN_PORT=$port; break
-        fi
-        sleep 0.1
-      done
-      if [[ -n $DYN_PORT ]]; then BG_PIDS+=("$pid"); DYN_PID=$pid; break; fi
-      kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
-    done
+    start_dnsmasq "dyn.$ZONE" "$WORK/dyn-hosts"
+    DYN_PORT=$STARTED_PORT DYN_PID=$STARTED_PID
     # wait_body PATH JQ WANT SECONDS: poll serve until jq JQ of PATH's body is WANT; sets WAITED (ms)
     wait_body() {
       local t0 got
