@@ -101,7 +101,8 @@ static void test_record_keeps_nodes_on_failure(void **state)
     bp_sources_status(&s, &st);
     assert_false(bp_discovery_pending(&st, 2, reason, sizeof reason));
 
-    /* the same answer again: nothing changed */
+    /* the same answer again: nothing changed (found holds the storage swapped out: free it first) */
+    bp_nodeset_free(&found);
     found = set_of("app@10.0.0.1", "app@10.0.0.2", NULL);
     assert_int_equal(bp_source_record(src, 0, &found, "", 133000, 8000, 30000), 0);
 
@@ -120,6 +121,7 @@ static void test_record_keeps_nodes_on_failure(void **state)
     assert_int_equal(src->next_ms, 173000);
 
     /* a node gone: changed */
+    bp_nodeset_free(&found);
     found = set_of("app@10.0.0.1", NULL);
     assert_int_equal(bp_source_record(src, 0, &found, "", 200000, 10000, 0), 1);
     assert_int_equal(src->nodes.n, 1);
