@@ -436,6 +436,11 @@ static const bp_config_option options[] = {
       .size = sizeof(((bp_config *)0)->k8s_cluster_domain), .check = check_host,
       .subcommands = BP_SUB_CLUSTER | BP_SUB_SERVE, .group = G_CLUSTER, .metavar = "DOMAIN",
       .def = "cluster.local", .help = "cluster DNS domain of pod names APP@<pod>.<service>.<ns>.svc.DOMAIN" },
+    { .name = "rediscover", .kind = BP_OPT_DURATION, .offset = OFF(rediscover_ms), .min = 0, .max = 86400000,
+      .subcommands = BP_SUB_SERVE, .group = G_CLUSTER, .metavar = "DURATION", .def = "30s",
+      .def_text = "30s; 0: only at start, on SIGHUP and after a failure",
+      .help = "ask the discovery sources again this often, in the background: nodes added are probed, "
+              "nodes gone are dropped" },
     { .name = "k8s-names", .kind = BP_OPT_STRING, .offset = OFF(k8s_names),
       .size = sizeof(((bp_config *)0)->k8s_names), .check = check_k8s_names,
       .subcommands = BP_SUB_CLUSTER | BP_SUB_SERVE, .group = G_CLUSTER, .metavar = "MODE", .def = "auto",

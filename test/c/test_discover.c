@@ -1207,6 +1207,7 @@ typedef struct {
         *endpoints_empty;
     size_t slices_len, slices_empty_len, slices_web_len, slices_many_len, slices_toomany_len, endpoints_len,
         endpoints_legacy_len, endpoints_empty_len;
+    const char *dyn_file;   /* prod/dyn's EndpointSliceList, read again at every request ($BP_K8S_DYN_FILE), or NULL */
     atomic_int requests;
 } k8s_stub;
 
@@ -1255,6 +1256,23 @@ static int segment(const char *path, size_t plen, const char *prefix, char *out,
     out[i - pl] = '\0';
     *rest = path + i;
     return 0;
+}
+
+/* prod/dyn: the EndpointSlice list in k->dyn_file as it is now (a test edits it); no such file: no slice. */
+static void dyn_answer(const k8s_stub *k, bp_http_response *resp)
+{
+    FILE *f = fopen(k->dyn_file, "r");
+    char *buf = f ? malloc(1 << 20) : NULL;
+    size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+    if (f)
+        fclose(f);
+    if (!buf) {
+        answer(resp, 200, k->slices_empty, k->slices_empty_len);
+        return;
+    }
+    answer(resp, 200, buf, n);
+    resp->hold = buf;
+    resp->release = free;
 }
 
 static void k8s_handler(void *ctx, const bp_http_request *req, bp_http_response *resp)
@@ -1342,6 +1360,8 @@ static void k8s_handler(void *ctx, const bp_http_request *req, bp_http_response 
     } else if (strcmp(svc, "slow") == 0) {
         sleep_ms(1200); /* blocks the stand-in's loop: fine for a test */
         answer(resp, 200, k->slices, k->slices_len);
+    } else if (strcmp(svc, "dyn") == 0 && k->dyn_file && is_slices) {
+        dyn_answer(k, resp);
     } else if (strcmp(svc, "oops") == 0) {
         ANSWER(resp, 500, status_500);
     } else if (strcmp(svc, "many") == 0 && is_slices) {
@@ -1702,7 +1722,8 @@ static int usage(void)
             "       test_discover discover dns NAME BASENAME [--by-hostname] [--server IP:PORT] [--timeout MS]\n"
             "       test_discover discover k8s NS/SVC BASENAME [--api URL] [--token F] [--ca F] [--ip-names]\n"
             "                                          [--source auto|slices|endpoints] [--timeout MS]\n"
-            "       test_discover serve-k8s CERT KEY TOKEN_FILE PORT_FILE   (the API stand-in, until SIGTERM)\n"
+            "       test_discover serve-k8s CERT KEY TOKEN_FILE PORT_FILE   (the API stand-in, until SIGTERM;\n"
+            "                                          prod/dyn answers the file $BP_K8S_DYN_FILE as it is now)\n"
             "       test_discover epmd-hold NAME...    (register NAMEs with the local EPMD, port 57005 that nothing\n"
             "                                          serves; print \"ready\"; hold them until SIGTERM)\n");
     return 64;
@@ -1754,6 +1775,7 @@ static int command(int argc, char **argv)
             fprintf(stderr, "cannot load the fixtures from %s\n", fixture_dir);
             return 1;
         }
+        k->dyn_file = getenv("BP_K8S_DYN_FILE");
         bp_http_opts o = { .listen = "127.0.0.1:0", .tls_cert = argv[2], .tls_key = argv[3] };
         bp_http_server *srv;
         char err[256];

@@ -89,6 +89,18 @@ remesh() {
   row "mesh rejoined (net_adm:ping): cluster exit 0" "after $WAITED ms" "exit $RC, $(jq -r .verdict <<<"$OUTTXT" 2>/dev/null)" "$ok"
 }
 
+# serve_pending PORT TEXT: serve answers /health/live 200 and /health/ready 503 with a reason saying
+# TEXT (a discovery source has not answered yet).
+serve_pending() {
+  local live ready code reason ok=1
+  live=$(in_ns p curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$1/health/live" || true)
+  ready=$(in_ns p curl -s -m 2 -w '\n%{http_code}' "http://127.0.0.1:$1/health/ready" || true)
+  code=${ready##*$'\n'}
+  reason=$(head -1 <<<"$ready" | jq -r '.reason // empty' 2>/dev/null || true)
+  [[ $live == 200 && $code == 503 && $reason == *"$2"* ]] && ok=0
+  row "serve /health/live 200, /health/ready 503 naming the source" "-" "HTTP $live, $code: ${reason:0:70}" "$ok"
+}
+
 # reload_while_fast PORT PID NAME LOGTEXT: SIGHUP serve PID (it discovers again, from the signal
 # thread) and keep asking /health/live and /health during the reload (40 each, 20 a second);
 # serve's log NAME must then say LOGTEXT.

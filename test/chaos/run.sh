@@ -124,12 +124,23 @@ in_ns d iptables -A INPUT -p udp --dport 53 -j DROP
 in_ns d iptables -A INPUT -p tcp --dport 53 -j DROP
 cluster_run 1000 "1" --dns app.chaos.test --node-basename app --dns-server "$SUBNET.53"
 expect_err "no answer from $SUBNET.53:53"
-runs 1 serve 1000 "1" --dns app.chaos.test --node-basename app --dns-server "$SUBNET.53" --listen 127.0.0.1:0
-expect_err "no answer from $SUBNET.53:53"
+
+fault "DNS server silent: serve starting (not ready, asks again in the background)"
+BOOT_T0=$(date +%s%N)
+serve_start boot --dns app.chaos.test --node-basename app --dns-server "$SUBNET.53" --interval 250ms --timeout 500ms
+BOOT_MS=$(( ($(date +%s%N) - BOOT_T0) / 1000000 ))
+BOOT_PORT=$PORT
+row "serve listens within --timeout + 500 ms" "after $BOOT_MS ms" "-" "$((BOOT_MS <= 1000 ? 0 : 1))"
+serve_pending "$BOOT_PORT" "discovery --dns app.chaos.test: no answer from $SUBNET.53:53"
+live_fast "$BOOT_PORT"
 
 fault "DNS server silent (serve re-discovering on SIGHUP)"
-reload_while_fast "$DNS_PORT" "$DNS_SERVE" dns "kept the running configuration"
+reload_while_fast "$DNS_PORT" "$DNS_SERVE" dns "keeping its 3 node(s) found before"
 serve_node_is "$DNS_PORT" "$N2" healthy 1
+
+fault "DNS server answering again (serve started while it was silent)"
+in_ns d iptables -F INPUT
+serve_node_is "$BOOT_PORT" "$N2" healthy 20  # the next retry (1 s, 2 s, 4 s, ... apart) finds the nodes
 
 fault "Kubernetes API answering in 1.2 s"
 k8s_start
