@@ -55,9 +55,8 @@ static int same_nodes(const bp_nodeset *a, const bp_nodeset *b)
 int bp_source_record(bp_source *src, int rc, bp_nodeset *found, const char *why, int64_t now_ms,
                      int64_t wall_ms, int rediscover_ms)
 {
-    int changed = 0;
     if (rc == 0) {
-        changed = !src->st.have || !same_nodes(&src->nodes, found);
+        int changed = !src->st.have || !same_nodes(&src->nodes, found);
         bp_nodeset tmp = src->nodes;
         src->nodes = *found; /* moved */
         *found = tmp;
