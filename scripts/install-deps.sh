@@ -6,13 +6,22 @@ PACKAGES=(
   erlang-nox erlang-dev rebar3 mandoc zsh bash-completion man-db
   libjansson-dev libssl-dev libcurl4-openssl-dev libcmocka-dev
   gcc make pkg-config jq hostname util-linux
-  curl ca-certificates procps iproute2 openssl prometheus dnsmasq-base python3
+  curl ca-certificates procps iproute2 iptables ethtool openssl prometheus dnsmasq-base python3
   prometheus-alertmanager wrk chromium nodejs kubectl
   systemd buildah podman
-  dpkg-dev lintian
+  dpkg-dev lintian patchelf
+  gcovr
+  clang libclang-rt-14-dev
+  cppcheck clang-tidy clang-tools valgrind
+  gnuplot-nox
 )
 
 # dpkg-dev (dpkg-shlibdeps, dpkg-architecture), lintian: make deb and test_deb.sh.
+# iproute2 (ip netns), iptables, ethtool (veth offloads off), dnsmasq-base, python3: make chaos (test/chaos).
+# clang, libclang-rt-14-dev (libFuzzer and the sanitizer runtimes): make fuzz and make fuzz-smoke.
+# patchelf: scripts/otp-release.sh (OTP 27 from Debian 13 in a private root, for test_otp_releases.sh).
+# cppcheck, clang, clang-tidy, clang-tools (scan-build): make analyze; valgrind: make valgrind.
+# gcovr: the report of make coverage (scripts/coverage.sh); gnuplot-nox: the picture of bench/soak.sh.
 # systemd: systemd-analyze for test_systemd.sh; buildah, podman: the image of test_container.sh (deploy/container).
 die() { echo "install-deps: error: $*" >&2; exit 1; }
 
@@ -46,9 +55,27 @@ browser_deps() {
   npm_deps k8s kubernetes-models
 }
 
+# OTP 27 (Debian 13's) and 29 (Debian forky's) beside the system's OTP, for test_otp_releases.sh:
+# installed once under /opt/beamprobe-otp/REL (BP_OTP_CACHE) by scripts/otp-release.sh, which
+# downloads only when one is missing. 27 is required; 29 follows Debian testing, which will move
+# on to another release one day, so failing to get it only warns (the test then skips 29).
+otp_releases() {
+  local sudo=() fetch
+  [[ "$(id -u)" -eq 0 ]] || sudo=(sudo)
+  fetch=("${sudo[@]}" env ${BP_OTP_CACHE:+BP_OTP_CACHE="$BP_OTP_CACHE"}
+         "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/otp-release.sh" fetch)
+  "${fetch[@]}" 27 >/dev/null || die "scripts/otp-release.sh fetch 27 failed"
+  if "${fetch[@]}" 29 >/dev/null; then
+    echo "install-deps: OTP 27 and 29 in place"
+  else
+    echo "install-deps: warning: OTP 29 not installed (scripts/otp-release.sh fetch 29 failed); OTP 27 in place" >&2
+  fi
+}
+
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#PACKAGES[@]} packages already installed"
   browser_deps
+  otp_releases
   exit 0
 fi
 
@@ -67,4 +94,5 @@ echo "install-deps: running apt-get install -y --no-install-recommends ${missing
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" \
   || die "apt-get install failed for: ${missing[*]}"
 browser_deps
+otp_releases
 echo "install-deps: done"

@@ -82,8 +82,11 @@ static void stamp(char *out, size_t len)
 {
     time_t t = time(NULL);
     struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(out, len, "%H:%M:%S", &tm);
+    /* strftime leaves out indeterminate when it returns 0 (len too small, or localtime_r failed) */
+    if (len == 0)
+        return;
+    if (!localtime_r(&t, &tm) || strftime(out, len, "%H:%M:%S", &tm) == 0)
+        out[0] = '\0';
 }
 
 /* Print what changed since the previous round (to stderr with --json, so stdout stays one document). */
@@ -94,7 +97,7 @@ static void print_changes(const bp_config *cfg, const bp_cluster_round *prev, bp
     stamp(ts, sizeof ts);
     if (!prev) {
         fprintf(f, "%s %s: %s\n", ts, bp_cluster_verdict_name(cur->mesh.verdict), cur->mesh.reason);
-        fflush(f);
+        (void)fflush(f); /* a watch line on a terminal or log: nothing to do if it fails */
         return;
     }
     const char **lines = NULL;
@@ -103,7 +106,7 @@ static void print_changes(const bp_config *cfg, const bp_cluster_round *prev, bp
         return;
     for (size_t i = 0; i < n; i++)
         fprintf(f, "%s %s\n", ts, lines[i]);
-    fflush(f);
+    (void)fflush(f); /* as above */
 }
 
 int bp_cli_cluster(int argc, char **argv)

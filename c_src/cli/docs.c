@@ -38,7 +38,8 @@ static const exit_code cluster_exits[] = {
 static const exit_code serve_exits[] = {
     { BP_EXIT_HEALTHY, "stopped by SIGTERM or SIGINT" },
     { BP_EXIT_USAGE, "usage or configuration error (including an unusable certificate or key, "
-                     "or a listen address that cannot be bound)" },
+                     "a listen address that cannot be bound, a bad discovery option or more than 1024 targets; "
+                     "a discovery source that does not answer is retried in the background instead)" },
 };
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))

@@ -7,37 +7,19 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "beamprobe.h"
 #include "cli/cli.h"
-#include "core/config.h"
+#include "cli/serve_int.h"
 #include "core/clock.h"
 #include "core/config_file.h"
 #include "core/log.h"
 #include "core/str.h"
-#include "core/token_file.h"
-#include "dist/cookie.h"
-#include "dist/monitor.h"
-#include "discover/nodeset.h"
 #include "discover/targets.h"
-#include "http/server.h"
-#include "http/site.h"
-#include "notify/notify.h"
 
 /* descriptors per target: its monitor's eventfd, name slot and connection, EPMD and a resolver's while connecting */
 #define FDS_PER_TARGET 5
 #define FDS_SPARE 64
 
-typedef struct {
-    int argc;
-    char **argv;             /* kept: argv overrides the file again on every reload */
-    bp_config cfg;
-    char cookie[BP_COOKIE_MAX + 1];
-    pthread_rwlock_t lock;   /* the HTTP thread reads `site`; a reload swaps it */
-    bp_site *site;           /* owns the targets (bp_site_targets) */
-    bp_monitors *monitors;   /* one per target of `site`, publishing to it */
-    bp_http_server *http;
-    bp_notifier *notifier;   /* NULL without --alertmanager and --notify-webhook */
-} app;
+typedef bp__serve app;
 
 static void serve_help(void)
 {
@@ -55,13 +37,19 @@ static void serve_help(void)
            "Targets: --node (up to %d names) and the discovery sources --epmd-host, --dns,\n"
            "--k8s-endpoints, together up to %d nodes (docs/DISCOVERY.md); with several, the\n"
            "verdict routes answer for all of them ({\"nodes\": [...], \"ok\": ...}).\n"
+           "A discovery source that fails is asked again in the background (1 s, 2 s, ... up\n"
+           "to 30 s apart): until it answers once, readiness is 503 naming it; later failures\n"
+           "keep the nodes it gave before. Every --rediscover the sources are asked again and\n"
+           "nodes added or gone are probed or dropped.\n"
            "SIGTERM stops gracefully (exit 0); SIGHUP reloads --config (and discovers again),\n"
            "keeping the old settings if the new ones are invalid.\n",
            BP_LIST_MAX, BP_TARGETS_MAX);
     bp_config_print_help(stdout, BP_SUB_SERVE);
     printf("\nCookie: from --cookie-file, else $BEAMPROBE_COOKIE, else ~/.erlang.cookie.\n"
            "\nExit codes: 0 after SIGTERM/SIGINT, 1 usage or configuration error (including\n"
-           "an unusable certificate or key, or a listen address that cannot be bound).\n");
+           "an unusable certificate or key, a listen address that cannot be bound, a bad\n"
+           "discovery option or more than %d targets; not a discovery source that does not answer).\n",
+           BP_TARGETS_MAX);
 }
 
 /* Forget list values from the file for lists that argv sets: flags override the file. */
@@ -85,11 +73,10 @@ static void argv_overrides_lists(bp_config *c, int argc, char **argv)
 }
 
 /*
- * The configuration from defaults, then --config FILE, then argv, and the
- * targets: --node plus every discovery source, resolved at start and on
- * SIGHUP, up to BP_TARGETS_MAX in all (more is an error). 0 or BP_EUSAGE with err.
+ * The configuration from defaults, then --config FILE, then argv (the
+ * discovery sources are asked afterwards: bp__serve_ask). 0 or BP_EUSAGE with err.
  */
-static int load_config(bp_config *c, bp_nodeset *targets, int argc, char **argv, char *err, size_t errlen)
+static int load_config(bp_config *c, int argc, char **argv, char *err, size_t errlen)
 {
     bp_config_defaults(c);
     if (bp_config_parse_argv(c, BP_SUB_SERVE, argc, argv, err, errlen) != 0)
@@ -105,10 +92,9 @@ static int load_config(bp_config *c, bp_nodeset *targets, int argc, char **argv,
             return BP_EUSAGE;
     }
     bp_config_finish(c);
-    if (bp_config_validate(c, err, errlen) != 0
-        || bp_targets_resolve(c, bp_now_ms() + c->timeout_ms, targets, err, errlen) != 0)
+    if (bp_config_validate(c, err, errlen) != 0)
         return BP_EUSAGE;
-    if (targets->n == 0) {
+    if (c->nodes.n == 0 && !bp_targets_discovered(c)) {
         snprintf(err, errlen, "which nodes? give --node NODE (repeatable), or \"node\" in --config");
         return BP_EUSAGE;
     }
@@ -189,55 +175,98 @@ static void forget_removed(bp_notifier *n, const bp_nodeset *old, const bp_nodes
             bp_notifier_forget(n, old->v[i]);
 }
 
-/* SIGHUP: re-read everything; on any error keep running as before. */
-static void reload(app *a)
+int bp__serve_apply(app *a, const bp_config *c, const bp_nodeset *targets, const char *event)
 {
-    char err[512], token[BP_TOKEN_MAX + 1], cookie[BP_COOKIE_MAX + 1];
-    bp_nodeset targets = { 0 };
-    bp_config *c = calloc(1, sizeof *c);
-    if (!c)
-        return;
-    if (load_config(c, &targets, a->argc, a->argv, err, sizeof err) != 0
-        || bp_cookie_load(c->cookie_file, cookie, sizeof cookie, err, sizeof err) != 0
-        || (c->auth_token_file[0] && bp_token_file_load(c->auth_token_file, token, sizeof token, err, sizeof err) != 0)) {
-        bp_log("reload", NULL, "kept the running configuration: %s", err);
-        bp_nodeset_free(&targets);
-        free(c);
-        return;
-    }
-    if (strcmp(c->listen, a->cfg.listen) != 0 || strcmp(c->tls_cert, a->cfg.tls_cert) != 0
-        || strcmp(c->tls_key, a->cfg.tls_key) != 0 || strcmp(c->tls_client_ca, a->cfg.tls_client_ca) != 0)
-        bp_log("reload", NULL, "listen address and TLS settings change only on restart");
-    if (notify_changed(c, &a->cfg))
-        bp_log("reload", NULL, "notification settings change only on restart");
-    fit_fd_limit(c, targets.n, "reload");
+    bp_discovery_status st;
+    bp_sources_status(&a->sources, &st);
+    fit_fd_limit(c, targets->n, event);
     stop_monitors(a);
-    bp_site *site = bp_site_new_from(c, (const char (*)[BP_NAME_MAX])targets.v, targets.n,
-                                     c->auth_token_file[0] ? token : NULL, a->site);
-    bp_nodeset_free(&targets);
-    if (!site) {
-        bp_log("reload", NULL, "out of memory: kept the running configuration");
+    bp_site *site = bp_site_new_from(c, (const char (*)[BP_NAME_MAX])targets->v, targets->n,
+                                     c->auth_token_file[0] ? a->token : NULL, a->site);
+    if (!site || bp_site_set_discovery(site, &st) != 0) {
+        bp_site_free(site);
+        bp_log(event, NULL, "out of memory: kept the running configuration");
         start_monitors(a);
-        free(c);
-        return;
+        return -1;
     }
     bp_site_set_notifier(site, a->notifier);
     pthread_rwlock_wrlock(&a->lock);
     bp_site *old = a->site;
     a->site = site;
     pthread_rwlock_unlock(&a->lock);
+    size_t added = 0, removed = 0;
+    for (size_t i = 0; i < targets->n; i++)
+        added += !bp_nodeset_has(bp_site_targets(old), targets->v[i]);
+    for (size_t i = 0; i < bp_site_targets(old)->n; i++)
+        removed += !bp_nodeset_has(targets, bp_site_targets(old)->v[i]);
     forget_removed(a->notifier, bp_site_targets(old), bp_site_targets(site));
     bp_site_free(old);
-    a->cfg = *c;
+    if (c != &a->cfg)
+        a->cfg = *c;
+    if (start_monitors(a) != 0) {
+        bp_log(event, NULL, "out of memory starting the probes");
+        return -1;
+    }
+    if (strcmp(event, "reload") != 0)
+        bp_log(event, NULL, "targets changed: %zu target(s), %zu added, %zu removed", targets->n, added, removed);
+    return 0;
+}
+
+/* SIGHUP: re-read everything and ask every source again; on a configuration error keep running as before. */
+static void reload(app *a)
+{
+    char err[512], token[BP_TOKEN_MAX + 1] = "", cookie[BP_COOKIE_MAX + 1];
+    bp_nodeset targets = { 0 };
+    bp_sources fresh;
+    bp_config *c = calloc(1, sizeof *c);
+    if (!c)
+        return;
+    if (load_config(c, a->argc, a->argv, err, sizeof err) != 0
+        || bp_cookie_load(c->cookie_file, cookie, sizeof cookie, err, sizeof err) != 0
+        || (c->auth_token_file[0] && bp_token_file_load(c->auth_token_file, token, sizeof token, err, sizeof err) != 0)) {
+        bp_log("reload", NULL, "kept the running configuration: %s", err);
+        free(c);
+        return;
+    }
+    pthread_mutex_lock(&a->disc_mu);
+    bp_sources_init(&fresh, c, &a->sources); /* a source left alone keeps its nodes when it fails now */
+    bp__serve_ask(c, &fresh, 1, 0, err, sizeof err);
+    if (bp_sources_merge(&c->nodes, &fresh, &targets, err, sizeof err) != 0) {
+        bp_log("reload", NULL, "kept the running configuration: %s", err);
+        bp_sources_free(&fresh);
+        goto out;
+    }
+    if (strcmp(c->listen, a->cfg.listen) != 0 || strcmp(c->tls_cert, a->cfg.tls_cert) != 0
+        || strcmp(c->tls_key, a->cfg.tls_key) != 0 || strcmp(c->tls_client_ca, a->cfg.tls_client_ca) != 0)
+        bp_log("reload", NULL, "listen address and TLS settings change only on restart");
+    if (notify_changed(c, &a->cfg))
+        bp_log("reload", NULL, "notification settings change only on restart");
+    bp_sources old = a->sources;
+    a->sources = fresh;
+    char kept[BP_TOKEN_MAX + 1];
+    memcpy(kept, a->token, sizeof kept);
+    bp_strlcpy(a->token, token, sizeof a->token);
+    if (bp__serve_apply(a, c, &targets, "reload") != 0) {
+        a->sources = old; /* the running site still shows the old sources */
+        memcpy(a->token, kept, sizeof kept);
+        bp_sources_free(&fresh);
+        explicit_bzero(kept, sizeof kept);
+        goto out;
+    }
+    explicit_bzero(kept, sizeof kept);
+    bp_sources_free(&old);
     bp_strlcpy(a->cookie, cookie, sizeof a->cookie);
+    bp_log_set_json(strcmp(a->cfg.log_format, "json") == 0);
+    bp_log("reload", NULL, "configuration reloaded: %zu target(s), interval %d ms", bp_site_targets(a->site)->n,
+           a->cfg.interval_ms);
+    if (!a->have_disc_thread && bp__serve_discovery_start(a) != 0)
+        bp_log("reload", NULL, "cannot start the discovery thread: the sources are asked on SIGHUP only");
+    bp__serve_discovery_poke(a);
+out:
+    pthread_mutex_unlock(&a->disc_mu);
+    bp_nodeset_free(&targets);
     explicit_bzero(cookie, sizeof cookie);
     explicit_bzero(token, sizeof token);
-    bp_log_set_json(strcmp(a->cfg.log_format, "json") == 0);
-    if (start_monitors(a) != 0)
-        bp_log("reload", NULL, "out of memory starting the probes");
-    else
-        bp_log("reload", NULL, "configuration reloaded: %zu target(s), interval %d ms", bp_site_targets(a->site)->n,
-               a->cfg.interval_ms);
     free(c);
 }
 
@@ -254,7 +283,10 @@ static void *signal_thread(void *arg)
         if (sigwait(&set, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
+            int was;
+            pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &was); /* never cancelled holding disc_mu */
             reload(a);
+            pthread_setcancelstate(was, NULL);
             continue;
         }
         bp_log("stop", NULL, "%s: closing the listener, finishing in-flight responses",
@@ -298,9 +330,16 @@ static int wants_help(int argc, char **argv)
     return 0;
 }
 
+/* The condition variable of the discovery thread, on the monotonic clock. 0 or -1. */
+static int disc_init(app *a)
+{
+    pthread_mutex_init(&a->disc_mu, NULL);
+    return bp_cond_init_monotonic(&a->disc_wake) == 0 ? 0 : -1;
+}
+
 int bp_cli_serve(int argc, char **argv)
 {
-    char err[512], token[BP_TOKEN_MAX + 1];
+    char err[512];
     bp_nodeset targets = { 0 };
     int code = BP_EXIT_USAGE, have_signals = 0;
     pthread_t sig_thread;
@@ -309,20 +348,28 @@ int bp_cli_serve(int argc, char **argv)
         return 0;
     }
     app *a = calloc(1, sizeof *a);
-    if (!a) {
+    if (!a || disc_init(a) != 0) {
         fprintf(stderr, "beamprobe serve: out of memory\n");
+        free(a);
         return BP_EXIT_USAGE;
     }
     a->argc = argc;
     a->argv = argv;
     pthread_rwlock_init(&a->lock, NULL);
-    if (load_config(&a->cfg, &targets, argc, argv, err, sizeof err) != 0
+    if (load_config(&a->cfg, argc, argv, err, sizeof err) != 0
         || bp_cookie_load(a->cfg.cookie_file, a->cookie, sizeof a->cookie, err, sizeof err) != 0
-        || (a->cfg.auth_token_file[0] && bp_token_file_load(a->cfg.auth_token_file, token, sizeof token, err, sizeof err) != 0)) {
+        || (a->cfg.auth_token_file[0] && bp_token_file_load(a->cfg.auth_token_file, a->token, sizeof a->token, err, sizeof err) != 0)) {
         fprintf(stderr, "beamprobe serve: %s\n", err);
         goto out;
     }
     bp_log_set_json(strcmp(a->cfg.log_format, "json") == 0);
+    /* every source once, before listening: a configuration error exits now, a source that does not answer is retried */
+    bp_sources_init(&a->sources, &a->cfg, NULL);
+    if (bp__serve_ask(&a->cfg, &a->sources, 1, 1, err, sizeof err) < 0
+        || bp_sources_merge(&a->cfg.nodes, &a->sources, &targets, err, sizeof err) != 0) {
+        fprintf(stderr, "beamprobe serve: %s\n", err);
+        goto out;
+    }
 
     /* every thread inherits this mask; only the signal thread takes these signals */
     sigset_t set;
@@ -331,14 +378,15 @@ int bp_cli_serve(int argc, char **argv)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    (void)signal(SIGPIPE, SIG_IGN); /* SIG_ERR only for an invalid signal number */
 
     fit_fd_limit(&a->cfg, targets.n, "start");
     a->site = bp_site_new(&a->cfg, (const char (*)[BP_NAME_MAX])targets.v, targets.n,
-                          a->cfg.auth_token_file[0] ? token : NULL);
-    explicit_bzero(token, sizeof token);
+                          a->cfg.auth_token_file[0] ? a->token : NULL);
     bp_nodeset_free(&targets); /* the site has its own copy */
-    if (!a->site) {
+    bp_discovery_status st;
+    bp_sources_status(&a->sources, &st);
+    if (!a->site || bp_site_set_discovery(a->site, &st) != 0) {
         fprintf(stderr, "beamprobe serve: out of memory\n");
         goto out;
     }
@@ -369,6 +417,10 @@ int bp_cli_serve(int argc, char **argv)
         goto out;
     }
     have_signals = 1;
+    if (bp__serve_discovery_start(a) != 0) {
+        fprintf(stderr, "beamprobe serve: cannot start threads\n");
+        goto out;
+    }
     /* the address as given, with the port the kernel chose for ":0" */
     const char *colon = strrchr(a->cfg.listen, ':');
     int host_len = colon ? (int)(colon - a->cfg.listen) : 0;
@@ -381,13 +433,18 @@ out:
         pthread_cancel(sig_thread);
         pthread_join(sig_thread, NULL);
     }
+    bp__serve_discovery_stop(a); /* before the site and the probes it replaces go */
     stop_monitors(a);
     bp_http_free(a->http);
     bp_site_free(a->site);
     bp_notifier_stop(a->notifier); /* after the site: nothing publishes to it any more */
     bp_nodeset_free(&targets); /* when the configuration was refused */
     pthread_rwlock_destroy(&a->lock);
+    bp_sources_free(&a->sources);
+    pthread_cond_destroy(&a->disc_wake);
+    pthread_mutex_destroy(&a->disc_mu);
     explicit_bzero(a->cookie, sizeof a->cookie);
+    explicit_bzero(a->token, sizeof a->token);
     free(a);
     return code;
 }

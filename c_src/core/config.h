@@ -88,6 +88,7 @@ typedef struct bp_config {
     char config_file[1024];        /* --config: JSON settings, reloaded on SIGHUP */
     char listen[256];              /* ADDR:PORT */
     int interval_ms;               /* probe period per target */
+    int rediscover_ms;             /* ask the discovery sources again this often; 0 never */
     int max_age_ms;                /* 0 = 3 x interval + timeout */
     int max_connections;
     int idle_timeout_ms;

@@ -122,7 +122,7 @@ int bp_config_load_file(bp_config *c, const char *path, char *err, size_t errlen
     }
     size_t n = fread(buf, 1, BP_CONFIG_FILE_MAX + 1, f);
     int bad = ferror(f) ? errno : 0;
-    fclose(f);
+    (void)fclose(f); /* read-only: nothing to lose; a read error is ferror's */
     if (bad)
         rc = fail(err, errlen, BP_ECONFIG, "cannot read config file %s: %s", path,
                   bad == EISDIR ? "it is a directory" : strerror(bad));

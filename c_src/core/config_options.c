@@ -257,6 +257,8 @@ static int check_url(const char *v, char *why, size_t whylen)
 #define SUB_NODE BP_SUB_ALL /* per-node health checks: cluster runs them on every node too */
 #define SUB_REPORT (BP_SUB_CHECK | BP_SUB_CLUSTER) /* commands that print a report */
 
+/* NOLINTBEGIN(bugprone-macro-parentheses): fld is a member name (OFF(fld), ->fld) and the others are
+   designated initializers' values; neither can be, or needs to be, parenthesized */
 #define RATIO(nm, fld, dflt, what)                                                      \
     { .name = nm, .kind = BP_OPT_RATIO, .offset = OFF(fld), .subcommands = SUB_NODE, \
       .group = G_THRESH, .metavar = "RATIO", .def = dflt, .help = what }
@@ -268,6 +270,7 @@ static int check_url(const char *v, char *why, size_t whylen)
 #define LIST(nm, fld, chk, fl, sub, grp, mv, dflt, what)                                  \
     { .name = nm, .kind = BP_OPT_LIST, .offset = OFF(fld), .check = chk, .flags = fl,  \
       .subcommands = sub, .group = grp, .metavar = mv, .def = dflt, .help = what }
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 static const bp_config_option options[] = {
     /* Targets and connection */
@@ -445,6 +448,11 @@ static const bp_config_option options[] = {
       .size = sizeof(((bp_config *)0)->k8s_cluster_domain), .check = check_host,
       .subcommands = BP_SUB_CLUSTER | BP_SUB_SERVE, .group = G_CLUSTER, .metavar = "DOMAIN",
       .def = "cluster.local", .help = "cluster DNS domain of pod names APP@<pod>.<service>.<ns>.svc.DOMAIN" },
+    { .name = "rediscover", .kind = BP_OPT_DURATION, .offset = OFF(rediscover_ms), .min = 0, .max = 86400000,
+      .subcommands = BP_SUB_SERVE, .group = G_CLUSTER, .metavar = "DURATION", .def = "30s",
+      .def_text = "30s; 0: only at start, on SIGHUP and after a failure",
+      .help = "ask the discovery sources again this often, in the background: nodes added are probed, "
+              "nodes gone are dropped" },
     { .name = "k8s-names", .kind = BP_OPT_STRING, .offset = OFF(k8s_names),
       .size = sizeof(((bp_config *)0)->k8s_names), .check = check_k8s_names,
       .subcommands = BP_SUB_CLUSTER | BP_SUB_SERVE, .group = G_CLUSTER, .metavar = "MODE", .def = "auto",

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/json_util.h"
 
 static atomic_int log_json;
 
@@ -17,13 +18,27 @@ void bp_log_set_json(int json)
     atomic_store(&log_json, json);
 }
 
-/* Append s to out as the inside of a JSON string. */
+/*
+ * Append s to out as the inside of a JSON string: valid UTF-8 kept whole, every
+ * byte of invalid UTF-8 (a node name off the wire, a message cut mid-character)
+ * written as U+FFFD, so that each record stays valid JSON.
+ */
 static size_t json_escape(char *out, size_t room, const char *s)
 {
     size_t o = 0;
     for (; s && *s && o + 7 < room; s++) {
         unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') {
+        if (ch >= 0x80) {
+            size_t n = bp_utf8_seq_len((const unsigned char *)s, strnlen(s, 4));
+            if (n == 0) {
+                memcpy(out + o, "\\ufffd", 6);
+                o += 6;
+                continue;
+            }
+            memcpy(out + o, s, n);
+            o += n;
+            s += n - 1;
+        } else if (ch == '"' || ch == '\\') {
             out[o++] = '\\';
             out[o++] = (char)ch;
         } else if (ch < 0x20) {

@@ -210,7 +210,7 @@ static int fill_matrix(const bp_mesh_input *in, size_t n, bp_arena *a, bp_mesh *
     memset(m->matrix, BP_LINK_UNKNOWN, m->n * m->n);
     for (size_t i = 0; i < n; i++) {
         int k = bp_mesh_find(m, input_name(&in[i]));
-        if (k < 0 || i > INT32_MAX)
+        if (k < 0 || i > INT32_MAX || !m->nodes) /* found implies nodes; said for the analyzer */
             continue;
         bp_mesh_node *x = &m->nodes[k];
         if (!x->probed)

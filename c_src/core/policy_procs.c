@@ -153,17 +153,20 @@ static void judge_governor(const bp_config *cfg, bp_check *c, const bp_governor_
     case BP_FACT_OK:
         break;
     case BP_FACT_ERROR:
-    case BP_FACT_TIMEOUT:
         if (g->sys_refused) { /* its kind handles no sys request: none was sent */
             bp__judge(c, BP_FAIL, "%s; queue %s, memory %s", bp__or_q(g->state_fact.error), q, m);
             return;
         }
-        /* sys:get_state's own timeout is an answer: the governor is stuck. */
+        /* sys:get_state's own timeout (an error reply from the target) is an answer: the governor is stuck. */
         bp__judge(c, BP_FAIL, "unresponsive: %s; queue %s, memory %s",
-              g->state_fact.error ? g->state_fact.error
-                                  : (g->state_fact.state == BP_FACT_TIMEOUT ? "sys:get_state timed out"
-                                                                            : "sys:get_state failed"),
-              q, m);
+              g->state_fact.error ? g->state_fact.error : "sys:get_state failed", q, m);
+        return;
+    case BP_FACT_TIMEOUT:
+        /* No reply before the probe's own deadline (a slow or cut link, or a deadline too short for
+         * --governor-timeout): nothing is known of the governor, so the check is incomplete (exit 3),
+         * not a stuck governor (exit 4). */
+        c->incomplete = 1;
+        bp__judge(c, BP_FAIL, "%s; queue %s, memory %s", bp__or_q(g->state_fact.error), q, m);
         return;
     case BP_FACT_UNSET:
     default:
@@ -242,6 +245,7 @@ void bp__check_family(eval_ctx *x, const bp_govfamily_snap *f)
         const char *label = g->fact.state != BP_FACT_OK ? "not inspected"
                             : !g->alive ? "not running"
                             : g->sys_refused ? "no system messages"
+                            : g->state_fact.state == BP_FACT_TIMEOUT ? "no answer in time"
                             : g->state_fact.state != BP_FACT_OK ? "unresponsive"
                             : g->state ? g->state
                                        : "not readable";

@@ -470,10 +470,10 @@ static json_t *node_object(jctx *x, const bp_mesh *m, size_t k, const bp_mesh_in
 static json_t *matrix_object(jctx *x, const bp_mesh *m)
 {
     json_t *o = json_object();
-    json_t *names = json_array();
+    json_t *node_names = json_array();
     json_t *rows = json_array();
     for (size_t i = 0; i < m->n; i++) {
-        append(x, names, bp_json_string_utf8(m->nodes[i].name));
+        append(x, node_names, bp_json_string_utf8(m->nodes[i].name));
         if (!m->nodes[i].row_known) {
             append(x, rows, json_null());
             continue;
@@ -483,7 +483,7 @@ static json_t *matrix_object(jctx *x, const bp_mesh *m)
             append(x, row, json_integer(j != i && bp_mesh_link(m, i, j) == BP_LINK_YES));
         append(x, rows, row);
     }
-    put(x, o, "nodes", names);
+    put(x, o, "nodes", node_names);
     put(x, o, "rows", rows);
     return o;
 }

@@ -329,6 +329,11 @@ char *bp_render_page(const bp_page *p)
         return NULL;
     bp_textbuf b = {0};
     head(&b, p);
+    if (p->notice) {
+        bp_textbuf_addf(&b, "<section class=\"banner v-unreachable\" role=\"alert\" id=\"notice\"><p>");
+        bp_html_add(&b, p->notice, "");
+        bp_textbuf_addf(&b, "</p></section>\n");
+    }
     banner(&b, p->mesh);
     mesh_section(&b, p);
     bp_textbuf_addf(&b, "<section aria-labelledby=\"nodes-h\"><h2 id=\"nodes-h\">Nodes (%zu)</h2>", p->mesh->n);

@@ -23,6 +23,7 @@ typedef struct {
     int64_t now_ms;                /* Unix ms of the rendering */
     int age_ms;                    /* age of the oldest report shown, -1 when none */
     int refresh_ms;                /* the script's refresh period (0: none) */
+    const char *notice;            /* shown above the verdict (e.g. discovery not done), or NULL */
 } bp_page;
 
 /*

@@ -688,6 +688,36 @@ int bp_render_prom_ages(bp_prom_buf *b, const bp_prom_node *nodes, size_t n)
     return render(b, nodes, n, 0, 0);
 }
 
+/* HELP and TYPE lines of a family. */
+static void family_head(pctx *x, const char *name, const char *help, const char *type)
+{
+    puts_(x, "# HELP ");
+    puts_(x, name);
+    puts_(x, " ");
+    puts_(x, help);
+    puts_(x, "\n# TYPE ");
+    puts_(x, name);
+    puts_(x, " ");
+    puts_(x, type);
+    puts_(x, "\n");
+}
+
+/* One sample line: name{label_name="label"} value (no braces without a label name). */
+static void family_sample(pctx *x, const char *name, const char *label_name, const char *lvalue, const char *value)
+{
+    puts_(x, name);
+    if (label_name) {
+        puts_(x, "{");
+        puts_(x, label_name);
+        puts_(x, "=\"");
+        put_label_value(x, lvalue ? lvalue : "");
+        puts_(x, "\"}");
+    }
+    puts_(x, " ");
+    puts_(x, value);
+    puts_(x, "\n");
+}
+
 int bp_render_prom_counter(bp_prom_buf *b, const char *name, const char *help, const char *label_name,
                            const bp_prom_count *v, size_t n)
 {
@@ -696,24 +726,26 @@ int bp_render_prom_counter(bp_prom_buf *b, const char *name, const char *help, c
     size_t start = b->len;
     pctx x = {.b = b};
     char num[32];
-    puts_(&x, "# HELP ");
-    puts_(&x, name);
-    puts_(&x, " ");
-    puts_(&x, help);
-    puts_(&x, "\n# TYPE ");
-    puts_(&x, name);
-    puts_(&x, " counter\n");
+    family_head(&x, name, help, "counter");
     for (size_t i = 0; i < n; i++) {
-        puts_(&x, name);
-        if (label_name) {
-            puts_(&x, "{");
-            puts_(&x, label_name);
-            puts_(&x, "=\"");
-            put_label_value(&x, v[i].label ? v[i].label : "");
-            puts_(&x, "\"}");
-        }
-        snprintf(num, sizeof num, " %" PRIu64 "\n", v[i].value);
-        puts_(&x, num);
+        snprintf(num, sizeof num, "%" PRIu64, v[i].value);
+        family_sample(&x, name, label_name, v[i].label, num);
+    }
+    return finish(&x, start);
+}
+
+int bp_render_prom_gauge(bp_prom_buf *b, const char *name, const char *help, const char *label_name,
+                         const bp_prom_gauge *v, size_t n)
+{
+    if (!b || !name || !help || (!v && n > 0))
+        return BP_EUSAGE;
+    size_t start = b->len;
+    pctx x = {.b = b};
+    char num[40];
+    family_head(&x, name, help, "gauge");
+    for (size_t i = 0; i < n; i++) {
+        snprintf(num, sizeof num, "%.15g", v[i].value);
+        family_sample(&x, name, label_name, v[i].label, num);
     }
     return finish(&x, start);
 }

@@ -84,6 +84,16 @@ typedef struct {
 int bp_render_prom_counter(bp_prom_buf *b, const char *name, const char *help, const char *label,
                            const bp_prom_count *v, size_t n);
 
+/* One sample of a gauge: its label's value and its value. */
+typedef struct {
+    const char *label;
+    double value;
+} bp_prom_gauge;
+
+/* Append a gauge family, as bp_render_prom_counter does a counter (values with up to 15 significant digits). */
+int bp_render_prom_gauge(bp_prom_buf *b, const char *name, const char *help, const char *label,
+                         const bp_prom_gauge *v, size_t n);
+
 /* One node: bp_render_prom_multi of {r, r->snap->node, up, age_seconds, 0}. r may be NULL. */
 int bp_render_prom(bp_prom_buf *b, const bp_report *r, int up, double age_seconds);
 

@@ -322,8 +322,8 @@ int bp__dns_decode_reply(const unsigned char *msg, size_t len, uint16_t id, cons
             char target[256];
             if (read_name(msg, len, &t, target, sizeof target) < 0 || t != rr.rdoff + rr.rdlen)
                 return BP_EDECODE;
-            if ((size_t)snprintf(ptr, ptrlen, "%s", target) < ptrlen)
-                *count = 1;
+            if (target[0] != '\0' && (size_t)snprintf(ptr, ptrlen, "%s", target) < ptrlen)
+                *count = 1; /* a PTR to the root names nothing: a later record may */
         }
     }
     return 0;

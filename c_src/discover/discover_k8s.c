@@ -227,12 +227,12 @@ static int read_token(const char *path, char **out, char *err, size_t errlen)
                             strerror(errno));
     char *t = malloc(TOKEN_MAX + 1);
     if (!t) {
-        fclose(f);
+        (void)fclose(f); /* read-only */
         return bp__disc_err(err, errlen, BP_ENOMEM, "out of memory");
     }
     size_t n = fread(t, 1, TOKEN_MAX + 1, f);
     int rd_err = ferror(f);
-    fclose(f);
+    (void)fclose(f); /* read-only: a read error is ferror's */
     int rc = 0;
     if (rd_err)
         rc = bp__disc_err(err, errlen, BP_ECONFIG, "cannot read the service-account token %s", path);
@@ -268,7 +268,6 @@ static int file_exists(const char *path)
 
 typedef struct {
     const bp_k8s_opts *o;
-    const char *token_path;  /* where the token came from, for messages; NULL = none */
     char account[640];       /* "service account X" / "the token from F" / "anonymous requests" */
 } who;
 

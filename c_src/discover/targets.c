@@ -26,13 +26,13 @@ static int merge(bp_nodeset *out, const char (*names)[BP_NAME_MAX], size_t n, co
 }
 
 /* One source's outcome: its error prefixed with the option, or its names added to out. found is emptied. */
-static int take(bp_nodeset *out, bp_nodeset *found, int rc, const char *option, const char *arg, const char *why,
-                char *err, size_t errlen)
+static int take(bp_nodeset *out, bp_nodeset *found, int rc, const char *label, const char *why, char *err,
+                size_t errlen)
 {
     if (rc)
-        snprintf(err, errlen, "%s %s: %s", option, arg, why);
+        snprintf(err, errlen, "%s: %s", label, why);
     else
-        rc = merge(out, (const char (*)[BP_NAME_MAX])found->v, found->n, option, err, errlen);
+        rc = merge(out, (const char (*)[BP_NAME_MAX])found->v, found->n, label, err, errlen);
     bp_nodeset_clear(found);
     return rc;
 }
@@ -87,22 +87,47 @@ static int k8s_source(const bp_config *cfg, int64_t deadline_ms, bp_nodeset *fou
     return rc;
 }
 
+size_t bp_targets_sources(const bp_config *cfg, char (*labels)[BP_SOURCE_LABEL_MAX], int *kinds)
+{
+    const char *opt[BP_SOURCES_MAX] = { "--epmd-host", "--dns", "--k8s-endpoints" };
+    const char *arg[BP_SOURCES_MAX] = { cfg->epmd_host, cfg->dns_name, cfg->k8s_endpoints };
+    size_t n = 0;
+    for (int k = 0; k < BP_SOURCES_MAX; k++) {
+        if (!arg[k][0])
+            continue;
+        if (labels)
+            snprintf(labels[n], BP_SOURCE_LABEL_MAX, "%s %s", opt[k], arg[k]);
+        if (kinds)
+            kinds[n] = k;
+        n++;
+    }
+    return n;
+}
+
+int bp_targets_source(const bp_config *cfg, int kind, int64_t deadline_ms, bp_nodeset *found, char *why,
+                      size_t whylen)
+{
+    bp_nodeset_clear(found);
+    switch (kind) {
+    case BP_SOURCE_EPMD:
+        return bp_discover_epmd(cfg->epmd_host, cfg->node_basename, deadline_ms, found, why, whylen);
+    case BP_SOURCE_DNS: return dns_source(cfg, deadline_ms, found, why, whylen);
+    case BP_SOURCE_K8S: return k8s_source(cfg, deadline_ms, found, why, whylen);
+    default: snprintf(why, whylen, "no such discovery source"); return BP_EUSAGE;
+    }
+}
+
 int bp_targets_resolve(const bp_config *cfg, int64_t deadline_ms, bp_nodeset *out, char *err, size_t errlen)
 {
-    char why[400];
+    char why[400], labels[BP_SOURCES_MAX][BP_SOURCE_LABEL_MAX];
+    int kinds[BP_SOURCES_MAX];
     bp_nodeset found = { .max = out->max };
     bp_nodeset_clear(out);
     int rc = merge(out, cfg->nodes.v, cfg->nodes.n, "--nodes", err, errlen);
-    if (rc == 0 && cfg->epmd_host[0])
-        rc = take(out, &found,
-                  bp_discover_epmd(cfg->epmd_host, cfg->node_basename, deadline_ms, &found, why, sizeof why),
-                  "--epmd-host", cfg->epmd_host, why, err, errlen);
-    if (rc == 0 && cfg->dns_name[0])
-        rc = take(out, &found, dns_source(cfg, deadline_ms, &found, why, sizeof why), "--dns", cfg->dns_name, why,
-                  err, errlen);
-    if (rc == 0 && cfg->k8s_endpoints[0])
-        rc = take(out, &found, k8s_source(cfg, deadline_ms, &found, why, sizeof why), "--k8s-endpoints",
-                  cfg->k8s_endpoints, why, err, errlen);
+    size_t n = bp_targets_sources(cfg, labels, kinds);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = take(out, &found, bp_targets_source(cfg, kinds[i], deadline_ms, &found, why, sizeof why), labels[i],
+                  why, err, errlen);
     bp_nodeset_free(&found);
     return rc;
 }

@@ -44,6 +44,7 @@ bp_cluster_round *bp_cluster_round_run(const bp_config *cfg, const bp_nodeset *t
         return NULL;
     r->n = targets->n;
     r->names = calloc(r->n + 1, sizeof *r->names);
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, so sizeof one pointer is meant */
     r->snaps = calloc(r->n + 1, sizeof *r->snaps);
     r->reports = calloc(r->n + 1, sizeof *r->reports);
     r->in = calloc(r->n + 1, sizeof *r->in);

@@ -5,6 +5,7 @@
 
 #include "beamprobe.h"
 #include "dist/collect_int.h"
+#include "dist/sup_quirks.h"
 
 /* Room for `extra` more jobs; 0 or BP_ENOMEM. Pointers into c->jobs do not survive it. */
 static int reserve_jobs(bp__collector *c, size_t extra)
@@ -275,6 +276,8 @@ static void decide(bp__collector *c, bp__proc_job *j)
         return;
     }
     bp_governor_snap *g = j->gov;
+    if (!g) /* every job has a family, a supervisor or a governor */
+        return;
     g->kind = kind;
     if (j->kind.kind == BP_PK_GONE) {
         g->alive = 0;
@@ -578,7 +581,7 @@ static void take_supervisor(bp__collector *c, bp_batch *b, bp__proc_job *j)
                 if (p->n_down < BP_CHILD_DOWN_MAX)
                     p->down[p->n_down] = bp_arena_printf(c->snap->arena, "%s (%s)", id, child->str);
                 p->n_down++;
-            } else if (bp_term_is_atom(child, "undefined")) {
+            } else if (bp_term_is_atom(child, "undefined") && !bp_child_stopped_by_design(p->name, k)) {
                 if (p->n_stopped < BP_CHILD_DOWN_MAX)
                     p->stopped[p->n_stopped] = bp_arena_strdup(c->snap->arena, id);
                 p->n_stopped++;
@@ -611,8 +614,8 @@ void bp__procs_take(bp__collector *c, bp_batch *b)
         if (c->jobs[i].at[0] < 0)
             continue;
         size_t extra = may_add(b, &c->jobs[i]);
-        if (extra && reserve_jobs(c, extra) != 0)
-            extra = 0; /* out of memory: no new jobs; the facts say so below */
+        if (extra)
+            (void)reserve_jobs(c, extra); /* out of memory: new_job finds no room; the facts say so below */
         bp__proc_job *j = &c->jobs[i];
         switch (j->stage) {
         case J_WHEREIS: take_whereis(c, b, j); break;

@@ -22,24 +22,27 @@ static int clean_cookie(char *s)
 static const bp_secret_kind cookie_kind = { .what = "cookie file", .chmod = "400",
                                             .open_hint = " (use --cookie-file or BEAMPROBE_COOKIE)" };
 
+int bp_cookie_check(const char *path, char *buf, size_t n, char *out, size_t outlen, char *err, size_t errlen)
+{
+    if (n > BP_COOKIE_MAX && memchr(buf, '\n', n) == NULL) {
+        snprintf(err, errlen, "cookie in %s is longer than %d bytes", path, BP_COOKIE_MAX);
+        return BP_ECOOKIE;
+    }
+    if (clean_cookie(buf) != 0 || strlen(buf) >= outlen) {
+        snprintf(err, errlen, "cookie file %s is empty or unusable", path);
+        return BP_ECOOKIE;
+    }
+    bp_strlcpy(out, buf, outlen);
+    return 0;
+}
+
 static int load_file(const char *path, char *out, size_t outlen, char *err, size_t errlen)
 {
     char buf[BP_COOKIE_MAX + 2];
     size_t n;
     int more, rc = BP_ECOOKIE;
-    if (bp_secret_file_read(path, &cookie_kind, buf, sizeof buf - 1, &n, &more, err, errlen) != 0)
-        goto out;
-    if (n > BP_COOKIE_MAX && memchr(buf, '\n', n) == NULL) {
-        snprintf(err, errlen, "cookie in %s is longer than %d bytes", path, BP_COOKIE_MAX);
-        goto out;
-    }
-    if (clean_cookie(buf) != 0 || strlen(buf) >= outlen) {
-        snprintf(err, errlen, "cookie file %s is empty or unusable", path);
-        goto out;
-    }
-    bp_strlcpy(out, buf, outlen);
-    rc = 0;
-out:
+    if (bp_secret_file_read(path, &cookie_kind, buf, sizeof buf - 1, &n, &more, err, errlen) == 0)
+        rc = bp_cookie_check(path, buf, n, out, outlen, err, errlen);
     explicit_bzero(buf, sizeof buf);
     return rc;
 }

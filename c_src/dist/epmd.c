@@ -69,34 +69,42 @@ int bp__epmd_port_please(const bp__addr *addr, const char *alive, int64_t deadli
     req[0] = (unsigned char)((n + 1) >> 8);
     req[1] = (unsigned char)((n + 1) & 0xff);
     req[2] = EPMD_PORT2_REQ;
+    /* NOLINTNEXTLINE(bugprone-not-null-terminated-result): a length-prefixed wire field, not a C string */
     memcpy(req + 3, alive, n);
 
-    unsigned char head[2];
-    int fd = -1, rc = epmd_request(addr, req, n + 3, head, sizeof head, deadline_ms, &fd, why);
-    if (rc)
-        goto out;
-    if (head[0] != EPMD_PORT2_RESP) {
-        *why = NOT_EPMD;
-        rc = BP_EEPMD;
-        goto out;
+    unsigned char head[4];
+    int fd = -1, rc = epmd_request(addr, req, n + 3, head, 2, deadline_ms, &fd, why);
+    if (rc == 0)
+        rc = bp__epmd_port2_reply(head, 2, port, why);
+    if (rc == 1) { /* found: the port follows */
+        rc = io_rc(bp__read_full(fd, head + 2, 2, deadline_ms, NULL));
+        if (rc == 0)
+            rc = bp__epmd_port2_reply(head, 4, port, why);
     }
-    if (head[1] != 0) {
-        rc = BP_ENOTREG;
-        goto out;
-    }
-    unsigned char p[2];
-    rc = io_rc(bp__read_full(fd, p, 2, deadline_ms, NULL));
-    if (rc)
-        goto out;
-    *port = (p[0] << 8) | p[1];
-    if (*port == 0) {
-        *why = NOT_EPMD;
-        rc = BP_EEPMD;
-    }
-out:
     if (fd >= 0)
         close(fd);
     return rc;
+}
+
+int bp__epmd_port2_reply(const unsigned char *r, size_t len, int *port, const char **why)
+{
+    if (len < 2)
+        return 1;
+    if (r[0] != EPMD_PORT2_RESP) {
+        *why = NOT_EPMD;
+        return BP_EEPMD;
+    }
+    if (r[1] != 0)
+        return BP_ENOTREG;
+    if (len < 4)
+        return 1;
+    int p = (r[2] << 8) | r[3];
+    if (p == 0) {
+        *why = NOT_EPMD;
+        return BP_EEPMD;
+    }
+    *port = p;
+    return 0;
 }
 
 size_t bp__epmd_parse_names(const char *body, size_t len, char (*names)[256], int *ports, size_t max)
@@ -111,12 +119,17 @@ size_t bp__epmd_parse_names(const char *body, size_t len, char (*names)[256], in
         memcpy(line, body + i, ll);
         line[ll] = '\0';
         char name[256];
-        int port;
-        if (sscanf(line, "name %255s at port %d", name, &port) == 2 && port > 0 && port < 65536) {
-            snprintf(names[count], 256, "%s", name);
-            if (ports)
-                ports[count] = port;
-            count++;
+        int at = 0;
+        /* the port by strtol: sscanf's %d is undefined past INT_MAX, and glibc's wraps 4294967297 to 1 */
+        if (sscanf(line, "name %255s at port %n", name, &at) == 1 && at > 0) {
+            char *end;
+            long port = strtol(line + at, &end, 10);
+            if (end != line + at && port > 0 && port < 65536) {
+                snprintf(names[count], 256, "%s", name);
+                if (ports)
+                    ports[count] = (int)port;
+                count++;
+            }
         }
         i = j + 1;
     }

@@ -21,6 +21,15 @@ int bp__epmd_port_please(const bp__addr *addr, const char *alive, int64_t deadli
                          const char **why);
 
 /*
+ * Parse the first len bytes of a PORT2_RESP reply (119, result, then on
+ * success the port:16 and more that is not needed). Returns 0 with *port set
+ * (1..65535), BP_ENOTREG (result not 0), BP_EEPMD with *why set (not EPMD's
+ * answer: another tag, or port 0), or 1 when more bytes are needed (len < 2,
+ * or len < 4 after a success result). Pure: no I/O.
+ */
+int bp__epmd_port2_reply(const unsigned char *r, size_t len, int *port, const char **why);
+
+/*
  * Parse the body of an EPMD NAMES reply ("name X at port N\n" lines) into up
  * to max names (each up to namelen bytes incl. NUL). Returns the number of
  * names found (never more than max). Lines that do not parse are skipped.

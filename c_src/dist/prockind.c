@@ -14,9 +14,12 @@ typedef struct {
     bp_pk_kind kind;
 } loop_code;
 
+/* loop_hibernate, loop_wakeup: OTP 29's (and presumably 28's) hibernation, with erlang:hibernate/0 inside
+   gen_server's own loop (the stack is kept), where older releases sit in erlang:hibernate/3 */
 static const char *const gen_server_fns[] = { "loop", "handle_msg", "try_dispatch", "try_handle_call",
                                               "try_handle_continue", "decode_msg", "wake_hib", "enter_loop",
-                                              "init_it", "handle_common_reply", "system_continue", NULL };
+                                              "init_it", "handle_common_reply", "system_continue",
+                                              "loop_hibernate", "loop_wakeup", NULL };
 static const char *const gen_statem_fns[] = { "wakeup_from_hibernate", "init_it", "init_result",
                                               "call_state_function", "call_callback_mode",
                                               "system_continue", NULL };

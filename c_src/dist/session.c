@@ -302,6 +302,11 @@ int bp_session_alive(const bp_session *s)
     return s && s->fd >= 0 && !s->broken;
 }
 
+uint64_t bp_session_rx_packets(const bp_session *s)
+{
+    return s ? s->rx_packets : 0;
+}
+
 static uint32_t get32be(const unsigned char *p)
 {
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
@@ -372,6 +377,7 @@ int bp__session_read_packet(bp_session *s, int64_t deadline_ms, bp__packet *p)
         rc = sess_read(s, head, 4, deadline_ms);
         if (rc)
             goto broken;
+        s->rx_packets++;
         uint32_t len = get32be(head);
         if (len == 0) { /* tick: answer it so net_ticktime never drops us */
             static const unsigned char tick[4];

@@ -48,6 +48,8 @@ const char *bp_session_peer_name(const bp_session *s);
 int bp_session_fd(const bp_session *s);
 /* 1 while the connection is usable. */
 int bp_session_alive(const bp_session *s);
+/* Packets read from the node since the connection was made, ticks included (anything heard). */
+uint64_t bp_session_rx_packets(const bp_session *s);
 
 /*
  * Between probes of a persistent session: handle whatever the node sent

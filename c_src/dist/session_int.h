@@ -18,6 +18,7 @@ struct bp_session {
     bp__tls_client *tls;     /* TLS context of the connection, or NULL */
     int fd;
     int broken;
+    uint64_t rx_packets;     /* packets read from the node, ticks included */
     int64_t max_reply;
     uint64_t next_tag;
     unsigned char *rx;

@@ -196,8 +196,8 @@ static int skip(dec *d, size_t n)
 /* Body of an atom whose tag has been read: a NUL-terminated UTF-8 copy in the arena. */
 static int atom_body(dec *d, unsigned tag, const char **out, size_t *outlen)
 {
-    size_t n;
-    unsigned n8;
+    size_t n = 0;
+    unsigned n8 = 0; /* read before rc is checked: defined even when the read failed */
     int latin1, rc;
     switch (tag) {
     case TAG_ATOM:
@@ -360,8 +360,7 @@ static int dec_list(dec *d, unsigned depth, bp_term *t)
                     last->next = s;
                 else
                     first = s;
-                last = s;
-                total += sn;
+                total += sn; /* the string ends the list: no later segment needs `last` */
                 d->pos += sn;
             }
             break;
@@ -574,7 +573,7 @@ static int dec_pid(dec *d, unsigned tag, bp_term *t)
 static int dec_port(dec *d, unsigned tag, bp_term *t)
 {
     uint64_t id;
-    uint32_t id32, creation;
+    uint32_t id32 = 0, creation; /* id32 is copied before rc is checked */
     int rc;
     if ((rc = rd_atom(d, &t->str, &t->len)))
         return rc;
@@ -622,8 +621,8 @@ static int dec_ref(dec *d, unsigned tag, bp_term *t)
 
 static int dec_term(dec *d, unsigned depth, bp_term *t)
 {
-    unsigned tag, b;
-    uint32_t u;
+    unsigned tag, b = 0;
+    uint32_t u = 0; /* b and u are copied into n before rc is checked */
     size_t n;
     int rc;
     if ((rc = rd_u8(d, &tag)))
@@ -780,7 +779,7 @@ int bp_term_decode(const unsigned char *buf, size_t len, size_t *index, int vers
     dec d = { buf, len, *index, a };
     unsigned v;
     int rc;
-    if (versioned && ((rc = rd_u8(&d, &v)) || v != TAG_VERSION))
+    if (versioned && (rd_u8(&d, &v) != 0 || v != TAG_VERSION))
         return BP_EDECODE;
     /* decoded on the stack first so that a lie in the first header allocates nothing */
     bp_term tmp;
@@ -1097,14 +1096,14 @@ static void w_float(wr *w, double f)
             break;
     }
     /* e is "[-]d[.ddd]e[+-]xx": split into sign, digits and exponent */
-    char dg[24];
+    char dg[24] = { '0' }; /* "%e" always writes a digit; "0" should it not */
     size_t nd = 0;
     int neg = e[0] == '-';
     const char *p = e + neg;
     for (; *p && *p != 'e'; p++)
         if (*p >= '0' && *p <= '9' && nd < sizeof dg)
             dg[nd++] = *p;
-    int ex = *p == 'e' ? atoi(p + 1) : 0;
+    int ex = *p == 'e' ? (int)strtol(p + 1, NULL, 10) : 0; /* "e+308" at most: no overflow */
     while (nd > 1 && dg[nd - 1] == '0')
         nd--;
     char exs[16];

@@ -86,11 +86,18 @@ static int bound_port(int fd)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
+    memset(&ss, 0, sizeof ss);
     if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
         return -1;
-    if (ss.ss_family == AF_INET6)
-        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    /* copied out rather than read through a cast pointer (no aliasing of the storage) */
+    if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 s6;
+        memcpy(&s6, &ss, sizeof s6);
+        return ntohs(s6.sin6_port);
+    }
+    struct sockaddr_in s4;
+    memcpy(&s4, &ss, sizeof s4);
+    return ntohs(s4.sin_port);
 }
 
 int bp__http_listen(const char *spec, int backlog, int *fd, int *port, char *err, size_t errlen)

@@ -105,7 +105,7 @@ static int skip_empty_lines(const char *b, size_t len, size_t *start, bp__http_m
 
 /*
  * Find the end of the head (the byte after the blank line) at or after
- * m->scanned; 0 when not there yet. Records the end of the first line.
+ * m->scanned; 0 when not there yet.
  */
 static size_t find_head_end(const char *b, size_t len, size_t start, bp__http_msg *m)
 {
@@ -344,31 +344,41 @@ static int check_framing(bp__http_msg *m, const framing *f)
     return 0;
 }
 
+/*
+ * Check the request line in the first lim bytes of an incomplete head: the
+ * whole line once its end is there (m->line_end then records it), else the
+ * method so far. Only the first max_head bytes are looked at, so that the
+ * answer does not depend on how the bytes arrived (one read or several).
+ */
+static int check_first_line(const char *buf, size_t lim, size_t start, bp__http_msg *m)
+{
+    if (m->line_end || start >= lim)
+        return 0;
+    const char *lf = memchr(buf + start, '\n', lim - start);
+    if (!lf)
+        return check_partial_line(buf + start, lim - start, m);
+    const char *next;
+    size_t n = line_len(buf + start, buf + lim, &next);
+    int rc = parse_request_line(buf + start, n, m);
+    if (rc == 0)
+        m->line_end = (size_t)(next - buf);
+    return rc;
+}
+
 int bp__http_parse(const char *buf, size_t len, size_t max_head, bp__http_msg *m)
 {
     size_t start;
-    int rc = skip_empty_lines(buf, len, &start, m);
+    int rc = skip_empty_lines(buf, len < max_head ? len : max_head, &start, m); /* within the cap, too */
     if (rc)
         return rc > 0 ? (len >= max_head ? fail(m, 431) : 0) : rc;
     size_t end = find_head_end(buf, len, start, m);
-    if (end == 0) {
-        if (len >= max_head)
-            return fail(m, 431);
-        if (m->line_end)
-            return 0;
-        const char *lf = memchr(buf + start, '\n', len - start);
-        if (!lf)
-            return check_partial_line(buf + start, len - start, m);
-        const char *next;
-        size_t n = line_len(buf + start, buf + len, &next);
-        rc = parse_request_line(buf + start, n, m);
+    if (end == 0 || end > max_head) {
+        /* not complete, or too long: the request line is still refused as soon as it is seen bad */
+        rc = check_first_line(buf, len < max_head ? len : max_head, start, m);
         if (rc)
             return rc;
-        m->line_end = (size_t)(next - buf);
-        return 0;
+        return end > max_head || len >= max_head ? fail(m, 431) : 0;
     }
-    if (end > max_head)
-        return fail(m, 431);
 
     const char *p = buf + start, *stop = buf + end, *next;
     size_t n = line_len(p, stop, &next);

@@ -12,7 +12,8 @@
 
 /*
  * One parsed request head. Every pointer points into the buffer given to
- * bp__http_parse and is valid as long as that buffer is.
+ * bp__http_parse and is valid as long as that buffer is, but one: the path of
+ * an absolute-form target without a path ("http://host") is a static "/".
  */
 typedef struct {
     const char *method;

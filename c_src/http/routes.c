@@ -113,16 +113,19 @@ static int quorum_ok(bp_site *s, int kind)
     return q;
 }
 
-/* Multi-target answers are assembled per request: {"nodes":[...],"ok":...}, one allocation. */
-static void multi(bp_site *s, bp_http_response *resp, int kind, int full)
+/*
+ * Multi-target answers are assembled per request: {"nodes":[...],"ok":...}, one allocation.
+ * extra: more members (the discovery state) or NULL; gated: the verdict fails whatever the nodes say.
+ */
+static void multi(bp_site *s, bp_http_response *resp, int kind, int full, const char *extra, int gated)
 {
-    size_t n = s->targets.n, cap = 64;
+    size_t n = s->targets.n, cap = 64 + (extra ? strlen(extra) + 1 : 0);
     bp__view **vs = s->req_views;
     bp__site_views(s, vs);
     for (size_t i = 0; i < n; i++)
         cap += (full ? vs[i]->health_len : vs[i]->body_len[kind]) + 96;
     char *buf = malloc(cap);
-    int all_ok = quorum_ok(s, kind), oldest = -1;
+    int all_ok = !gated && quorum_ok(s, kind), oldest = -1;
     size_t o = 0;
     if (buf) {
         o += (size_t)snprintf(buf, cap, "{\"nodes\":[");
@@ -141,7 +144,8 @@ static void multi(bp_site *s, bp_http_response *resp, int kind, int full)
             size_t af = age_fields(buf + o, cap - o, vs[i], age, stale);
             o += af > 0 ? af - 1 : 0; /* without its newline */
         }
-        o += (size_t)snprintf(buf + o, cap - o, "],\"ok\":%s}\n", all_ok ? "true" : "false");
+        o += (size_t)snprintf(buf + o, cap - o, "],\"ok\":%s%s%s}\n", all_ok ? "true" : "false", extra ? "," : "",
+                              extra ? extra : "");
     }
     for (size_t i = 0; i < n; i++)
         bp__view_unref(vs[i]);
@@ -159,9 +163,52 @@ static void multi(bp_site *s, bp_http_response *resp, int kind, int full)
     resp->release = free;
 }
 
+/*
+ * While discovery is not done (bp__site_discovery), the members that say so (the reason under key) into *extra
+ * (malloc'd) and 1:
+ * a verdict other than liveness then fails. Liveness shows them but does not fail for them.
+ */
+static int discovery_gate(bp_site *s, int kind, const char *key, char **extra)
+{
+    bp_discovery_status st;
+    char reason[BP_DISCOVERY_REASON_MAX];
+    int pending = 0;
+    *extra = NULL;
+    if (!bp__site_discovery(s, &st, &pending, reason, sizeof reason) || !pending)
+        return 0;
+    *extra = bp__discovery_fields(&st, key, reason);
+    return kind != BP_PROBE_LIVE;
+}
+
+/* The cluster view while discovery is not done: 503, its JSON with the discovery members (extra, taken). */
+static void cluster_gated(bp_http_response *resp, const bp__cluster *c, char *extra)
+{
+    size_t len = c->json_len + (extra ? strlen(extra) : 0) + 4;
+    char *buf = malloc(len);
+    if (!buf) {
+        free(extra);
+        fixed(resp, 500, "{\"error\":\"out of memory\"}\n");
+        return;
+    }
+    int n = snprintf(buf, len, "%.*s%s%s}\n", (int)c->json_len, c->json, extra ? "," : "", extra ? extra : "");
+    free(extra);
+    resp->status = 503;
+    resp->content_type = JSON;
+    resp->body = buf;
+    resp->body_len = n > 0 ? (size_t)n : 0;
+    resp->hold = buf;
+    resp->release = free;
+}
+
 static void cluster_view(bp_site *s, bp_http_response *resp)
 {
+    char *extra;
     bp__cluster *c = bp__site_cluster(s);
+    if (discovery_gate(s, BP_PROBE_READY, "discovery_reason", &extra)) {
+        cluster_gated(resp, c, extra);
+        bp__cluster_unref(c);
+        return;
+    }
     resp->status = c->ok ? 200 : 503;
     resp->content_type = JSON;
     resp->body = c->json;
@@ -174,8 +221,11 @@ static void cluster_view(bp_site *s, bp_http_response *resp)
 
 static void verdict(bp_site *s, bp_http_response *resp, int kind, int full)
 {
-    if (s->targets.n != 1) {
-        multi(s, resp, kind, full);
+    char *extra;
+    int gated = discovery_gate(s, kind, "reason", &extra);
+    if (s->targets.n != 1 || extra) {
+        multi(s, resp, kind, full, extra, gated);
+        free(extra);
         return;
     }
     bp__view *v = bp__site_view(s, 0);
@@ -207,6 +257,11 @@ static void metrics(bp_site *s, bp_http_response *resp)
     int rc = bp_render_prom_ages(&s->scratch, s->req_ages, n);
     if (rc == 0)
         rc = bp_notifier_render_prom(s->notifier, &s->scratch);
+    bp_discovery_status st;
+    char reason[BP_DISCOVERY_REASON_MAX];
+    int pending;
+    if (rc == 0 && bp__site_discovery(s, &st, &pending, reason, sizeof reason))
+        rc = bp__discovery_prom(&st, &s->scratch);
     for (size_t i = 0; i < n; i++) /* the names above live in the views' snapshots */
         bp__view_unref(s->req_views[i]);
     resp->status = 200;

@@ -246,11 +246,7 @@ static void *builder_main(void *arg)
         while (!s->stopping && s->built_gen == s->gen)
             pthread_cond_wait(&s->wake, &s->mu);
         for (int64_t now; !s->stopping && (now = bp_now_us()) < next_us;) {
-            struct timespec until;
-            clock_gettime(CLOCK_MONOTONIC, &until);
-            int64_t ns = until.tv_nsec + (next_us - now) * 1000;
-            until.tv_sec += ns / 1000000000;
-            until.tv_nsec = ns % 1000000000;
+            struct timespec until = bp_monotonic_after_us(next_us - now);
             pthread_cond_timedwait(&s->wake, &s->mu, &until);
         }
         if (s->stopping)
@@ -269,12 +265,7 @@ static void *builder_main(void *arg)
 /* Start the builder thread (several targets). 0 or -1. */
 static int builder_start(bp_site *s)
 {
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    int rc = pthread_cond_init(&s->wake, &ca);
-    pthread_condattr_destroy(&ca);
-    if (rc != 0)
+    if (bp_cond_init_monotonic(&s->wake) != 0)
         return -1;
     if (pthread_create(&s->builder, NULL, builder_main, s) != 0) {
         pthread_cond_destroy(&s->wake);
@@ -334,12 +325,14 @@ bp_site *bp_site_new_from(const bp_config *cfg, const char (*names)[BP_NAME_MAX]
     }
     s->cfg = &s->kind_cfg[BP_PROBE_READY];
     size_t nt = s->targets.n;
+    /* NOLINTBEGIN(bugprone-sizeof-expression): arrays of pointers, so sizeof one pointer is meant */
     s->views = calloc(nt + 1, sizeof *s->views);
     s->last = calloc(nt + 1, sizeof *s->last);
     s->build_views = calloc(nt + 1, sizeof *s->build_views);
     s->req_views = calloc(nt + 1, sizeof *s->req_views);
     s->req_ages = calloc(nt + 1, sizeof *s->req_ages);
     s->hist = calloc(nt + 1, sizeof *s->hist);
+    /* NOLINTEND(bugprone-sizeof-expression) */
     if (!s->views || !s->last || !s->build_views || !s->req_views || !s->req_ages || !s->hist)
         goto fail;
     if (prev)
@@ -387,6 +380,7 @@ void bp_site_free(bp_site *s)
     bp__metrics_unref(s->metrics);
     bp__cluster_unref(s->cluster);
     bp_prom_buf_free(&s->scratch);
+    free(s->disc);
     bp_nodeset_free(&s->targets);
     free(s->kind_cfg);
     pthread_mutex_destroy(&s->mu);

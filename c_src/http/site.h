@@ -7,6 +7,7 @@
 #include "core/config.h"
 #include "core/snapshot.h"
 #include "discover/nodeset.h"
+#include "discover/sources.h"
 #include "http/server.h"
 
 /*
@@ -65,6 +66,17 @@ struct bp_notifier;
  * its counters to /metrics. Set before the first publish.
  */
 void bp_site_set_notifier(bp_site *s, struct bp_notifier *n);
+
+/*
+ * The state of serve's discovery sources (copied; thread-safe, at any time;
+ * NULL or none: no discovery). While a source has never answered, or
+ * discovery found no node at all, readiness, startup, /health and
+ * /health/cluster answer 503 with "reason" (naming the source and why) and
+ * "discovery" (every source's state); liveness answers from the targets there
+ * are (200 with none: the probe itself is alive). /metrics gets the
+ * beamprobe_discovery_* families (docs/METRICS.md). 0, or -1 out of memory.
+ */
+int bp_site_set_discovery(bp_site *s, const bp_discovery_status *st);
 
 /*
  * Take ownership of a snapshot of one of the site's targets, evaluate,

@@ -13,6 +13,7 @@
 #include "core/render_prom.h"
 #include "core/report.h"
 #include "discover/nodeset.h"
+#include "discover/sources.h"
 #include "http/site.h"
 
 #define BP__KINDS 3 /* indexed by bp_probe_kind */
@@ -77,6 +78,7 @@ struct bp_site {
     pthread_cond_t built;           /* from a rebuild: built_gen moved */
     int quiet;                      /* no state-change log records */
     struct bp_notifier *notifier;   /* gets each report's changes (not owned), or NULL */
+    bp_discovery_status *disc;      /* the discovery sources (guarded by `mu`), or NULL: none */
     int have_token;
     unsigned char token_digest[32]; /* SHA-256 of the bearer token */
     /* HTTP thread only (bp_site_handle): per-request space, sized once for every target */
@@ -110,6 +112,19 @@ bp__view *bp__site_view(bp_site *s, size_t i);
 bp__metrics *bp__site_metrics(bp_site *s);
 /* Every current view into out[0..targets.n), with references taken, under one lock. */
 void bp__site_views(bp_site *s, bp__view **out);
+/*
+ * The discovery state into *st (site_discovery.c): 0 when the site has no
+ * discovery source; 1 with st filled, and with *pending set (and the reason in
+ * reason[len]) while the targets are not known yet (bp_discovery_pending).
+ */
+int bp__site_discovery(bp_site *s, bp_discovery_status *st, int *pending, char *reason, size_t len);
+/*
+ * The members `"KEY":REASON,"discovery":[...]` (reason left out when NULL; one object per source: source, ok,
+ * found, last_success, failures and, when failing, error) without braces, malloc'd; NULL on OOM.
+ */
+char *bp__discovery_fields(const bp_discovery_status *st, const char *key, const char *reason);
+/* Append the beamprobe_discovery_* families of st to b: 0 or BP_ENOMEM. */
+int bp__discovery_prom(const bp_discovery_status *st, bp_prom_buf *b);
 /* Wait until metrics and cluster view cover every publish so far (tests): 0, or -1 after timeout_ms. */
 int bp__site_settle(bp_site *s, int timeout_ms);
 

@@ -65,8 +65,13 @@ static char *render(bp_site *s, bp__view *const *views)
             if (views[i]->have && age > oldest)
                 oldest = (int)age;
         }
+        bp_discovery_status st;
+        char reason[BP_DISCOVERY_REASON_MAX];
+        int pending = 0;
+        bp__site_discovery(s, &st, &pending, reason, sizeof reason);
         bp_page p = { .mesh = &m, .in = in, .n = n, .hist = hist, .n_hist = nh, .now_ms = bp_wall_ms(),
-                      .age_ms = oldest, .refresh_ms = s->cfg->interval_ms < 1000 ? 1000 : s->cfg->interval_ms };
+                      .age_ms = oldest, .refresh_ms = s->cfg->interval_ms < 1000 ? 1000 : s->cfg->interval_ms,
+                      .notice = pending ? reason : NULL };
         page = bp_render_page(&p);
     }
     bp__site_histories_free(hist, nh);

@@ -24,6 +24,8 @@ typedef struct {
     int sent[P_COUNT];     /* messages that would reach each process: gen:call, sys:get_state */
     int attrs_asked;       /* erlang:get_module_info calls */
     int scramble;          /* answer every system_info with a negative number */
+    int malformed;         /* answer memory, nodes, statistics, which_applications, monotonic_time wrongly */
+    int gproc;             /* gproc:select: 1 two names and an entry of another shape, 2 an atom, 3 no gproc */
 } node_script;
 
 static void encode_mfa(ei_x_buff *x, const char *m, const char *f, long a)
@@ -40,7 +42,8 @@ static int proc_of(const bp_rpc *r)
     int i = 0, arity;
     char atom[MAXATOMLEN];
     erlang_pid pid;
-    if (ei_decode_list_header(r->args.buff, &i, &arity) < 0)
+    /* a call without arguments leaves args empty: its buffer holds no term to decode */
+    if (r->args.index <= 0 || ei_decode_list_header(r->args.buff, &i, &arity) < 0)
         return -1;
     if (ei_decode_pid(r->args.buff, &i, &pid) == 0)
         return pid.num >= 1 && pid.num <= P_COUNT ? (int)pid.num - 1 : -1;
@@ -157,22 +160,52 @@ static int encode_proc_reply(node_script *ns, const bp_rpc *r, ei_x_buff *x)
     return 1;
 }
 
+/* {badrpc, {'EXIT', {undef, []}}}: what rpc answers for a function the node does not have */
+static void encode_badrpc_undef(ei_x_buff *x)
+{
+    ei_x_encode_tuple_header(x, 2);
+    ei_x_encode_atom(x, "badrpc");
+    ei_x_encode_tuple_header(x, 2);
+    ei_x_encode_atom(x, "EXIT");
+    ei_x_encode_tuple_header(x, 2);
+    ei_x_encode_atom(x, "undef");
+    ei_x_encode_empty_list(x);
+}
+
 /* Encode one reply (version byte included) into x by the call's module and function. */
 static void encode_reply(node_script *ns, const bp_rpc *r, ei_x_buff *x)
 {
     ei_x_encode_version(x);
     if (encode_proc_reply(ns, r, x))
         return;
+    if (strcmp(r->mod, "gproc") == 0 && ns->gproc == 1) { /* [{k1, strict}, {k2, hib_gov}, {k3, nopid}] */
+        static const int procs[2] = { P_GEN_SERVER, P_HIB_STATEM };
+        ei_x_encode_list_header(x, 3);
+        for (int k = 0; k < 2; k++) {
+            erlang_pid pid = { .num = (unsigned)procs[k] + 1, .creation = 1 };
+            snprintf(pid.node, sizeof pid.node, "n@h");
+            ei_x_encode_tuple_header(x, 2);
+            ei_x_encode_atom(x, k ? "k2" : "k1");
+            ei_x_encode_pid(x, &pid);
+        }
+        ei_x_encode_tuple_header(x, 2);
+        ei_x_encode_atom(x, "k3");
+        ei_x_encode_atom(x, "nopid");
+        ei_x_encode_empty_list(x);
+        return;
+    }
+    if (strcmp(r->mod, "gproc") == 0 && ns->gproc == 2) {
+        ei_x_encode_atom(x, "nonsense");
+        return;
+    }
+    if (strcmp(r->mod, "gproc") == 0 && ns->gproc == 3) {
+        encode_badrpc_undef(x);
+        return;
+    }
     if (strcmp(r->mod, "lists") == 0 && strcmp(r->fun, "zipwith") == 0) {
         ns->combined_calls++;
-        if (ns->refuse_combined) { /* {badrpc, {'EXIT', {undef, []}}} */
-            ei_x_encode_tuple_header(x, 2);
-            ei_x_encode_atom(x, "badrpc");
-            ei_x_encode_tuple_header(x, 2);
-            ei_x_encode_atom(x, "EXIT");
-            ei_x_encode_tuple_header(x, 2);
-            ei_x_encode_atom(x, "undef");
-            ei_x_encode_empty_list(x);
+        if (ns->refuse_combined) {
+            encode_badrpc_undef(x);
             return;
         }
         ei_x_encode_empty_list(x); /* a wrong shape: the count of results does not match */
@@ -185,6 +218,21 @@ static void encode_reply(node_script *ns, const bp_rpc *r, ei_x_buff *x)
         ei_x_encode_tuple_header(x, 2);
         ei_x_encode_atom(x, "error");
         ei_x_encode_string(x, "disk full");
+    } else if (ns->malformed && strcmp(r->fun, "memory") == 0) { /* [{total, -5}] */
+        ei_x_encode_list_header(x, 1);
+        ei_x_encode_tuple_header(x, 2);
+        ei_x_encode_atom(x, "total");
+        ei_x_encode_long(x, -5);
+        ei_x_encode_empty_list(x);
+    } else if (ns->malformed && strcmp(r->fun, "statistics") == 0) { /* [3, -1] */
+        ei_x_encode_list_header(x, 2);
+        ei_x_encode_long(x, 3);
+        ei_x_encode_long(x, -1);
+        ei_x_encode_empty_list(x);
+    } else if (ns->malformed && strcmp(r->fun, "monotonic_time") == 0) {
+        ei_x_encode_long(x, 50); /* before the start time (100) */
+    } else if (ns->malformed && (strcmp(r->fun, "nodes") == 0 || strcmp(r->fun, "which_applications") == 0)) {
+        ei_x_encode_atom(x, "undefined");
     } else if (strcmp(r->fun, "memory") == 0) {
         ei_x_encode_list_header(x, 1);
         ei_x_encode_tuple_header(x, 2);
@@ -280,6 +328,12 @@ static void test_combined_bif_call_malformed(void **state)
     bp_snapshot_free(s);
 }
 
+static void expect_fact_error(const bp_fact *f, const char *error)
+{
+    assert_int_equal(f->state, BP_FACT_ERROR);
+    assert_string_equal(f->error, error);
+}
+
 /* A scrambled node: out-of-range counts and a release that is no number fail their facts
  * instead of passing as "no limits reported". */
 static void test_scrambled_replies_fail_their_facts(void **state)
@@ -287,13 +341,59 @@ static void test_scrambled_replies_fail_their_facts(void **state)
     (void)state;
     node_script ns = { .refuse_combined = 1, .scramble = 1 };
     bp_snapshot *s = collect_as(&ns, BP_PROBE_READY, NULL, NULL);
-    assert_int_equal(s->limits.state, BP_FACT_ERROR);
-    assert_string_equal(s->limits.error, "unexpected reply to erlang:system_info(process_count): -2000000000000");
-    assert_int_equal(s->identity.state, BP_FACT_ERROR);
-    assert_string_equal(s->identity.error, "unexpected reply to erlang:system_info(otp_release): -2000000000000");
+    expect_fact_error(&s->limits, "unexpected reply to erlang:system_info(process_count): -2000000000000");
+    expect_fact_error(&s->identity, "unexpected reply to erlang:system_info(otp_release): -2000000000000");
     assert_null(s->otp_release);
     assert_int_equal(s->schedulers.state, BP_FACT_ERROR);
     assert_int_equal(s->memory.state, BP_FACT_OK); /* its own reply was fine */
+    bp_snapshot_free(s);
+}
+
+/* Replies of the wrong shape or out of range fail their own facts, each with what was unexpected. */
+static void test_malformed_replies_fail_their_facts(void **state)
+{
+    (void)state;
+    node_script ns = { .refuse_combined = 1, .malformed = 1 };
+    bp_snapshot *s = collect_as(&ns, BP_PROBE_READY, NULL, NULL);
+    expect_fact_error(&s->memory, "unexpected reply to erlang:memory/0: total -5");
+    expect_fact_error(&s->membership, "unexpected reply to erlang:nodes/1");
+    expect_fact_error(&s->schedulers, "unexpected reply to statistics(run_queue_lengths_all)");
+    expect_fact_error(&s->applications, "unexpected reply to application:which_applications/1");
+    expect_fact_error(&s->identity, "the node's clock reads before its start time");
+    bp_snapshot_free(s);
+}
+
+/* --governor gproc:TAG: every {Key, Pid} gproc lists is a member named {TAG,Key}, proved and asked
+ * like any governor; a reply of another shape, or no gproc on the node, fails the family's fact. */
+static void test_gproc_family(void **state)
+{
+    (void)state;
+    node_script ns = { .gproc = 1 };
+    bp_snapshot *s = collect_as(&ns, BP_PROBE_READY, "gproc:cost_guard", NULL);
+    assert_int_equal(s->n_families, 1);
+    const bp_govfamily_snap *f = &s->families[0];
+    assert_string_equal(f->name, "gproc:cost_guard");
+    assert_int_equal(f->fact.state, BP_FACT_OK);
+    assert_int_equal(f->n_members, 2); /* the entry without a pid is no member */
+    assert_string_equal(f->members[0].name, "{cost_guard,k1}");
+    assert_string_equal(f->members[1].name, "{cost_guard,k2}");
+    assert_string_equal(f->members[0].kind, "gen_server strict");
+    assert_string_equal(f->members[0].unreadable, "a gen_server's state: give --governor-state-field");
+    assert_string_equal(f->members[1].kind, "gen_statem gov");
+    assert_string_equal(f->members[1].state, "stable");
+    assert_int_equal(ns.sent[P_GEN_SERVER], 1);
+    assert_int_equal(ns.sent[P_HIB_STATEM], 1);
+    bp_snapshot_free(s);
+
+    node_script odd = { .gproc = 2 };
+    s = collect_as(&odd, BP_PROBE_READY, "gproc:cost_guard", NULL);
+    expect_fact_error(&s->families[0].fact, "unexpected reply to gproc:select/2");
+    assert_int_equal(s->families[0].n_members, 0);
+    bp_snapshot_free(s);
+
+    node_script none = { .gproc = 3 };
+    s = collect_as(&none, BP_PROBE_READY, "gproc:cost_guard", NULL);
+    expect_fact_error(&s->families[0].fact, "gproc is not running on the target (no gproc module)");
     bp_snapshot_free(s);
 }
 
@@ -398,6 +498,8 @@ int main(void)
         cmocka_unit_test(test_combined_bif_call_refused_falls_back),
         cmocka_unit_test(test_combined_bif_call_malformed),
         cmocka_unit_test(test_scrambled_replies_fail_their_facts),
+        cmocka_unit_test(test_malformed_replies_fail_their_facts),
+        cmocka_unit_test(test_gproc_family),
         cmocka_unit_test(test_custom_checks),
         cmocka_unit_test(test_governor_sent_only_what_its_kind_handles),
         cmocka_unit_test(test_supervisor_calls_only_to_supervisors),

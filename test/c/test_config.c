@@ -168,6 +168,7 @@ static void test_defaults(void **state)
     assert_string_equal(c->k8s_cluster_domain, "cluster.local");
     assert_string_equal(c->k8s_names, "auto");
     assert_string_equal(c->k8s_source, "auto");
+    assert_int_equal(c->rediscover_ms, 30000);
     assert_int_equal(c->given[0] | c->given[1], 0);
     validate_ok(c);
 }
@@ -299,6 +300,7 @@ static const sample samples[] = {
     { "k8s-cluster-domain", "k8s.example.org" },
     { "k8s-names", "ip" },
     { "k8s-source", "endpoints" },
+    { "rediscover", "2m" },
     { "alertmanager", "http://am1:9093,https://am2.example:9093/prefix" },
     { "alertmanager-ca-file", "/etc/am/ca.pem" },
     { "alertmanager-token-file", "/run/secrets/am-token" },
@@ -407,6 +409,7 @@ static void test_every_option_values(void **state)
     assert_string_equal(c->k8s_cluster_domain, "k8s.example.org");
     assert_string_equal(c->k8s_names, "ip");
     assert_string_equal(c->k8s_source, "endpoints");
+    assert_int_equal(c->rediscover_ms, 120000);
     assert_string_equal(c->cookie_file, "/run/secrets/cookie");
     assert_string_equal(c->cnode_name, "probe_x");
     assert_int_equal(c->cnode_pool, 8);

@@ -25,6 +25,7 @@
 #include "dist/net.h"
 #include "dist/resolve.h"
 #include "dist/transport.h"
+#include "fake_epmd.h"
 
 /* ---------- cookie ---------- */
 
@@ -113,6 +114,33 @@ static void test_cookie_too_long(void **state)
     unsetenv("BEAMPROBE_COOKIE");
 }
 
+/* The file rules on an in-memory content: first line, trailing blanks, length, NULs. */
+static void test_cookie_check(void **state)
+{
+    (void)state;
+    char out[BP_COOKIE_MAX + 1], err[256], buf[BP_COOKIE_MAX + 2];
+    snprintf(buf, sizeof buf, "AB\t \r\nCD");
+    assert_int_equal(bp_cookie_check("f", buf, strlen(buf), out, sizeof out, err, sizeof err), 0);
+    assert_string_equal(out, "AB");
+    memcpy(buf, "X\0Y\n", 5);
+    buf[5] = '\0';
+    assert_int_equal(bp_cookie_check("f", buf, 5, out, sizeof out, err, sizeof err), 0);
+    assert_string_equal(out, "X");
+    snprintf(buf, sizeof buf, " \t\n");
+    assert_int_equal(bp_cookie_check("f", buf, 3, out, sizeof out, err, sizeof err), BP_ECOOKIE);
+    assert_non_null(strstr(err, "empty or unusable"));
+    memset(buf, 'A', BP_COOKIE_MAX + 1);
+    buf[BP_COOKIE_MAX + 1] = '\0';
+    assert_int_equal(bp_cookie_check("f", buf, BP_COOKIE_MAX + 1, out, sizeof out, err, sizeof err), BP_ECOOKIE);
+    assert_non_null(strstr(err, "longer than"));
+    buf[BP_COOKIE_MAX] = '\n'; /* exactly BP_COOKIE_MAX bytes, then the line end */
+    assert_int_equal(bp_cookie_check("f", buf, BP_COOKIE_MAX + 1, out, sizeof out, err, sizeof err), 0);
+    assert_int_equal(strlen(out), BP_COOKIE_MAX);
+    memset(buf, 'A', 10);
+    buf[10] = '\0';
+    assert_int_equal(bp_cookie_check("f", buf, 10, out, 10, err, sizeof err), BP_ECOOKIE); /* out too small */
+}
+
 /* ---------- name slots ---------- */
 
 static void test_nameslot_distinct_and_released(void **state)
@@ -155,49 +183,7 @@ static void test_resolve(void **state)
     assert_true(rc == BP_ETIMEDOUT || rc == BP_ERESOLVE);
 }
 
-/* ---------- a scripted EPMD ---------- */
-
-typedef struct {
-    int lfd;
-    const unsigned char *reply;
-    size_t reply_len;
-    int delay_ms;
-} fake_epmd;
-
-static void *fake_epmd_main(void *arg)
-{
-    fake_epmd *f = arg;
-    int c = accept(f->lfd, NULL, NULL);
-    if (c < 0)
-        return NULL;
-    unsigned char req[512];
-    ssize_t n = recv(c, req, sizeof req, 0);
-    (void)n;
-    if (f->delay_ms)
-        usleep((useconds_t)f->delay_ms * 1000);
-    if (f->reply_len)
-        (void)!write(c, f->reply, f->reply_len);
-    close(c);
-    return NULL;
-}
-
-/* Listen on a loopback port, point ERL_EPMD_PORT at it, serve one request. */
-static pthread_t start_fake(fake_epmd *f)
-{
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
-    f->lfd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(f->lfd >= 0);
-    assert_int_equal(bind(f->lfd, (struct sockaddr *)&sa, sizeof sa), 0);
-    assert_int_equal(listen(f->lfd, 4), 0);
-    socklen_t len = sizeof sa;
-    getsockname(f->lfd, (struct sockaddr *)&sa, &len);
-    char port[16];
-    snprintf(port, sizeof port, "%d", ntohs(sa.sin_port));
-    setenv("ERL_EPMD_PORT", port, 1);
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, fake_epmd_main, f), 0);
-    return t;
-}
+/* ---------- a scripted EPMD (fake_epmd.h) ---------- */
 
 static const char *epmd_why;
 
@@ -308,9 +294,8 @@ static void test_wrong_challenge_ack(void **state)
     socklen_t len = sizeof sa;
     getsockname(nfd, (struct sockaddr *)&sa, &len);
     unsigned port = ntohs(sa.sin_port);
-    unsigned char found[] = { 119, 0, (unsigned char)(port >> 8), (unsigned char)port, 77, 0, 0, 6, 0, 5,
-                              0, 4, 'n', 'o', 'd', 'e', 0, 0 };
-    fake_epmd f = { .reply = found, .reply_len = sizeof found };
+    unsigned char found[32];
+    fake_epmd f = { .reply = found, .reply_len = epmd_found_reply(found, port) };
     pthread_t te = start_fake(&f), tn;
     assert_int_equal(pthread_create(&tn, NULL, bad_ack_node_main, &nfd), 0);
     bp_session_opts o = { .target = "node@127.0.0.1", .cookie = "secret", .cnode_alive = "bp_test_0",
@@ -331,7 +316,9 @@ static void test_wrong_challenge_ack(void **state)
 static void test_epmd_parse_names(void **state)
 {
     (void)state;
+    /* 4294967297 is 2^32 + 1: sscanf's %d made it port 1 */
     const char body[] = "name a_1 at port 40001\nname b at port 40002\ngarbage line\nname c at port 99999\n"
+                        "name w at port 4294967297\nname x at port 99999999999999999999999\nname y at port -1\n"
                         "name d at port 40004";
     char names[8][256];
     int ports[8];
@@ -341,6 +328,31 @@ static void test_epmd_parse_names(void **state)
     assert_int_equal(ports[1], 40002);
     assert_string_equal(names[2], "d");
     assert_int_equal(bp__epmd_parse_names(body, sizeof body - 1, names, ports, 1), 1);
+}
+
+/* The PORT2_RESP reply parser on its own, byte by byte. */
+static void test_epmd_port2_reply(void **state)
+{
+    (void)state;
+    static const unsigned char found[] = { 119, 0, 0x9c, 0x40, 77, 0 };
+    const char *why = NULL;
+    int port = -1;
+    for (size_t len = 0; len < 4; len++)
+        assert_int_equal(bp__epmd_port2_reply(found, len, &port, &why), 1);
+    assert_int_equal(port, -1);
+    assert_int_equal(bp__epmd_port2_reply(found, sizeof found, &port, &why), 0);
+    assert_int_equal(port, 40000);
+    assert_null(why);
+    static const unsigned char missing[] = { 119, 1 };
+    assert_int_equal(bp__epmd_port2_reply(missing, sizeof missing, &port, &why), BP_ENOTREG);
+    static const unsigned char port0[] = { 119, 0, 0, 0 };
+    assert_int_equal(bp__epmd_port2_reply(port0, sizeof port0, &port, &why), BP_EEPMD);
+    assert_string_equal(why, "answered something that is not EPMD's protocol");
+    static const unsigned char http[] = { 'H', 'T' };
+    why = NULL;
+    assert_int_equal(bp__epmd_port2_reply(http, sizeof http, &port, &why), BP_EEPMD);
+    assert_non_null(why);
+    assert_int_equal(port, 40000);
 }
 
 /* ---------- deadlines on plain sockets (outcomes only: no timing thresholds in unit tests) ---------- */
@@ -472,6 +484,22 @@ static void test_challenge_name(void **state)
     assert_int_equal(bp__challenge_name(b, len, 2, name, sizeof name), -1);
 }
 
+/* Bytes as an OTP 27.3 node (Debian 13, ERTS 15.2.7) answered beamprobe's 'N' send_name: status, then
+   a version-6 challenge (flags 0xd07df7fbd, challenge, creation, name); OTP 25 sends the same layout. */
+static void test_challenge_recorded_otp27(void **state)
+{
+    (void)state;
+    static const unsigned char hs[] = {
+        0x00, 0x03, 's', 'o', 'k', 0x00, 0x22,
+        'N', 0x00, 0x00, 0x00, 0x0d, 0x07, 0xdf, 0x7f, 0xbd, 0xd4, 0x8d, 0xe4, 0xf0, 0x6b, 0x13, 0x69, 0x94,
+        0x00, 0x0f, 'b', 'p', 'o', 't', 'p', '2', '5', '0', '3', '4', '_', '1', '@', 'v', 'm',
+    };
+    char name[64];
+    assert_int_equal(bp__challenge_name(hs, sizeof hs, 2, name, sizeof name), 0);
+    assert_string_equal(name, "bpotp25034_1@vm");
+    assert_int_equal(bp__challenge_name(hs, sizeof hs - 1, 2, name, sizeof name), -1);
+}
+
 /* Literals of both families, the family asked for, and the text form. */
 static void test_resolve_families(void **state)
 {
@@ -503,9 +531,12 @@ int main(void)
         cmocka_unit_test(test_resolve_families),
         cmocka_unit_test(test_transport_status_tls_header),
         cmocka_unit_test(test_challenge_name),
+        cmocka_unit_test(test_challenge_recorded_otp27),
         cmocka_unit_test(test_epmd_port_please_replies),
         cmocka_unit_test(test_epmd_unreachable),
         cmocka_unit_test(test_epmd_parse_names),
+        cmocka_unit_test(test_cookie_check),
+        cmocka_unit_test(test_epmd_port2_reply),
         cmocka_unit_test(test_wrong_challenge_ack),
         cmocka_unit_test(test_read_write_deadlines),
         cmocka_unit_test(test_transport_status),

@@ -200,6 +200,13 @@ static void m_rr_name(msg *m, const char *owner, unsigned type, const char *targ
 
 #define RESP 0x8180 /* QR, RD, RA */
 
+/* Decode m as the reply (id 11) to the PTR query of 10.0.0.1. */
+static int decode_ptr(const msg *m, char *ptr, size_t ptrlen, size_t *count)
+{
+    return bp__dns_decode_reply(m->b, m->n, 11, "1.0.0.10.in-addr.arpa", BP_DNS_TYPE_PTR, NULL, 0, count, ptr, ptrlen,
+                                NULL);
+}
+
 static void test_dns_encode(void **state)
 {
     (void)state;
@@ -337,9 +344,7 @@ static void test_dns_decode(void **state)
     m_header(&m, 11, RESP, 1);
     m_question(&m, "1.0.0.10.in-addr.arpa", BP_DNS_TYPE_PTR);
     m_rr_name(&m, NULL, BP_DNS_TYPE_PTR, "app-0.app.ns.svc.cluster.local");
-    assert_int_equal(bp__dns_decode_reply(m.b, m.n, 11, "1.0.0.10.in-addr.arpa", BP_DNS_TYPE_PTR, NULL, 0, &count, ptr,
-                                          sizeof ptr, NULL),
-                     0);
+    assert_int_equal(decode_ptr(&m, ptr, sizeof ptr, &count), 0);
     assert_int_equal(count, 1);
     assert_string_equal(ptr, "app-0.app.ns.svc.cluster.local");
     /* a label with a dot in it cannot become a host name */
@@ -351,9 +356,20 @@ static void test_dns_decode(void **state)
     m_u8(&m, '.');
     m_u8(&m, 'b');
     m_u8(&m, 0);
-    assert_int_equal(bp__dns_decode_reply(m.b, m.n, 11, "1.0.0.10.in-addr.arpa", BP_DNS_TYPE_PTR, NULL, 0, &count, ptr,
-                                          sizeof ptr, NULL),
-                     BP_EDECODE);
+    assert_int_equal(decode_ptr(&m, ptr, sizeof ptr, &count), BP_EDECODE);
+
+    /* a PTR to the root names nothing: the next PTR record is the answer (found by fuzz_dns) */
+    m_header(&m, 11, RESP, 2);
+    m_question(&m, "1.0.0.10.in-addr.arpa", BP_DNS_TYPE_PTR);
+    m_rr_name(&m, NULL, BP_DNS_TYPE_PTR, "");
+    m_rr_name(&m, NULL, BP_DNS_TYPE_PTR, "app-0.app.ns.svc.cluster.local");
+    assert_int_equal(decode_ptr(&m, ptr, sizeof ptr, &count), 0);
+    assert_int_equal(count, 1);
+    assert_string_equal(ptr, "app-0.app.ns.svc.cluster.local");
+    m.b[7] = 1; /* only the PTR to the root: no name */
+    assert_int_equal(decode_ptr(&m, ptr, sizeof ptr, &count), 0);
+    assert_int_equal(count, 0);
+    assert_string_equal(ptr, "");
 
     /* 300 A records (a bp_namelist held 64): every one, in order, up to max */
     m_header(&m, 12, RESP, 300);
@@ -432,8 +448,8 @@ static int script(unsigned id, const char *name, unsigned type, int tcp, msg *m)
         return -1;
     if (strcmp(name, "drop1.test") == 0 && atomic_fetch_add(&g_dns.drop1_seen, 1) == 0)
         return -1;
-    if (strcmp(name, "nx.test") == 0 || strcmp(name, "servfail.test") == 0) {
-        m_header(m, id, RESP | (name[0] == 'n' ? 3 : 2), 0);
+    if (strcmp(name, "nx.test") == 0 || strcmp(name, "servfail.test") == 0 || strcmp(name, "refused.test") == 0) {
+        m_header(m, id, RESP | (name[0] == 'n' ? 3 : name[0] == 's' ? 2 : 5), 0);
         m_question(m, name, type);
         return 0;
     }
@@ -442,6 +458,14 @@ static int script(unsigned id, const char *name, unsigned type, int tcp, msg *m)
         m_u8(m, 60); /* a label running past the end */
         return 0;
     }
+    /* truncated over UDP, then over TCP too (nonsense), or then no answer over TCP */
+    if (strcmp(name, "tctrunc.test") == 0 || (strcmp(name, "tcpclose.test") == 0 && !tcp)) {
+        m_header(m, id, RESP | 0x0200, 0);
+        m_question(m, name, type);
+        return 0;
+    }
+    if (strcmp(name, "tcpclose.test") == 0)
+        return -1;
     int large = strcmp(name, "big.test") == 0 || strcmp(name, "huge.test") == 0 || strcmp(name, "full.test") == 0 ||
                 strcmp(name, "toomany.test") == 0;
     if (large && !tcp) {
@@ -657,6 +681,14 @@ static void test_dns_client(void **state)
     assert_non_null(strstr(err, "no A"));
     assert_int_equal(dns_at("garbage.test", 0, 1000, l, err, sizeof err, NULL), BP_EDECODE);
     assert_non_null(strstr(err, "malformed"));
+    assert_int_equal(dns_at("refused.test", 0, 1000, l, err, sizeof err, NULL), BP_ERESOLVE);
+    assert_non_null(strstr(err, "refused.test: REFUSED from 127.0.0.1:"));
+    /* after a truncated UDP reply: a TCP reply truncated too is nonsense; a TCP connection closed unanswered fails */
+    assert_int_equal(dns_at("tctrunc.test", 0, 1000, l, err, sizeof err, NULL), BP_EDECODE);
+    assert_non_null(strstr(err, "malformed reply from 127.0.0.1:"));
+    assert_int_equal(dns_at("tcpclose.test", 0, 1000, l, err, sizeof err, NULL), BP_ECONNECT);
+    assert_non_null(strstr(err, "the A query of tcpclose.test"));
+    assert_int_equal(l->n, 0);
 
     /* a server that never answers costs the deadline, not more */
     assert_int_equal(dns_at("silent.test", 0, 600, l, err, sizeof err, &ms), BP_ETIMEDOUT);
@@ -1175,6 +1207,7 @@ typedef struct {
         *endpoints_empty;
     size_t slices_len, slices_empty_len, slices_web_len, slices_many_len, slices_toomany_len, endpoints_len,
         endpoints_legacy_len, endpoints_empty_len;
+    const char *dyn_file;   /* prod/dyn's EndpointSliceList, read again at every request ($BP_K8S_DYN_FILE), or NULL */
     atomic_int requests;
 } k8s_stub;
 
@@ -1223,6 +1256,23 @@ static int segment(const char *path, size_t plen, const char *prefix, char *out,
     out[i - pl] = '\0';
     *rest = path + i;
     return 0;
+}
+
+/* prod/dyn: the EndpointSlice list in k->dyn_file as it is now (a test edits it); no such file: no slice. */
+static void dyn_answer(const k8s_stub *k, bp_http_response *resp)
+{
+    FILE *f = fopen(k->dyn_file, "r");
+    char *buf = f ? malloc(1 << 20) : NULL;
+    size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+    if (f)
+        fclose(f);
+    if (!buf) {
+        answer(resp, 200, k->slices_empty, k->slices_empty_len);
+        return;
+    }
+    answer(resp, 200, buf, n);
+    resp->hold = buf;
+    resp->release = free;
 }
 
 static void k8s_handler(void *ctx, const bp_http_request *req, bp_http_response *resp)
@@ -1310,6 +1360,8 @@ static void k8s_handler(void *ctx, const bp_http_request *req, bp_http_response 
     } else if (strcmp(svc, "slow") == 0) {
         sleep_ms(1200); /* blocks the stand-in's loop: fine for a test */
         answer(resp, 200, k->slices, k->slices_len);
+    } else if (strcmp(svc, "dyn") == 0 && k->dyn_file && is_slices) {
+        dyn_answer(k, resp);
     } else if (strcmp(svc, "oops") == 0) {
         ANSWER(resp, 500, status_500);
     } else if (strcmp(svc, "many") == 0 && is_slices) {
@@ -1614,6 +1666,26 @@ static void test_k8s_api_errors(void **state)
     o.token_file = "/nonexistent/token";
     assert_int_equal(k8s_at("prod", "app", &o, 2000, r, err, sizeof err, NULL), BP_ECONFIG);
     assert_non_null(strstr(err, "/nonexistent/token"));
+    /* token files no bearer token can come from: refused before any request, naming the file */
+    char tpath[160];
+    cert_path(tpath, sizeof tpath, "bad-token");
+    static const char *const why[] = { "is empty", "holds characters a bearer token cannot have",
+                                       "is larger than 65536 bytes" };
+    char *big = malloc(70000);
+    assert_non_null(big);
+    memset(big, 'a', 69999);
+    big[69999] = '\0';
+    const char *content[] = { " \n\n", "abc def\n", big };
+    for (size_t i = 0; i < 3; i++) {
+        write_text(tpath, content[i]);
+        memset(&o, 0, sizeof o);
+        o.token_file = tpath;
+        assert_int_equal(k8s_at("prod", "app", &o, 2000, r, err, sizeof err, NULL), BP_ECONFIG);
+        assert_non_null(strstr(err, tpath));
+        assert_non_null(strstr(err, why[i]));
+        assert_null(strstr(err, "abc"));
+    }
+    free(big);
     /* nothing listening */
     memset(&o, 0, sizeof o);
     o.api_url = "https://127.0.0.1:1";
@@ -1650,7 +1722,8 @@ static int usage(void)
             "       test_discover discover dns NAME BASENAME [--by-hostname] [--server IP:PORT] [--timeout MS]\n"
             "       test_discover discover k8s NS/SVC BASENAME [--api URL] [--token F] [--ca F] [--ip-names]\n"
             "                                          [--source auto|slices|endpoints] [--timeout MS]\n"
-            "       test_discover serve-k8s CERT KEY TOKEN_FILE PORT_FILE   (the API stand-in, until SIGTERM)\n"
+            "       test_discover serve-k8s CERT KEY TOKEN_FILE PORT_FILE   (the API stand-in, until SIGTERM;\n"
+            "                                          prod/dyn answers the file $BP_K8S_DYN_FILE as it is now)\n"
             "       test_discover epmd-hold NAME...    (register NAMEs with the local EPMD, port 57005 that nothing\n"
             "                                          serves; print \"ready\"; hold them until SIGTERM)\n");
     return 64;
@@ -1702,6 +1775,7 @@ static int command(int argc, char **argv)
             fprintf(stderr, "cannot load the fixtures from %s\n", fixture_dir);
             return 1;
         }
+        k->dyn_file = getenv("BP_K8S_DYN_FILE");
         bp_http_opts o = { .listen = "127.0.0.1:0", .tls_cert = argv[2], .tls_key = argv[3] };
         bp_http_server *srv;
         char err[256];

@@ -430,6 +430,63 @@ static void test_mutations_are_safe(void **state)
     free(r);
 }
 
+/* One read or two, the same answer: a bad request line wins over the head-size limit (found by fuzz_http). */
+static void test_same_answer_however_split(void **state)
+{
+    (void)state;
+    static const char r[] = "/1.1\r\x7fPOST / HTTP/0.1\r\nContent-Length: 3\r\nCooten\nHost: x\r\n"
+                            "t-LengthHTTP/CN4o";
+    size_t len = sizeof r - 1, cuts[] = { 0, 5, 23, 24, 40, len };
+    for (size_t k = 0; k < sizeof cuts / sizeof cuts[0]; k++) {
+        bp__http_msg m;
+        memset(&m, 0, sizeof m);
+        int rc = bp__http_parse(r, cuts[k], 64, &m);
+        if (rc == 0)
+            rc = bp__http_parse(r, len, 64, &m);
+        assert_int_equal(rc, BP_EDECODE);
+        assert_int_equal(m.status, 400);
+    }
+    /* a request line longer than the limit, bad only after it: 431, whatever the reads */
+    char line[200];
+    memset(line, 'a', sizeof line);
+    memcpy(line, "GET /", 5);
+    line[150] = '\0';
+    memcpy(line + 190, "\r\n\r\n", 4);
+    for (size_t cut = 0; cut <= 194; cut += 8) {
+        bp__http_msg m;
+        memset(&m, 0, sizeof m);
+        int rc = bp__http_parse(line, cut, 64, &m);
+        if (rc == 0)
+            rc = bp__http_parse(line, 194, 64, &m);
+        assert_int_equal(rc, BP_ETOOBIG);
+        assert_int_equal(m.status, 431);
+    }
+    /* empty lines up to the limit, then a stray CR: 431, whatever the reads */
+    char lfs[100];
+    memset(lfs, '\n', sizeof lfs);
+    memcpy(lfs + 75, "\r^/health/live\0", 15);
+    for (size_t cut = 0; cut <= sizeof lfs; cut += 10) {
+        bp__http_msg m;
+        memset(&m, 0, sizeof m);
+        int rc = bp__http_parse(lfs, cut, 64, &m);
+        if (rc == 0)
+            rc = bp__http_parse(lfs, sizeof lfs, 64, &m);
+        assert_int_equal(rc, BP_ETOOBIG);
+        assert_int_equal(m.status, 431);
+    }
+    /* a good request line, then a head over the limit: 431 in one read or two */
+    static const char big[] = "GET / HTTP/1.1\r\nHost: x\r\nX-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    for (size_t cut = 0; cut <= sizeof big - 1; cut += 16) {
+        bp__http_msg m;
+        memset(&m, 0, sizeof m);
+        int rc = bp__http_parse(big, cut, 64, &m);
+        if (rc == 0)
+            rc = bp__http_parse(big, sizeof big - 1, 64, &m);
+        assert_int_equal(rc, BP_ETOOBIG);
+        assert_int_equal(m.status, 431);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -449,6 +506,7 @@ int main(void)
         cmocka_unit_test(test_very_long_lines),
         cmocka_unit_test(test_truncated_at_every_offset),
         cmocka_unit_test(test_mutations_are_safe),
+        cmocka_unit_test(test_same_answer_however_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -912,10 +912,9 @@ static void test_dead_client(void **state)
     }
     wait_releases();
     CURL *h = curl_new();
-    sink out;
+    sink out = { .abort_after_first = 1 }; /* zeroed: on_data reads total and len (valgrind) */
     char url[128];
     url_for(url, sizeof url, "http", v.port, "/big");
-    out.abort_after_first = 1;
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
     curl_easy_setopt(h, CURLOPT_URL, url);
     assert_int_not_equal(curl_easy_perform(h), CURLE_OK);
@@ -1101,6 +1100,13 @@ static void test_listen_addresses(void **state)
         assert_int_equal(bp_http_new(&o, handler, &g_ctx, &s, err, sizeof err), BP_EUSAGE);
         assert_true(strlen(err) > 0);
     }
+    /* options no server can run with */
+    bp_http_opts neg = { .listen = "127.0.0.1:0", .idle_timeout_ms = -1 };
+    assert_int_equal(bp_http_new(&neg, handler, &g_ctx, &s, err, sizeof err), BP_EUSAGE);
+    assert_string_equal(err, "max_connections, idle_timeout_ms and header_timeout_ms must not be negative");
+    assert_null(s);
+    assert_int_equal(bp_http_new(NULL, handler, &g_ctx, &s, err, sizeof err), BP_EUSAGE);
+    assert_non_null(strstr(err, "are required"));
     /* a port in use */
     srv v;
     srv_start_plain(&v);

@@ -679,6 +679,18 @@ static void governor_states(void **state)
     assert_check(eval(f), "governor:cost_guard", BP_PASS);
 }
 
+/* Evaluates f; the check `name` must fail as incomplete, and so the whole report (exit 3). */
+static const bp_check *need_incomplete(fx *f, const char *name)
+{
+    const bp_report *r = eval(f);
+    const bp_check *c = need(r, name);
+    assert_int_equal(c->status, BP_FAIL);
+    assert_true(c->incomplete);
+    assert_true(r->incomplete);
+    assert_int_equal(bp_report_exit_code(r, &f->cfg), BP_EXIT_INCOMPLETE);
+    return c;
+}
+
 static void governor_failures(void **state)
 {
     fx *f = *state;
@@ -688,30 +700,31 @@ static void governor_failures(void **state)
     assert_check(r, "governor:cost_guard", BP_FAIL);
     assert_string_equal(need(r, "governor:cost_guard")->reason, "not registered");
 
-    /* sys:get_state's own timeout is a definitive answer */
+    /* sys:get_state's own timeout (the target's error reply) is a definitive answer */
     g->alive = 1;
-    bp_fact_fail(f->snap, &g->state_fact, BP_FACT_TIMEOUT, "sys:get_state timed out after 500 ms");
+    bp_fact_fail(f->snap, &g->state_fact, BP_FACT_ERROR, "no reply to sys:get_state within 500 ms");
     r = eval(f);
     const bp_check *c = need(r, "governor:cost_guard");
     assert_int_equal(c->status, BP_FAIL);
     assert_false(c->incomplete);
     assert_false(r->incomplete);
-    assert_contains(c->reason, "unresponsive: sys:get_state timed out after 500 ms; queue 0");
+    assert_contains(c->reason, "unresponsive: no reply to sys:get_state within 500 ms; queue 0");
     assert_int_equal(bp_report_exit_code(r, &f->cfg), BP_EXIT_UNHEALTHY);
 
-    g->state_fact.state = BP_FACT_ERROR;
     g->state_fact.error = NULL;
     assert_contains(need(eval(f), "governor:cost_guard")->reason, "unresponsive: sys:get_state failed");
+
+    /* no reply before the probe's own deadline (e.g. the link cut mid-call): incomplete, not stuck */
+    g->state_fact.state = BP_FACT_UNSET;
+    bp_fact_fail(f->snap, &g->state_fact, BP_FACT_TIMEOUT, "timed out after 2000 ms waiting for sys:get_state");
+    c = need_incomplete(f, "governor:cost_guard");
+    assert_contains(c->reason, "timed out after 2000 ms waiting for sys:get_state; queue 0");
+    assert_null(strstr(c->reason, "unresponsive"));
 
     /* the snapshot ran out of time before the governor was looked at */
     g->state_fact.state = BP_FACT_OK;
     bp_fact_fail(f->snap, &g->fact, BP_FACT_TIMEOUT, "deadline passed");
-    r = eval(f);
-    c = need(r, "governor:cost_guard");
-    assert_int_equal(c->status, BP_FAIL);
-    assert_true(c->incomplete);
-    assert_true(r->incomplete);
-    assert_int_equal(bp_report_exit_code(r, &f->cfg), BP_EXIT_INCOMPLETE);
+    (void)need_incomplete(f, "governor:cost_guard");
 }
 
 /* A family: members counted per state, the worst decides, members in warn/fail states named. */
@@ -757,6 +770,11 @@ static void governor_family(void **state)
     c = need(r, "governors:tenant_sup");
     assert_int_equal(c->status, BP_FAIL);
     assert_contains(c->reason, "1 unresponsive, 1 not running");
+    assert_false(c->incomplete);
+
+    /* a member whose reply did not come before the probe's deadline: incomplete, counted apart */
+    bp_fact_fail(s, &fam->members[0].state_fact, BP_FACT_TIMEOUT, "timed out after 1000 ms waiting for sys:get_state");
+    assert_contains(need_incomplete(f, "governors:tenant_sup")->reason, "1 no answer in time, 1 not running");
 
     fam->n_total = fam->n_members = 0;
     r = eval(f);

@@ -184,6 +184,31 @@ static void test_hibernated(void **state)
     assert_int_equal(k.kind, BP_PK_GEN_EVENT);
 }
 
+/* OTP 29 (forky's 29.1.1) hibernates gen_servers inside gen_server's own loop, stack kept, as recorded
+   from demo_sup, net_sup and kernel_safe_sup right after start; gen_statem's counterpart is loop_hibernate. */
+static void test_hibernated_in_the_loop(void **state)
+{
+    (void)state;
+    mfa hib = { "gen_server", "loop_hibernate", 4 }, wake = { "gen_server", "loop_wakeup", 5 };
+    mfa stack[] = { hib, init_p };
+    bp_prockind k = kind_of(info(hib, stack, 2), ic((mfa){ "supervisor", "demo_sup", 1 }));
+    expect(&k, BP_PK_SUPERVISOR, "supervisor demo_sup", 1);
+    k = kind_of(info(hib, stack, 2), ic((mfa){ "cache", "init", 1 }));
+    expect(&k, BP_PK_GEN_SERVER, "gen_server cache", 1);
+    stack[0] = wake;
+    k = kind_of(info(wake, stack, 2), ic((mfa){ "supervisor_bridge", "legacy", 1 }));
+    assert_int_equal(k.kind, BP_PK_SUPERVISOR_BRIDGE);
+    mfa st_hib = { "gen_statem", "loop_hibernate", 4 };
+    stack[0] = st_hib;
+    k = kind_of(info(st_hib, stack, 2), ic((mfa){ "gov", "init", 1 }));
+    expect(&k, BP_PK_GEN_STATEM, "gen_statem gov", 1);
+    /* the same names in another module prove nothing */
+    mfa other = { "my_server", "loop_hibernate", 4 };
+    stack[0] = other;
+    k = kind_of(info(other, stack, 2), ic((mfa){ "supervisor", "demo_sup", 1 }));
+    assert_int_equal(k.kind, BP_PK_PLAIN);
+}
+
 static void test_gone_and_malformed(void **state)
 {
     (void)state;
@@ -267,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_supervisors_and_bridges),
         cmocka_unit_test(test_statem_and_event),
         cmocka_unit_test(test_hibernated),
+        cmocka_unit_test(test_hibernated_in_the_loop),
         cmocka_unit_test(test_gone_and_malformed),
         cmocka_unit_test(test_rule_as_data),
     };

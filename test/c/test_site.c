@@ -376,9 +376,102 @@ static void test_reload_carries_views(void **state)
     bp_site_free(s);
 }
 
+/* ---------- discovery ---------- */
+
+/* A discovery state of one DNS source: answered (have) or not, with its error. */
+static bp_discovery_status dns_status(int have, const char *error)
+{
+    bp_discovery_status st = { .n = 1 };
+    snprintf(st.v[0].label, sizeof st.v[0].label, "--dns app.svc");
+    st.v[0].have = have;
+    st.v[0].ok = error == NULL;
+    st.v[0].found = have ? 1 : 0;
+    st.v[0].last_success_wall_ms = have ? 1764900000500 : 0;
+    st.v[0].failures_total = 3;
+    snprintf(st.v[0].error, sizeof st.v[0].error, "%s", error ? error : "");
+    return st;
+}
+
+static void test_discovery_gate(void **state)
+{
+    (void)state;
+    static bp_config c;
+    config(&c);
+    /* no target yet: liveness is the probe's own (200), the verdicts fail naming the source */
+    bp_site *s = bp_site_new(&c, NULL, 0, NULL);
+    assert_non_null(s);
+    bp_site_set_quiet(s, 1);
+    bp_discovery_status st = dns_status(0, "no answer from 10.0.0.10:53 \"quoted\"");
+    assert_int_equal(bp_site_set_discovery(s, &st), 0);
+    int status;
+    json_t *j = get_json(s, "/health/live", &status);
+    assert_int_equal(status, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "nodes")), 0);
+    json_decref(j);
+    const char *gated[] = { "/health/ready", "/health/startup", "/health" };
+    for (size_t i = 0; i < 3; i++) {
+        j = get_json(s, gated[i], &status);
+        assert_int_equal(status, 503);
+        assert_false(json_is_true(json_object_get(j, "ok")));
+        assert_string_equal(json_string_value(json_object_get(j, "reason")),
+                            "discovery --dns app.svc: no answer from 10.0.0.10:53 \"quoted\"");
+        json_t *d = json_array_get(json_object_get(j, "discovery"), 0);
+        assert_string_equal(json_string_value(json_object_get(d, "source")), "--dns app.svc");
+        assert_true(json_is_null(json_object_get(d, "last_success")));
+        json_decref(j);
+    }
+    j = get_json(s, "/health/cluster", &status);
+    assert_int_equal(status, 503);
+    assert_non_null(strstr(json_string_value(json_object_get(j, "discovery_reason")), "10.0.0.10:53"));
+    json_decref(j);
+    answer a = get(s, "/metrics");
+    assert_int_equal(a.status, 200);
+    assert_non_null(strstr(a.text, "# TYPE beamprobe_discovery_ok gauge\nbeamprobe_discovery_ok{source=\"--dns app.svc\"} 0\n"));
+    assert_non_null(strstr(a.text, "beamprobe_discovery_last_success_timestamp_seconds{source=\"--dns app.svc\"} 0\n"));
+    assert_non_null(strstr(a.text, "beamprobe_discovery_failures_total{source=\"--dns app.svc\"} 3\n"));
+    assert_null(strstr(a.text, "beamprobe_discovery_nodes{")); /* nothing found yet */
+    free(a.text);
+    a = get(s, "/");
+    assert_non_null(strstr(a.text, "id=\"notice\""));
+    free(a.text);
+
+    /* a --node target and the source answered once, failing now: its nodes stay, nothing is gated */
+    char target[1][BP_NAME_MAX] = { "app@host1" };
+    bp_site *t = bp_site_new_from(&c, (const char (*)[BP_NAME_MAX])target, 1, NULL, s);
+    assert_non_null(t);
+    bp_site_set_quiet(t, 1);
+    bp_site_free(s);
+    st = dns_status(0, "SERVFAIL");
+    bp_site_set_discovery(t, &st);
+    bp_site_publish(t, snap_of("app@host1", 1));
+    j = get_json(t, "/health/ready", &status);
+    assert_int_equal(status, 503); /* the node is healthy, but the source never answered */
+    assert_int_equal(json_array_size(json_object_get(j, "nodes")), 1);
+    json_decref(j);
+    j = get_json(t, "/health/live", &status);
+    assert_int_equal(status, 200);
+    json_decref(j);
+    st = dns_status(1, "SERVFAIL");
+    bp_site_set_discovery(t, &st);
+    a = get(t, "/health/ready");
+    assert_int_equal(a.status, 200);
+    assert_null(strstr(a.text, "\"nodes\"")); /* one target, its own answer again */
+    free(a.text);
+    a = get(t, "/metrics");
+    assert_non_null(strstr(a.text, "beamprobe_discovery_last_success_timestamp_seconds{source=\"--dns app.svc\"} 1764900000.5\n"));
+    assert_non_null(strstr(a.text, "beamprobe_discovery_nodes{source=\"--dns app.svc\"} 1\n"));
+    free(a.text);
+    bp_site_set_discovery(t, NULL); /* none: no families */
+    a = get(t, "/metrics");
+    assert_null(strstr(a.text, "beamprobe_discovery_"));
+    free(a.text);
+    bp_site_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_discovery_gate),
         cmocka_unit_test(test_one_target),
         cmocka_unit_test(test_target_limit),
         cmocka_unit_test_setup_teardown(test_1024_targets, many_setup, many_teardown),

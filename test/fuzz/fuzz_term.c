@@ -1,23 +1,12 @@
 /* fuzz_term.c: libFuzzer harness for the external term decoder and its printers (dist/term.c). */
 /*
- * Build and run (not part of the normal build):
- *   clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
- *     -I include -I c_src test/fuzz/fuzz_term.c c_src/dist/term.c c_src/core/arena.c -lm \
- *     -o /tmp/fuzz_term && /tmp/fuzz_term -max_total_time=60 /tmp/corpus
+ * Built by `make -C c_src FUZZ=1 fuzzers`, run by `make fuzz` (scripts/fuzz.sh).
  * The first input byte picks the options; the rest is the term.
  */
-#include <stddef.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "beamprobe.h"
 #include "core/arena.h"
 #include "dist/term.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c) do { if (!(c)) abort(); } while (0)
+#include "fuzz.h"
 
 /* Structural invariants of a decoded tree; returns the depth of containers. */
 static unsigned walk(const bp_term *t)

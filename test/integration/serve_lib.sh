@@ -17,20 +17,36 @@ serve_cleanup() {
   rm -rf "$DIR"
 }
 
+# listen_port LOG PID: print the port serve (process PID, logging to LOG) listens on, once it says
+# so; up to 15 s (a sanitized serve on a busy machine starts slowly); fails if PID exits first.
+listen_port() {
+  local port
+  for _ in $(seq 300); do
+    port=$(sed -n 's/.*listening on .*:\([0-9]*\) (.*/\1/p' "$1" | head -1)
+    [[ -n $port ]] && { echo "$port"; return 0; }
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+
+# launch_serve LOG COMMAND...: run COMMAND (a serve on port 0) in the background, its stderr in LOG,
+# and wait for its port; sets SPID, and PORT ("" when it did not start). LOG is made first: the
+# background job creates it only when it runs, and the poll must not read a missing file.
+launch_serve() {
+  local log=$1; shift
+  : >"$log"
+  "$@" 2>"$log" &
+  SPID=$!
+  PORT=$(listen_port "$log" "$SPID") || PORT=""
+}
+
 # start_serve NAME ARGS...: run serve on 127.0.0.1:0, wait for its port; sets PORT and SPID.
 start_serve() {
   local name=$1; shift
   local log="$WORK/$name.log"
-  "$BEAMPROBE" serve --listen 127.0.0.1:0 --cookie-file "$COOKIE" "$@" 2>"$log" &
-  SPID=$!
+  launch_serve "$log" "$BEAMPROBE" serve --listen 127.0.0.1:0 --cookie-file "$COOKIE" "$@"
   SERVE_PIDS+=("$SPID")
-  PORT=
-  for _ in $(seq 300); do # up to 15 s: a sanitized serve on a busy machine starts slowly
-    PORT=$(sed -n 's/.*listening on .*:\([0-9]*\) (.*/\1/p' "$log" | head -1)
-    [[ -n $PORT ]] && break
-    kill -0 "$SPID" 2>/dev/null || break
-    sleep 0.05
-  done
   [[ -n $PORT ]] || { fail "serve $name did not start: $(cat "$log")"; return 1; }
 }
 
@@ -78,16 +94,16 @@ wait_code() { # wait_code PATH CODE SECONDS: poll until PATH answers CODE
 # once the demo app runs; its output goes to WORK/NAME.log. Sets VM_PID (in SERVE_PIDS: killed on
 # exit). EXPR starts the in-VM server and prints "port N" (wait_vm_port), then waits.
 start_vm() {
-  local name=$1 expr=$2 nif=$ROOT/priv/beamprobe_nif.so app=$DIR/lib/beamprobe env_=(HOME="$DIR/home")
+  local name=$1 expr=$2 nif=${BP_NIF_SO:-$ROOT/priv/beamprobe_nif.so} app=$DIR/lib/beamprobe env_=(HOME="$DIR/home")
   [[ -n ${BP_SANITIZED:-} ]] && nif=$ROOT/build-san/beamprobe_nif.so
   if [[ ! -f $app/ebin/beamprobe.beam ]]; then
     mkdir -p "$app/ebin" "$app/priv"
     ln -sf "$nif" "$app/priv/beamprobe_nif.so"
-    erlc -Werror -o "$app/ebin" "$ROOT/src/beamprobe.erl"
+    "$NODE_ERLC" -Werror -o "$app/ebin" "$ROOT/src/beamprobe.erl"
     cp "$ROOT/src/beamprobe.app.src" "$app/ebin/beamprobe.app"
   fi
   [[ -n ${BP_SANITIZED:-} ]] && env_+=(LD_PRELOAD="$(gcc -print-file-name=libasan.so)" ASAN_OPTIONS="detect_leaks=0:abort_on_error=1")
-  env "${env_[@]}" erl -sname "bp$$_$name" -noshell -connect_all false -pa "$app/ebin" "$ROOT/test/fixtures/demo/ebin" \
+  env "${env_[@]}" "$NODE_ERL" -sname "bp$$_$name" -noshell -connect_all false -pa "$app/ebin" "$ROOT/test/fixtures/demo/ebin" \
     -eval "{ok, _} = application:ensure_all_started(demo), $expr" >"$WORK/$name.log" 2>&1 &
   VM_PID=$!
   SERVE_PIDS+=("$VM_PID")
@@ -105,8 +121,11 @@ wait_vm_port() {
   return 1
 }
 
-# stop_vm NAME: kill the node and fail on a sanitizer report in its output.
+# stop_vm NAME: stop the node (SIGTERM: init:stop, so that a coverage build's NIF writes its counters;
+# SIGKILL if it still runs after 5 s) and fail on a sanitizer report in its output.
 stop_vm() {
+  kill -TERM "$VM_PID" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$VM_PID" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$VM_PID" 2>/dev/null || true
   wait "$VM_PID" 2>/dev/null || true
   if grep -q -e Sanitizer -e 'runtime error' "$WORK/$1.log"; then

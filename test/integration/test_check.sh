@@ -116,7 +116,7 @@ check "$N1" --memory-limit 1MiB --json
 expect_code 4
 expect_json '.checks.memory.status' fail
 expect_json '.checks.memory.limit_source' config
-check "$N1" --process-warn 0.0001 --process-fail 0.9 --json
+check "$N1" --process-warn 0.00001 --process-fail 0.9 --json   # ~60 of 262144 (OTP 25) or 1048576 (27)
 expect_code 0
 expect_json '.checks.limits.status' warn
 

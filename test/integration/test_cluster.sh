@@ -3,6 +3,7 @@
 # an asymmetric view (held by a relay, test/fixtures/asym_epmd.erl), --wait.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/serve_lib.sh"
 
 # 5 nodes that never reconnect on their own, so a partition made by hand stays made
 NODE_ARGS=(-kernel dist_auto_connect never -kernel prevent_overlapping_partitions false)
@@ -41,10 +42,9 @@ expect_in "$OUT" "converged"
 
 test_case "serve: /health/cluster, cluster metrics, --ready-requires-quorum"
 SLOG=$(mktemp)
-"$BEAMPROBE" serve --listen 127.0.0.1:0 --cookie-file "$COOKIE" --nodes "$A,$B,$C" --interval 200ms \
-  --ready-requires-quorum 2>"$SLOG" &
-SPID=$!
-for _ in $(seq 100); do PORT=$(sed -n 's/.*listening on .*:\([0-9]*\) (.*/\1/p' "$SLOG"); [[ -n $PORT ]] && break; sleep 0.05; done
+launch_serve "$SLOG" "$BEAMPROBE" serve --listen 127.0.0.1:0 --cookie-file "$COOKIE" --nodes "$A,$B,$C" --interval 200ms \
+  --ready-requires-quorum
+[[ -n $PORT ]] || fail "serve did not start: $(cat "$SLOG")"
 sleep 0.5
 OUT=$(curl -s "http://127.0.0.1:$PORT/health/cluster")
 expect_json .verdict converged
@@ -82,7 +82,7 @@ test_case "an asymmetric view: X lists B, B does not list X"
 # relay inside X; "freeze" closes the relay's socket to B but keeps X's. B sees the connection
 # close and drops X at once; X keeps listing B until its tick times out (net_ticktime, 60 s).
 mkdir -p "$DIR/asym"
-erlc -Wall -Werror -o "$DIR/asym" "$ROOT/test/fixtures/asym_epmd.erl"
+"$NODE_ERLC" -Wall -Werror -o "$DIR/asym" "$ROOT/test/fixtures/asym_epmd.erl"
 X=$("$CLUSTER" start-node "$DIR" "bp$$_asym" -- "${NODE_ARGS[@]}" -epmd_module asym_epmd -pa "$DIR/asym")
 ceval "$X" "asym_epmd:relay('$B')." >/dev/null
 ceval "$X" "erlang:disconnect_node('$B')." >/dev/null

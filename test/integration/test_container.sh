@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # test_container.sh: deploy/container: the Dockerfile checked statically, the runtime root run read-only as 65532, the buildah image built and run with podman when possible.
+# bp: packaging
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/serve_lib.sh"

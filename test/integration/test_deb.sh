@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # make deb: lintian-clean (no errors, no warnings left unoverridden), the unpacked command runs, man page, completion and Depends present.
+# bp: packaging
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 tmp=$(mktemp -d)

@@ -16,6 +16,9 @@
 #         then `beamprobe cluster` with --k8s-cluster-domain, --k8s-names and --k8s-source.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/serve_lib.sh"
+# shellcheck source=test/integration/notify_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/notify_lib.sh" # start_receiver, wait_record (the alerts of dropped nodes)
 
 BUILD=$ROOT/build
 [[ -n ${BP_SANITIZED:-} ]] && BUILD=$ROOT/build-san
@@ -87,14 +90,8 @@ release() { kill "$HOLD_PID" 2>/dev/null || true; wait "$HOLD_PID" 2>/dev/null |
 serve_bg() {
   SLOG="$WORK/serve-$1.log"
   shift
-  "$BEAMPROBE" serve --listen 127.0.0.1:0 --cookie-file "$COOKIE" "$@" 2>"$SLOG" &
-  SPID=$!
+  launch_serve "$SLOG" "$BEAMPROBE" serve --listen 127.0.0.1:0 --cookie-file "$COOKIE" "$@"
   BG_PIDS+=("$SPID")
-  for _ in $(seq 200); do
-    PORT=$(sed -n 's/.*listening on .*:\([0-9]*\) (.*/\1/p' "$SLOG")
-    if [[ -n $PORT ]] || ! kill -0 "$SPID" 2>/dev/null; then break; fi
-    sleep 0.05
-  done
   [[ -n $PORT ]] || fail "serve did not start: $(cat "$SLOG")"
 }
 
@@ -264,11 +261,11 @@ chmod 644 "$WORK/hosts"
 DNS_USER=()
 [[ $(id -u) == 0 ]] && DNS_USER=(--user=root)
 
-# dnsmasq_args PORT LOG: a self-contained dnsmasq: no config, no upstream, only our hosts file;
-# answers up to 512 bytes over UDP so that larger answers come truncated (TCP fallback).
+# dnsmasq_args PORT LOG [HOSTS]: a self-contained dnsmasq: no config, no upstream, only our hosts file
+# (WORK/hosts unless HOSTS); answers up to 512 bytes over UDP so that larger answers come truncated (TCP fallback).
 dnsmasq_args() {
   echo --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --no-poll --no-negcache \
-    --addn-hosts="$WORK/hosts" --local=/cluster.local/ --local=/in-addr.arpa/ \
+    --addn-hosts="${3:-$WORK/hosts}" --local=/cluster.local/ --local=/in-addr.arpa/ \
     --listen-address=127.0.0.1 --bind-interfaces --port="$1" --edns-packet-max=512 \
     --pid-file= --log-facility="$2" --log-queries "${DNS_USER[@]}"
 }
@@ -276,22 +273,29 @@ dnsmasq_args() {
 if [[ -z $DNSMASQ ]]; then
   echo "  SKIP  DNS discovery: dnsmasq is not installed and could not be installed (apt-get install dnsmasq-base)"
 else
-  DNS_PORT=""
-  for _ in 1 2 3 4 5; do
-    port=$(( 20000 + RANDOM % 20000 ))
-    # shellcheck disable=SC2046
-    "$DNSMASQ" $(dnsmasq_args "$port" "$WORK/dnsmasq.log") 2>>"$WORK/dnsmasq.err" &
-    pid=$!
-    for _ in $(seq 50); do
-      if ! kill -0 "$pid" 2>/dev/null; then break; fi
-      if "$DISCOVER" discover dns "app.$ZONE" app --server "127.0.0.1:$port" --timeout 300 >/dev/null 2>&1; then
-        DNS_PORT=$port; break
-      fi
-      sleep 0.1
+  # start_dnsmasq NAME HOSTS: a dnsmasq on a free loopback port answering NAME from the hosts file HOSTS;
+  # sets STARTED_PORT and STARTED_PID (both empty when it did not start).
+  start_dnsmasq() {
+    local port pid
+    STARTED_PORT="" STARTED_PID=""
+    for _ in 1 2 3 4 5; do
+      port=$(( 20000 + RANDOM % 20000 ))
+      # shellcheck disable=SC2046
+      "$DNSMASQ" $(dnsmasq_args "$port" "$WORK/dnsmasq-$port.log" "$2") 2>>"$WORK/dnsmasq.err" &
+      pid=$!
+      for _ in $(seq 50); do
+        if ! kill -0 "$pid" 2>/dev/null; then break; fi
+        if "$DISCOVER" discover dns "$1" x --server "127.0.0.1:$port" --timeout 300 >/dev/null 2>&1; then
+          STARTED_PORT=$port; break
+        fi
+        sleep 0.1
+      done
+      if [[ -n $STARTED_PORT ]]; then BG_PIDS+=("$pid"); STARTED_PID=$pid; return 0; fi
+      kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
     done
-    if [[ -n $DNS_PORT ]]; then BG_PIDS+=("$pid"); DNSMASQ_PID=$pid; break; fi
-    kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
-  done
+  }
+  start_dnsmasq "app.$ZONE" "$WORK/hosts"
+  DNS_PORT=$STARTED_PORT DNSMASQ_PID=$STARTED_PID
   if [[ -z $DNS_PORT ]]; then
     fail "dnsmasq did not start: $(tail -3 "$WORK/dnsmasq.err" 2>/dev/null)"
   else
@@ -368,6 +372,88 @@ else
     expect_in "$ERR" "refused"
     expect_le "$MS" 500 "ms"
 
+    # A second dnsmasq whose hosts file the tests edit (SIGHUP re-reads it): dyn.$ZONE is 127.0.0.1,
+    # whose PTR name is this host, so that --dns-by-hostname names the cluster's first node.
+    BASE=${NODES[0]%@*}
+    printf '127.0.0.1 %s dyn.%s\n' "$HOST" "$ZONE" >"$WORK/dyn-hosts"
+    chmod 644 "$WORK/dyn-hosts"
+    start_dnsmasq "dyn.$ZONE" "$WORK/dyn-hosts"
+    DYN_PORT=$STARTED_PORT DYN_PID=$STARTED_PID
+    # wait_body PATH JQ WANT SECONDS: poll serve until jq JQ of PATH's body is WANT; sets WAITED (ms)
+    wait_body() {
+      local t0 got
+      t0=$(date +%s%N)
+      while :; do
+        fetch "$1"
+        got=$(jq -r "$2" <<<"$OUT" 2>/dev/null || true)
+        [[ $got == "$3" ]] && { WAITED=$(( ($(date +%s%N) - t0) / 1000000 )); ok "$1: $2 is $3 after $WAITED ms"; return 0; }
+        (( ($(date +%s%N) - t0) / 1000000 > $4 * 1000 )) && { fail "$1: $2 is '$got' after $4 s, expected $3 (${OUT:0:300})"; return 1; }
+        sleep 0.1
+      done
+    }
+    if [[ -z $DYN_PORT ]]; then
+      fail "the second dnsmasq did not start: $(tail -3 "$WORK/dnsmasq.err" 2>/dev/null)"
+    else
+      test_case "DNS (serve): a silent DNS server at start: live 200, ready 503 naming it; ready once it answers"
+      kill -STOP "$DYN_PID"
+      T0=$(date +%s%N)
+      serve_bg dyn --dns "dyn.$ZONE" --node-basename "$BASE" --dns-by-hostname --dns-server "127.0.0.1:$DYN_PORT" \
+        --interval 300ms --timeout 500ms --rediscover 1s
+      if [[ -n $PORT ]]; then
+        fetch /health/live
+        expect_le $(( ($(date +%s%N) - T0) / 1000000 )) "$(( ${BP_SANITIZED:+1500} + 2500 ))" "ms from start to the first /health/live answer"
+        expect_http 200
+        fetch /health/ready
+        expect_http 503
+        expect_json .reason "discovery --dns dyn.$ZONE: no answer from 127.0.0.1:$DYN_PORT for the A query of dyn.$ZONE before the deadline"
+        expect_json '.discovery[0].ok' false
+        expect_json '.nodes | length' 0
+        for p in /health /health/startup /health/cluster; do fetch "$p"; expect_http 503; done
+        fetch /metrics
+        expect_http 200
+        expect_count "^beamprobe_discovery_ok{source=\"--dns dyn.$ZONE\"} 0$" 1
+        expect_count "^beamprobe_discovery_last_success_timestamp_seconds{source=\"--dns dyn.$ZONE\"} 0$" 1
+        expect_in "$(cat "$SLOG")" "discovery --dns dyn.$ZONE failed: no answer from 127.0.0.1:$DYN_PORT"
+        kill -CONT "$DYN_PID"
+        wait_body /health/ready .ok true 20
+        expect_json '.node' "${NODES[0]}" # one target: its own answer
+        expect_in "$(cat "$SLOG")" "discovery --dns dyn.$ZONE answered again after"
+        fetch /metrics
+        expect_count "^beamprobe_discovery_ok{source=\"--dns dyn.$ZONE\"} 1$" 1
+        expect_count "^beamprobe_discovery_nodes{source=\"--dns dyn.$ZONE\"} 1$" 1
+        expect_count "^beamprobe_up{node=\"${NODES[0]}\"} 1$" 1
+
+        test_case "DNS (serve --rediscover 1s): a node added to DNS is probed, a node removed is dropped, without SIGHUP"
+        printf '127.0.30.1 dyn.%s\n' "$ZONE" >>"$WORK/dyn-hosts"
+        kill -HUP "$DYN_PID"
+        wait_body /health/ready '.nodes | length' 2 10
+        # the added address is named by its PTR record: the hosts line's name
+        expect_json '[.nodes[] | .node] | sort | join(" ")' "$(printf '%s\n' "$BASE@dyn.$ZONE" "${NODES[0]}" | LC_ALL=C sort | paste -sd' ')"
+        expect_json .ok false # nothing serves 127.0.30.1
+        expect_in "$(cat "$SLOG")" "targets changed: 2 target(s), 1 added, 0 removed"
+        printf '127.0.0.1 %s dyn.%s\n' "$HOST" "$ZONE" >"$WORK/dyn-hosts"
+        kill -HUP "$DYN_PID"
+        wait_body /health/ready .ok true 10
+        expect_json .node "${NODES[0]}"
+        expect_in "$(cat "$SLOG")" "targets changed: 1 target(s), 0 added, 1 removed"
+        fetch /metrics
+        expect_count "^beamprobe_up{" 1
+        if grep -q reload "$SLOG"; then fail "serve reloaded: $(grep reload "$SLOG")"; else ok "no reload (no SIGHUP)"; fi
+
+        test_case "DNS (serve): a failure after answers keeps the nodes found before; ready stays"
+        kill -STOP "$DYN_PID"
+        for _ in $(seq 60); do grep -q "keeping its 1 node(s) found before" "$SLOG" && break; sleep 0.1; done
+        expect_in "$(cat "$SLOG")" "discovery --dns dyn.$ZONE failed: no answer from 127.0.0.1:$DYN_PORT"
+        expect_in "$(cat "$SLOG")" "keeping its 1 node(s) found before"
+        fetch /health/ready
+        expect_http 200
+        fetch /metrics
+        expect_count "^beamprobe_discovery_ok{source=\"--dns dyn.$ZONE\"} 0$" 1
+        kill -CONT "$DYN_PID"
+        stop_serve
+      fi
+    fi
+
     test_case "DNS (system resolver): getaddrinfo/getnameinfo through resolv.conf, in a private namespace"
     NS_CMD=()
     if unshare --mount --net true 2>/dev/null; then NS_CMD=(unshare --mount --net)
@@ -414,20 +500,11 @@ fi
 if ! command -v openssl >/dev/null; then
   echo "  SKIP  Kubernetes discovery: openssl(1) missing (apt-get install openssl)"
 else
-  (
-    cd "$WORK"
-    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >srv.ext
-    ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
-    openssl req -x509 "${ec[@]}" -keyout ca.key -out ca.pem -days 2 -subj /CN=bp-it-k8s-ca \
-      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
-    openssl req "${ec[@]}" -keyout srv.key -out srv.csr -subj /CN=kubernetes
-    openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile srv.ext
-    openssl req -x509 "${ec[@]}" -keyout other.key -out other.pem -days 2 -subj /CN=other-ca \
-      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
-  ) >/dev/null 2>&1
+  "$ROOT/test/fixtures/k8s_api_stub/certs.sh" "$WORK" >/dev/null 2>&1
   echo "bp-it-token-$$-$RANDOM" >"$WORK/token"
   echo "not-the-token" >"$WORK/wrong-token"
-  "$DISCOVER" serve-k8s "$WORK/srv.pem" "$WORK/srv.key" "$WORK/token" "$WORK/k8s.port" 2>"$WORK/k8s.err" &
+  BP_K8S_DYN_FILE="$WORK/dyn-slices.json" \
+    "$DISCOVER" serve-k8s "$WORK/srv.pem" "$WORK/srv.key" "$WORK/token" "$WORK/k8s.port" 2>"$WORK/k8s.err" &
   STUB_PID=$!
   BG_PIDS+=("$STUB_PID")
   for _ in $(seq 50); do [[ -s $WORK/k8s.port ]] && break; sleep 0.1; done
@@ -479,6 +556,70 @@ else
   expect_in "$ERR" "deadline"
   expect_le "$MS" 800 "ms"
   sleep 1 # the stand-in answers one request at a time: let it finish that nap
+
+  # dyn_pods N...: the stand-in's prod/dyn Service has ready pods at 127.0.31.N (nothing serves them)
+  dyn_pods() {
+    local eps="" n
+    for n in "$@"; do eps+="${eps:+,}{\"addresses\":[\"127.0.31.$n\"],\"conditions\":{\"ready\":true}}"; done
+    printf '{"kind":"EndpointSliceList","apiVersion":"discovery.k8s.io/v1","metadata":{},"items":[{"metadata":{"name":"dyn-a","namespace":"prod","labels":{"kubernetes.io/service-name":"dyn"}},"addressType":"IPv4","endpoints":[%s]}]}\n' \
+      "$eps" >"$WORK/dyn-slices.json.tmp"
+    mv "$WORK/dyn-slices.json.tmp" "$WORK/dyn-slices.json"
+  }
+  wait_targets() { # wait_targets N SECONDS: until serve's /metrics has N beamprobe_up samples
+    local t0 n=-1
+    t0=$(date +%s%N)
+    while (( ($(date +%s%N) - t0) / 1000000 <= $2 * 1000 )); do
+      fetch /metrics
+      n=$(grep -c '^beamprobe_up{' <<<"$OUT" || true)
+      [[ $n == "$1" ]] && { ok "$1 target(s) after $(( ($(date +%s%N) - t0) / 1000000 )) ms"; return 0; }
+      sleep 0.1
+    done
+    fail "$n target(s) after $2 s, expected $1: $(tail -3 "$SLOG")"
+  }
+
+  test_case "Kubernetes (serve): API not answering at start: live 200, ready 503 naming it; the pods once it answers"
+  dyn_pods 1 2
+  SERVE_PIDS=()
+  start_receiver am
+  BG_PIDS+=("$RPID")
+  kill -STOP "$STUB_PID"
+  serve_bg k8sdyn --node-basename app --k8s-endpoints prod/dyn --k8s-names ip --k8s-api "$API" \
+    --k8s-token-file "$WORK/token" --k8s-ca-file "$WORK/ca.pem" --interval 300ms --timeout 500ms --rediscover 1s \
+    --alertmanager "http://127.0.0.1:$RPORT" --alert-resend-interval 1s
+  if [[ -n $PORT ]]; then
+    fetch /health/live
+    expect_http 200
+    fetch /health/ready
+    expect_http 503
+    expect_json .reason "discovery --k8s-endpoints prod/dyn: no answer from the Kubernetes API at $API before the deadline"
+    kill -CONT "$STUB_PID"
+    wait_targets 2 20
+    fetch /health/ready
+    expect_json '[.nodes[] | .node] | join(" ")' "app@127.0.31.1 app@127.0.31.2"
+    expect_json 'has("reason")' false
+
+    test_case "Kubernetes (serve --rediscover 1s): a pod added is probed, pods removed are dropped, without SIGHUP"
+    dyn_pods 1 2 3
+    wait_targets 3 10
+    expect_in "$(cat "$SLOG")" "targets changed: 3 target(s), 1 added, 0 removed"
+    if wait_record am '.body[] | select(.labels.alertname == "BeamprobeNodeDown" and .labels.node == "app@127.0.31.1")' 10; then
+      ok "app@127.0.31.1 (nothing serves it) fires BeamprobeNodeDown"
+    else fail "no BeamprobeNodeDown for app@127.0.31.1: $(tail -2 "$WORK/am.jsonl")"; fi
+    DROP_T=$(date +%s.%N)
+    dyn_pods 3
+    wait_targets 1 10
+    # shellcheck disable=SC2016 # jq variables
+    if wait_record am "$(printf '.t > %s and (.t as $t | any(.body[]; .labels.node == "app@127.0.31.1" and ((.endsAt[0:19] + "Z" | fromdate) <= $t)))' "$DROP_T")" 10; then
+      ok "the dropped node's alert resolved"
+    else fail "no resolved alert for the dropped app@127.0.31.1: $(tail -2 "$WORK/am.jsonl")"; fi
+    expect_count '^beamprobe_up{node="app@127.0.31.3"} 0$' 1
+    expect_in "$(cat "$SLOG")" "targets changed: 1 target(s), 0 added, 2 removed"
+    if grep -q reload "$SLOG"; then fail "serve reloaded"; else ok "no reload (no SIGHUP)"; fi
+    stop_serve
+  else
+    kill -CONT "$STUB_PID"
+  fi
+  sleep 0.6 # the stand-in answers one request at a time: let a late one finish
 
   # kcl ARGS...: beamprobe cluster against the stand-in (every name it finds is unreachable here)
   kcl() {

@@ -16,6 +16,7 @@ if [[ -z ${BP_IPV6_HOST:-} && -z ${BP_HOSTS_NS:-} ]] && ! getent ahosts ip6-loca
     _ "$hosts" "${BASH_SOURCE[0]}"
 fi
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/serve_lib.sh"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bp-tls.XXXXXX")
 PKI="$WORK/pki"
@@ -216,16 +217,9 @@ expect_json '[.nodes[] | select(.reachable)] | length' 2
 
 test_case "serve over mutual TLS"
 SLOG="$WORK/serve.log"
-"$BEAMPROBE" serve --listen 127.0.0.1:0 --cookie-file "${DIR_OF[mtls]}/cookie" --dist-tls "${CA[@]}" \
-  "${CLIENT[@]}" --node "$MTLS1" --interval 200ms 2>"$SLOG" &
-SERVE_PID=$!
-PORT=
-for _ in $(seq 100); do
-  PORT=$(sed -n 's/.*listening on .*:\([0-9]*\) (.*/\1/p' "$SLOG" | head -1)
-  [[ -n $PORT ]] && break
-  kill -0 "$SERVE_PID" 2>/dev/null || break
-  sleep 0.05
-done
+launch_serve "$SLOG" "$BEAMPROBE" serve --listen 127.0.0.1:0 --cookie-file "${DIR_OF[mtls]}/cookie" --dist-tls "${CA[@]}" \
+  "${CLIENT[@]}" --node "$MTLS1" --interval 200ms
+SERVE_PID=$SPID
 if [[ -z $PORT ]]; then
   fail "serve did not start: $(head -c 400 "$SLOG")"
 else
@@ -240,7 +234,7 @@ fi
 kill -TERM "$SERVE_PID" 2>/dev/null || true; wait "$SERVE_PID" 2>/dev/null || true; SERVE_PID=""
 
 test_case "the NIF's remote check over mutual TLS (beamprobe:check/2)"
-NIF_SO=$ROOT/priv/beamprobe_nif.so
+NIF_SO=${BP_NIF_SO:-$ROOT/priv/beamprobe_nif.so}
 if [[ -n ${BP_SANITIZED:-} || ! -f $NIF_SO ]]; then
   echo "  note  NIF case runs with the regular build only (the sanitized NIF needs libasan in the VM; test_nif.sh covers that)"
 else

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make install/uninstall into a scratch DESTDIR: the command's version (agreeing with the NIF and app.src),
 # the man page (lint-clean) and both completion scripts cover every --help option; bash completes it.
+# bp: packaging
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 tmp=$(mktemp -d)

@@ -3,6 +3,7 @@
 # validates against the Kubernetes API schemas (kubernetes-models, from test/k8s/package-lock.json), and
 # the security settings, RBAC, PDB, probes and NetworkPolicy hold (test/k8s/validate.mjs); a kit with one
 # broken securityContext is caught. Downloads nothing: scripts/install-deps.sh ran npm ci in test/k8s.
+# bp: packaging
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 K8S="$ROOT/deploy/k8s"

@@ -5,8 +5,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # The node under test runs the demo app and loads beamprobe from a private code
-# path whose priv/ holds the NIF of this build (the sanitized one under BP_SANITIZED).
-NIF_SO=$ROOT/priv/beamprobe_nif.so
+# path whose priv/ holds the NIF of this build (the sanitized one under BP_SANITIZED, BP_NIF_SO if set,
+# as make coverage sets it).
+NIF_SO=${BP_NIF_SO:-$ROOT/priv/beamprobe_nif.so}
 [[ -n ${BP_SANITIZED:-} ]] && NIF_SO=$ROOT/build-san/beamprobe_nif.so
 [[ -f $NIF_SO ]] || { echo "test_nif: $NIF_SO missing: build it first (make -C c_src)" >&2; exit 1; }
 
@@ -15,10 +16,10 @@ N1=${NODES[0]} N2=${NODES[1]} N3=${NODES[2]}
 APP=$DIR/lib/beamprobe
 mkdir -p "$APP/ebin" "$APP/priv" "$DIR/tests"
 ln -s "$NIF_SO" "$APP/priv/beamprobe_nif.so"
-erlc -Werror -o "$APP/ebin" "$ROOT/src/beamprobe.erl"
+"$NODE_ERLC" -Werror -o "$APP/ebin" "$ROOT/src/beamprobe.erl"
 cp "$ROOT/src/beamprobe.app.src" "$APP/ebin/beamprobe.app"
-erlc -o "$DIR/tests" "$ROOT/test/erl/beamprobe_tests.erl"
-erlc -Werror -o "$DIR/tests" "$ROOT/examples/inets_health.erl"
+"$NODE_ERLC" -o "$DIR/tests" "$ROOT/test/erl/beamprobe_tests.erl"
+"$NODE_ERLC" -Werror -o "$DIR/tests" "$ROOT/examples/inets_health.erl"
 
 # A standalone node (not in the mesh) with the demo app and the API. Under the
 # sanitizers it carries libasan, preloaded, and nothing else does.
@@ -30,7 +31,7 @@ if [[ -n ${BP_SANITIZED:-} ]]; then
               LSAN_OPTIONS="suppressions=$ROOT/test/erl/lsan_beam.supp:print_suppressions=0")
 fi
 run_under() { # run_under EXPR: evaluate EXPR in a fresh node under test, then halt with its status
-  env "${under_env[@]}" erl -sname "$UNDER" -noshell -connect_all false -pa "$APP/ebin" "$DIR/tests" "$ROOT/test/fixtures/demo/ebin" \
+  env "${under_env[@]}" "$NODE_ERL" -sname "$UNDER" -noshell -connect_all false -pa "$APP/ebin" "$DIR/tests" "$ROOT/test/fixtures/demo/ebin" \
     -eval "{ok, _} = application:ensure_all_started(demo),
            Stable = fun S(0) -> timeout; S(N) -> case demo:all_stable() of true -> ok; _ -> timer:sleep(50), S(N - 1) end end,
            ok = Stable(100), $1" 2>&1

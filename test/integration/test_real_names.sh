@@ -6,6 +6,7 @@
 # `cluster --epmd-host 127.0.0.1|localhost`, `cluster --nodes` by address, `serve --node app`.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/serve_lib.sh"
 
 start_cluster 3
 P="bp$$"
@@ -87,14 +88,8 @@ expect_json '.nodes | length' 3
 
 test_case "serve --node ALIVE: bodies, metrics labels and logs name the node as it states itself"
 SLOG="$DIR/serve.log"
-"$BEAMPROBE" serve --listen 127.0.0.1:0 --cookie-file "$COOKIE" --node "${P}_1" --interval 200ms 2>"$SLOG" &
-SPID=$!
-PORT=""
-for _ in $(seq 100); do
-  PORT=$(sed -n 's/.*listening on .*:\([0-9]*\) (.*/\1/p' "$SLOG")
-  [[ -n $PORT ]] && break
-  sleep 0.05
-done
+launch_serve "$SLOG" "$BEAMPROBE" serve --listen 127.0.0.1:0 --cookie-file "$COOKIE" --node "${P}_1" --interval 200ms
+[[ -n $PORT ]] || fail "serve did not start: $(cat "$SLOG")"
 for _ in $(seq 100); do
   OUT=$(curl -s -m 2 "http://127.0.0.1:$PORT/health" || true)
   [[ $(jq -r .node <<<"$OUT" 2>/dev/null) == "${NODES[0]}" ]] && break
