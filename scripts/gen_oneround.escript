@@ -15,14 +15,26 @@
 %%   - refuses funs, guards, bit syntax, maps, records, receive, if, comprehension filters
 %%     (erl_eval would call erl_lint, erl_internal or eval_bits, which an interactive node may
 %%     not have loaded);
-%%   - renames every variable to a function name of the preloaded module erlang (erl_eval binds
-%%     any atom; a variable's own name would be a new atom on the target);
-%%   - fails unless every atom of the result exists in a bare VM (erl -boot start_clean).
+%%   - renames every variable to an atom every release has (erl_eval binds any atom; a variable's
+%%     own name would be a new atom on the target): an auto-imported BIF's name, an operator's, or
+%%     an atom the request holds anyway;
+%%   - fails unless every atom and every external fun (fun M:F/A) of the result exists in a bare VM
+%%     (erl -boot start_clean) of this OTP and of every other release installed
+%%     (scripts/otp-release.sh installed): the target decodes the procedures, sent among the
+%%     parameters, with binary_to_term(B, [safe]), which refuses any other.
+%% With --check-params it checks sample parameters built by C the same way (c_src/Makefile).
 %% The header holds the request (one expression over a variable C binds to the parameters, a
 %% binary) and the procedures, each with the features that need it: C sends, among the
 %% parameters, those of the features the probe asks for (the others as []).
 -mode(compile).
 
+main(["--check-params" | [_ | _] = Files]) ->
+    %% the parameters C sends (sample configurations, c_src/tools/oneround_samples.c): their atoms
+    %% and external funs, and each whole binary decoded with binary_to_term(B, [safe])
+    Terms = [begin {ok, B} = file:read_file(F), binary_to_term(B) end || F <- Files],
+    Checked = check_bare(lists:usort(atoms(Terms, [])), lists:usort(ext_funs(Terms, [])), Files, hd(Files)),
+    io:format("gen_oneround: the request's parameters (~p samples) decode with [safe] in a bare VM of ~s~n",
+              [length(Files), Checked]);
 main([In, Out]) ->
     Forms = case epp:parse_file(In, []) of
                 {ok, Fs} -> Fs;
@@ -44,7 +56,7 @@ main([In, Out]) ->
     {Procs0, FunTabs} = fun_vars([proc(F, Index) || F <- Funs], length(Funs)),
     Main0 = request(length(Funs) + length(FunTabs)),
     Vars = lists:usort(vars([Main0 | Procs0], [])) -- ['_'],
-    Names = [F || {_, F} <- lists:usort([{length(atom_to_list(F)), F} || {F, _} <- erlang:module_info(exports)])],
+    Names = [F || {_, F} <- lists:usort([{length(atom_to_list(F)), F} || F <- var_names([Main0 | Procs0], Vars)])],
     length(Names) >= length(Vars) orelse die("~p variables, only ~p names", [length(Vars), length(Names)]),
     Map = maps:from_list(lists:zip(Vars, lists:sublist(Names, length(Vars)))),
     Main = rename(Main0, Map),
@@ -53,13 +65,24 @@ main([In, Out]) ->
     Chunks = [begin <<131, B/binary>> = term_to_binary(unconst(P), [{minor_version, 2}]), B end || P <- Procs],
     Masks0 = masks(Funs, Features),
     Masks = Masks0 ++ [lists:nth(I, Masks0) || {I, _} <- FunTabs],
-    check_atoms(lists:usort(atoms({Main, [unconst(P) || P <- Procs]}, [])), Out),
+    Sent = {Main, [unconst(P) || P <- Procs]},
+    Checked = check_bare(lists:usort(atoms(Sent, [])), lists:usort(ext_funs(Sent, [])), [], Out),
     ok = file:write_file(Out, header(In, Body, maps:get('$Bin', Map), Chunks, Masks, Features,
                                      [{N, A} || {N, A, _} <- Funs] ++ [{funs_of, element(1, lists:nth(I, Funs))} || {I, _} <- FunTabs])),
-    io:format("~s: request ~p bytes, ~p procedures in ~p bytes, ~p variables renamed, every atom exists in a bare VM~n",
-              [Out, byte_size(Body), length(Procs), iolist_size(Chunks), length(Vars)]);
+    io:format("~s: request ~p bytes, ~p procedures in ~p bytes, ~p variables renamed, every atom and fun exists in a bare VM of ~s~n",
+              [Out, byte_size(Body), length(Procs), iolist_size(Chunks), length(Vars), Checked]);
 main(_) ->
-    die("usage: gen_oneround.escript IN.erl.src OUT.h", []).
+    die("usage: gen_oneround.escript IN.erl.src OUT.h | --check-params PARAMS.bin...", []).
+
+%% The names variables are renamed to (erl_eval binds any atom; a variable's own name would be a
+%% new atom on the target): atoms every release has. The erlang module's auto-imported BIFs and
+%% operators (never removed; its other exports come and go: erlang:display_nl/0 of OTP 25 is gone
+%% in 27), and the atoms the request holds anyway (checked below like all of them).
+var_names(Forms, Vars) ->
+    Stable = [F || {F, A} <- erlang:module_info(exports),
+                   erl_internal:bif(F, A) orelse erl_internal:arith_op(F, A) orelse erl_internal:bool_op(F, A)
+                       orelse erl_internal:comp_op(F, A)],
+    lists:usort(Stable ++ atoms([unconst(P) || P <- Forms], [])) -- ['_', var_key | Vars].
 
 die(Fmt, Args) ->
     io:format(standard_error, "gen_oneround: " ++ Fmt ++ "~n", Args),
@@ -348,16 +371,53 @@ atoms(T, Acc) when is_tuple(T) -> atoms(tuple_to_list(T), Acc);
 atoms([H | T], Acc) -> atoms(T, atoms(H, Acc));
 atoms(_, Acc) -> Acc.
 
+%% External funs (fun M:F/A values, in the constants of the procedures and in the parameters):
+%% binary_to_term(B, [safe]) refuses one the target's export table lacks.
+ext_funs(F, Acc) when is_function(F) ->
+    case erlang:fun_info(F, type) of
+        {type, external} ->
+            {module, M} = erlang:fun_info(F, module),
+            {name, N} = erlang:fun_info(F, name),
+            {arity, A} = erlang:fun_info(F, arity),
+            [{M, N, A} | Acc];
+        _ -> die("a local fun cannot be sent: ~p", [F])
+    end;
+ext_funs(T, Acc) when is_tuple(T) -> ext_funs(tuple_to_list(T), Acc);
+ext_funs([H | T], Acc) -> ext_funs(T, ext_funs(H, Acc));
+ext_funs(_, Acc) -> Acc.
+
+%% Check the atoms, the external funs and the Samples (files decoded whole with [safe]) in a bare
+%% VM of this escript's OTP and of every other release installed (scripts/otp-release.sh
+%% installed): the target may run any of them, and each has atoms and exports the others lack.
+%% Returns which releases were checked, for the build's output.
+check_bare(Atoms, Funs, Samples, Out) ->
+    Own = erlang:system_info(otp_release),
+    Script = filename:join(filename:dirname(filename:absname(escript:script_name())), "otp-release.sh"),
+    Others = [{Rel, Erl} || Line <- string:split(os:cmd(Script ++ " installed 2>/dev/null"), "\n", all),
+                            [Rel, Erl] <- [string:split(Line, " ")], Rel =/= Own],
+    VMs = [{Own, filename:join([code:root_dir(), "bin", "erl"])} | Others],
+    Bad = [{Rel, Missing} || {Rel, Erl} <- VMs, Missing <- [check_in(Erl, Atoms, Funs, Samples, Out)], Missing =/= ok],
+    Bad =:= [] orelse die("in a bare VM of OTP ~s (pass such names as binaries in the parameters, or build the "
+                          "term on the target): ~s", [element(1, hd(Bad)), element(2, hd(Bad))]),
+    case Others of
+        [] -> "OTP " ++ Own ++ " alone (the only release installed; scripts/otp-release.sh fetch 27|29 adds others)";
+        _ -> "OTP " ++ lists:join(", ", [Rel || {Rel, _} <- VMs])
+    end.
+
 %% Ask a bare VM (erl -boot start_clean), by name as text, which atoms it lacks: binary_to_existing_atom
 %% creates none. Running the check loads modules of its own (erl_scan, io_lib, ...): an atom found
 %% only in the atom tables of such modules, and in none of those every distributed node has loaded
 %% (kernel's first primLoad group of the boot script, the distribution's, re, string, ...), counts
-%% as lacking too. Atoms in no module at all are the runtime's own.
-check_atoms(Atoms, Out) ->
+%% as lacking too. Atoms in no module at all are the runtime's own. Then which funs M:F/A its
+%% export table lacks (binary_to_term(EXPORT_EXT, [safe])), and which samples it refuses.
+check_in(Erl, Atoms, Funs, Samples, Out) ->
     List = Out ++ ".atoms",
-    ok = file:write_file(List, [[atom_to_binary(A, utf8), $\n] || A <- Atoms]),
-    Erl = filename:join([code:root_dir(), "bin", "erl"]),
+    ok = file:write_file(List, [[[atom_to_binary(A, utf8), $\n] || A <- Atoms],
+                                [[$\t, atom_to_binary(M, utf8), $\t, atom_to_binary(F, utf8), $\t, integer_to_list(A), $\n]
+                                 || {M, F, A} <- Funs],
+                                [["\t\t", S, $\n] || S <- Samples]]),
     Eval = "{ok, B} = file:read_file(\"" ++ List ++ "\"), "
+           "Lines = [binary:split(L, <<\"\\t\">>, [global]) || L <- binary:split(B, <<\"\\n\">>, [global]), L =/= <<>>], "
            "{ok, [{script, _, Is}]} = file:consult(filename:join([code:root_dir(), \"releases\", "
            "    erlang:system_info(otp_release), \"start.script\"])), "
            "[First | _] = [Ms || {primLoad, Ms} <- Is], "
@@ -371,18 +431,24 @@ check_atoms(Atoms, Out) ->
            "    Walk([H | T]) -> Walk(H) ++ Walk(T); Walk(_) -> [] end, "
            "Base = lists:append([Of(M) || M <- Always]) ++ lists:append(Pre) ++ Info(erlang:module_info()), "
            "Extra = lists:append([Of(M) || {M, _} <- code:all_loaded(), not lists:member(M, Always)]), "
-           "Bad = [N || N <- binary:split(B, <<\"\\n\">>, [global]), N =/= <<>>, "
-           "    case catch binary_to_existing_atom(N, utf8) of "
+           "Lacks = fun(N) -> case catch binary_to_existing_atom(N, utf8) of "
            "        A when is_atom(A) -> lists:member(A, Extra) andalso not lists:member(A, Base); "
-           "        _ -> true end], "
-           "io:format(\"~p~n\", [Bad]), halt().",
+           "        _ -> true end end, "
+           "BadAtoms = [N || [N] <- Lines, Lacks(N)], "
+           "BadFuns = [{M, F, A} || [<<>>, M, F, A] <- Lines, "
+           "    Lacks(M) orelse Lacks(F) orelse case catch binary_to_term(<<131, 113, 119, (byte_size(M)), M/binary, "
+           "        119, (byte_size(F)), F/binary, 97, (binary_to_integer(A))>>, [safe]) of "
+           "        Fun when is_function(Fun) -> false; _ -> true end], "
+           "BadSamples = [S || [<<>>, <<>>, S] <- Lines, "
+           "    case catch binary_to_term(element(2, file:read_file(S)), [safe]) of {'EXIT', _} -> true; _ -> false end], "
+           "io:format(\"~p~n\", [{BadAtoms, BadFuns, BadSamples}]), halt().",
     Port = open_port({spawn_executable, Erl},
                      [{args, ["-boot", "start_clean", "-noshell", "-eval", Eval]}, exit_status, stderr_to_stdout, binary]),
     Reply = collect(Port, <<>>),
     file:delete(List),
     case Reply of
-        {0, <<"[]\n">>} -> ok;
-        {_, Missing} -> die("atoms a bare VM lacks (pass them as names in the parameters): ~s", [Missing])
+        {0, <<"{[],[],[]}\n">>} -> ok;
+        {_, Missing} -> io_lib:format("{atoms, external funs M:F/A, sample files} it lacks or refuses: ~s", [Missing])
     end.
 
 collect(Port, Acc) ->

@@ -4,6 +4,7 @@
 # Usage:
 #   otp-release.sh fetch REL   install OTP REL (if missing) under $BP_OTP_CACHE/REL; prints its erl
 #   otp-release.sh path REL    print the erl of an installed OTP REL; exit 1 (and say so) if none
+#   otp-release.sh installed   print "REL ERL" for each supported release installed (none: nothing)
 #
 # REL is 27 (Debian 13 "trixie", erlang 1:27.3.x) or 29 (Debian "forky", erlang 1:29.1.x; a moving
 # target, testing's current version). The packages are downloaded with apt-get under a
@@ -48,6 +49,15 @@ installed() {
         2>/dev/null </dev/null) || return 1
   [[ $got == "$1" ]] || return 1
   echo "$erl"
+}
+
+cmd_installed() {
+  [[ $# -eq 0 ]] || die "usage: installed"
+  local rel erl
+  for rel in 27 29; do
+    if erl=$(installed "$rel" 2>/dev/null); then echo "$rel $erl"; fi
+  done
+  return 0
 }
 
 cmd_path() {
@@ -132,10 +142,11 @@ cmd_fetch() {
   echo "$erl"
 }
 
-[[ $# -ge 1 ]] || die "usage: otp-release.sh fetch|path REL"
+[[ $# -ge 1 ]] || die "usage: otp-release.sh fetch|path REL, or installed"
 cmd=$1; shift
 case $cmd in
   fetch) cmd_fetch "$@" ;;
   path) cmd_path "$@" ;;
-  *) die "unknown command '$cmd' (fetch|path)" ;;
+  installed) cmd_installed "$@" ;;
+  *) die "unknown command '$cmd' (fetch|path|installed)" ;;
 esac
