@@ -61,7 +61,7 @@ int bp_or_answers(const bp_term *list, bp_arena *a, bp_or_answer **out, size_t *
             pids = prev;
         size_t m = list_n(pids);
         if (!b || b->n != 4 || !is_list(pids) || !is_list_or_string(extra) || !is_list(replies) || list_n(replies) != m
-            || bp_term_int(bp_term_elem(b, 3), &mode) != 0 || mode < 0 || mode > 2) {
+            || bp_term_int(bp_term_elem(b, 3), &mode) != 0 || mode < 0 || mode > 3) {
             rc = -1;
             continue;
         }
@@ -195,12 +195,18 @@ static const bp_term *gen_call(const bp_or_answer *e, bp_arena *a)
     return r;
 }
 
-/* sys:get_state(Pid, T): the state; error(Why) for {error, Why}; exit({Reason, {sys, get_state, [Pid, T]}}). */
+/*
+ * sys:get_state(Pid, T): the state; error(Why) for {error, Why}; exit({Reason, {sys, get_state, [Pid, T]}}).
+ * The process's reply is the state itself (mode 2: sys before OTP 26.1, where a state {error, _}
+ * reads as an error), or {ok, State} | {error, Why} (mode 3: OTP 26.1 and later).
+ */
 static const bp_term *get_state(const bp_or_answer *e, bp_arena *a)
 {
     const bp_term *r = e->raw, *reason = NULL;
     if (bp_term_is_tagged(r, "reply", 2)) {
         const bp_term *s = bp_term_elem(r, 1);
+        if (e->mode == 3 && bp_term_is_tagged(s, "ok", 2))
+            return bp_term_elem(s, 1);
         if (!bp_term_is_tagged(s, "error", 2))
             return s;
         bp_term *nil = bp_arena_alloc(a, sizeof *nil);
@@ -221,6 +227,6 @@ static const bp_term *get_state(const bp_or_answer *e, bp_arena *a)
 const bp_term *bp_or_answer_reply(bp_or_answer *e, bp_arena *a)
 {
     if (!e->reply)
-        e->reply = e->mode == 1 ? gen_call(e, a) : e->mode == 2 ? get_state(e, a) : e->raw;
+        e->reply = e->mode == 1 ? gen_call(e, a) : e->mode >= 2 ? get_state(e, a) : e->raw;
     return e->reply;
 }

@@ -193,12 +193,61 @@ static void test_dangling_pids_refused(void **state)
     bp_arena_free(a);
 }
 
+/* sys:get_state on OTP 26.1+ (mode 3): the process replies {ok, State} or {error, Why}; the state
+   {ok, x} of an older node (mode 2) stays as it is. */
+static void test_get_state_ok_wrapped(void **state)
+{
+    (void)state;
+    bp_arena *a = bp_arena_new(1 << 20);
+    for (int mode = 2; mode <= 3; mode++) {
+        ei_x_buff x;
+        ei_x_new_with_version(&x);
+        ei_x_encode_list_header(&x, 1);
+        batch_head(&x, "sys", "get_state");
+        ei_x_encode_list_header(&x, 2);
+        pid(&x, 1);
+        pid(&x, 2);
+        ei_x_encode_empty_list(&x);
+        ei_x_encode_string(&x, "\310");
+        ei_x_encode_list_header(&x, 2);
+        tag(&x, "reply", 2); /* {reply, {ok, {stable, 1}}} */
+        tag(&x, "ok", 2);
+        tag(&x, "stable", 2);
+        ei_x_encode_long(&x, 1);
+        tag(&x, "reply", 2); /* {reply, {error, why}} */
+        tag(&x, "error", 2);
+        ei_x_encode_atom(&x, "why");
+        ei_x_encode_empty_list(&x);
+        ei_x_encode_long(&x, mode);
+        ei_x_encode_empty_list(&x);
+        bp_term *t = NULL;
+        size_t i = 0;
+        assert_int_equal(bp_term_decode((const unsigned char *)x.buff, (size_t)x.index, &i, 1, a, &t), 0);
+        ei_x_free(&x);
+        bp_or_answer *v = NULL;
+        size_t n = 0;
+        assert_int_equal(bp_or_answers(t, a, &v, &n), 0);
+        assert_int_equal(n, 2);
+        const bp_term *s0 = bp_or_answer_reply(&v[0], a), *s1 = bp_or_answer_reply(&v[1], a);
+        if (mode == 3) { /* the state {stable, 1} */
+            assert_true(bp_term_is_tagged(s0, "stable", 2));
+        } else { /* the state as the process gave it */
+            assert_true(bp_term_is_tagged(s0, "ok", 2));
+        }
+        /* error(why) either way: {badrpc, {'EXIT', {why, []}}} */
+        assert_true(bp_term_is_tagged(s1, "badrpc", 2));
+        assert_true(bp_term_is_atom(bp_term_elem(bp_term_elem(bp_term_elem(s1, 1), 1), 0), "why"));
+    }
+    bp_arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batches_flattened),
         cmocka_unit_test(test_grouped_by_function),
         cmocka_unit_test(test_dangling_pids_refused),
+        cmocka_unit_test(test_get_state_ok_wrapped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
