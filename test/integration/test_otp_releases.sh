@@ -145,6 +145,14 @@ check "$B" --mnesia --json
 expect_code 0
 expect_json '.checks.mnesia.db_nodes | length' 2
 expect_json '.checks.mnesia.tables' 2
+# mnesia running and gproc absent, in the one-round request: mnesia's atoms and gproc's travel as
+# binaries, and a release's bare VM need not have them (test_oneround_safe.sh)
+check "$B" --mnesia --governor gproc:bp_tag,cost_guard --json
+expect_json '.round_trips' 1
+expect_json '.plan' one-round
+expect_json '.plan_unused' 0
+expect_json '.checks.mnesia.tables' 2
+expect_json '.checks["governor:cost_guard"].state' stable
 ceval "$C" 'stopped = mnesia:stop().' >/dev/null
 check "$B" --mnesia --json
 expect_code 4
@@ -196,6 +204,9 @@ probe check --cookie-file "$TCOOKIE" "$TNEW" --dist-tls "${CA[@]}" "${CLIENT[@]}
 expect_code 0
 expect_json .status healthy
 expect_json '.checks.identity.otp_release' "$REL"
+expect_json '.round_trips' 1   # the one-round request over TLS distribution too
+expect_json '.plan' one-round
+expect_json '.plan_unused' 0
 probe check --cookie-file "$TCOOKIE" "$TNEW" --dist-tls "${CA[@]}" --timeout 1s
 expect_code 2
 expect_in "$ERR" "client certificate"
