@@ -163,6 +163,8 @@ test_case "mutual TLS with a client certificate"
 kcheck mtls "$MTLS1" --dist-tls "${CA[@]}" "${CLIENT[@]}" --json
 expect_code 0
 expect_json .status healthy
+expect_json .plan one-round   # the one-round request over TLS distribution
+expect_json .plan_unused 0
 kcheck mtls "$MTLS1" --dist-tls "${CA[@]}" "${CLIENT[@]}"
 expect_code 0
 expect_in "$OUT" "$MTLS1: HEALTHY"
