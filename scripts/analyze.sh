@@ -14,6 +14,7 @@ mkdir -p "$OUT"
 
 # compile_commands.json from c_src/Makefile's own flags (make flags) for clang, one entry per source.
 compile_db() {
+  make -s -C c_src gen # the generated headers the sources include
   make -s -C c_src CC=clang flags | python3 -c '
 import json, shlex, sys
 cc, flags, nif, srcs = (sys.stdin.readline().strip() for _ in range(4))

@@ -60,6 +60,7 @@ static int keep(bp_oneround *o, bp_batch *b)
 {
     if (o->n_keep == o->cap_keep) {
         size_t cap = o->cap_keep ? o->cap_keep * 2 : 8;
+        /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, so sizeof one pointer is meant */
         bp_batch **k = realloc(o->keep, cap * sizeof *k);
         if (!k)
             return BP_ENOMEM;
@@ -90,15 +91,21 @@ static long list_len(const bp_term *t)
     return t->type == BP_T_LIST && !t->tail ? (long)t->n : -1;
 }
 
+/* Element i of a list or string as a byte (0..255), or -1 if it is no byte. */
+static int64_t byte_at(const bp_term *l, long i)
+{
+    if (l->type != BP_T_LIST)
+        return (unsigned char)l->str[i];
+    const bp_term *t = &l->items[i];
+    return t->type == BP_T_INT && t->i >= 0 && t->i <= 255 ? t->i : -1;
+}
+
 static int same_elem(const bp_term *a, long i, const bp_term *b)
 {
-    const bp_term *x = a->type == BP_T_LIST ? &a->items[i] : NULL;
-    const bp_term *y = b->type == BP_T_LIST ? &b->items[i] : NULL;
-    if (x && y)
-        return bp_oneround_same(x, y);
-    int64_t xv = x ? (x->type == BP_T_INT ? x->i : -1) : (unsigned char)a->str[i];
-    int64_t yv = y ? (y->type == BP_T_INT ? y->i : -1) : (unsigned char)b->str[i];
-    return xv >= 0 && xv == yv;
+    if (a->type == BP_T_LIST && b->type == BP_T_LIST)
+        return bp_oneround_same(&a->items[i], &b->items[i]);
+    int64_t xv = byte_at(a, i);
+    return xv != -1 && xv == byte_at(b, i);
 }
 
 int bp_oneround_same(const bp_term *a, const bp_term *b)
@@ -169,7 +176,7 @@ static const bp_term *nth(const bp_term *l, long k, bp_term *byte)
 
 static int answer_matches(const bp_rpc *r, bp_term *const *args, const bp_or_answer *e)
 {
-    bp_term byte;
+    bp_term byte = { .type = BP_T_INT };
     if (!name_is(e->mod, r->mod) || e->fun->type != BP_T_ATOM || strcmp(e->fun->str, r->fun) != 0)
         return 0;
     if (!e->args) { /* a batch: Mod:Fun(Pid, Extra...) */
@@ -201,7 +208,7 @@ static void answer_from_reply(bp_oneround *o, bp_batch *b, unsigned char *done)
         return;
     for (size_t i = 0; i < bp_batch_count(b); i++) {
         bp_rpc *r = bp_batch_get(b, i);
-        bp_term *args[MAX_ARGS];
+        bp_term *args[MAX_ARGS] = { 0 }; /* decode_args fills r->argc of them */
         if (done[i] || decode_args(r, scratch, args) != 0)
             continue;
         bp_or_group *g = NULL;

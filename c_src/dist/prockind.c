@@ -124,15 +124,15 @@ static int encode_prefix(ei_x_buff *x, const char *mod, const char *prefix, int 
                : 0;
 }
 
-/* Does loops[i] repeat the names (or the module) of the entry before it (gen_statem's two prefixes)? */
-static int names_repeat(size_t i)
+/* Does *e repeat the names (or the module) of the entry before it, prev (gen_statem's two prefixes)? */
+static int names_repeat(const loop_code *e, const loop_code *prev)
 {
-    return i > 0 && loops[i].names == loops[i - 1].names;
+    return prev && e->names == prev->names;
 }
 
-static int module_repeats(size_t i)
+static int module_repeats(const loop_code *e, const loop_code *prev)
 {
-    return i > 0 && strcmp(loops[i].module, loops[i - 1].module) == 0;
+    return prev && strcmp(e->module, prev->module) == 0;
 }
 
 int bp_prockind_encode_rule(ei_x_buff *x)
@@ -141,19 +141,21 @@ int bp_prockind_encode_rule(ei_x_buff *x)
     const long n_items = (long)(sizeof items / sizeof items[0]);
     long n_clauses = 0, n_modules = 0;
     for (size_t i = 0; i < n_loops; i++) {
-        n_clauses += (names_repeat(i) ? 0 : count_names(loops[i].names)) + (loops[i].prefix != NULL);
-        n_modules += !module_repeats(i);
+        const loop_code *prev = i > 0 ? &loops[i - 1] : NULL;
+        n_clauses += (names_repeat(&loops[i], prev) ? 0 : count_names(loops[i].names)) + (loops[i].prefix != NULL);
+        n_modules += !module_repeats(&loops[i], prev);
     }
     if (ei_x_encode_tuple_header(x, 3) < 0 || ei_x_encode_list_header(x, n_modules) < 0)
         return -1;
     for (size_t i = 0; i < n_loops; i++)
-        if (!module_repeats(i) && encode_bin(x, loops[i].module) < 0)
+        if (!module_repeats(&loops[i], i > 0 ? &loops[i - 1] : NULL) && encode_bin(x, loops[i].module) < 0)
             return -1;
     if (ei_x_encode_empty_list(x) < 0 || ei_x_encode_list_header(x, n_clauses) < 0)
         return -1;
     for (size_t i = 0; i < n_loops; i++) {
         int code = kind_code(loops[i].kind);
-        for (const char *const *n = loops[i].names; !names_repeat(i) && *n; n++)
+        int repeat = names_repeat(&loops[i], i > 0 ? &loops[i - 1] : NULL);
+        for (const char *const *n = loops[i].names; !repeat && *n; n++)
             if (encode_exact(x, loops[i].module, *n, code) != 0)
                 return -1;
         if (loops[i].prefix && encode_prefix(x, loops[i].module, loops[i].prefix, code) != 0)
