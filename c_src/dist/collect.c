@@ -211,7 +211,7 @@ static int plan_single_calls(collector *c, bp_batch *b, int bifs)
     return 0;
 }
 
-static int encode_export(ei_x_buff *x, const char *mod, const char *fun, long arity)
+int bp__encode_export(ei_x_buff *x, const char *mod, const char *fun, long arity)
 {
     erlang_fun f;
     memset(&f, 0, sizeof f);
@@ -236,11 +236,11 @@ static int plan_bif_call(collector *c, bp_batch *b)
     if (n == 0)
         return 0;
     ei_x_buff *x = bp__add_call(b, "lists", "zipwith", 3, &c->bif_at);
-    if (!x || encode_export(x, "erlang", "apply", 2) < 0 || ei_x_encode_list_header(x, n) < 0)
+    if (!x || bp__encode_export(x, "erlang", "apply", 2) < 0 || ei_x_encode_list_header(x, n) < 0)
         return BP_ENOMEM;
     for (int k = 0; k < C_COUNT; k++)
         if (group_wanted(c->cfg->probe, node_calls[k].group) && is_bif(k)
-            && encode_export(x, node_calls[k].mod, node_calls[k].fun, arity_of(k)) < 0)
+            && bp__encode_export(x, node_calls[k].mod, node_calls[k].fun, arity_of(k)) < 0)
             return BP_ENOMEM;
     if (ei_x_encode_empty_list(x) < 0 || ei_x_encode_list_header(x, n) < 0)
         return BP_ENOMEM;
@@ -443,7 +443,7 @@ static void take_memory(collector *c, bp_batch *b)
 static int add_read_files(bp_batch *b, const char *const *paths, size_t n, int *index)
 {
     ei_x_buff *x = bp__add_call(b, "lists", "map", 2, index);
-    if (!x || encode_export(x, "file", "read_file", 1) < 0 || ei_x_encode_list_header(x, (long)n) < 0)
+    if (!x || bp__encode_export(x, "file", "read_file", 1) < 0 || ei_x_encode_list_header(x, (long)n) < 0)
         return BP_ENOMEM;
     for (size_t i = 0; i < n; i++)
         if (ei_x_encode_string(x, paths[i]) < 0)

@@ -60,6 +60,8 @@ ei_x_buff *bp__add_call(bp_batch *b, const char *mod, const char *fun, int argc,
 int64_t bp__int_or(const bp_term *t, int64_t dflt);
 /* Fact OK unless a reply already failed it. */
 void bp__fact_ok(bp_fact *f);
+/* Encode `fun mod:fun/arity` (an export fun, which a node applies without loading code). ei's result. */
+int bp__encode_export(ei_x_buff *x, const char *mod, const char *fun, long arity);
 /* Is the reply {badrpc, {'EXIT', Reason}} with Reason (or its first element) the atom `reason`? */
 int bp__exit_reason_is(const bp_rpc *r, const char *reason);
 

@@ -10,6 +10,7 @@
 #include "beamprobe.h"
 #include "core/config.h"
 #include "dist/collect.h"
+#include "rpc_replies.h"
 
 /* The processes of a scripted node, by registered name; pid number = index + 1. */
 enum { P_PLAIN, P_GEN_SERVER, P_SUPERVISOR, P_HIB_STATEM, P_HIB_PLAIN, P_COUNT };
@@ -158,18 +159,6 @@ static int encode_proc_reply(node_script *ns, const bp_rpc *r, ei_x_buff *x)
         return 0;
     }
     return 1;
-}
-
-/* {badrpc, {'EXIT', {undef, []}}}: what rpc answers for a function the node does not have */
-static void encode_badrpc_undef(ei_x_buff *x)
-{
-    ei_x_encode_tuple_header(x, 2);
-    ei_x_encode_atom(x, "badrpc");
-    ei_x_encode_tuple_header(x, 2);
-    ei_x_encode_atom(x, "EXIT");
-    ei_x_encode_tuple_header(x, 2);
-    ei_x_encode_atom(x, "undef");
-    ei_x_encode_empty_list(x);
 }
 
 /* Encode one reply (version byte included) into x by the call's module and function. */

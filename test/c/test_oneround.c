@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "dist/collect_int.h"
 #include "dist/oneround.h"
+#include "rpc_replies.h"
 
 /* How the scripted node answers the request, and what reached it. */
 typedef struct {
@@ -18,28 +19,11 @@ typedef struct {
     int rounds, requests, whereis; /* whereis: calls that would have made the atom on the node */
 } node_script;
 
-static void encode_export(ei_x_buff *x, const char *mod, const char *fun, long arity)
-{
-    erlang_fun f;
-    memset(&f, 0, sizeof f);
-    f.type = EI_FUN_EXPORT;
-    f.arity = arity;
-    snprintf(f.module, sizeof f.module, "%s", mod);
-    f.u.exprt.func = (char *)(uintptr_t)fun;
-    ei_x_encode_fun(x, &f);
-}
-
 /* {ok, 1, [Entries]}: whereis of a name the node has no atom for, the applications, the cgroup files. */
 static void encode_request_reply(node_script *ns, ei_x_buff *x)
 {
-    if (ns->mode == REFUSE) { /* {badrpc, {'EXIT', {undef, []}}}: no erl_eval */
-        ei_x_encode_tuple_header(x, 2);
-        ei_x_encode_atom(x, "badrpc");
-        ei_x_encode_tuple_header(x, 2);
-        ei_x_encode_atom(x, "EXIT");
-        ei_x_encode_tuple_header(x, 2);
-        ei_x_encode_atom(x, "undef");
-        ei_x_encode_empty_list(x);
+    if (ns->mode == REFUSE) { /* no erl_eval */
+        encode_badrpc_undef(x);
         return;
     }
     ei_x_encode_tuple_header(x, 3);
@@ -66,7 +50,7 @@ static void encode_request_reply(node_script *ns, ei_x_buff *x)
     ei_x_encode_atom(x, "lists");
     ei_x_encode_atom(x, "map");
     ei_x_encode_list_header(x, 2);
-    encode_export(x, "file", "read_file", 1);
+    bp__encode_export(x, "file", "read_file", 1);
     ei_x_encode_list_header(x, BP__CGROUP_FILES);
     for (int i = 0; i < BP__CGROUP_FILES; i++) { /* as lists of integers, where ours are STRING_EXT */
         const char *p = bp__cgroup_paths[i];
