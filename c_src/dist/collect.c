@@ -10,6 +10,7 @@
 #include "core/cgroup.h"
 #include "core/clock.h"
 #include "dist/oneround.h"
+#include "dist/plan.h"
 
 /* Fact groups, each filling one bp_fact of the snapshot. */
 enum { G_IDENTITY, G_MEMBERSHIP, G_MEMORY, G_CGROUP, G_LIMITS, G_SCHED, G_APPS, G_COUNT };
@@ -690,17 +691,21 @@ static int session_call(void *ctx, bp_batch *b, int64_t deadline_ms)
 }
 
 /*
- * The one-round plan (oneround.h) in front of the session, unless --plan multi-round: then
- * (and when the node refuses the one request) a round per step.
+ * The one-round plan (oneround.h) in front of the session, unless the plan (plan.h) is
+ * multi-round: then (and when the node refuses the one request) a round per step.
  */
 int bp_collect(bp_session *s, const bp_config *cfg, int64_t deadline_ms, bp_snapshot *snap)
 {
     bp_collect_exec ex = { .call = session_call, .ctx = s, .self_name = bp_session_self_name(s) };
     if (bp_snapshot_set_node(snap, bp_session_peer_name(s)) != 0) /* the name the node states */
         return BP_ENOMEM;
-    if (strcmp(cfg->plan, "multi-round") == 0) {
+    char why[128];
+    snap->rtt_us = bp_session_rtt_us(s);
+    snap->plan_auto = strcmp(cfg->plan, "auto") == 0;
+    bp_plan plan = bp_plan_choose(cfg->plan, snap->rtt_us, why, sizeof why);
+    snap->plan_reason = why[0] ? bp_arena_strdup(snap->arena, why) : NULL;
+    if (plan == BP_PLAN_MULTI_ROUND) {
         snap->plan = "multi-round";
-        snap->plan_reason = "--plan multi-round";
         return bp_collect_with(&ex, cfg, deadline_ms, snap);
     }
     /* the target stops asking what may wait once 4/5 of the time left is spent: the rest is

@@ -291,6 +291,7 @@ static void take_request(bp_oneround *o, const bp_rpc *r)
         return;
     }
     s->plan = "multi-round";
+    s->plan_auto = 0; /* the fallback, whatever chose the one round */
     if (r->rc != 0)
         snprintf(why, sizeof why, "no answer to the one-round request: %s", bp_rpc_error(r));
     else if (bp_term_is_tagged(t, "badrpc", 2)) {

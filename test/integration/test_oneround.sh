@@ -66,6 +66,21 @@ expect_json '.round_trips > 3' true
 probe check "$N1" --cookie-file "$COOKIE" "${ALL[@]}" --plan multi-round
 expect_in "$OUT" "round trips, multi-round plan)"
 
+test_case "--plan auto on loopback: the TCP connect is fast, so the multi-round plan, and the same verdicts"
+check "$N1" --json "${ALL[@]}" --plan auto
+auto=$(jq -c '[.status, (.checks | to_entries | map({(.key): .value.status}) | add)]' <<<"$OUT")
+if [[ $auto == "$multi" ]]; then ok "same verdicts as both plans"; else fail "auto $auto, multi-round $multi"; fi
+# a loopback connect takes some 0.05 ms; a preempted one may take longer, and then auto must say so
+if [[ $(jq '.connect_rtt_ms < 0.5' <<<"$OUT") == true ]]; then
+  expect_json .plan multi-round
+  expect_json '.plan_reason | test("^auto: the TCP connect took [0-9.]+ ms, under 0.5 ms$")' true
+else
+  expect_json .plan one-round
+  expect_json '.plan_reason | test("^auto: the TCP connect took [0-9.]+ ms, at least 0.5 ms$")' true
+fi
+probe check "$N1" --cookie-file "$COOKIE" --governor cost_guard --plan auto
+if [[ $OUT != *"(multi-round plan:"* ]]; then ok "auto's choice is not reported as news in the text"; else fail "text: $OUT"; fi
+
 test_case "a typo'd name creates no atom on the target"
 check "$N2" --json
 a0=$(jq .metrics.atom_count <<<"$OUT")
