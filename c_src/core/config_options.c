@@ -332,13 +332,12 @@ static const bp_config_option options[] = {
       .metavar = "BYTES", .def = "1MiB",
       .help = "refuse replies larger than this, e.g. 512k, 4MiB (1KiB..1GiB)" },
     { .name = "plan", .kind = BP_OPT_STRING, .offset = OFF(plan), .size = sizeof(((bp_config *)0)->plan),
-      .check = check_plan, .subcommands = SUB_NODE, .group = G_LIMITS, .metavar = "auto|one-round|multi-round",
-      .def = "one-round",
+      .check = check_plan, .subcommands = SUB_NODE, .group = G_LIMITS, .metavar = "PLAN",
+      .def = "auto",
       .help = "one-round: one request the node evaluates (erl_eval) answers every check; multi-round: a "
               "round per step (also the fallback when the node refuses the one request); auto: one-round "
-              "when the TCP connect to the node takes 0.5 ms or more, else multi-round (faster and cheaper "
-              "for the node on a fast link, but a --governor or --supervisor name the node lacks becomes "
-              "an atom there)" },
+              "when the TCP connect to the node takes 0.5 ms or more, else multi-round (on a fast link "
+              "faster, and cheaper for the node)" },
     { .name = "supervisor-depth", .kind = BP_OPT_INT, .offset = OFF(supervisor_depth),
       .min = 0, .max = 32, .subcommands = SUB_NODE, .group = G_LIMITS, .metavar = "N",
       .def = "3", .help = "nested supervisor levels walked below each --supervisor (0..32)" },

@@ -10,7 +10,7 @@
 #define BP__MN_TABLES_MAX 1024 /* --mnesia: tables asked about per probe */
 #define BP__CGROUP_FILES 6
 
-typedef enum { J_WHEREIS, J_GPROC, J_PROVE, J_ATTRS, J_ASK, J_DONE } bp__job_stage;
+typedef enum { J_ATOM, J_WHEREIS, J_GPROC, J_PROVE, J_ATTRS, J_ASK, J_DONE } bp__job_stage;
 
 /*
  * One process the probe looks into: a governor (alone or a member of a family),
@@ -24,7 +24,7 @@ typedef struct {
     bp_supervisor_snap *sup;   /* exactly one of sup, gov, fam */
     bp_governor_snap *gov;
     bp_govfamily_snap *fam;
-    const char *name;          /* registered name (J_WHEREIS; "global:NAME" for global), or gproc tag */
+    const char *name;          /* registered name (J_ATOM, J_WHEREIS; "global:NAME" for global), or gproc tag */
     bp__job_stage stage;
     bp_term pid;               /* valid from J_PROVE on; its node name lives in the snapshot's arena */
     bp_prockind kind;

@@ -247,7 +247,7 @@ static void answer_from_reply(bp_oneround *o, bp_batch *b, unsigned char *done)
 static int covered(const bp_rpc *r)
 {
     static const char *const calls[][2] = {
-        { "erlang", "whereis" }, { "global", "whereis_name" }, { "gproc", "select" },
+        { "erlang", "binary_to_existing_atom" }, { "gproc", "select" },
         { "erlang", "module_loaded" }, { "application", "which_applications" }, { "lists", "map" },
     };
     for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
