@@ -102,13 +102,13 @@ for _ in $(seq 50); do "$BEAMPROBE" check "$PLAIN" --cookie-file "$COOKIE" --pro
 # code:all_loaded/0 through rpc (erl_call -a): a remote call, nothing evaluated on the node
 modules() { erl_call -sname "${PLAIN%@*}" -c "$(cat "$COOKIE")" -a 'code all_loaded' | grep -oE '\{[a-z_0-9]+,' | sort | tr -d '\n'; }
 before=$(modules)
-check "$PLAIN" --json --governor no_such_gov --governors-under no_such_fam --mnesia --require-app kernel
+check "$PLAIN" --json --governor no_such_gov --governors-under no_such_fam --mnesia --require-app kernel --plan one-round
 expect_json '[.round_trips, .plan, .plan_unused] | tostring' '[1,"one-round",0]'
 after=$(modules)
 if [[ -n $before && $before == "$after" ]]; then ok "the same $(grep -o '{' <<<"$before" | wc -l) modules loaded"
 else fail "modules loaded by the probe: $(comm -13 <(tr ',' '\n' <<<"$before" | sort) <(tr ',' '\n' <<<"$after" | sort) | tr '\n' ' ')"; fi
 # asking a supervisor its state: the supervisor itself loads sys to answer the system message (either plan)
-check "$PLAIN" --json --supervisor kernel_sup
+check "$PLAIN" --json --supervisor kernel_sup --plan one-round
 expect_json '[.round_trips, .plan, .plan_unused, .checks["supervisor:kernel_sup"].status] | tostring' '[1,"one-round",0,"pass"]'
 new_modules=$(comm -13 <(tr ',' '\n' <<<"$after" | sort) <(modules | tr ',' '\n' | sort) | tr -d '\n')
 if [[ $new_modules == "" || $new_modules == "{sys" ]]; then ok "nothing but sys loaded: '$new_modules'"; else fail "loaded: $new_modules"; fi
