@@ -510,6 +510,12 @@ static void take_family_children(bp__collector *c, bp_batch *b, size_t ji)
 }
 
 /* gproc:select's [{Key, Pid}]: every name {n, l, {Tag, Key}} is a member named {Tag, Key}. */
+/* The pid of a gproc:select entry {Key, Pid}, or NULL for any other shape. */
+static const bp_term *gproc_entry_pid(const bp_term *kv)
+{
+    return kv->type == BP_T_TUPLE && kv->n == 2 && kv->items[1].type == BP_T_PID ? &kv->items[1] : NULL;
+}
+
 static void take_gproc(bp__collector *c, bp_batch *b, size_t ji)
 {
     bp_govfamily_snap *f = c->jobs[ji].fam;
@@ -529,11 +535,14 @@ static void take_gproc(bp__collector *c, bp_batch *b, size_t ji)
         bp_fact_fail(c->snap, &f->fact, BP_FACT_ERROR, "unexpected reply to gproc:select/2");
         return;
     }
-    int take = add_members(c, ji, l->n);
+    size_t with_pid = 0; /* an entry of another shape names no process: no member, and not counted */
+    for (size_t i = 0; i < l->n; i++)
+        with_pid += gproc_entry_pid(&l->items[i]) != NULL;
+    int take = add_members(c, ji, with_pid);
     const char *tag = c->jobs[ji].name;
     for (size_t i = 0; take > 0 && i < l->n && f->n_members < (size_t)take; i++) {
         const bp_term *kv = &l->items[i];
-        if (kv->type != BP_T_TUPLE || kv->n != 2 || kv->items[1].type != BP_T_PID)
+        if (!gproc_entry_pid(kv))
             continue;
         char key[BP_NAME_MAX];
         bp_term_format(&kv->items[0], key, sizeof key);

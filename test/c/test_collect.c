@@ -379,6 +379,7 @@ static void test_gproc_family(void **state)
     assert_string_equal(f->name, "gproc:cost_guard");
     assert_int_equal(f->fact.state, BP_FACT_OK);
     assert_int_equal(f->n_members, 2); /* the entry without a pid is no member */
+    assert_int_equal(f->n_total, 2);   /* nor counted as one */
     assert_string_equal(f->members[0].name, "{cost_guard,k1}");
     assert_string_equal(f->members[1].name, "{cost_guard,k2}");
     assert_string_equal(f->members[0].kind, "gen_server strict");
