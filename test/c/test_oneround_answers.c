@@ -239,6 +239,50 @@ static void test_get_state_ok_wrapped(void **state)
     bp_arena_free(a);
 }
 
+/* process_info's values as a tuple (mode 4): the items put back; a process gone, or a tuple of another size, as it came. */
+static void test_process_info_values(void **state)
+{
+    (void)state;
+    bp_arena *a = bp_arena_new(1 << 20);
+    ei_x_buff x;
+    ei_x_new_with_version(&x);
+    ei_x_encode_list_header(&x, 1);
+    batch_head(&x, "erlang", "process_info");
+    ei_x_encode_list_header(&x, 3);
+    for (int p = 1; p <= 3; p++)
+        pid(&x, p);
+    ei_x_encode_empty_list(&x);
+    ei_x_encode_list_header(&x, 1); /* Extra: [[current_function, status]] */
+    ei_x_encode_list_header(&x, 2);
+    ei_x_encode_atom(&x, "current_function");
+    ei_x_encode_atom(&x, "status");
+    ei_x_encode_empty_list(&x);
+    ei_x_encode_empty_list(&x);
+    ei_x_encode_list_header(&x, 3);
+    ei_x_encode_tuple_header(&x, 2); /* {{m, f, 0}, waiting} */
+    ei_x_encode_tuple_header(&x, 3);
+    ei_x_encode_atom(&x, "m");
+    ei_x_encode_atom(&x, "f");
+    ei_x_encode_long(&x, 0);
+    ei_x_encode_atom(&x, "waiting");
+    ei_x_encode_atom(&x, "undefined");
+    tag(&x, "odd", 1); /* {odd}: one value for two items */
+    ei_x_encode_empty_list(&x);
+    ei_x_encode_long(&x, 4);
+    ei_x_encode_empty_list(&x);
+    bp_or_answer *v = NULL;
+    size_t n = 0;
+    assert_int_equal(bp_or_answers(decoded(&x, a), a, &v, &n), 0);
+    assert_int_equal(n, 3);
+    const bp_term *r = bp_or_answer_reply(&v[0], a);
+    assert_true(r->type == BP_T_LIST && r->n == 2);
+    assert_true(bp_term_is_atom(bp_term_elem(bp_term_prop(r, "current_function"), 1), "f"));
+    assert_true(bp_term_is_atom(bp_term_prop(r, "status"), "waiting"));
+    assert_true(bp_term_is_atom(bp_or_answer_reply(&v[1], a), "undefined"));
+    assert_true(bp_term_is_tagged(bp_or_answer_reply(&v[2], a), "odd", 1));
+    bp_arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -246,6 +290,7 @@ int main(void)
         cmocka_unit_test(test_grouped_by_function),
         cmocka_unit_test(test_dangling_pids_refused),
         cmocka_unit_test(test_get_state_ok_wrapped),
+        cmocka_unit_test(test_process_info_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
