@@ -15,6 +15,7 @@
 #   nopie     -no-pie (no relative relocations to apply at start: what PIE costs)
 #   relr      -z pack-relative-relocs (the same relocations, packed: DT_RELR, glibc >= 2.36)
 #   lazy      no -z now (symbols bound on first call: what full RELRO's -z now costs)
+#   nossl     PIE + full RELRO without OpenSSL (its calls stubbed; --version never makes them)
 # Then, if perf works here, `perf stat -r N` of each (task-clock, page faults), and with strace the
 # time from execve to the first AF_INET socket() of a real check (median of BENCH_STRACE_REPS)
 # against /bin/true's execve to exit_group.
@@ -61,6 +62,17 @@ if [[ "$VARIANTS" == 1 ]]; then
   relink relr -Wl,-z,pack-relative-relocs
   # the Makefile's -z now comes first on the line; a later -z lazy undoes it
   relink lazy -Wl,-z,lazy
+  # nossl: the same PIE + full RELRO binary without OpenSSL, every OpenSSL function it calls
+  # replaced by a stub that aborts (valid for --version only): what OpenSSL's static link costs.
+  nossl_libs='$(EI_LIBS) -Wl,-Bstatic -ljansson -Wl,-Bdynamic -lpthread -ldl -lm'
+  make -s -C "$ROOT/c_src" "$TMP/bp-nossl" BIN="$TMP/bp-nossl" LIBS="$nossl_libs" 2>&1 \
+    | grep -o "undefined reference to \`[A-Za-z0-9_]*'" | sed "s/.*\`//; s/'//" | sort -u >"$TMP/undef.txt" || true
+  [[ -s "$TMP/undef.txt" ]] || die "nossl: no undefined OpenSSL symbols found"
+  { echo '#include <stdlib.h>'
+    while read -r f; do echo "void $f(void); void $f(void) { abort(); }"; done <"$TMP/undef.txt"; } >"$TMP/stub.c"
+  cc -c -fPIC -o "$TMP/stub.o" "$TMP/stub.c" || die "nossl: stub build failed"
+  make -s -C "$ROOT/c_src" "$TMP/bp-nossl" BIN="$TMP/bp-nossl" LIBS="$nossl_libs $TMP/stub.o" >&2 || die "nossl: relink failed"
+  NAMES+=(nossl); CMD[nossl]="$TMP/bp-nossl --version"
 fi
 
 # `env` is a program of its own: its exec is part of "refused"; time it alone to subtract.
