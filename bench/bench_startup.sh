@@ -10,12 +10,14 @@
 #   badflag   beamprobe check --no-such-flag      (a check that fails in argument parsing)
 #   refused   beamprobe check n@127.0.0.1 with ERL_EPMD_PORT=1: the whole check up to its first
 #             network step, which fails at once (connection refused on loopback; no node needed)
-# With BENCH_VARIANTS=1 the binary is also relinked from the build's objects (make LDFLAGS=...)
+#   tls       beamprobe serve --tls-cert BAD: loads OpenSSL (c_src/cli/ssl_lazy.c) to read the
+#             certificate, which fails: what a run that needs OpenSSL pays for loading it
+# With BENCH_VARIANTS=1 the binary is also relinked from the build's objects (make VAR=...)
 # to price the linker choices, each run as "version" in the same rounds:
+#   static    LAZY_SSL=0: OpenSSL linked statically, as before ssl_lazy.c (and tls-static: "tls" with it)
 #   nopie     -no-pie (no relative relocations to apply at start: what PIE costs)
 #   relr      -z pack-relative-relocs (the same relocations, packed: DT_RELR, glibc >= 2.36)
 #   lazy      no -z now (symbols bound on first call: what full RELRO's -z now costs)
-#   nossl     PIE + full RELRO without OpenSSL (its calls stubbed; --version never makes them)
 # Then, if perf works here, `perf stat -r N` of each (task-clock, page faults), and with strace the
 # time from execve to the first AF_INET socket() of a real check (median of BENCH_STRACE_REPS)
 # against /bin/true's execve to exit_group.
@@ -45,38 +47,30 @@ ensure_beamprobe
 bench_tmp bench-startup
 cc -O2 -Wall -o "$TMP/measure" "$BENCH/measure.c" || die "cannot compile bench/measure.c"
 
+# The environment of every contender: EPMD on a port where nothing listens, a cookie.
+export ERL_EPMD_PORT=1 BEAMPROBE_COOKIE=benchcookie
+echo "not a certificate" >"$TMP/bad.pem"
 declare -A CMD
-NAMES=(true version badflag refused)
+NAMES=(true version badflag refused tls)
 CMD[true]="/bin/true"
 CMD[version]="$BP --version"
 CMD[badflag]="$BP check --no-such-flag"
-CMD[refused]="env ERL_EPMD_PORT=1 BEAMPROBE_COOKIE=benchcookie $BP check --timeout 1s n@127.0.0.1"
+CMD[refused]="$BP check --timeout 1s n@127.0.0.1"
+CMD[tls]="$BP serve --listen 127.0.0.1:0 --node n@127.0.0.1 --tls-cert $TMP/bad.pem --tls-key $TMP/bad.pem"
 
 if [[ "$VARIANTS" == 1 ]]; then
-  relink() { # relink NAME LDFLAGS...
+  relink() { # relink NAME MAKE-VARIABLE...: priv/beamprobe's link with the variables, as NAME
     local name=$1; shift
-    make -s -C "$ROOT/c_src" "$TMP/bp-$name" BIN="$TMP/bp-$name" LDFLAGS="$*" >&2 || die "relink $name failed"
+    make -s -C "$ROOT/c_src" "$TMP/bp-$name" BIN="$TMP/bp-$name" "$@" >&2 || die "relink $name failed"
     NAMES+=("$name"); CMD[$name]="$TMP/bp-$name --version"
   }
-  relink nopie -no-pie
-  relink relr -Wl,-z,pack-relative-relocs
+  relink static LAZY_SSL=0
+  relink nopie LDFLAGS=-no-pie
+  relink relr LDFLAGS=-Wl,-z,pack-relative-relocs
   # the Makefile's -z now comes first on the line; a later -z lazy undoes it
-  relink lazy -Wl,-z,lazy
-  # nossl: the same PIE + full RELRO binary without OpenSSL, every OpenSSL function it calls
-  # replaced by a stub that aborts (valid for --version only): what OpenSSL's static link costs.
-  nossl_libs='$(EI_LIBS) -Wl,-Bstatic -ljansson -Wl,-Bdynamic -lpthread -ldl -lm'
-  make -s -C "$ROOT/c_src" "$TMP/bp-nossl" BIN="$TMP/bp-nossl" LIBS="$nossl_libs" 2>&1 \
-    | grep -o "undefined reference to \`[A-Za-z0-9_]*'" | sed "s/.*\`//; s/'//" | sort -u >"$TMP/undef.txt" || true
-  [[ -s "$TMP/undef.txt" ]] || die "nossl: no undefined OpenSSL symbols found"
-  { echo '#include <stdlib.h>'
-    while read -r f; do echo "void $f(void); void $f(void) { abort(); }"; done <"$TMP/undef.txt"; } >"$TMP/stub.c"
-  cc -c -fPIC -o "$TMP/stub.o" "$TMP/stub.c" || die "nossl: stub build failed"
-  make -s -C "$ROOT/c_src" "$TMP/bp-nossl" BIN="$TMP/bp-nossl" LIBS="$nossl_libs $TMP/stub.o" >&2 || die "nossl: relink failed"
-  NAMES+=(nossl); CMD[nossl]="$TMP/bp-nossl --version"
+  relink lazy LDFLAGS=-Wl,-z,lazy
+  NAMES+=(tls-static); CMD[tls-static]="$TMP/bp-static ${CMD[tls]#"$BP" }"
 fi
-
-# `env` is a program of its own: its exec is part of "refused"; time it alone to subtract.
-NAMES+=(env); CMD[env]="env ERL_EPMD_PORT=1 /bin/true"
 
 say "$N interleaved rounds of: ${NAMES[*]}"
 : >"$TMP/samples.csv"
@@ -114,8 +108,6 @@ machine_facts
     awk -v n="$name" -v w="$w" -v c="$c" -v m="$m" -v s="$s" -v tw="$TRUE_WALL" -v tc="$TRUE_CPU" 'BEGIN {
       printf "| %s | %.3f | %+.3f | %.3f | %+.3f | %d | %s |\n", n, w / 1e6, (w - tw) / 1e6, c / 1e6, (c - tc) / 1e6, m, s }'
   done
-  echo
-  echo "(\"refused\" runs under env(1): subtract the \"env\" row's excess over /bin/true for beamprobe's own share.)"
 
   if perf stat -e task-clock true >/dev/null 2>&1; then
     echo
@@ -133,7 +125,7 @@ machine_facts
 
   echo
   echo "strace -ttt --seccomp-bpf, median of $STRACE_REPS: execve to the first AF_INET socket() of a"
-  echo "real check (\"refused\" without env), against /bin/true's execve to exit_group:"
+  echo "real check (\"refused\"), against /bin/true's execve to exit_group:"
   echo
   for which in true check; do
     for ((i = 0; i < STRACE_REPS; i++)); do
@@ -141,7 +133,7 @@ machine_facts
         strace -ttt --seccomp-bpf -f -e trace=execve,exit_group -o "$TMP/st" /bin/true
         awk '/execve\(/ && !s { s = $2 } /exit_group\(/ { e = $2 } END { printf "%.0f\n", (e - s) * 1e6 }' "$TMP/st"
       else
-        ERL_EPMD_PORT=1 BEAMPROBE_COOKIE=benchcookie strace -ttt --seccomp-bpf -f -e trace=execve,socket \
+        strace -ttt --seccomp-bpf -f -e trace=execve,socket \
           -o "$TMP/st" "$BP" check --timeout 1s n@127.0.0.1 >/dev/null 2>&1 || true
         awk '/execve\(/ && !s { s = $2 } /socket\(AF_INET/ && !e { e = $2 } END { printf "%.0f\n", (e - s) * 1e6 }' "$TMP/st"
       fi
