@@ -93,8 +93,8 @@
     R(const char *, X509_verify_cert_error_string, (long n), (n))
 
 /* One pointer per function, of the type OpenSSL declares it with. */
-#define BP_SSL_POINTER_R(ret, name, params, args) __typeof__(name) *name;
-#define BP_SSL_POINTER_V(name, params, args) __typeof__(name) *name;
+#define BP_SSL_POINTER_R(ret, name, params, args) __typeof__(name) *(name);
+#define BP_SSL_POINTER_V(name, params, args) __typeof__(name) *(name);
 static struct {
     BP_SSL_FUNCTIONS(BP_SSL_POINTER_R, BP_SSL_POINTER_V)
 } api;
