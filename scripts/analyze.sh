@@ -36,6 +36,7 @@ run_cppcheck() {
   mkdir -p "$OUT/cppcheck"
   cppcheck --project="$OUT/compile_commands.json" --cppcheck-build-dir="$OUT/cppcheck" -j "$JOBS" \
     --enable=warning,style,performance,portability --std=c11 --library=posix --inline-suppr \
+    -DBP_ANALYZE_NO_BYTES \
     --suppressions-list=analyze/cppcheck-suppressions.txt --suppress=missingIncludeSystem \
     --error-exitcode=1 --quiet --template='{file}:{line}: {severity}: {message} [{id}]'
 }

@@ -78,16 +78,21 @@ expect_http() { # expect_http CODE
   if [[ $CODE == "$1" ]]; then ok "HTTP $1"; else fail "HTTP $CODE, expected $1 (body: ${BODY:0:300})"; fi
 }
 
-wait_code() { # wait_code PATH CODE SECONDS: poll until PATH answers CODE
-  local path=$1 want=$2 limit=$3 t0
+poll_get() { # poll_get PATH SECONDS PRED ARG: GET PATH until `PRED ARG` holds (sets WAITED_MS); 1 on timeout
+  local path=$1 limit=$2 t0
+  shift 2
   t0=$(date +%s%N)
   while :; do
     http GET "$path"
-    [[ $CODE == "$want" ]] && { WAITED_MS=$(( ($(date +%s%N) - t0) / 1000000 )); return 0; }
+    "$@" && { WAITED_MS=$(( ($(date +%s%N) - t0) / 1000000 )); return 0; }
     (( ($(date +%s%N) - t0) / 1000000 > limit * 1000 )) && return 1
     sleep 0.05
   done
 }
+code_is() { [[ $CODE == "$1" ]]; }
+body_has() { [[ $BODY == *"$1"* ]]; }
+wait_code() { poll_get "$1" "$3" code_is "$2"; } # wait_code PATH CODE SECONDS
+wait_in() { poll_get "$1" "$3" body_has "$2"; }  # wait_in PATH STRING SECONDS
 
 # start_vm NAME EXPR: a standalone demo node (unique name, the cluster's cookie; under BP_SANITIZED
 # libasan preloaded, as in test_nif.sh) with the Erlang API and this build's NIF, evaluating EXPR
