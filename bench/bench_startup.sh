@@ -10,7 +10,7 @@
 #   badflag   beamprobe check --no-such-flag      (a check that fails in argument parsing)
 #   refused   beamprobe check n@127.0.0.1 with ERL_EPMD_PORT=1: the whole check up to its first
 #             network step, which fails at once (connection refused on loopback; no node needed)
-#   tls       beamprobe serve --tls-cert BAD: loads OpenSSL (c_src/cli/ssl_lazy.c) to read the
+#   tls       beamprobe serve --tls-cert BAD: loads OpenSSL at start (c_src/cli/ssl_lazy.c), reads the
 #             certificate, which fails: what a run that needs OpenSSL pays for loading it
 # With BENCH_VARIANTS=1 the binary is also relinked from the build's objects (make VAR=...)
 # to price the linker choices, each run as "version" in the same rounds:

@@ -6,7 +6,9 @@
  * forwards to the symbol dlsym finds in libssl.so.3 (and libcrypto.so.3, its dependency).
  * Statically linked, OpenSSL's ~19,000 relative relocations and ~95 pages of relocated data
  * cost every run about 0.35 ms of loader work before main (docs/BENCHMARKS.md, Start-up).
- * If the library cannot be loaded, the first call says so on stderr and the command exits 1.
+ * The commands that will need OpenSSL load it at start (bp_ssl_require: serve always, check and
+ * cluster with --dist-tls), so that a missing library is an error before the first step; a call
+ * no command foresaw still loads it, and if it cannot be loaded says so on stderr and exits 1.
  */
 #include <dlfcn.h>
 #include <openssl/bio.h>
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 
 #include "beamprobe.h"
+#include "cli/ssl_lazy.h"
 
 /* R(return type, name, parameters, arguments) for functions with a result, V(...) for void ones. */
 #define BP_SSL_FUNCTIONS(R, V)                                                                   \
@@ -122,13 +125,22 @@ static void load(void)
     failure[0] = '\0';
 }
 
-/* Loads OpenSSL once (thread-safe); without it the command cannot go on. */
-static void need_openssl(void)
+int bp_ssl_require(const char *why, char *err, size_t errlen)
 {
     pthread_once(&once, load);
-    if (failure[0]) {
-        fprintf(stderr, "beamprobe: OpenSSL is needed here but cannot be loaded: %s (install libssl3)\n",
-                failure);
+    if (!failure[0])
+        return 0;
+    snprintf(err, errlen, "%s needs OpenSSL, which cannot be loaded: %s (install libssl3)", why, failure);
+    return -1;
+}
+
+/* Loads OpenSSL once (thread-safe); without it the command cannot go on. The commands that need
+ * it call bp_ssl_require at start, so this exit is for a call no command foresaw. */
+static void need_openssl(void)
+{
+    char err[400];
+    if (bp_ssl_require("this run", err, sizeof err) != 0) {
+        fprintf(stderr, "beamprobe: %s\n", err);
         exit(BP_EXIT_USAGE);
     }
 }
