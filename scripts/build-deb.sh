@@ -78,12 +78,12 @@ depends=$(cd "$shl" && dpkg-shlibdeps -O "$stage/usr/bin/beamprobe" 2>/dev/null 
 # OpenSSL is no ELF dependency: the command loads libssl.so.3 with dlopen (c_src/cli/ssl_lazy.c) for
 # TLS, the page's hashes and tokens, so dpkg-shlibdeps does not see it and libssl3 is added here, at
 # the version dpkg-shlibdeps would ask: the highest that libssl3's symbols file gives for the
-# functions ssl_lazy.c forwards (the ones its object defines).
+# functions ssl_lazy.c forwards (the ones its object defines, but its own bp_*).
 lazy=$root/build/obj/cli/ssl_lazy.o
 syms=$(dpkg-query --control-path libssl3 symbols 2>/dev/null) || true
 [[ -f $lazy ]] || die "$lazy not built"
 [[ -n $syms && -f $syms ]] || die "libssl3's symbols file not found (install libssl3)"
-ssl_min=$(nm --defined-only "$lazy" | awk '$2 == "T" { print $3 }' | awk -v f="$syms" '
+ssl_min=$(nm --defined-only "$lazy" | awk '$2 == "T" && $3 !~ /^bp_/ { print $3 }' | awk -v f="$syms" '
   BEGIN { while ((getline l < f) > 0) { split(l, a, " "); sub(/@.*/, "", a[1]); v[a[1]] = a[2] } }
   !($1 in v) { print "libssl3 lacks " $1 > "/dev/stderr"; exit 1 }
   { print v[$1] }' | sort -V | tail -1) || die "a function ssl_lazy.c forwards is not in libssl3"

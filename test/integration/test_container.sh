@@ -53,7 +53,7 @@ if [[ $(id -u) == 0 ]] && command -v unshare >/dev/null && command -v chroot >/d
   set -e
   if (( rc == 0 )) && [[ $(jq -r .status <<<"$out" 2>/dev/null) == healthy ]]; then ok "check $N1: healthy"
   else fail "exit $rc: ${out:0:300}"; fi
-  # serve reads its certificate with OpenSSL, loaded then (c_src/cli/ssl_lazy.c): a bad one is its error
+  # serve loads OpenSSL at start (c_src/cli/ssl_lazy.c) and reads its certificate with it: a bad one is its error
   echo "not a certificate" >"$WORK/rootfs/run/secrets/bad.pem"
   set +e
   out=$(in_root /usr/local/bin/beamprobe serve --listen 127.0.0.1:0 --node "$N1" --cookie-file /run/secrets/cookie \
