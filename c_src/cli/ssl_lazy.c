@@ -105,23 +105,36 @@ static struct {
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static char failure[256] = "not loaded";
 
+static void *lib; /* libssl.so.3, kept open for the life of the process once every function resolves */
+
 #define BP_SSL_RESOLVE_R(ret, name, params, args)                                        \
     *(void **)(void *)&api.name = dlsym(lib, #name);                                     \
     if (!api.name) {                                                                     \
         snprintf(failure, sizeof failure, "libssl.so.3 lacks %s", #name);                \
-        return;                                                                          \
+        return -1;                                                                       \
     }
 #define BP_SSL_RESOLVE_V(name, params, args) BP_SSL_RESOLVE_R(void, name, params, args)
 
+/* Every function of the table from lib: 0, or -1 with failure saying which is missing. */
+static int resolve(void)
+{
+    BP_SSL_FUNCTIONS(BP_SSL_RESOLVE_R, BP_SSL_RESOLVE_V)
+    return 0;
+}
+
 static void load(void)
 {
-    void *lib = dlopen("libssl.so.3", RTLD_NOW | RTLD_LOCAL);
+    lib = dlopen("libssl.so.3", RTLD_NOW | RTLD_LOCAL);
     if (!lib) {
         const char *e = dlerror();
         snprintf(failure, sizeof failure, "%s", e ? e : "libssl.so.3 not found");
         return;
     }
-    BP_SSL_FUNCTIONS(BP_SSL_RESOLVE_R, BP_SSL_RESOLVE_V)
+    if (resolve() != 0) {
+        dlclose(lib);
+        lib = NULL;
+        return;
+    }
     failure[0] = '\0';
 }
 
