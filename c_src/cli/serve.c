@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "cli/serve_int.h"
+#include "cli/ssl_lazy.h"
 #include "core/clock.h"
 #include "core/config_file.h"
 #include "core/log.h"
@@ -378,6 +379,12 @@ int bp_cli_serve(int argc, char **argv)
     if (load_config(&a->cfg, argc, argv, err, sizeof err) != 0
         || bp_cookie_load(a->cfg.cookie_file, a->cookie, sizeof a->cookie, err, sizeof err) != 0
         || (a->cfg.auth_token_file[0] && bp_token_file_load(a->cfg.auth_token_file, a->token, sizeof a->token, err, sizeof err) != 0)) {
+        fprintf(stderr, "beamprobe serve: %s\n", err);
+        goto out;
+    }
+    /* OpenSSL now, before anything is answered: the page's hashes, tokens and TLS need it, and a
+     * daemon must not exit at their first use (cli/ssl_lazy.c) */
+    if (bp_ssl_require("serve", err, sizeof err) != 0) {
         fprintf(stderr, "beamprobe serve: %s\n", err);
         goto out;
     }
