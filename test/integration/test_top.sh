@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# test_top.sh: check --top N on a real node: a long queue, a big heap and a busy loop each come first in their list, in one round trip, by both plans, leaving no atom and no process behind; bad values refused.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+start_cluster 1
+N1=${NODES[0]}
+
+# Three processes of the test, linked to nothing: they die with the node (cluster.sh stop, on EXIT).
+ceval "$N1" '
+  Q = spawn(fun() -> receive stop -> ok end end), [Q ! {msg, I} || I <- lists:seq(1, 1000)], register(top_queue, Q),
+  B = spawn(fun() -> Big = lists:seq(1, 500000), receive stop -> length(Big) end end), register(top_big, B),
+  Loop = fun L(N) -> L(N + 1) end,
+  R = spawn(fun() -> Loop(0) end), register(top_busy, R),
+  timer:sleep(100), ok.' >/dev/null
+
+counts() { ceval "$N1" '{erlang:system_info(atom_count), erlang:system_info(process_count)}.'; }
+# A node's first probe of any kind adds atoms (about 300 on OTP 25, --top or not: the distribution's
+# and the request's first use); --top's own must add none, so the count starts after a plain probe.
+check "$N1" >/dev/null
+BEFORE=$(counts)
+
+# first_of CATEGORY NAME MIN: the category's first entry is NAME, with a value of at least MIN
+first_of() {
+  local got
+  got=$(jq -r ".top.$1[0] | \"\(.name) \(.value)\"" <<<"$OUT")
+  local name=${got% *} value=${got#* }
+  if [[ $name == "$2" && $value =~ ^[0-9]+$ ]] && (( value >= $3 )); then ok "$1: $2 first ($value)"
+  else fail "$1: first is '$got', expected $2 with >= $3 (${OUT:0:400})"; fi
+}
+
+for plan in one-round multi-round; do
+  test_case "--top 5, $plan plan"
+  check "$N1" --json --top 5 --plan "$plan"
+  expect_code 0
+  expect_json '.plan' "$plan"
+  [[ $plan == one-round ]] && expect_json '[.round_trips, .plan_unused] | @csv' '1,0'
+  expect_json '.top.unavailable' null
+  expect_json '.top.window_ms' 100
+  expect_json '.top.message_queue_len | length' 5
+  first_of message_queue_len top_queue 1000
+  first_of memory top_big 4000000
+  first_of reductions top_busy 1000
+  expect_json '.top.message_queue_len[0].initial_call' 'erlang:apply/2'
+  expect_json '(.top.processes > 5) and (.top.probe_memory_bytes > 0)' true
+  expect_json '.status' healthy
+done
+
+test_case "--top in the text report"
+check "$N1" --top 3 --top-window 50ms
+expect_code 0
+expect_in "$OUT" "1 round trip)"
+expect_in "$OUT" "ms window, probe process"
+expect_in "$OUT" "longest message queues"
+expect_in "$OUT" "top_queue"
+
+test_case "the target keeps its atoms and its processes"
+AFTER=$(counts)
+if [[ $AFTER == "$BEFORE" ]]; then ok "{atoms, processes} $AFTER before and after"; else fail "before $BEFORE, after $AFTER"; fi
+
+test_case "without --top the report has no top"
+check "$N1" --json
+expect_json 'has("top")' false
+
+test_case "bad values are refused"
+for bad in "--top -1" "--top 51" "--top abc" "--top 5 --top-window 600ms" "--top 5 --timeout 150ms"; do
+  # shellcheck disable=SC2086
+  check "$N1" $bad
+  expect_code 1
+done
+check "$N1" --top 51
+expect_in "$ERR" "between 0 and 50"
+check "$N1" --top 5 --top-window 600ms
+expect_in "$ERR" "must be at most half of --timeout"
+probe serve --top 5 --node "$N1"
+expect_code 1
+expect_in "$ERR" "does not apply to 'beamprobe serve'"
+probe cluster --top 5 "$N1"
+expect_code 1
+expect_in "$ERR" "does not apply to 'beamprobe cluster'"
+
+finish
