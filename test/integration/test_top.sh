@@ -5,6 +5,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 start_cluster 1
 N1=${NODES[0]}
+PLAIN="bp$$_topplain@$HOST"
+stop_plain() { erl_call -sname "${PLAIN%@*}" -c "$(cat "$COOKIE")" -q >/dev/null 2>&1 || true; }
+trap "stop_plain; '$CLUSTER' stop '$DIR' >/dev/null 2>&1 || true; rm -rf '$DIR'" EXIT
 
 # Three processes of the test, linked to nothing: they die with the node (cluster.sh stop, on EXIT).
 ceval "$N1" '
@@ -57,6 +60,24 @@ expect_in "$OUT" "top_queue"
 test_case "the target keeps its atoms and its processes"
 AFTER=$(counts)
 if [[ $AFTER == "$BEFORE" ]]; then ok "{atoms, processes} $AFTER before and after"; else fail "before $BEFORE, after $AFTER"; fi
+
+test_case "a node that never evaluated code: --top loads no module and makes no atom there"
+HOME="$DIR/home" erl -sname "${PLAIN%@*}" -noshell -detached
+for _ in $(seq 50); do "$BEAMPROBE" check "$PLAIN" --cookie-file "$COOKIE" --probe live >/dev/null 2>&1 && break; sleep 0.1; done
+check "$PLAIN" >/dev/null # the first probe's own atoms (see above)
+# through rpc (erl_call -a): nothing evaluated on the node
+state() {
+  erl_call -sname "${PLAIN%@*}" -c "$(cat "$COOKIE")" -a 'code all_loaded' | grep -oE '\{[a-z_0-9]+,' | sort | tr -d '\n'
+  erl_call -sname "${PLAIN%@*}" -c "$(cat "$COOKIE")" -a 'erlang system_info [atom_count]'
+}
+before=$(state)
+check "$PLAIN" --json --top 10
+expect_json '[.round_trips, .plan, .plan_unused, .top.unavailable] | tostring' '[1,"one-round",0,null]'
+check "$PLAIN" --json --top 10 --plan multi-round
+expect_json '.top.unavailable' null
+after=$(state)
+if [[ -n $before && $before == "$after" ]]; then ok "the same modules and atom count (${after##*,})"
+else fail "before: $before; after: $after"; fi
 
 test_case "without --top the report has no top"
 check "$N1" --json
