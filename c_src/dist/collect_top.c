@@ -91,10 +91,13 @@ static int read_category(bp_snapshot *s, int k, const bp_term *cat)
     return 0;
 }
 
-/* {Processes, Window, ProbeMemory, Queues, Memory, Reductions} */
+/* {Processes, Window, ProbeMemory, Queues, Memory, Reductions}, or {badrpc, timeout}: skipped */
 static int read_result(bp_snapshot *s, const bp_term *r)
 {
     bp_top_snap *t = &s->top;
+    if (bp_term_is_tagged(r, "badrpc", 2))
+        return unavailable(s, "skipped on the target: too little time left within --timeout for the window "
+                              "and the processes (a longer --timeout, or a shorter --top-window)");
     if (!r || r->type != BP_T_TUPLE || r->n != 6 || bp_term_int(bp_term_elem(r, 0), &t->processes) != 0
         || bp_term_int(bp_term_elem(r, 1), &t->window_ms) != 0 || bp_term_int(bp_term_elem(r, 2), &t->probe_memory) != 0)
         return unavailable(s, "malformed reply from the target");

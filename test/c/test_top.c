@@ -18,7 +18,7 @@
 typedef fixture_fx fx;
 
 /* What to break in the reply encode_reply builds. */
-enum { GOOD, ERROR_TUPLE, EMPTY_LIST, SHORT_RESULT, UNEVEN, NOT_PID, VALUE_ATOM, TOO_MANY, DEAD, NOT_OK };
+enum { GOOD, ERROR_TUPLE, EMPTY_LIST, SHORT_RESULT, UNEVEN, NOT_PID, VALUE_ATOM, TOO_MANY, DEAD, NOT_OK, SKIPPED };
 
 static void encode_pid(ei_x_buff *x, unsigned num)
 {
@@ -111,6 +111,13 @@ static bp_term *encode_reply(bp_arena *a, int how)
             ei_x_encode_long(&x, 3);
             ei_x_encode_long(&x, 100);
             ei_x_encode_empty_list(&x);
+            if (how == SKIPPED) { /* no room before the deadline: {badrpc, timeout} */
+                ei_x_encode_tuple_header(&x, 2);
+                ei_x_encode_atom(&x, "badrpc");
+                ei_x_encode_atom(&x, "timeout");
+                ei_x_encode_empty_list(&x);
+                goto decode;
+            }
             ei_x_encode_tuple_header(&x, how == SHORT_RESULT ? 5 : 6);
             ei_x_encode_long(&x, 100000);
             ei_x_encode_long(&x, 100);
@@ -123,6 +130,7 @@ static bp_term *encode_reply(bp_arena *a, int how)
         }
         ei_x_encode_empty_list(&x);
     }
+decode:;
     bp_term *t = NULL;
     size_t i = 0;
     assert_int_equal(bp_term_decode((const unsigned char *)x.buff, (size_t)x.index, &i, 1, a, &t), 0);
@@ -195,6 +203,7 @@ static void test_malformed_replies_say_why(void **state)
     expect_unavailable(f, NOT_PID, "malformed");
     expect_unavailable(f, VALUE_ATOM, "malformed");
     expect_unavailable(f, TOO_MANY, "malformed");
+    expect_unavailable(f, SKIPPED, "too little time left within --timeout");
     assert_int_equal(bp_top_read(f->snap, NULL), -1);
 }
 
