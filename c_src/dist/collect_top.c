@@ -140,7 +140,7 @@ int bp__top_plan(bp__collector *c, bp_batch *b)
     if (ei_x_new_with_version(&params) < 0)
         return BP_ENOMEM;
     ei_x_buff *x = NULL;
-    int rc = bp__oneround_top_params(cfg, left > 0 ? left * 4 / 5 : 0, &params) == 0
+    int rc = bp__oneround_top_params(cfg, left > 0 ? left / 5 * 4 : 0, &params) == 0
                      && (x = bp__add_call(b, "erl_eval", "expr", 5, &c->top_at)) != NULL
                      && bp_oneround_encode_request(x, (const unsigned char *)params.buff, (size_t)params.index) == 0
                  ? 0
