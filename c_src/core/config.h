@@ -59,7 +59,7 @@ typedef struct bp_config {
     bp_namelist supervisors;
     int supervisor_strict;         /* children not running (pid undefined) fail */
     int mnesia;                    /* --mnesia: check the node's mnesia cluster */
-    char plan[16];                 /* "one-round" (one erl_eval request) or "multi-round" */
+    char plan[16];                 /* "auto" (default), "one-round" (one erl_eval request) or "multi-round" */
     bp_namelist governors;
     bp_namelist governor_fail_states;
     bp_namelist governor_warn_states;

@@ -188,9 +188,9 @@ static int check_tls_verify(const char *v, char *why, size_t whylen)
 
 static int check_plan(const char *v, char *why, size_t whylen)
 {
-    if (strcmp(v, "one-round") == 0 || strcmp(v, "multi-round") == 0)
+    if (strcmp(v, "auto") == 0 || strcmp(v, "one-round") == 0 || strcmp(v, "multi-round") == 0)
         return 0;
-    return why_set(why, whylen, "expected one-round or multi-round");
+    return why_set(why, whylen, "expected auto, one-round or multi-round");
 }
 
 static int check_k8s_source(const char *v, char *why, size_t whylen)
@@ -332,10 +332,12 @@ static const bp_config_option options[] = {
       .metavar = "BYTES", .def = "1MiB",
       .help = "refuse replies larger than this, e.g. 512k, 4MiB (1KiB..1GiB)" },
     { .name = "plan", .kind = BP_OPT_STRING, .offset = OFF(plan), .size = sizeof(((bp_config *)0)->plan),
-      .check = check_plan, .subcommands = SUB_NODE, .group = G_LIMITS, .metavar = "one-round|multi-round",
-      .def = "one-round",
+      .check = check_plan, .subcommands = SUB_NODE, .group = G_LIMITS, .metavar = "PLAN",
+      .def = "auto",
       .help = "one-round: one request the node evaluates (erl_eval) answers every check; multi-round: a "
-              "round per step (also the fallback when the node refuses the one request)" },
+              "round per step (also the fallback when the node refuses the one request); auto: one-round "
+              "when the TCP connect to the node takes 0.5 ms or more, else multi-round (on a fast link "
+              "faster, and cheaper for the node)" },
     { .name = "supervisor-depth", .kind = BP_OPT_INT, .offset = OFF(supervisor_depth),
       .min = 0, .max = 32, .subcommands = SUB_NODE, .group = G_LIMITS, .metavar = "N",
       .def = "3", .help = "nested supervisor levels walked below each --supervisor (0..32)" },

@@ -86,7 +86,7 @@ char *bp_render_text(const bp_report *r)
     bp_textbuf_addf(&b, ": %s%s (%s probe, %.1f ms, %d round trip%s%s)\n", overall, r->incomplete ? ", INCOMPLETE" : "",
                     bp_probe_name(r->probe), s->duration_us >= 0 ? (double)s->duration_us / 1000.0 : 0.0,
                     s->round_trips, s->round_trips == 1 ? "" : "s", multi ? ", multi-round plan" : "");
-    if (multi && s->plan_reason) {
+    if (multi && s->plan_reason && !s->plan_auto) { /* auto's choice is no news: in the JSON report */
         bp_textbuf_addf(&b, "(multi-round plan: ");
         bp_textbuf_add_clean(&b, s->plan_reason, 0);
         bp_textbuf_addf(&b, ")\n");

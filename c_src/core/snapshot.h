@@ -122,7 +122,9 @@ typedef struct bp_snapshot {
     int64_t duration_us;   /* wall time of the whole probe */
     int round_trips;       /* request/reply rounds after the handshake */
     const char *plan;      /* "one-round" or "multi-round" (NULL in the NIF: no rounds) */
-    const char *plan_reason; /* why the multi-round plan ran, or NULL */
+    const char *plan_reason; /* why this plan ran, or NULL (the one-round plan as configured) */
+    int plan_auto;         /* the plan was --plan auto's choice */
+    int64_t rtt_us;        /* the TCP connect's time: the network's round trip (-1 unknown) */
     int plan_unused;       /* one-round: answers of the target no call of ours used (-1 unknown) */
 
     bp_fact connect;       /* session: OK when the handshake succeeded */

@@ -10,7 +10,7 @@
 #define BP__MN_TABLES_MAX 1024 /* --mnesia: tables asked about per probe */
 #define BP__CGROUP_FILES 6
 
-typedef enum { J_WHEREIS, J_GPROC, J_PROVE, J_ATTRS, J_ASK, J_DONE } bp__job_stage;
+typedef enum { J_ATOM, J_WHEREIS, J_GPROC, J_PROVE, J_ATTRS, J_ASK, J_DONE } bp__job_stage;
 
 /*
  * One process the probe looks into: a governor (alone or a member of a family),
@@ -24,7 +24,7 @@ typedef struct {
     bp_supervisor_snap *sup;   /* exactly one of sup, gov, fam */
     bp_governor_snap *gov;
     bp_govfamily_snap *fam;
-    const char *name;          /* registered name (J_WHEREIS; "global:NAME" for global), or gproc tag */
+    const char *name;          /* registered name (J_ATOM, J_WHEREIS; "global:NAME" for global), or gproc tag */
     bp__job_stage stage;
     bp_term pid;               /* valid from J_PROVE on; its node name lives in the snapshot's arena */
     bp_prockind kind;
@@ -63,6 +63,8 @@ int64_t bp__int_or(const bp_term *t, int64_t dflt);
 const char *bp__pid_text(bp_arena *a, const bp_term *pid);
 /* Fact OK unless a reply already failed it. */
 void bp__fact_ok(bp_fact *f);
+/* Encode `fun mod:fun/arity` (an export fun, which a node applies without loading code). ei's result. */
+int bp__encode_export(ei_x_buff *x, const char *mod, const char *fun, long arity);
 /* Is the reply {badrpc, {'EXIT', Reason}} with Reason (or its first element) the atom `reason`? */
 int bp__exit_reason_is(const bp_rpc *r, const char *reason);
 

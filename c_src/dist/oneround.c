@@ -296,7 +296,7 @@ static void answer_from_reply(bp_oneround *o, bp_batch *b, unsigned char *done)
 static int covered(const bp_rpc *r)
 {
     static const char *const calls[][2] = {
-        { "erlang", "whereis" }, { "global", "whereis_name" }, { "gproc", "select" },
+        { "erlang", "binary_to_existing_atom" }, { "gproc", "select" },
         { "erlang", "module_loaded" }, { "application", "which_applications" }, { "lists", "map" },
         { "erl_eval", "expr" },
     };
@@ -348,6 +348,7 @@ static void take_request(bp_oneround *o, const bp_rpc *r)
         return;
     }
     s->plan = "multi-round";
+    s->plan_auto = 0; /* the fallback, whatever chose the one round */
     if (r->rc != 0)
         snprintf(why, sizeof why, "no answer to the one-round request: %s", bp_rpc_error(r));
     else if (bp_term_is_tagged(t, "badrpc", 2)) {

@@ -1258,7 +1258,7 @@ static void test_dist_transport(void **state)
     set_fails("tls-verify", "yes", "expected peer");
     set_ok(c, "plan", "multi-round");
     assert_string_equal(c->plan, "multi-round");
-    set_fails("plan", "two-round", "expected one-round or multi-round");
+    set_fails("plan", "two-round", "expected auto, one-round or multi-round");
     set_fails("tls-verify", "", NULL);
     set_ok(c, "tls-certfile", "/etc/dist/client.pem");
     char err[ERRLEN] = "";

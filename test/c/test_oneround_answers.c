@@ -26,6 +26,16 @@ static void tag(ei_x_buff *x, const char *t, int arity)
     ei_x_encode_atom(x, t);
 }
 
+/* The term x holds (x is freed). */
+static bp_term *decoded(ei_x_buff *x, bp_arena *a)
+{
+    bp_term *t = NULL;
+    size_t i = 0;
+    assert_int_equal(bp_term_decode((const unsigned char *)x->buff, (size_t)x->index, &i, 1, a, &t), 0);
+    ei_x_free(x);
+    return t;
+}
+
 /* {0, M, F, {Pids, Extra, Replies, Mode}} header; the caller encodes Pids, Extra, Replies, Mode. */
 static void batch_head(ei_x_buff *x, const char *m, const char *f)
 {
@@ -105,11 +115,7 @@ static bp_term *reply(bp_arena *a)
     ei_x_encode_long(&x, 1);
     ei_x_encode_empty_list(&x);
 
-    bp_term *t = NULL;
-    size_t i = 0;
-    assert_int_equal(bp_term_decode((const unsigned char *)x.buff, (size_t)x.index, &i, 1, a, &t), 0);
-    ei_x_free(&x);
-    return t;
+    return decoded(&x, a);
 }
 
 static void test_batches_flattened(void **state)
@@ -182,14 +188,10 @@ static void test_dangling_pids_refused(void **state)
     ei_x_encode_empty_list(&x);
     ei_x_encode_long(&x, 2);
     ei_x_encode_empty_list(&x);
-    bp_term *t = NULL;
-    size_t i = 0;
-    assert_int_equal(bp_term_decode((const unsigned char *)x.buff, (size_t)x.index, &i, 1, a, &t), 0);
     bp_or_answer *v = NULL;
     size_t n = 0;
-    assert_int_equal(bp_or_answers(t, a, &v, &n), -1);
+    assert_int_equal(bp_or_answers(decoded(&x, a), a, &v, &n), -1);
     assert_int_equal(n, 0);
-    ei_x_free(&x);
     bp_arena_free(a);
 }
 
@@ -220,13 +222,9 @@ static void test_get_state_ok_wrapped(void **state)
         ei_x_encode_empty_list(&x);
         ei_x_encode_long(&x, mode);
         ei_x_encode_empty_list(&x);
-        bp_term *t = NULL;
-        size_t i = 0;
-        assert_int_equal(bp_term_decode((const unsigned char *)x.buff, (size_t)x.index, &i, 1, a, &t), 0);
-        ei_x_free(&x);
         bp_or_answer *v = NULL;
         size_t n = 0;
-        assert_int_equal(bp_or_answers(t, a, &v, &n), 0);
+        assert_int_equal(bp_or_answers(decoded(&x, a), a, &v, &n), 0);
         assert_int_equal(n, 2);
         const bp_term *s0 = bp_or_answer_reply(&v[0], a), *s1 = bp_or_answer_reply(&v[1], a);
         if (mode == 3) { /* the state {stable, 1} */

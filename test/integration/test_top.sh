@@ -37,7 +37,14 @@ for plan in one-round multi-round; do
   check "$N1" --json --top 5 --plan "$plan"
   expect_code 0
   expect_json '.plan' "$plan"
-  [[ $plan == one-round ]] && expect_json '[.round_trips, .plan_unused] | @csv' '1,0'
+  if [[ $plan == one-round ]]; then
+    expect_json '[.round_trips, .plan_unused] | @csv' '1,0'
+  else # the --top request goes with round one's calls: no round of its own
+    rounds=$(jq .round_trips <<<"$OUT")
+    check "$N1" --json --plan "$plan"
+    expect_json .round_trips "$rounds"
+    check "$N1" --json --top 5 --plan "$plan"
+  fi
   expect_json '.top.unavailable' null
   expect_json '.top.window_ms' 100
   expect_json '.top.message_queue_len | length' 5
@@ -49,8 +56,15 @@ for plan in one-round multi-round; do
   expect_json '.status' healthy
 done
 
+test_case "--plan auto (the default) picks a plan as without --top"
+check "$N1" --json
+plain_plan=$(jq -r .plan <<<"$OUT")
+check "$N1" --json --top 5
+expect_json .plan "$plain_plan"
+expect_json '.top.message_queue_len[0].name' top_queue
+
 test_case "--top in the text report"
-check "$N1" --top 3 --top-window 50ms
+check "$N1" --top 3 --top-window 50ms --plan one-round
 expect_code 0
 expect_in "$OUT" "1 round trip)"
 expect_in "$OUT" "ms window, probe process"
@@ -72,7 +86,7 @@ state() {
   erl_call -sname "${PLAIN%@*}" -c "$(cat "$COOKIE")" -a 'erlang system_info [atom_count]'
 }
 before=$(state)
-check "$PLAIN" --json --top 10
+check "$PLAIN" --json --top 10 --plan one-round
 expect_json '[.round_trips, .plan, .plan_unused, .top.unavailable] | tostring' '[1,"one-round",0,null]'
 check "$PLAIN" --json --top 10 --plan multi-round
 expect_json '.top.unavailable' null
