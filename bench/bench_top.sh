@@ -4,9 +4,9 @@
 # Usage: bench/bench_top.sh [RUNS] [PROCS]    RUNS probes of each kind, interleaved (default 10);
 #                                              PROCS idle processes spawned in the node (default 100000)
 #
-# One node (erl +P 300000); PROCS processes waiting in receive, spawned by the node itself. Each
-# run: a plain check, `--top 10` (window 100 ms) and `--top 10 --top-window 1ms` (the window all
-# but excluded), interleaved: wall time (ms, median), the node's CPU (utime+stime of its BEAM from
+# One node (erl +P 300000); PROCS processes hibernated, spawned by the node itself. Each run
+# (--plan one-round, --timeout 10s): a plain check, `--top 10` (window 100 ms) and `--top 10
+# --top-window 1ms` (the window all but excluded), interleaved: wall time (ms, median), the node's CPU (utime+stime of its BEAM from
 # /proc, 10 ms ticks: median of the runs), and the report's probe_memory_bytes. Then the request of
 # each probe is captured by call tracing (bench/oneround_vm.erl, loaded on the node: measurement
 # only) and evaluated again in the node: its reply's size (erlang:external_size) and reductions.
@@ -44,7 +44,7 @@ for ((i = 0; i < runs; i++)); do
     # shellcheck disable=SC2046
     c0=$(cpu); t0=$(date +%s%N)
     # shellcheck disable=SC2046
-    out=$("$BEAMPROBE" check "$N1" --cookie-file "$COOKIE" --timeout 10s --json $(args_of "$k"))
+    out=$("$BEAMPROBE" check "$N1" --cookie-file "$COOKIE" --timeout 10s --plan one-round --json $(args_of "$k"))
     t1=$(date +%s%N); c1=$(cpu)
     echo $(( (t1 - t0) / 1000000 )) >>"$DIR/wall.$k"
     echo $(( (c1 - c0) * 1000 / tck )) >>"$DIR/cpu.$k"
@@ -57,7 +57,7 @@ done
 inside() { # KIND
   ceval "$N1" 'oneround_vm:capture().' >/dev/null
   # shellcheck disable=SC2046
-  "$BEAMPROBE" check "$N1" --cookie-file "$COOKIE" --timeout 10s $(args_of "$1") >/dev/null
+  "$BEAMPROBE" check "$N1" --cookie-file "$COOKIE" --timeout 10s --plan one-round $(args_of "$1") >/dev/null
   ceval "$N1" "oneround_vm:captured(\"$DIR/$1.req\")." >/dev/null
   ceval "$N1" "{ok, B} = file:read_file(\"$DIR/$1.req\"), Args = binary_to_term(B), Self = self(),
     spawn(fun() -> {reductions, R0} = process_info(self(), reductions), T0 = erlang:monotonic_time(microsecond),

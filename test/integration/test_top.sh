@@ -7,6 +7,7 @@ start_cluster 1
 N1=${NODES[0]}
 PLAIN="bp$$_topplain@$HOST"
 stop_plain() { erl_call -sname "${PLAIN%@*}" -c "$(cat "$COOKIE")" -q >/dev/null 2>&1 || true; }
+# shellcheck disable=SC2064 # expanded now on purpose: the paths are known
 trap "stop_plain; '$CLUSTER' stop '$DIR' >/dev/null 2>&1 || true; rm -rf '$DIR'" EXIT
 
 # Three processes of the test, linked to nothing: they die with the node (cluster.sh stop, on EXIT).
