@@ -112,6 +112,10 @@ expect_in "$ERR" "must be at most half of --timeout"
 probe serve --top 5 --node "$N1"
 expect_code 1
 expect_in "$ERR" "does not apply to 'beamprobe serve'"
+printf '{"node": ["%s"], "top": 5}\n' "$N1" >"$DIR/top.json"
+probe serve --config "$DIR/top.json"
+expect_code 1
+expect_in "$ERR" "is for 'beamprobe check' alone"
 probe cluster --top 5 "$N1"
 expect_code 1
 expect_in "$ERR" "does not apply to 'beamprobe cluster'"
