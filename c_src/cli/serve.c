@@ -96,6 +96,10 @@ static int load_config(bp_config *c, int argc, char **argv, char *err, size_t er
     bp_config_finish(c);
     if (bp_config_validate(c, err, errlen) != 0)
         return BP_EUSAGE;
+    if (c->top > 0) { /* argv refuses --top; a --config file takes any key of the table */
+        snprintf(err, errlen, "\"top\" in --config is for 'beamprobe check' alone: serve's probes never wait a window");
+        return BP_EUSAGE;
+    }
     if (c->nodes.n == 0 && !bp_targets_discovered(c)) {
         snprintf(err, errlen, "which nodes? give --node NODE (repeatable), or \"node\" in --config");
         return BP_EUSAGE;

@@ -48,6 +48,8 @@ typedef struct bp_config {
     int governor_timeout_ms;       /* sys:get_state timeout on the target */
     int64_t max_reply_bytes;       /* larger replies are refused */
     int supervisor_depth;          /* nested supervisor levels walked below a root */
+    int top;                       /* --top N: list the N busiest processes (0 = off; check only) */
+    int top_window_ms;             /* --top-window: the reductions' sampling window */
 
     bp_probe_kind probe;
     bp_namelist expect_peers;

@@ -342,6 +342,15 @@ static const bp_config_option options[] = {
       .min = 0, .max = 32, .subcommands = SUB_NODE, .group = G_LIMITS, .metavar = "N",
       .def = "3", .help = "nested supervisor levels walked below each --supervisor (0..32)" },
 
+    { .name = "top", .kind = BP_OPT_INT, .offset = OFF(top), .min = 0, .max = 50, .subcommands = BP_SUB_CHECK,
+      .group = G_LIMITS, .metavar = "N", .def = "0", .def_text = "0 = off",
+      .help = "also list the N processes with the longest message queues, the most memory and the most "
+              "reductions over --top-window, computed on the target in the same round trip (1..50; "
+              "diagnostic only, never changes the verdict; check only, serve and cluster refuse it)" },
+    { .name = "top-window", .kind = BP_OPT_DURATION, .offset = OFF(top_window_ms), .min = 1, .max = 60000,
+      .subcommands = BP_SUB_CHECK, .group = G_LIMITS, .metavar = "DURATION", .def = "100ms",
+      .help = "--top: the window over which reductions are counted; at most half of --timeout" },
+
     /* Checks */
     { .name = "probe", .kind = BP_OPT_PROBE, .offset = OFF(probe), .subcommands = BP_SUB_CHECK,
       .group = G_CHECKS, .metavar = "KIND", .def = "ready",

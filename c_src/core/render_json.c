@@ -11,6 +11,7 @@
 
 #include "beamprobe.h"
 #include "core/json_util.h"
+#include "core/render_top.h"
 
 typedef struct {
     int oom; /* some value or insertion failed */
@@ -363,6 +364,8 @@ char *bp_render_json(const bp_report *r, int pretty)
     put(&x, doc, "incomplete", json_boolean(r->incomplete));
     put(&x, doc, "checks", checks_object(&x, r));
     put(&x, doc, "metrics", metrics_object(&x, s));
+    if (s->top.asked) /* --top only: the document is otherwise unchanged */
+        put(&x, doc, "top", bp_render_top_json(&x.oom, &s->top));
 
     return bp_json_dump_doc(doc, x.oom, pretty);
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/render_top.h"
 #include "core/textbuf.h"
 
 #define NAME_COL_MAX 40 /* longer check names push their reason right instead */
@@ -114,7 +115,9 @@ char *bp_render_text(const bp_report *r)
         bp_textbuf_add_clean(&b, c->reason, 0);
         bp_textbuf_addf(&b, "%s\n", c->incomplete ? " [incomplete]" : "");
     }
-    if (s->connect.state == BP_FACT_OK)
+    if (s->connect.state == BP_FACT_OK) {
         key_numbers(&b, r);
+        bp_render_top_text(&b, &s->top);
+    }
     return bp_textbuf_finish(&b);
 }

@@ -116,6 +116,11 @@ ei_x_buff *bp__add_call(bp_batch *b, const char *mod, const char *fun, int argc,
 
 /* ---------- reply helpers ---------- */
 
+const char *bp__pid_text(bp_arena *a, const bp_term *pid)
+{
+    return bp_arena_printf(a, "<%s.%lld.%lld>", pid->str ? pid->str : "", (long long)pid->i, (long long)pid->serial);
+}
+
 const bp_term *bp__reply_of(collector *c, bp_batch *b, int i, bp_fact *f)
 {
     if (i < 0)
@@ -736,11 +741,11 @@ int bp_collect(bp_session *s, const bp_config *cfg, int64_t deadline_ms, bp_snap
  */
 int bp_collect_with(const bp_collect_exec *ex, const bp_config *cfg, int64_t deadline_ms, bp_snapshot *snap)
 {
-    collector c = { .ex = ex, .cfg = cfg, .snap = snap, .deadline = deadline_ms };
+    collector c = { .ex = ex, .cfg = cfg, .snap = snap, .deadline = deadline_ms, .top_at = -1 };
     int ready = cfg->probe == BP_PROBE_READY;
     bp_batch *b = bp_batch_new(0), *next = NULL;
     int rc = BP_ENOMEM;
-    if (!b || (ready && bp__procs_init(&c) != 0) || plan_node_calls(&c, b) != 0
+    if (!b || (ready && bp__procs_init(&c) != 0) || plan_node_calls(&c, b) != 0 || bp__top_plan(&c, b) != 0
         || (ready && (plan_custom(&c, b) != 0 || bp__procs_plan(&c, b) != 0 || bp__mnesia_plan(&c, b) != 0)))
         goto out;
     for (int round = 1;; round++) {
@@ -757,6 +762,7 @@ int bp_collect_with(const bp_collect_exec *ex, const bp_config *cfg, int64_t dea
                 take_bif_groups(&c, b);
             if (group_wanted(cfg->probe, G_CGROUP))
                 take_cgroup(&c, b, next);
+            bp__top_take(&c, b);
         } else if (round == 2) {
             if (c.bif_fallback)
                 take_bif_groups(&c, b);

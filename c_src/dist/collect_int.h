@@ -49,6 +49,7 @@ typedef struct {
     int mn_stage;                      /* --mnesia: next step (collect_mnesia.c) */
     int mn_at[4];
     const bp_term *mn_tables;          /* the table list, in the previous round's batch */
+    int top_at;                        /* --top: the call of round one, -1 if none */
     bp__proc_job *jobs;                /* heap, grows; freed by bp__procs_free */
     size_t n_jobs, cap_jobs;
 } bp__collector;
@@ -58,6 +59,8 @@ const bp_term *bp__reply_of(bp__collector *c, bp_batch *b, int i, bp_fact *f);
 /* Add a call to b; its index goes to *index. NULL on OOM. */
 ei_x_buff *bp__add_call(bp_batch *b, const char *mod, const char *fun, int argc, int *index);
 int64_t bp__int_or(const bp_term *t, int64_t dflt);
+/* A pid as text, "<node.id.serial>", in a (NULL on OOM). */
+const char *bp__pid_text(bp_arena *a, const bp_term *pid);
 /* Fact OK unless a reply already failed it. */
 void bp__fact_ok(bp_fact *f);
 /* Encode `fun mod:fun/arity` (an export fun, which a node applies without loading code). ei's result. */
@@ -76,6 +79,12 @@ extern const char *const bp__cgroup_paths[BP__CGROUP_FILES];
  * the calls that may wait, as term_to_binary output into x (collect_oneround.c). 0 or BP_ENOMEM.
  */
 int bp__oneround_params(const bp_config *cfg, int64_t budget_ms, ei_x_buff *x);
+/* The same request with every feature off but --top: the collector's own --top call (collect_top.c). */
+int bp__oneround_top_params(const bp_config *cfg, int64_t budget_ms, ei_x_buff *x);
+
+/* --top: plan the one call of round one into b (c->top_at), then take its reply (collect_top.c). */
+int bp__top_plan(bp__collector *c, bp_batch *b);
+void bp__top_take(bp__collector *c, bp_batch *b);
 
 /* Create the jobs of the configured governors and supervisors. 0 or BP_ENOMEM. */
 int bp__procs_init(bp__collector *c);

@@ -219,7 +219,7 @@ static bp_fact *job_fact(bp__proc_job *j)
 
 static const char *pid_text(bp__collector *c, const bp_term *pid)
 {
-    return bp_arena_printf(c->snap->arena, "<%s.%lld.%lld>", pid->str, (long long)pid->i, (long long)pid->serial);
+    return bp__pid_text(c->snap->arena, pid);
 }
 
 /* Keep a pid beyond its batch: the node name moves to the snapshot's arena. */

@@ -17,7 +17,30 @@
 typedef struct {
     enum { ANSWER, REFUSE, OTHER_NAME } mode;
     int rounds, requests, whereis; /* whereis: calls that would have made the atom on the node */
+    int top;                       /* --top 3: the reply carries the top answer too */
 } node_script;
+
+/* {erl_eval, expr, [3, 100], {7, 100, 4096, Empty, Empty, Empty}}: --top's answer (oneround.erl.src, top/2). */
+static void encode_top_answer(ei_x_buff *x)
+{
+    ei_x_encode_tuple_header(x, 4);
+    ei_x_encode_atom(x, "erl_eval");
+    ei_x_encode_atom(x, "expr");
+    ei_x_encode_list_header(x, 2);
+    ei_x_encode_long(x, 3);
+    ei_x_encode_long(x, 100);
+    ei_x_encode_empty_list(x);
+    ei_x_encode_tuple_header(x, 6);
+    ei_x_encode_long(x, 7);
+    ei_x_encode_long(x, 100);
+    ei_x_encode_long(x, 4096);
+    for (int k = 0; k < 3; k++) {
+        ei_x_encode_tuple_header(x, 3);
+        ei_x_encode_empty_list(x);
+        ei_x_encode_empty_list(x);
+        ei_x_encode_empty_list(x);
+    }
+}
 
 /* {ok, 1, [Entries]}: whereis of a name the node has no atom for, the applications, the cgroup files. */
 static void encode_request_reply(node_script *ns, ei_x_buff *x)
@@ -29,7 +52,9 @@ static void encode_request_reply(node_script *ns, ei_x_buff *x)
     ei_x_encode_tuple_header(x, 3);
     ei_x_encode_atom(x, "ok");
     ei_x_encode_long(x, 1);
-    ei_x_encode_list_header(x, 3);
+    ei_x_encode_list_header(x, ns->top ? 4 : 3);
+    if (ns->top)
+        encode_top_answer(x);
     /* {erlang, binary_to_existing_atom, [<<"typo_x">>, utf8], {badrpc, {'EXIT', {badarg, []}}}} */
     ei_x_encode_tuple_header(x, 4);
     ei_x_encode_atom(x, "erlang");
@@ -118,6 +143,8 @@ static bp_snapshot *probe(node_script *ns)
     char err[256];
     bp_config_defaults(cfg);
     assert_int_equal(bp_config_set(cfg, "governor", "typo_x", err, sizeof err), 0);
+    if (ns->top)
+        assert_int_equal(bp_config_set(cfg, "top", "3", err, sizeof err), 0);
     bp_snapshot *snap = bp_snapshot_new("n@h");
     ei_x_buff params;
     ei_x_new_with_version(&params);
@@ -151,6 +178,37 @@ static void test_one_round(void **state)
     assert_int_equal(s->governors[0].fact.state, BP_FACT_OK); /* answered: not registered */
     assert_int_equal(s->governors[0].alive, 0);
     assert_int_equal(s->applications.state, BP_FACT_OK);
+    bp_snapshot_free(s);
+}
+
+/* --top: the collector's own request call (erl_eval:expr/5, every part off but top) is answered by the
+   top answer of the one request: it never reaches the node, and the probe stays one round. */
+static void test_top_in_the_one_round(void **state)
+{
+    (void)state;
+    node_script ns = { .mode = ANSWER, .top = 1 };
+    bp_snapshot *s = probe(&ns);
+    assert_int_equal(s->round_trips, 1);
+    assert_int_equal(ns.rounds, 1);
+    assert_int_equal(ns.requests, 1);
+    assert_int_equal(s->plan_unused, 0);
+    assert_true(s->top.asked);
+    assert_null(s->top.unavailable);
+    assert_int_equal(s->top.processes, 7);
+    assert_int_equal(s->top.probe_memory, 4096);
+    bp_snapshot_free(s);
+}
+
+/* --top on a node that refuses the request: the top call goes to the node like every other, and is refused too. */
+static void test_top_refused(void **state)
+{
+    (void)state;
+    node_script ns = { .mode = REFUSE, .top = 1 };
+    bp_snapshot *s = probe(&ns);
+    assert_int_equal(s->round_trips, 2);
+    assert_int_equal(ns.requests, 2);
+    assert_non_null(s->top.unavailable);
+    assert_non_null(strstr(s->top.unavailable, "undef"));
     bp_snapshot_free(s);
 }
 
@@ -226,6 +284,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_round),
         cmocka_unit_test(test_refused_falls_back),
+        cmocka_unit_test(test_top_in_the_one_round),
+        cmocka_unit_test(test_top_refused),
         cmocka_unit_test(test_mismatch_costs_a_round),
         cmocka_unit_test(test_same),
     };
