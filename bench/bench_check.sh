@@ -201,7 +201,9 @@ rt_of() { "$BP" check "$NODE" --cookie-file "$COOKIE_FILE" --json "$@" | jq -r .
 RT_MULTI=$(rt_of "${A_CHECKS[@]}" --plan multi-round)
 RT_FULL=$(rt_of "${A_CHECKS[@]}" --plan one-round)
 AUTO_CHOICE=$("$BP" check "$NODE" --cookie-file "$COOKIE_FILE" --json "${A_CHECKS[@]}" | jq -r '"\(.round_trips) round trips, \(.plan_reason)"')
-RT_PLAIN=$(rt_of)
+# the plain check's strace below pins the plan: under ptrace the TCP connect takes longer, and auto
+# would then pick the one-round plan
+RT_PLAIN=$(rt_of --plan multi-round)
 RT_STARTUP=$(rt_of --probe startup)
 {
   printf '#name T\t/bin/true (the cost of starting any process here)\n'
@@ -253,7 +255,7 @@ strace_one() { # LABEL EXPECT CMD...
 }
 STRACE_OUT=$(
   strace_one "A, beamprobe check, all checks" "$RT_FULL" "$BP" "${A_ARGS[@]}"
-  strace_one "beamprobe check, plain" "$RT_PLAIN" "$BP" check "$NODE" --cookie-file "$COOKIE_FILE"
+  strace_one "beamprobe check, plain, --plan multi-round" "$RT_PLAIN" "$BP" check "$NODE" --cookie-file "$COOKIE_FILE" --plan multi-round
   strace_one "B, erl_call one fact" 1 "$ERL_CALL" -sname "$NODE" -a 'erlang memory [total]'
 )
 echo "$STRACE_OUT"
