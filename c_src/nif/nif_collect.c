@@ -28,6 +28,7 @@
  */
 #define DIRTY_ABOVE (16 * 1024)
 #define FILE_MAX (256 * 1024)   /* a file read in C for the plan (cgroup, mountinfo) */
+#define FILE_START (16 * 1024)  /* its first buffer, doubled up to FILE_MAX */
 
 typedef struct {
     ErlNifEnv *env;
@@ -45,11 +46,23 @@ static int encode_file(ei_x_buff *out, const char *path)
     if (fd < 0)
         return ei_x_encode_tuple_header(out, 2) | ei_x_encode_atom(out, "error")
                | ei_x_encode_atom(out, errno == ENOENT ? "enoent" : errno == EACCES ? "eacces" : "eio");
-    char *buf = malloc(FILE_MAX);
-    size_t n = 0;
+    /* grown as needed: the files are a few KiB, and FILE_MAX at once would be mapped and unmapped every call */
+    size_t cap = FILE_START, n = 0;
+    char *buf = malloc(cap);
     ssize_t got = 1;
-    while (buf && n < FILE_MAX && (got = read(fd, buf + n, FILE_MAX - n)) > 0)
+    while (buf && n < FILE_MAX && (got = read(fd, buf + n, cap - n)) > 0) {
         n += (size_t)got;
+        if (n == cap && cap < FILE_MAX) {
+            char *more = realloc(buf, cap * 2);
+            if (!more) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = more;
+            cap *= 2;
+        }
+    }
     close(fd);
     int rc;
     if (!buf || got < 0 || n == FILE_MAX)
