@@ -22,6 +22,7 @@
 -export([erl_live/0, erl_ready/0, erl_full/0, erl_health_live/0, erl_metrics/0,
          reply_string/0, reply_ints/0, reply_nils/0, reply_big/0]).
 -export([init/1, start_worker/0]).
+-export([percall/1, percall_block/2]).
 
 -define(GOVS, [cost_guard, rollback_guard, backlog_valve]).
 -define(FULL, #{governor => ?GOVS, supervisor => demo_sup, require_app => [demo]}).
@@ -764,3 +765,95 @@ csv(Csv, Part, Series) ->
     [[io:format(Csv, "~s,~s,~b,~.2f~n", [Part, Name, I, V]) || {I, V} <- number(lists:reverse(L))]
      || {Name, L} <- lists:sort(Series)],
     ok.
+
+%%% ================================================================ per call: two builds side by side
+
+%% `bench/bench_nif.sh percall`: the cost of one call of health(ready),
+%% health(live) and check(#{}) in two builds of beamprobe (before and after),
+%% each loaded in a node of its own, next to the plain Erlang they mostly
+%% stand for (erlang:memory() and statistics(run_queue)) and to the
+%% hand-written ready check (erl_ready/0) measured in the same node. Runs in
+%% a driver node: Rounds interleaved rounds, the two nodes' order alternating,
+%% each round one block per node (percall_block/2); a block runs every
+%% contender N times in a row (after 200 warm-up calls), the order rotating,
+%% and reports per contender the wall time per call and the reductions the
+%% caller was charged per call (process_info(self(), reductions) around the
+%% N calls, divided by N). Writes a markdown fragment to Md; halts 0 or 1.
+percall(#{nodes := Nodes, n := N, rounds := Rounds, md := Md, labels := Labels}) ->
+    try
+        Samples = [begin
+                       Order = case R rem 2 of 0 -> Nodes; 1 -> lists:reverse(Nodes) end,
+                       [{Node, R, rpc:call(Node, ?MODULE, percall_block, [N, R], infinity)} || Node <- Order]
+                   end || R <- lists:seq(1, Rounds)],
+        Flat = lists:append(Samples),
+        [error({block_failed, Node, Bad}) || {Node, _, Bad} <- Flat, not is_list(Bad)],
+        Keys = [K || {K, _} <- percall_contenders()],
+        Med = fun(Node, K, Pos) -> median([element(Pos, proplists:get_value(K, B)) || {Nd, _, B} <- Flat, Nd =:= Node]) end,
+        [Before, After] = Nodes,
+        Row = fun(K) ->
+                  [Ub, Ua] = [Med(Nd, K, 1) || Nd <- Nodes],
+                  [Rb, Ra] = [Med(Nd, K, 2) || Nd <- Nodes],
+                  [Pb, Pa] = [Med(Nd, plain, 1) || Nd <- Nodes],
+                  [Qb, Qa] = [Med(Nd, plain, 2) || Nd <- Nodes],
+                  row([percall_label(K), fmt_num(Ub), fmt_num(Ua), io_lib:format("~.2fx", [Ua / Ub]),
+                       fmt_num(Rb), fmt_num(Ra),
+                       io_lib:format("**~.1fx**", [Ub / Pb]), io_lib:format("**~.1fx**", [Ua / Pa]),
+                       io_lib:format("~.1fx", [Rb / Qb]), io_lib:format("~.1fx", [Ra / Qa])])
+              end,
+        Spread = fun(Node, K) ->
+                     L = [element(1, proplists:get_value(K, B)) || {Nd, _, B} <- Flat, Nd =:= Node],
+                     io_lib:format("~s..~s", [fmt_num(lists:min(L)), fmt_num(lists:max(L))])
+                 end,
+        [Lb, La] = Labels,
+        Md1 = [io_lib:format("~b interleaved rounds of ~b calls per contender and build (+200 warm-up calls each), "
+                             "the two nodes' order alternating: before = ~s, after = ~s.~n~n", [Rounds, N, Lb, La]),
+               "| call | before µs/call | after µs/call | after/before | before reductions/call | "
+               "after reductions/call | before / plain (time) | after / plain (time) | before / plain (reductions) | "
+               "after / plain (reductions) |\n",
+               "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+               [Row(K) || K <- Keys], "\n",
+               "Spread of the per-round means (µs/call, min..max over the rounds):\n\n",
+               "| call | before | after |\n|---|---:|---:|\n",
+               [row([percall_label(K), Spread(Before, K), Spread(After, K)]) || K <- Keys], "\n"],
+        ok = file:write_file(Md, unicode:characters_to_binary(Md1)),
+        erlang:halt(0)
+    catch C:R:St ->
+        io:format(standard_error, "bench_nif percall: ~p:~p~n~p~n", [C, R, St]),
+        erlang:halt(1)
+    end.
+
+percall_contenders() ->
+    [{health_ready, fun() -> beamprobe:health(ready) end},
+     {health_live, fun() -> beamprobe:health(live) end},
+     {check, fun() -> beamprobe:check(#{}) end},
+     {plain, fun() -> erlang:memory(), statistics(run_queue) end},
+     {erl_ready, fun erl_ready/0}].
+
+percall_label(health_ready) -> "`beamprobe:health(ready)`";
+percall_label(health_live) -> "`beamprobe:health(live)`";
+percall_label(check) -> "`beamprobe:check(#{})`";
+percall_label(plain) -> "plain: `erlang:memory(), statistics(run_queue)`";
+percall_label(erl_ready) -> "hand-written ready check (`bench_nif:erl_ready/0`)".
+
+%% One block in a benchmark node: [{Contender, {MicrosecondsPerCall, ReductionsPerCall}}].
+percall_block(N, Round) ->
+    Cs = percall_contenders(),
+    Shift = Round rem length(Cs),
+    {A, B} = lists:split(Shift, Cs),
+    [{K, percall_time(F, N)} || {K, F} <- B ++ A].
+
+percall_time(F, N) ->
+    percall_loop(F, 200),
+    erlang:garbage_collect(),
+    {reductions, R0} = process_info(self(), reductions),
+    T0 = erlang:monotonic_time(nanosecond),
+    percall_loop(F, N),
+    T1 = erlang:monotonic_time(nanosecond),
+    {reductions, R1} = process_info(self(), reductions),
+    {(T1 - T0) / N / 1000, (R1 - R0) / N}.
+
+percall_loop(_, 0) -> ok;
+percall_loop(F, N) -> _ = F(), percall_loop(F, N - 1).
+
+median(L) ->
+    maps:get(median, stats(L)).
