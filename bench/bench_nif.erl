@@ -790,15 +790,18 @@ percall(#{nodes := Nodes, n := N, rounds := Rounds, md := Md, labels := Labels})
         Keys = [K || {K, _} <- percall_contenders()],
         Med = fun(Node, K, Pos) -> median([element(Pos, proplists:get_value(K, B)) || {Nd, _, B} <- Flat, Nd =:= Node]) end,
         [Before, After] = Nodes,
+        %% the contender over plain Erlang in the same block (same node, same minutes), median over the rounds
+        Ratio = fun(Node, K, Pos) -> median([element(Pos, proplists:get_value(K, B)) / element(Pos, proplists:get_value(plain, B))
+                                             || {Nd, _, B} <- Flat, Nd =:= Node]) end,
         Row = fun(K) ->
                   [Ub, Ua] = [Med(Nd, K, 1) || Nd <- Nodes],
                   [Rb, Ra] = [Med(Nd, K, 2) || Nd <- Nodes],
-                  [Pb, Pa] = [Med(Nd, plain, 1) || Nd <- Nodes],
-                  [Qb, Qa] = [Med(Nd, plain, 2) || Nd <- Nodes],
+                  [Pb, Pa] = [Ratio(Nd, K, 1) || Nd <- Nodes],
+                  [Qb, Qa] = [Ratio(Nd, K, 2) || Nd <- Nodes],
                   row([percall_label(K), fmt_num(Ub), fmt_num(Ua), io_lib:format("~.2fx", [Ua / Ub]),
                        fmt_num(Rb), fmt_num(Ra),
-                       io_lib:format("**~.1fx**", [Ub / Pb]), io_lib:format("**~.1fx**", [Ua / Pa]),
-                       io_lib:format("~.1fx", [Rb / Qb]), io_lib:format("~.1fx", [Ra / Qa])])
+                       io_lib:format("**~.1fx**", [Pb]), io_lib:format("**~.1fx**", [Pa]),
+                       io_lib:format("~.1fx", [Qb]), io_lib:format("~.1fx", [Qa])])
               end,
         Spread = fun(Node, K) ->
                      L = [element(1, proplists:get_value(K, B)) || {Nd, _, B} <- Flat, Nd =:= Node],
@@ -806,7 +809,10 @@ percall(#{nodes := Nodes, n := N, rounds := Rounds, md := Md, labels := Labels})
                  end,
         [Lb, La] = Labels,
         Md1 = [io_lib:format("~b interleaved rounds of ~b calls per contender and build (+200 warm-up calls each), "
-                             "the two nodes' order alternating: before = ~s, after = ~s.~n~n", [Rounds, N, Lb, La]),
+                             "the two nodes' order alternating, the contenders taking turns in chunks of 500 calls: "
+                             "before = ~s, after = ~s. Time and reductions: median over the rounds of each round's "
+                             "mean per call; x / plain: median over the rounds of that round's ratio.~n~n",
+                             [Rounds, N, Lb, La]),
                "| call | before µs/call | after µs/call | after/before | before reductions/call | "
                "after reductions/call | before / plain (time) | after / plain (time) | before / plain (reductions) | "
                "after / plain (reductions) |\n",
@@ -836,21 +842,36 @@ percall_label(plain) -> "plain: `erlang:memory(), statistics(run_queue)`";
 percall_label(erl_ready) -> "hand-written ready check (`bench_nif:erl_ready/0`)".
 
 %% One block in a benchmark node: [{Contender, {MicrosecondsPerCall, ReductionsPerCall}}].
+%% The N calls of each contender run in chunks of 500, the contenders taking turns
+%% chunk by chunk (the order rotating with the round), so that a change of load on
+%% this shared machine falls on every contender alike.
 percall_block(N, Round) ->
     Cs = percall_contenders(),
-    Shift = Round rem length(Cs),
-    {A, B} = lists:split(Shift, Cs),
-    [{K, percall_time(F, N)} || {K, F} <- B ++ A].
+    {A, B} = lists:split(Round rem length(Cs), Cs),
+    Order = B ++ A,
+    [percall_loop(F, 200) || {_, F} <- Order],
+    Chunk = min(N, 500),
+    Acc = percall_chunks(Order, Chunk, N div Chunk, maps:from_list([{K, {0, 0}} || {K, _} <- Cs])),
+    Calls = Chunk * (N div Chunk),
+    [{K, {Ns / Calls / 1000, Rs / Calls}} || {K, _} <- Cs, {Ns, Rs} <- [maps:get(K, Acc)]].
 
+percall_chunks(_, _, 0, Acc) ->
+    Acc;
+percall_chunks(Order, Chunk, Left, Acc) ->
+    Acc1 = lists:foldl(fun({K, F}, M) ->
+                               {Ns, Rs} = percall_time(F, Chunk),
+                               maps:update_with(K, fun({A, B}) -> {A + Ns, B + Rs} end, M)
+                       end, Acc, Order),
+    percall_chunks(tl(Order) ++ [hd(Order)], Chunk, Left - 1, Acc1).
+
+%% Nanoseconds and reductions of N calls of F.
 percall_time(F, N) ->
-    percall_loop(F, 200),
-    erlang:garbage_collect(),
     {reductions, R0} = process_info(self(), reductions),
     T0 = erlang:monotonic_time(nanosecond),
     percall_loop(F, N),
     T1 = erlang:monotonic_time(nanosecond),
     {reductions, R1} = process_info(self(), reductions),
-    {(T1 - T0) / N / 1000, (R1 - R0) / N}.
+    {T1 - T0, R1 - R0}.
 
 percall_loop(_, 0) -> ok;
 percall_loop(F, N) -> _ = F(), percall_loop(F, N - 1).
