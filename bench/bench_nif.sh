@@ -98,13 +98,7 @@ percall_main() {
     echo
     echo "Command: \`BENCH_BASE=$base bench/bench_nif.sh percall $n\` (BENCH_PERCALL_ROUNDS=$rounds); $((SECONDS - t0)) s."
     echo
-    echo "| machine | |"
-    echo "|---|---|"
-    echo "| CPUs (\`nproc\`) | $(nproc) |"
-    echo "| CPU model | $CPU_MODEL |"
-    echo "| kernel (\`uname -r\`) | $(uname -r) |"
-    echo "| Erlang/OTP | $OTP_VERSION (default flags: $(nproc) schedulers) |"
-    echo "| load average before / after | $load_before / $load_after |"
+    machine_table "$OTP_VERSION (default flags: $(nproc) schedulers)" "| load average before / after | $load_before / $load_after |"
     echo
     echo "Two plain nodes (\`erl -sname ... -noshell\`, no application started), one per build, driven by a third"
     echo "(\`bench/bench_nif.erl\`, percall/1). Time: wall time per call, the mean over a block of calls; the table"
@@ -200,14 +194,9 @@ mv "$TMP/samples.csv" "$CSV"
   echo
   echo "Command: \`bench/bench_nif.sh $N\` (warm-up rounds $WARMUP, hygiene calls $HYGIENE_N, edge calls $EDGE_N, remote rounds $REMOTE_N); the benchmark node ran ${RUN_SECS} s, the whole script $SECONDS s."
   echo
-  echo "| machine | |"
-  echo "|---|---|"
-  echo "| CPUs (\`nproc\`) | $(nproc) |"
-  echo "| CPU model | $CPU_MODEL |"
-  echo "| kernel (\`uname -r\`) | $(uname -r) |"
-  echo "| Erlang/OTP | $OTP_VERSION (default flags: $(nproc) schedulers) |"
-  echo "| beamprobe | commit $GIT_REV; beamprobe_nif.so sha256 $NIF_SHA..., src/beamprobe.erl sha256 $ERL_SHA..., priv/beamprobe sha256 $BP_SHA... |"
-  echo "| load average before / after | $LOAD_BEFORE / $LOAD_AFTER |"
+  machine_table "$OTP_VERSION (default flags: $(nproc) schedulers)" \
+    "| beamprobe | commit $GIT_REV; beamprobe_nif.so sha256 $NIF_SHA..., src/beamprobe.erl sha256 $ERL_SHA..., priv/beamprobe sha256 $BP_SHA... |" \
+    "| load average before / after | $LOAD_BEFORE / $LOAD_AFTER |"
   echo
   echo "Benchmark node \`$BENCH_NODE\`: the demo application (demo_sup, 3 governors) and beamprobe, started with"
   echo "\`erl -sname $BENCH_NODE -noshell\` and nothing else. Remote target: \`$TARGET\`, a demo node of"
