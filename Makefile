@@ -27,11 +27,13 @@ demo-stop:
 # (the NIF's eunit suite among them), chaos on the network (skipped where network namespaces
 # cannot be made), then unit and integration again under AddressSanitizer +
 # UndefinedBehaviorSanitizer, then a few seconds of each fuzz target.
+# Each phase says how long it took (the suite must stay well under 15 minutes in CI).
+PHASE = t=$$(date +%s); $(MAKE) -s $(1) && echo "make test: $(1) took $$(( $$(date +%s) - t )) s"
 test: deps
-	@$(MAKE) -s analyze
-	@$(MAKE) -s unit erlang integration chaos
-	@$(MAKE) -s sanitize
-	@$(MAKE) -s fuzz-smoke
+	@$(call PHASE,analyze)
+	@$(call PHASE,unit erlang integration chaos)
+	@$(call PHASE,sanitize)
+	@$(call PHASE,fuzz-smoke)
 	@echo "make test: all suites passed"
 
 unit:

@@ -4,8 +4,11 @@
 # Usage: bench/bench_check.sh [N]        N probes per contender (default 200)
 #
 # Contenders, run in interleaved rounds (the order rotates every round) against node 1:
-#   A  beamprobe check, all checks (governors, supervisor, application, cluster size): one round
+#   A  beamprobe check, all checks (governors, supervisor, application, cluster size), --plan
+#      one-round: one round trip
 #   M  the same with --plan multi-round (the rounds of the collector, one after another)
+#   U  the same with the default plan, auto (which picks by the TCP connect's time; main run only:
+#      the delay proxy cannot delay a TCP connect, so auto would pick as on loopback)
 #   B  erl_call fetching one fact (erlang:memory(total)), the way release scripts ask a node
 #   C  erl_call fetching the facts A collects, one erl_call per fact
 #   D  an escript that starts a hidden node and net_adm:ping/1s the target
@@ -84,7 +87,8 @@ DIST_PORT=$(epmd -names | awk -v n="${NODE%@*}" '$1 == "name" && $2 == n { print
 # ---------- contenders ----------
 
 A_CHECKS=(--governor cost_guard,rollback_guard,backlog_valve --supervisor demo_sup --require-app demo --expect-size 3)
-A_ARGS=(check "$NODE" --cookie-file "$COOKIE_FILE" "${A_CHECKS[@]}")
+A_ARGS=(check "$NODE" --cookie-file "$COOKIE_FILE" "${A_CHECKS[@]}" --plan one-round)
+U_ARGS=(check "$NODE" --cookie-file "$COOKIE_FILE" "${A_CHECKS[@]}")
 GOVS=(cost_guard rollback_guard backlog_valve)
 # The target's memory cgroup files, located the way beamprobe does (its own cgroup, v2 or v1).
 CG_V2=$(awk -F: '$1 == "0" { print $3 }' "/proc/$TARGET_PID/cgroup")
@@ -142,7 +146,11 @@ write_commands() {
     printf '#name A%s\tbeamprobe check, all checks\n' "$sfx"
     printf 'A%s\t-\t%s\n' "$sfx" "$(q "${envw[@]}" "$BP" "${A_ARGS[@]}" ${DELAYED_EXTRA:+--timeout 10s})"
     printf '#name M%s\tbeamprobe check, all checks, --plan multi-round\n' "$sfx"
-    printf 'M%s\t-\t%s\n' "$sfx" "$(q "${envw[@]}" "$BP" "${A_ARGS[@]}" --plan multi-round ${DELAYED_EXTRA:+--timeout 10s})"
+    printf 'M%s\t-\t%s\n' "$sfx" "$(q "${envw[@]}" "$BP" "${U_ARGS[@]}" --plan multi-round ${DELAYED_EXTRA:+--timeout 10s})"
+    if [[ -z "$sfx" ]]; then
+      printf '#name U\tbeamprobe check, all checks, the default plan (auto)\n'
+      printf 'U\t-\t%s\n' "$(q "${envw[@]}" "$BP" "${U_ARGS[@]}")"
+    fi
     if [[ -n "$sfx" ]]; then
       printf '#name P%s\tbeamprobe check, plain (no governor/supervisor)\n' "$sfx"
       printf 'P%s\t-\t%s\n' "$sfx" "$(q "${envw[@]}" "$BP" check "$NODE" --cookie-file "$COOKIE_FILE" --timeout 10s)"
@@ -190,8 +198,9 @@ echo
 
 say "breakdown: beamprobe variants next to erl_call ($BREAKDOWN_REPS rounds)"
 rt_of() { "$BP" check "$NODE" --cookie-file "$COOKIE_FILE" --json "$@" | jq -r .round_trips; }
-RT_FULL=$(rt_of "${A_CHECKS[@]}")
 RT_MULTI=$(rt_of "${A_CHECKS[@]}" --plan multi-round)
+RT_FULL=$(rt_of "${A_CHECKS[@]}" --plan one-round)
+AUTO_CHOICE=$("$BP" check "$NODE" --cookie-file "$COOKIE_FILE" --json "${A_CHECKS[@]}" | jq -r '"\(.round_trips) round trips, \(.plan_reason)"')
 RT_PLAIN=$(rt_of)
 RT_STARTUP=$(rt_of --probe startup)
 {
@@ -207,6 +216,8 @@ RT_STARTUP=$(rt_of --probe startup)
   grep $'^A\t' "$TMP/main.cmds"
   printf '#name M\tM. the same, --plan multi-round (%s round trips)\n' "$RT_MULTI"
   grep $'^M\t' "$TMP/main.cmds"
+  printf '#name U\tU. the same, the default plan (%s)\n' "$AUTO_CHOICE"
+  grep $'^U\t' "$TMP/main.cmds"
   printf '#name B\tB. erl_call, one fact (1 round trip)\n'
   grep $'^B\t' "$TMP/main.cmds"
 } >"$TMP/breakdown.cmds"
@@ -352,6 +363,7 @@ fi
   echo
   echo "- A: \`priv/beamprobe ${A_ARGS[*]}\` (a copy of the binary taken at the start; $RT_FULL round trips after the handshake)"
   echo "- M: the same with \`--plan multi-round\` ($RT_MULTI round trips)"
+  echo "- U: the same with the default plan, \`--plan auto\` ($AUTO_CHOICE)"
   echo "- B: \`HOME=CLUSTER/home erl_call -sname $NODE -a 'erlang memory [total]'\`"
   echo "- C: $C_CALLS invocations of \`erl_call -sname $NODE\`, one per fact:"
   echo "  $(printf "\`-a '%s'\`; " "${C_FACTS[@]}")"

@@ -25,7 +25,7 @@ ceval "$N2" 'demo_truth:start_tenants(3), [supervisor:start_child(tenant_sup, [T
 measure() { # NAME NODE EVALS ARGS...
   local name=$1 node=$2 evals=$3; shift 3
   ceval "$node" 'oneround_vm:capture().' >/dev/null
-  "$BEAMPROBE" check "$node" --cookie-file "$COOKIE" --timeout 10s --json "$@" | jq -c '{round_trips, plan, plan_unused}' >"$DIR/$name.probe"
+  "$BEAMPROBE" check "$node" --cookie-file "$COOKIE" --timeout 10s --json --plan one-round "$@" | jq -c '{round_trips, plan, plan_unused}' >"$DIR/$name.probe"
   ceval "$node" "oneround_vm:captured(\"$DIR/$name.req\")." >/dev/null
   echo "## $name: beamprobe check ${*:-(plain)}: $(cat "$DIR/$name.probe")"
   ceval "$node" "oneround_vm:measure(\"$DIR/$name.req\", $evals)."

@@ -44,9 +44,8 @@ Files: *
 Copyright: 2026 the beamprobe authors
 License: Apache-2.0
 Comment: /usr/bin/beamprobe also contains, linked statically, erl_interface
- (Erlang/OTP, Apache-2.0), OpenSSL 3 (Apache-2.0) and jansson (MIT); their
- Debian packages erlang-dev, libssl-dev and libjansson-dev carry their
- copyright files.
+ (Erlang/OTP, Apache-2.0) and jansson (MIT); their Debian packages
+ erlang-dev and libjansson-dev carry their copyright files.
 
 License: Apache-2.0
  Licensed under the Apache License, Version 2.0 (the "License");
@@ -76,6 +75,20 @@ shl=$(mktemp -d) && trap 'rm -rf "$shl"' EXIT
 mkdir -p "$shl/debian" && printf 'Source: beamprobe\n\nPackage: beamprobe\nArchitecture: any\n' > "$shl/debian/control"
 depends=$(cd "$shl" && dpkg-shlibdeps -O "$stage/usr/bin/beamprobe" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 [[ -n $depends ]] || die "dpkg-shlibdeps found no dependencies"
+# OpenSSL is no ELF dependency: the command loads libssl.so.3 with dlopen (c_src/cli/ssl_lazy.c) for
+# TLS, the page's hashes and tokens, so dpkg-shlibdeps does not see it and libssl3 is added here, at
+# the version dpkg-shlibdeps would ask: the highest that libssl3's symbols file gives for the
+# functions ssl_lazy.c forwards (the ones its object defines, but its own bp_*).
+lazy=$root/build/obj/cli/ssl_lazy.o
+syms=$(dpkg-query --control-path libssl3 symbols 2>/dev/null) || true
+[[ -f $lazy ]] || die "$lazy not built"
+[[ -n $syms && -f $syms ]] || die "libssl3's symbols file not found (install libssl3)"
+ssl_min=$(nm --defined-only "$lazy" | awk '$2 == "T" && $3 !~ /^bp_/ { print $3 }' | awk -v f="$syms" '
+  BEGIN { while ((getline l < f) > 0) { split(l, a, " "); sub(/@.*/, "", a[1]); v[a[1]] = a[2] } }
+  !($1 in v) { print "libssl3 lacks " $1 > "/dev/stderr"; exit 1 }
+  { print v[$1] }' | sort -V | tail -1) || die "a function ssl_lazy.c forwards is not in libssl3"
+[[ $ssl_min =~ ^[0-9]+\.[0-9] ]] || die "no libssl3 version from $syms for $lazy"
+depends="$depends, libssl3 (>= $ssl_min)"
 
 size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 cat > "$stage/DEBIAN/control" <<CTRL
@@ -99,10 +112,12 @@ Description: health probe for Erlang/OTP clusters
  probes) or as a small HTTP server (probe routes, /health and Prometheus
  /metrics).
  .
- The command links only libc and libm dynamically (erl_interface, jansson
- and OpenSSL are linked statically). It loads libcurl (libcurl4) at run
- time with dlopen, and only for Kubernetes endpoint discovery
- (--k8s-endpoints), so libcurl4 is recommended rather than required.
+ The command links only libc and libm dynamically (erl_interface and
+ jansson are linked statically). It loads OpenSSL (libssl3) at run time
+ with dlopen when it needs it (serve, TLS distribution), so that runs
+ without TLS start faster, and libcurl (libcurl4) only for Kubernetes
+ endpoint discovery (--k8s-endpoints): libssl3 is required, libcurl4
+ only recommended.
  .
  The package also installs the beamprobe(1) man page and bash and zsh
  completion.

@@ -5,6 +5,7 @@
 
 #include "beamprobe.h"
 #include "cli/cli.h"
+#include "cli/ssl_lazy.h"
 #include "core/config.h"
 #include "core/report.h"
 #include "dist/collect.h"
@@ -68,7 +69,10 @@ int bp_cli_check(int argc, char **argv)
                              : "which node? give NODE as name@host, or name for a node on this host");
         goto out;
     }
-    if (bp_cookie_load(cfg->cookie_file, cookie, sizeof cookie, err, sizeof err) != 0) {
+    /* OpenSSL, if this check will need it, before the first step (cli/ssl_lazy.c) */
+    const char *ssl_for = bp_ssl_needed_for(cfg);
+    if ((ssl_for && bp_ssl_require(ssl_for, err, sizeof err) != 0)
+        || bp_cookie_load(cfg->cookie_file, cookie, sizeof cookie, err, sizeof err) != 0) {
         fprintf(stderr, "beamprobe check: %s\n", err);
         goto out;
     }

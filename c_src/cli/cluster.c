@@ -7,6 +7,7 @@
 
 #include "beamprobe.h"
 #include "cli/cli.h"
+#include "cli/ssl_lazy.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/mesh.h"
@@ -140,7 +141,10 @@ int bp_cli_cluster(int argc, char **argv)
                         "(--epmd-host, --dns, --k8s-endpoints); see 'beamprobe cluster --help'\n");
         goto out;
     }
-    if (bp_cookie_load(cfg->cookie_file, cookie, sizeof cookie, err, sizeof err) != 0) {
+    /* OpenSSL, if this run will need it, before the first step (cli/ssl_lazy.c) */
+    const char *ssl_for = bp_ssl_needed_for(cfg);
+    if ((ssl_for && bp_ssl_require(ssl_for, err, sizeof err) != 0)
+        || bp_cookie_load(cfg->cookie_file, cookie, sizeof cookie, err, sizeof err) != 0) {
         fprintf(stderr, "beamprobe cluster: %s\n", err);
         goto out;
     }

@@ -649,6 +649,12 @@ int bp_config_validate(const bp_config *c, char *err, size_t errlen)
     if (bp_config_is_given(c, "governor-timeout") && c->governor_timeout_ms >= c->timeout_ms)
         return bp__config_fail(err, errlen, "--governor-timeout (%dms) must be shorter than --timeout (%dms)",
                     c->governor_timeout_ms, c->timeout_ms);
+    /* the target waits the window inside the probe: the rest of it must fit too */
+    if (c->top > 0 && (int64_t)c->top_window_ms * 2 > c->timeout_ms)
+        return bp__config_fail(err, errlen,
+                    "--top-window (%dms) must be at most half of --timeout (%dms): the target waits that long "
+                    "inside the probe",
+                    c->top_window_ms, c->timeout_ms);
     if ((c->tls_cert[0] != '\0') != (c->tls_key[0] != '\0'))
         return bp__config_fail(err, errlen, "--tls-cert and --tls-key go together");
     if (c->tls_client_ca[0] && !c->tls_cert[0])

@@ -48,6 +48,8 @@ typedef struct bp_config {
     int governor_timeout_ms;       /* sys:get_state timeout on the target */
     int64_t max_reply_bytes;       /* larger replies are refused */
     int supervisor_depth;          /* nested supervisor levels walked below a root */
+    int top;                       /* --top N: list the N busiest processes (0 = off; check only) */
+    int top_window_ms;             /* --top-window: the reductions' sampling window */
 
     bp_probe_kind probe;
     bp_namelist expect_peers;
@@ -57,7 +59,7 @@ typedef struct bp_config {
     bp_namelist supervisors;
     int supervisor_strict;         /* children not running (pid undefined) fail */
     int mnesia;                    /* --mnesia: check the node's mnesia cluster */
-    char plan[16];                 /* "one-round" (one erl_eval request) or "multi-round" */
+    char plan[16];                 /* "auto" (default), "one-round" (one erl_eval request) or "multi-round" */
     bp_namelist governors;
     bp_namelist governor_fail_states;
     bp_namelist governor_warn_states;

@@ -188,9 +188,9 @@ static int check_tls_verify(const char *v, char *why, size_t whylen)
 
 static int check_plan(const char *v, char *why, size_t whylen)
 {
-    if (strcmp(v, "one-round") == 0 || strcmp(v, "multi-round") == 0)
+    if (strcmp(v, "auto") == 0 || strcmp(v, "one-round") == 0 || strcmp(v, "multi-round") == 0)
         return 0;
-    return why_set(why, whylen, "expected one-round or multi-round");
+    return why_set(why, whylen, "expected auto, one-round or multi-round");
 }
 
 static int check_k8s_source(const char *v, char *why, size_t whylen)
@@ -332,13 +332,24 @@ static const bp_config_option options[] = {
       .metavar = "BYTES", .def = "1MiB",
       .help = "refuse replies larger than this, e.g. 512k, 4MiB (1KiB..1GiB)" },
     { .name = "plan", .kind = BP_OPT_STRING, .offset = OFF(plan), .size = sizeof(((bp_config *)0)->plan),
-      .check = check_plan, .subcommands = SUB_NODE, .group = G_LIMITS, .metavar = "one-round|multi-round",
-      .def = "one-round",
+      .check = check_plan, .subcommands = SUB_NODE, .group = G_LIMITS, .metavar = "PLAN",
+      .def = "auto",
       .help = "one-round: one request the node evaluates (erl_eval) answers every check; multi-round: a "
-              "round per step (also the fallback when the node refuses the one request)" },
+              "round per step (also the fallback when the node refuses the one request); auto: one-round "
+              "when the TCP connect to the node takes 0.5 ms or more, else multi-round (on a fast link "
+              "faster, and cheaper for the node)" },
     { .name = "supervisor-depth", .kind = BP_OPT_INT, .offset = OFF(supervisor_depth),
       .min = 0, .max = 32, .subcommands = SUB_NODE, .group = G_LIMITS, .metavar = "N",
       .def = "3", .help = "nested supervisor levels walked below each --supervisor (0..32)" },
+
+    { .name = "top", .kind = BP_OPT_INT, .offset = OFF(top), .min = 0, .max = 50, .subcommands = BP_SUB_CHECK,
+      .group = G_LIMITS, .metavar = "N", .def = "0", .def_text = "0 = off",
+      .help = "also list the N processes with the longest message queues, the most memory and the most "
+              "reductions over --top-window, computed on the target in the same round trip (1..50; "
+              "diagnostic only, never changes the verdict; check only, serve and cluster refuse it)" },
+    { .name = "top-window", .kind = BP_OPT_DURATION, .offset = OFF(top_window_ms), .min = 1, .max = 60000,
+      .subcommands = BP_SUB_CHECK, .group = G_LIMITS, .metavar = "DURATION", .def = "100ms",
+      .help = "--top: the window over which reductions are counted; at most half of --timeout" },
 
     /* Checks */
     { .name = "probe", .kind = BP_OPT_PROBE, .offset = OFF(probe), .subcommands = BP_SUB_CHECK,

@@ -11,6 +11,7 @@
 
 #include "beamprobe.h"
 #include "core/json_util.h"
+#include "core/render_top.h"
 
 typedef struct {
     int oom; /* some value or insertion failed */
@@ -359,9 +360,12 @@ json_t *bp_report_json(const bp_report *r)
     put(&x, doc, "plan", s->plan ? json_string(s->plan) : json_null());
     put(&x, doc, "plan_reason", s->plan_reason ? bp_json_string_utf8(s->plan_reason) : json_null());
     put(&x, doc, "plan_unused", bp_json_int_or_null(s->plan_unused));
+    put(&x, doc, "connect_rtt_ms", s->rtt_us >= 0 ? json_real((double)s->rtt_us / 1000.0) : json_null());
     put(&x, doc, "incomplete", json_boolean(r->incomplete));
     put(&x, doc, "checks", checks_object(&x, r));
     put(&x, doc, "metrics", metrics_object(&x, s));
+    if (s->top.asked) /* --top only: the document is otherwise unchanged */
+        put(&x, doc, "top", bp_render_top_json(&x.oom, &s->top));
     if (x.oom) {
         json_decref(doc);
         return NULL;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/render_top.h"
 #include "core/textbuf.h"
 
 #define NAME_COL_MAX 40 /* longer check names push their reason right instead */
@@ -85,7 +86,7 @@ char *bp_render_text(const bp_report *r)
     bp_textbuf_addf(&b, ": %s%s (%s probe, %.1f ms, %d round trip%s%s)\n", overall, r->incomplete ? ", INCOMPLETE" : "",
                     bp_probe_name(r->probe), s->duration_us >= 0 ? (double)s->duration_us / 1000.0 : 0.0,
                     s->round_trips, s->round_trips == 1 ? "" : "s", multi ? ", multi-round plan" : "");
-    if (multi && s->plan_reason) {
+    if (multi && s->plan_reason && !s->plan_auto) { /* auto's choice is no news: in the JSON report */
         bp_textbuf_addf(&b, "(multi-round plan: ");
         bp_textbuf_add_clean(&b, s->plan_reason, 0);
         bp_textbuf_addf(&b, ")\n");
@@ -114,7 +115,9 @@ char *bp_render_text(const bp_report *r)
         bp_textbuf_add_clean(&b, c->reason, 0);
         bp_textbuf_addf(&b, "%s\n", c->incomplete ? " [incomplete]" : "");
     }
-    if (s->connect.state == BP_FACT_OK)
+    if (s->connect.state == BP_FACT_OK) {
         key_numbers(&b, r);
+        bp_render_top_text(&b, &s->top);
+    }
     return bp_textbuf_finish(&b);
 }

@@ -26,6 +26,7 @@ bp_snapshot *bp_snapshot_new(const char *node)
     s->cgroup_limit = s->cgroup_usage = -1;
     s->uptime_ms = -1;
     s->plan_unused = -1;
+    s->rtt_us = -1;
     s->open_fds = s->max_fds = -1; /* remote probes never collect them */
     return s;
 }

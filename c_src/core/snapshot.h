@@ -92,6 +92,28 @@ typedef struct {
     const char *detail; /* the returned term, formatted and bounded */
 } bp_custom_snap;
 
+/* --top: one process among a category's winners (collect_top.c). */
+typedef struct {
+    const char *pid;              /* "<0.123.0>" */
+    const char *name;             /* registered name, NULL if none */
+    const char *current_function; /* "mod:fun/arity", NULL if unknown (gone) */
+    const char *initial_call;     /* "mod:fun/arity" (proc_lib's translated), NULL if unknown */
+    int64_t value;                /* queue length, bytes, or reductions in the window */
+} bp_top_entry;
+
+enum { BP_TOP_QUEUE = 0, BP_TOP_MEMORY, BP_TOP_REDUCTIONS, BP_TOP_CATEGORIES };
+
+/* --top N: the target's processes with the longest queues, the most memory, the most reductions. */
+typedef struct {
+    int asked;                    /* N > 0 was given */
+    const char *unavailable;      /* why there is no list (asked only), else NULL */
+    int64_t window_ms;            /* the reductions' window */
+    int64_t processes;            /* processes seen (the probe's own left out) */
+    int64_t probe_memory;         /* bytes of the probe's process on the target at the end */
+    bp_top_entry *list[BP_TOP_CATEGORIES];
+    size_t n[BP_TOP_CATEGORIES];
+} bp_top_snap;
+
 typedef struct bp_snapshot {
     bp_arena *arena;       /* owns every string and array below */
     const char *node;      /* the node's name: as it states it once connected, else as given */
@@ -100,7 +122,9 @@ typedef struct bp_snapshot {
     int64_t duration_us;   /* wall time of the whole probe */
     int round_trips;       /* request/reply rounds after the handshake */
     const char *plan;      /* "one-round" or "multi-round" (NULL in the NIF: no rounds) */
-    const char *plan_reason; /* why the multi-round plan ran, or NULL */
+    const char *plan_reason; /* why this plan ran, or NULL (the one-round plan as configured) */
+    int plan_auto;         /* the plan was --plan auto's choice */
+    int64_t rtt_us;        /* the TCP connect's time: the network's round trip (-1 unknown) */
     int plan_unused;       /* one-round: answers of the target no call of ours used (-1 unknown) */
 
     bp_fact connect;       /* session: OK when the handshake succeeded */
@@ -156,6 +180,8 @@ typedef struct bp_snapshot {
     bp_strv mnesia_running_nodes;    /* system_info(running_db_nodes) */
     int64_t mnesia_tables;           /* tables, -1 unknown */
     bp_strv mnesia_unloaded;         /* tables with no loaded copy anywhere (where_to_read = nowhere) */
+
+    bp_top_snap top;                 /* --top: diagnostic only, never judged */
 } bp_snapshot;
 
 /* New empty snapshot for `node` with its own arena; NULL on OOM. */

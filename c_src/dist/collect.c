@@ -10,6 +10,7 @@
 #include "core/cgroup.h"
 #include "core/clock.h"
 #include "dist/oneround.h"
+#include "dist/plan.h"
 
 /* Fact groups, each filling one bp_fact of the snapshot. */
 enum { G_IDENTITY, G_MEMBERSHIP, G_MEMORY, G_CGROUP, G_LIMITS, G_SCHED, G_APPS, G_COUNT };
@@ -115,6 +116,11 @@ ei_x_buff *bp__add_call(bp_batch *b, const char *mod, const char *fun, int argc,
 
 /* ---------- reply helpers ---------- */
 
+const char *bp__pid_text(bp_arena *a, const bp_term *pid)
+{
+    return bp_arena_printf(a, "<%s.%lld.%lld>", pid->str ? pid->str : "", (long long)pid->i, (long long)pid->serial);
+}
+
 const bp_term *bp__reply_of(collector *c, bp_batch *b, int i, bp_fact *f)
 {
     if (i < 0)
@@ -211,7 +217,7 @@ static int plan_single_calls(collector *c, bp_batch *b, int bifs)
     return 0;
 }
 
-static int encode_export(ei_x_buff *x, const char *mod, const char *fun, long arity)
+int bp__encode_export(ei_x_buff *x, const char *mod, const char *fun, long arity)
 {
     erlang_fun f;
     memset(&f, 0, sizeof f);
@@ -236,11 +242,11 @@ static int plan_bif_call(collector *c, bp_batch *b)
     if (n == 0)
         return 0;
     ei_x_buff *x = bp__add_call(b, "lists", "zipwith", 3, &c->bif_at);
-    if (!x || encode_export(x, "erlang", "apply", 2) < 0 || ei_x_encode_list_header(x, n) < 0)
+    if (!x || bp__encode_export(x, "erlang", "apply", 2) < 0 || ei_x_encode_list_header(x, n) < 0)
         return BP_ENOMEM;
     for (int k = 0; k < C_COUNT; k++)
         if (group_wanted(c->cfg->probe, node_calls[k].group) && is_bif(k)
-            && encode_export(x, node_calls[k].mod, node_calls[k].fun, arity_of(k)) < 0)
+            && bp__encode_export(x, node_calls[k].mod, node_calls[k].fun, arity_of(k)) < 0)
             return BP_ENOMEM;
     if (ei_x_encode_empty_list(x) < 0 || ei_x_encode_list_header(x, n) < 0)
         return BP_ENOMEM;
@@ -443,7 +449,7 @@ static void take_memory(collector *c, bp_batch *b)
 static int add_read_files(bp_batch *b, const char *const *paths, size_t n, int *index)
 {
     ei_x_buff *x = bp__add_call(b, "lists", "map", 2, index);
-    if (!x || encode_export(x, "file", "read_file", 1) < 0 || ei_x_encode_list_header(x, (long)n) < 0)
+    if (!x || bp__encode_export(x, "file", "read_file", 1) < 0 || ei_x_encode_list_header(x, (long)n) < 0)
         return BP_ENOMEM;
     for (size_t i = 0; i < n; i++)
         if (ei_x_encode_string(x, paths[i]) < 0)
@@ -690,17 +696,21 @@ static int session_call(void *ctx, bp_batch *b, int64_t deadline_ms)
 }
 
 /*
- * The one-round plan (oneround.h) in front of the session, unless --plan multi-round: then
- * (and when the node refuses the one request) a round per step.
+ * The one-round plan (oneround.h) in front of the session, unless the plan (plan.h) is
+ * multi-round: then (and when the node refuses the one request) a round per step.
  */
 int bp_collect(bp_session *s, const bp_config *cfg, int64_t deadline_ms, bp_snapshot *snap)
 {
     bp_collect_exec ex = { .call = session_call, .ctx = s, .self_name = bp_session_self_name(s) };
     if (bp_snapshot_set_node(snap, bp_session_peer_name(s)) != 0) /* the name the node states */
         return BP_ENOMEM;
-    if (strcmp(cfg->plan, "multi-round") == 0) {
+    char why[128];
+    snap->rtt_us = bp_session_rtt_us(s);
+    snap->plan_auto = strcmp(cfg->plan, "auto") == 0;
+    bp_plan plan = bp_plan_choose(cfg->plan, snap->rtt_us, why, sizeof why);
+    snap->plan_reason = why[0] ? bp_arena_strdup(snap->arena, why) : NULL;
+    if (plan == BP_PLAN_MULTI_ROUND) {
         snap->plan = "multi-round";
-        snap->plan_reason = "--plan multi-round";
         return bp_collect_with(&ex, cfg, deadline_ms, snap);
     }
     /* the target stops asking what may wait once 4/5 of the time left is spent: the rest is
@@ -731,11 +741,11 @@ int bp_collect(bp_session *s, const bp_config *cfg, int64_t deadline_ms, bp_snap
  */
 int bp_collect_with(const bp_collect_exec *ex, const bp_config *cfg, int64_t deadline_ms, bp_snapshot *snap)
 {
-    collector c = { .ex = ex, .cfg = cfg, .snap = snap, .deadline = deadline_ms };
+    collector c = { .ex = ex, .cfg = cfg, .snap = snap, .deadline = deadline_ms, .top_at = -1 };
     int ready = cfg->probe == BP_PROBE_READY;
     bp_batch *b = bp_batch_new(0), *next = NULL;
     int rc = BP_ENOMEM;
-    if (!b || (ready && bp__procs_init(&c) != 0) || plan_node_calls(&c, b) != 0
+    if (!b || (ready && bp__procs_init(&c) != 0) || plan_node_calls(&c, b) != 0 || bp__top_plan(&c, b) != 0
         || (ready && (plan_custom(&c, b) != 0 || bp__procs_plan(&c, b) != 0 || bp__mnesia_plan(&c, b) != 0)))
         goto out;
     for (int round = 1;; round++) {
@@ -752,6 +762,7 @@ int bp_collect_with(const bp_collect_exec *ex, const bp_config *cfg, int64_t dea
                 take_bif_groups(&c, b);
             if (group_wanted(cfg->probe, G_CGROUP))
                 take_cgroup(&c, b, next);
+            bp__top_take(&c, b);
         } else if (round == 2) {
             if (c.bif_fallback)
                 take_bif_groups(&c, b);

@@ -10,7 +10,7 @@
 #define BP__MN_TABLES_MAX 1024 /* --mnesia: tables asked about per probe */
 #define BP__CGROUP_FILES 6
 
-typedef enum { J_WHEREIS, J_GPROC, J_PROVE, J_ATTRS, J_ASK, J_DONE } bp__job_stage;
+typedef enum { J_ATOM, J_WHEREIS, J_GPROC, J_PROVE, J_ATTRS, J_ASK, J_DONE } bp__job_stage;
 
 /*
  * One process the probe looks into: a governor (alone or a member of a family),
@@ -24,7 +24,7 @@ typedef struct {
     bp_supervisor_snap *sup;   /* exactly one of sup, gov, fam */
     bp_governor_snap *gov;
     bp_govfamily_snap *fam;
-    const char *name;          /* registered name (J_WHEREIS; "global:NAME" for global), or gproc tag */
+    const char *name;          /* registered name (J_ATOM, J_WHEREIS; "global:NAME" for global), or gproc tag */
     bp__job_stage stage;
     bp_term pid;               /* valid from J_PROVE on; its node name lives in the snapshot's arena */
     bp_prockind kind;
@@ -49,6 +49,7 @@ typedef struct {
     int mn_stage;                      /* --mnesia: next step (collect_mnesia.c) */
     int mn_at[4];
     const bp_term *mn_tables;          /* the table list, in the previous round's batch */
+    int top_at;                        /* --top: the call of round one, -1 if none */
     bp__proc_job *jobs;                /* heap, grows; freed by bp__procs_free */
     size_t n_jobs, cap_jobs;
 } bp__collector;
@@ -58,8 +59,12 @@ const bp_term *bp__reply_of(bp__collector *c, bp_batch *b, int i, bp_fact *f);
 /* Add a call to b; its index goes to *index. NULL on OOM. */
 ei_x_buff *bp__add_call(bp_batch *b, const char *mod, const char *fun, int argc, int *index);
 int64_t bp__int_or(const bp_term *t, int64_t dflt);
+/* A pid as text, "<node.id.serial>", in a (NULL on OOM). */
+const char *bp__pid_text(bp_arena *a, const bp_term *pid);
 /* Fact OK unless a reply already failed it. */
 void bp__fact_ok(bp_fact *f);
+/* Encode `fun mod:fun/arity` (an export fun, which a node applies without loading code). ei's result. */
+int bp__encode_export(ei_x_buff *x, const char *mod, const char *fun, long arity);
 /* Is the reply {badrpc, {'EXIT', Reason}} with Reason (or its first element) the atom `reason`? */
 int bp__exit_reason_is(const bp_rpc *r, const char *reason);
 
@@ -74,6 +79,12 @@ extern const char *const bp__cgroup_paths[BP__CGROUP_FILES];
  * the calls that may wait, as term_to_binary output into x (collect_oneround.c). 0 or BP_ENOMEM.
  */
 int bp__oneround_params(const bp_config *cfg, int64_t budget_ms, ei_x_buff *x);
+/* The same request with every feature off but --top: the collector's own --top call (collect_top.c). */
+int bp__oneround_top_params(const bp_config *cfg, int64_t budget_ms, ei_x_buff *x);
+
+/* --top: plan the one call of round one into b (c->top_at), then take its reply (collect_top.c). */
+int bp__top_plan(bp__collector *c, bp_batch *b);
+void bp__top_take(bp__collector *c, bp_batch *b);
 
 /* Create the jobs of the configured governors and supervisors. 0 or BP_ENOMEM. */
 int bp__procs_init(bp__collector *c);

@@ -30,12 +30,12 @@ static int encode_job(ei_x_buff *x, int kind, const char *name)
                : 0;
 }
 
-static int encode_jobs(const bp_config *cfg, ei_x_buff *x)
+static int encode_jobs(const bp_config *cfg, int only_top, ei_x_buff *x)
 {
     const bp_namelist *lists[3] = { &cfg->governors, &cfg->governor_families, &cfg->supervisors };
     const int kinds[3] = { K_GOVERNOR, K_FAMILY, K_SUPERVISOR };
     long n = 0;
-    if (cfg->probe != BP_PROBE_READY)
+    if (cfg->probe != BP_PROBE_READY || only_top)
         return ei_x_encode_empty_list(x);
     for (int l = 0; l < 3; l++)
         n += (long)lists[l]->n;
@@ -48,9 +48,9 @@ static int encode_jobs(const bp_config *cfg, ei_x_buff *x)
     return ei_x_encode_empty_list(x);
 }
 
-static int encode_cgroup(const bp_config *cfg, ei_x_buff *x)
+static int encode_cgroup(const bp_config *cfg, int only_top, ei_x_buff *x)
 {
-    if (!bp__wants_cgroup(cfg->probe))
+    if (!bp__wants_cgroup(cfg->probe) || only_top)
         return ei_x_encode_empty_list(x) < 0 || ei_x_encode_tuple_header(x, 4) < 0 || ei_x_encode_string(x, "") < 0
                        || ei_x_encode_string(x, "") < 0 || ei_x_encode_string(x, "") < 0 || ei_x_encode_string(x, "") < 0
                    ? -1
@@ -82,11 +82,24 @@ static int encode_names(ei_x_buff *x)
     return 0;
 }
 
-/* The features of the request this probe needs: only their procedures are sent. */
-static unsigned features(const bp_config *cfg)
+/* --top: 0 (off), or {N, WindowMs}. */
+static int encode_top(const bp_config *cfg, ei_x_buff *x)
 {
-    unsigned f = 0;
+    if (cfg->top <= 0)
+        return ei_x_encode_long(x, 0);
+    return ei_x_encode_tuple_header(x, 2) < 0 || ei_x_encode_long(x, cfg->top) < 0
+                   || ei_x_encode_long(x, cfg->top_window_ms) < 0
+               ? -1
+               : 0;
+}
+
+/* The features of the request this probe needs: only their procedures are sent. */
+static unsigned features(const bp_config *cfg, int only_top)
+{
+    unsigned f = cfg->top > 0 ? BP_ONEROUND_TOP : 0;
     int ready = cfg->probe == BP_PROBE_READY;
+    if (only_top)
+        return f;
     if (bp__wants_cgroup(cfg->probe))
         f |= BP_ONEROUND_CGROUP;
     if (ready && cfg->mnesia)
@@ -103,21 +116,33 @@ static unsigned features(const bp_config *cfg)
 
 /*
  * {1, {Budget, AppsTimeout, CgroupPaths, CgroupFiles, GovTimeout, Depth, MaxSupervisors,
- *      FamilyMax, Mnesia, MnesiaTablesMax, Names, ReplyMax}, Jobs, Rule, Procedures}
+ *      FamilyMax, Mnesia, MnesiaTablesMax, Names, ReplyMax, Top}, Jobs, Rule, Procedures};
+ * only_top: every feature off but --top (the collector's own --top call, collect_top.c).
  */
-int bp__oneround_params(const bp_config *cfg, int64_t budget_ms, ei_x_buff *x)
+static int encode_params(const bp_config *cfg, int64_t budget_ms, int only_top, ei_x_buff *x)
 {
-    int ready = cfg->probe == BP_PROBE_READY;
+    int ready = cfg->probe == BP_PROBE_READY && !only_top;
     int64_t reply_max = cfg->max_reply_bytes / 10 * 9 - 1024; /* room for the reply's own frame */
-    if (ei_x_encode_tuple_header(x, 5) < 0 || ei_x_encode_long(x, 1) < 0 || ei_x_encode_tuple_header(x, 12) < 0
+    if (ei_x_encode_tuple_header(x, 5) < 0 || ei_x_encode_long(x, 1) < 0 || ei_x_encode_tuple_header(x, 13) < 0
         || ei_x_encode_longlong(x, budget_ms) < 0
-        || ei_x_encode_long(x, bp__wants_apps(cfg->probe) ? cfg->governor_timeout_ms : -1) < 0
-        || encode_cgroup(cfg, x) != 0 || ei_x_encode_long(x, cfg->governor_timeout_ms) < 0
+        || ei_x_encode_long(x, bp__wants_apps(cfg->probe) && !only_top ? cfg->governor_timeout_ms : -1) < 0
+        || encode_cgroup(cfg, only_top, x) != 0 || ei_x_encode_long(x, cfg->governor_timeout_ms) < 0
         || ei_x_encode_long(x, cfg->supervisor_depth) < 0 || ei_x_encode_long(x, BP__MAX_SUPERVISORS) < 0
         || ei_x_encode_long(x, BP_FAMILY_MAX) < 0 || ei_x_encode_long(x, ready && cfg->mnesia) < 0
         || ei_x_encode_long(x, BP__MN_TABLES_MAX) < 0 || encode_names(x) != 0
-        || ei_x_encode_longlong(x, reply_max > 0 ? reply_max : 0) < 0 || encode_jobs(cfg, x) != 0
-        || bp_prockind_encode_rule(x) < 0 || bp_oneround_encode_procs(x, features(cfg)) < 0)
+        || ei_x_encode_longlong(x, reply_max > 0 ? reply_max : 0) < 0 || encode_top(cfg, x) != 0
+        || encode_jobs(cfg, only_top, x) != 0 || (only_top ? ei_x_encode_empty_list(x) : bp_prockind_encode_rule(x)) < 0
+        || bp_oneround_encode_procs(x, features(cfg, only_top)) < 0)
         return BP_ENOMEM;
     return 0;
+}
+
+int bp__oneround_params(const bp_config *cfg, int64_t budget_ms, ei_x_buff *x)
+{
+    return encode_params(cfg, budget_ms, 0, x);
+}
+
+int bp__oneround_top_params(const bp_config *cfg, int64_t budget_ms, ei_x_buff *x)
+{
+    return encode_params(cfg, budget_ms, 1, x);
 }

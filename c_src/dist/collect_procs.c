@@ -165,6 +165,14 @@ static int plan_job(bp__collector *c, bp_batch *b, bp__proc_job *j)
 {
     j->at[0] = j->at[1] = j->at[2] = -1;
     switch (j->stage) {
+    case J_ATOM: { /* the name as an atom only if the node has that atom: never sent as one before */
+        const char *name = j->name + (strncmp(j->name, "global:", 7) == 0 ? 7 : 0);
+        ei_x_buff *x = bp__add_call(b, "erlang", "binary_to_existing_atom", 2, &j->at[0]);
+        if (!x || ei_x_encode_binary(x, name, (long)strlen(name)) < 0 || ei_x_encode_atom(x, "utf8") < 0)
+            return BP_ENOMEM;
+        bp_batch_get(b, (size_t)j->at[0])->block = 1; /* a BIF: no spawn */
+        return 0;
+    }
     case J_WHEREIS: {
         int global = strncmp(j->name, "global:", 7) == 0; /* an ETS lookup of global's, no message */
         ei_x_buff *x = bp__add_call(b, global ? "global" : "erlang", global ? "whereis_name" : "whereis", 1,
@@ -211,7 +219,7 @@ static bp_fact *job_fact(bp__proc_job *j)
 
 static const char *pid_text(bp__collector *c, const bp_term *pid)
 {
-    return bp_arena_printf(c->snap->arena, "<%s.%lld.%lld>", pid->str, (long long)pid->i, (long long)pid->serial);
+    return bp__pid_text(c->snap->arena, pid);
 }
 
 /* Keep a pid beyond its batch: the node name moves to the snapshot's arena. */
@@ -231,6 +239,30 @@ static int keep_pid(bp__collector *c, bp__proc_job *j, const bp_term *pid)
     return 0;
 }
 
+/* No atom of that name on the node: no process is registered under it (as whereis says). */
+static void not_registered(bp__collector *c, bp__proc_job *j)
+{
+    if (j->gov)
+        j->gov->fact.state = BP_FACT_OK; /* answered: not registered */
+    else
+        bp_fact_fail(c->snap, job_fact(j), BP_FACT_ERROR, "not running");
+}
+
+static void take_atom(bp__collector *c, bp_batch *b, bp__proc_job *j)
+{
+    bp_rpc *r = bp_batch_get(b, (size_t)j->at[0]);
+    j->stage = J_DONE;
+    if (r && r->rc == 0 && bp__exit_reason_is(r, "badarg")) {
+        not_registered(c, j);
+        return;
+    }
+    const bp_term *a = bp__reply_of(c, b, j->at[0], job_fact(j));
+    if (a && a->type == BP_T_ATOM)
+        j->stage = J_WHEREIS;
+    else if (a)
+        bp_fact_fail(c->snap, job_fact(j), BP_FACT_ERROR, "unexpected reply to binary_to_existing_atom");
+}
+
 static void take_whereis(bp__collector *c, bp_batch *b, bp__proc_job *j)
 {
     bp_fact *f = job_fact(j);
@@ -239,10 +271,8 @@ static void take_whereis(bp__collector *c, bp_batch *b, bp__proc_job *j)
     if (pid && pid->type == BP_T_PID) {
         if (keep_pid(c, j, pid) == 0)
             j->stage = J_PROVE;
-    } else if (pid && j->gov) {
-        f->state = BP_FACT_OK; /* answered: not registered */
     } else if (pid) {
-        bp_fact_fail(c->snap, f, BP_FACT_ERROR, "not running");
+        not_registered(c, j);
     }
 }
 
@@ -480,6 +510,12 @@ static void take_family_children(bp__collector *c, bp_batch *b, size_t ji)
 }
 
 /* gproc:select's [{Key, Pid}]: every name {n, l, {Tag, Key}} is a member named {Tag, Key}. */
+/* The pid of a gproc:select entry {Key, Pid}, or NULL for any other shape. */
+static const bp_term *gproc_entry_pid(const bp_term *kv)
+{
+    return kv->type == BP_T_TUPLE && kv->n == 2 && kv->items[1].type == BP_T_PID ? &kv->items[1] : NULL;
+}
+
 static void take_gproc(bp__collector *c, bp_batch *b, size_t ji)
 {
     bp_govfamily_snap *f = c->jobs[ji].fam;
@@ -499,11 +535,14 @@ static void take_gproc(bp__collector *c, bp_batch *b, size_t ji)
         bp_fact_fail(c->snap, &f->fact, BP_FACT_ERROR, "unexpected reply to gproc:select/2");
         return;
     }
-    int take = add_members(c, ji, l->n);
+    size_t with_pid = 0; /* an entry of another shape names no process: no member, and not counted */
+    for (size_t i = 0; i < l->n; i++)
+        with_pid += gproc_entry_pid(&l->items[i]) != NULL;
+    int take = add_members(c, ji, with_pid);
     const char *tag = c->jobs[ji].name;
     for (size_t i = 0; take > 0 && i < l->n && f->n_members < (size_t)take; i++) {
         const bp_term *kv = &l->items[i];
-        if (kv->type != BP_T_TUPLE || kv->n != 2 || kv->items[1].type != BP_T_PID)
+        if (!gproc_entry_pid(kv))
             continue;
         char key[BP_NAME_MAX];
         bp_term_format(&kv->items[0], key, sizeof key);
@@ -618,6 +657,7 @@ void bp__procs_take(bp__collector *c, bp_batch *b)
             (void)reserve_jobs(c, extra); /* out of memory: new_job finds no room; the facts say so below */
         bp__proc_job *j = &c->jobs[i];
         switch (j->stage) {
+        case J_ATOM: take_atom(c, b, j); break;
         case J_WHEREIS: take_whereis(c, b, j); break;
         case J_GPROC: take_gproc(c, b, i); j = &c->jobs[i]; j->stage = J_DONE; break;
         case J_PROVE: take_proof(c, b, j); break;

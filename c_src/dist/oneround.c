@@ -196,6 +196,43 @@ static int answer_matches(const bp_rpc *r, bp_term *const *args, const bp_or_ans
     return 1;
 }
 
+/*
+ * The collector's own request call (erl_eval:expr/5 of the request with every part off but
+ * --top, collect_top.c) is answered by what the one request did for that part: the answer
+ * {erl_eval, expr, [N, Window], Result} the target kept, as {ok, 1, [Answer]}, the very
+ * reply that call gets from the node. Its arguments (the request and its parameters) are not
+ * echoed, so it is matched by its function: the collector makes one such call per probe.
+ */
+static int request_call(const bp_rpc *r)
+{
+    return r->argc == 5 && strcmp(r->mod, "erl_eval") == 0 && strcmp(r->fun, "expr") == 0;
+}
+
+static const bp_term *request_reply(bp_oneround *o)
+{
+    for (size_t k = 0; k < o->n_answers; k++) {
+        bp_or_answer *e = &o->answers[k];
+        if (e->used || !e->args || !name_is(e->mod, "erl_eval") || !name_is(e->fun, "expr"))
+            continue;
+        bp_term *t = bp_arena_alloc(o->arena, 9 * sizeof *t);
+        if (!t)
+            return NULL;
+        memset(t, 0, 9 * sizeof *t);
+        t[0] = (bp_term){ .type = BP_T_TUPLE, .items = &t[1], .n = 3 };
+        t[1] = (bp_term){ .type = BP_T_ATOM, .str = "ok", .len = 2 };
+        t[2] = (bp_term){ .type = BP_T_INT, .i = 1 };
+        t[3] = (bp_term){ .type = BP_T_LIST, .items = &t[4], .n = 1 };
+        t[4] = (bp_term){ .type = BP_T_TUPLE, .items = &t[5], .n = 4 };
+        t[5] = *e->mod;
+        t[6] = *e->fun;
+        t[7] = *e->args;
+        t[8] = *e->raw;
+        e->used = 1;
+        return t;
+    }
+    return NULL;
+}
+
 /* Answer every call of b not answered yet that the target made too. The target makes the calls
    of each function in about the collector's order: each search among them starts past the last
    one used. */
@@ -209,7 +246,19 @@ static void answer_from_reply(bp_oneround *o, bp_batch *b, unsigned char *done)
     for (size_t i = 0; i < bp_batch_count(b); i++) {
         bp_rpc *r = bp_batch_get(b, i);
         bp_term *args[MAX_ARGS] = { 0 }; /* decode_args fills r->argc of them */
-        if (done[i] || decode_args(r, scratch, args) != 0)
+        if (done[i])
+            continue;
+        if (request_call(r)) {
+            const bp_term *reply = request_reply(o);
+            if (reply) {
+                r->rc = 0;
+                r->reply = (bp_term *)reply;
+                r->reply_bytes = 0;
+                done[i] = 1;
+            }
+            continue;
+        }
+        if (decode_args(r, scratch, args) != 0)
             continue;
         bp_or_group *g = NULL;
         for (size_t k = 0; k < o->n_groups && !g; k++)
@@ -247,8 +296,9 @@ static void answer_from_reply(bp_oneround *o, bp_batch *b, unsigned char *done)
 static int covered(const bp_rpc *r)
 {
     static const char *const calls[][2] = {
-        { "erlang", "whereis" }, { "global", "whereis_name" }, { "gproc", "select" },
+        { "erlang", "binary_to_existing_atom" }, { "gproc", "select" },
         { "erlang", "module_loaded" }, { "application", "which_applications" }, { "lists", "map" },
+        { "erl_eval", "expr" },
     };
     for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
         if (strcmp(r->mod, calls[i][0]) == 0 && strcmp(r->fun, calls[i][1]) == 0)
@@ -261,13 +311,20 @@ static int covered(const bp_rpc *r)
  * first (exprs/2 runs erl_lint over it all), keeps bindings in a map, and returns the value
  * alone, no bindings. The parameters travel as a binary in the bindings: no list to build.
  */
+int bp_oneround_encode_request(ei_x_buff *x, const unsigned char *params, size_t len)
+{
+    return ei_x_append_buf(x, (const char *)bp__oneround_expr, (int)sizeof bp__oneround_expr) < 0
+                   || ei_x_encode_map_header(x, 1) < 0 || ei_x_encode_atom(x, BP__ONEROUND_BIN_VAR) < 0
+                   || ei_x_encode_binary(x, params, (long)len) < 0 || ei_x_encode_atom(x, "none") < 0
+                   || ei_x_encode_atom(x, "none") < 0 || ei_x_encode_atom(x, "value") < 0
+               ? -1
+               : 0;
+}
+
 static int add_request(bp_oneround *o, bp_batch *nb)
 {
     ei_x_buff *x = bp_batch_add(nb, "erl_eval", "expr", 5);
-    if (!x || ei_x_append_buf(x, (const char *)bp__oneround_expr, (int)sizeof bp__oneround_expr) < 0
-        || ei_x_encode_map_header(x, 1) < 0 || ei_x_encode_atom(x, BP__ONEROUND_BIN_VAR) < 0
-        || ei_x_encode_binary(x, o->params, (long)o->params_len) < 0 || ei_x_encode_atom(x, "none") < 0
-        || ei_x_encode_atom(x, "none") < 0 || ei_x_encode_atom(x, "value") < 0)
+    if (!x || bp_oneround_encode_request(x, o->params, o->params_len) < 0)
         return BP_ENOMEM;
     snprintf(bp_batch_get(nb, 0)->label, sizeof bp_batch_get(nb, 0)->label, "the one-round request");
     return 0;
@@ -291,6 +348,7 @@ static void take_request(bp_oneround *o, const bp_rpc *r)
         return;
     }
     s->plan = "multi-round";
+    s->plan_auto = 0; /* the fallback, whatever chose the one round */
     if (r->rc != 0)
         snprintf(why, sizeof why, "no answer to the one-round request: %s", bp_rpc_error(r));
     else if (bp_term_is_tagged(t, "badrpc", 2)) {
@@ -395,5 +453,5 @@ void bp_oneround_finish(bp_oneround *o)
 /* The features of oneround.h are those the generator numbered from oneround.erl.src. */
 _Static_assert(BP_ONEROUND_CGROUP == BP__OR_FEATURE_CGROUP && BP_ONEROUND_MNESIA == BP__OR_FEATURE_MNESIA
                    && BP_ONEROUND_PROCS == BP__OR_FEATURE_PROCS && BP_ONEROUND_FAMILIES == BP__OR_FEATURE_FAMILIES
-                   && BP_ONEROUND_GPROC == BP__OR_FEATURE_GPROC,
+                   && BP_ONEROUND_GPROC == BP__OR_FEATURE_GPROC && BP_ONEROUND_TOP == BP__OR_FEATURE_TOP,
                "oneround.h's features follow oneround.erl.src's -part attributes");

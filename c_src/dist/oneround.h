@@ -38,7 +38,14 @@ enum {
     BP_ONEROUND_PROCS = 1u << 2,
     BP_ONEROUND_FAMILIES = 1u << 3,
     BP_ONEROUND_GPROC = 1u << 4,
+    BP_ONEROUND_TOP = 1u << 5,
 };
+/*
+ * The arguments of erl_eval:expr/5 that run the request with `params` (term_to_binary, version
+ * byte included): the request expression, #{Bin => Params}, none, none, value. ei's return.
+ */
+int bp_oneround_encode_request(ei_x_buff *x, const unsigned char *params, size_t len);
+
 /* After the collection: record in the snapshot how many answers of the target went unused. */
 void bp_oneround_finish(bp_oneround *o);
 void bp_oneround_free(bp_oneround *o);

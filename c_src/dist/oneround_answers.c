@@ -61,7 +61,7 @@ int bp_or_answers(const bp_term *list, bp_arena *a, bp_or_answer **out, size_t *
             pids = prev;
         size_t m = list_n(pids);
         if (!b || b->n != 4 || !is_list(pids) || !is_list_or_string(extra) || !is_list(replies) || list_n(replies) != m
-            || bp_term_int(bp_term_elem(b, 3), &mode) != 0 || mode < 0 || mode > 3) {
+            || bp_term_int(bp_term_elem(b, 3), &mode) != 0 || mode < 0 || mode > 4) {
             rc = -1;
             continue;
         }
@@ -224,9 +224,33 @@ static const bp_term *get_state(const bp_or_answer *e, bp_arena *a)
     return exited(a, pair(a, reason, tuple(a, 3, mfa)));
 }
 
+/*
+ * process_info(Pid, Items) from its values {V1, ...} (mode 4): [{Item1, V1}, ...]. Anything else
+ * (undefined for a process gone, a list, a tuple of another size) is the reply as it came.
+ */
+static const bp_term *info_list(const bp_or_answer *e, bp_arena *a)
+{
+    const bp_term *r = e->raw, *items = e->extra->type == BP_T_LIST && e->extra->n == 1 ? &e->extra->items[0] : NULL;
+    if (!r || r->type != BP_T_TUPLE || !items || items->type != BP_T_LIST || items->n != r->n)
+        return r;
+    bp_term *t = bp_arena_alloc(a, sizeof *t), *v = bp_arena_alloc(a, (r->n ? r->n : 1) * sizeof *v);
+    if (!t || !v)
+        return NULL;
+    for (size_t i = 0; i < r->n; i++) {
+        const bp_term *p = pair(a, &items->items[i], &r->items[i]);
+        if (!p)
+            return NULL;
+        v[i] = *p;
+    }
+    t->type = BP_T_LIST;
+    t->items = v;
+    t->n = r->n;
+    return t;
+}
+
 const bp_term *bp_or_answer_reply(bp_or_answer *e, bp_arena *a)
 {
     if (!e->reply)
-        e->reply = e->mode == 1 ? gen_call(e, a) : e->mode >= 2 ? get_state(e, a) : e->raw;
+        e->reply = e->mode == 1 ? gen_call(e, a) : e->mode == 4 ? info_list(e, a) : e->mode >= 2 ? get_state(e, a) : e->raw;
     return e->reply;
 }

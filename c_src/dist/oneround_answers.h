@@ -14,7 +14,8 @@ typedef struct {
     const bp_term *pid, *extra; /* the first argument, and the list of the others */
     const bp_term *raw;     /* the reply as sent */
     const bp_term *reply;   /* as rex would give it (built on first use) */
-    int mode;               /* 0 raw; 1 gen:call's, 2 and 3 sys:get_state's gen:receive_response result (3: OTP 26.1+'s {ok, State}) */
+    int mode;               /* 0 raw; 1 gen:call's, 2 and 3 sys:get_state's gen:receive_response result (3: OTP 26.1+'s
+                               {ok, State}); 4 process_info's values as a tuple */
     unsigned char used;
 } bp_or_answer;
 

@@ -292,6 +292,11 @@ const char *bp_session_peer_name(const bp_session *s)
     return s->peer;
 }
 
+int64_t bp_session_rtt_us(const bp_session *s)
+{
+    return s->tr.rtt_us;
+}
+
 int bp_session_fd(const bp_session *s)
 {
     return s && !s->broken ? s->fd : -1;

@@ -44,6 +44,8 @@ const char *bp_session_self_name(const bp_session *s);
  * alive name on this host).
  */
 const char *bp_session_peer_name(const bp_session *s);
+/* The network's round trip to the node as the TCP connect took it (the node's kernel answers), in us; -1 unknown. */
+int64_t bp_session_rtt_us(const bp_session *s);
 /* The connected socket (for event loops); -1 if broken. */
 int bp_session_fd(const bp_session *s);
 /* 1 while the connection is usable. */

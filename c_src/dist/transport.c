@@ -24,7 +24,9 @@ void bp__transport_init(bp__transport *t, int64_t deadline_ms, const bp__addr *a
     t->addr = *addr;
     t->tls = tls;
     t->tls_host = tls_host;
+    t->rtt_us = -1;
 }
+
 
 /* The earlier of our deadline and ei's per-step timeout. */
 static int64_t step_deadline(const bp__transport *t, unsigned tmo)
@@ -118,6 +120,7 @@ static int tr_connect(void *ctx, void *addr, int len, unsigned tmo)
         return EINVAL;
     bp__addr to = t->addr;
     bp__addr_set_port(&to, ntohs(((const struct sockaddr_in *)addr)->sin_port));
+    int64_t t0 = bp_now_us();
     if (connect(t->fd, (const struct sockaddr *)&to.ss, to.len) != 0) {
         if (errno != EINPROGRESS)
             return t->sys_errno = errno;
@@ -132,6 +135,7 @@ static int tr_connect(void *ctx, void *addr, int len, unsigned tmo)
             return t->sys_errno = err;
     }
     t->connected = 1;
+    t->rtt_us = bp_now_us() - t0;
     return t->tls ? tls_start(t) : 0;
 }
 

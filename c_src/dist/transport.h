@@ -27,6 +27,7 @@ typedef struct bp__transport {
     int sys_errno;       /* last errno from a socket call */
     unsigned char hs[512];/* bytes read after the name was sent: status and challenge packets */
     int hs_len;
+    int64_t rtt_us;      /* the TCP connect's time (SYN out, SYN-ACK in: the network's round trip), -1 before */
     bp__addr addr;       /* where to connect: ei's own address is IPv4 only and is ignored */
     bp__tls_client *tls; /* TLS distribution context (not owned), NULL for plain TCP */
     const char *tls_host;/* the name the node's certificate must carry */

@@ -116,6 +116,9 @@ ERL_NIF_TERM bp_nif_config_new(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv
             if (*p == '_')
                 *p = '-';
         const bp_config_option *o = bp_config_option_find(name);
+        /* --top is `beamprobe check`'s alone: its request would run in the agent's own process */
+        if (o && strncmp(o->name, "top", 3) == 0)
+            o = NULL;
         int rc = o ? apply_one(env, &r->cfg, o, value) : 1;
         if (rc < 0)
             result = enif_make_badarg(env);

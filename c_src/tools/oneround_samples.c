@@ -15,6 +15,7 @@ static const char *const samples[][12] = {
       "governors-under", "sup_f", "mnesia", "1", NULL },
     { "governor", "gproc:only_gproc", NULL },
     { "mnesia", "1", "supervisor", "sup_g", NULL },
+    { "top", "10", "governor", "gov_h", NULL },
 };
 
 static int write_sample(const char *dir, size_t k, const char *const *opts)

@@ -10,6 +10,7 @@
 #include "beamprobe.h"
 #include "core/config.h"
 #include "dist/collect.h"
+#include "rpc_replies.h"
 
 /* The processes of a scripted node, by registered name; pid number = index + 1. */
 enum { P_PLAIN, P_GEN_SERVER, P_SUPERVISOR, P_HIB_STATEM, P_HIB_PLAIN, P_COUNT };
@@ -26,6 +27,7 @@ typedef struct {
     int scramble;          /* answer every system_info with a negative number */
     int malformed;         /* answer memory, nodes, statistics, which_applications, monotonic_time wrongly */
     int gproc;             /* gproc:select: 1 two names and an entry of another shape, 2 an atom, 3 no gproc */
+    int atoms_made;        /* calls naming a process by an atom the node would have had to create */
 } node_script;
 
 static void encode_mfa(ei_x_buff *x, const char *m, const char *f, long a)
@@ -93,7 +95,21 @@ static void encode_process_info(ei_x_buff *x, int p)
 static int encode_proc_reply(node_script *ns, const bp_rpc *r, ei_x_buff *x)
 {
     int p = proc_of(r);
+    if (strcmp(r->fun, "binary_to_existing_atom") == 0) { /* the node has the atoms of its processes' names */
+        int i = 0, arity, type, size;
+        char name[64] = "";
+        long len = 0;
+        if (ei_decode_list_header(r->args.buff, &i, &arity) == 0 && ei_get_type(r->args.buff, &i, &type, &size) == 0
+            && size < (int)sizeof name)
+            (void)ei_decode_binary(r->args.buff, &i, name, &len);
+        for (int k = 0; k < P_COUNT; k++)
+            if (strcmp(name, proc_names[k]) == 0)
+                return ei_x_encode_atom(x, name), 1;
+        encode_badrpc_exit(x, "badarg");
+        return 1;
+    }
     if (strcmp(r->fun, "whereis") == 0) {
+        ns->atoms_made += p < 0;
         erlang_pid pid = { .num = (unsigned)p + 1, .creation = 1 };
         snprintf(pid.node, sizeof pid.node, "n@h");
         return p < 0 ? ei_x_encode_atom(x, "undefined"), 1 : (ei_x_encode_pid(x, &pid), 1);
@@ -158,18 +174,6 @@ static int encode_proc_reply(node_script *ns, const bp_rpc *r, ei_x_buff *x)
         return 0;
     }
     return 1;
-}
-
-/* {badrpc, {'EXIT', {undef, []}}}: what rpc answers for a function the node does not have */
-static void encode_badrpc_undef(ei_x_buff *x)
-{
-    ei_x_encode_tuple_header(x, 2);
-    ei_x_encode_atom(x, "badrpc");
-    ei_x_encode_tuple_header(x, 2);
-    ei_x_encode_atom(x, "EXIT");
-    ei_x_encode_tuple_header(x, 2);
-    ei_x_encode_atom(x, "undef");
-    ei_x_encode_empty_list(x);
 }
 
 /* Encode one reply (version byte included) into x by the call's module and function. */
@@ -375,6 +379,7 @@ static void test_gproc_family(void **state)
     assert_string_equal(f->name, "gproc:cost_guard");
     assert_int_equal(f->fact.state, BP_FACT_OK);
     assert_int_equal(f->n_members, 2); /* the entry without a pid is no member */
+    assert_int_equal(f->n_total, 2);   /* nor counted as one */
     assert_string_equal(f->members[0].name, "{cost_guard,k1}");
     assert_string_equal(f->members[1].name, "{cost_guard,k2}");
     assert_string_equal(f->members[0].kind, "gen_server strict");
@@ -458,7 +463,8 @@ static void test_governor_sent_only_what_its_kind_handles(void **state)
     g = governor(s, "nobody");
     assert_int_equal(g->fact.state, BP_FACT_OK);
     assert_false(g->alive);
-    assert_int_equal(s->round_trips, 4); /* whereis, proof, module attributes, sys:get_state */
+    assert_int_equal(ns.atoms_made, 0); /* "nobody" was looked up as an existing atom, never sent as one */
+    assert_int_equal(s->round_trips, 5); /* the names' atoms, whereis, proof, module attributes, sys:get_state */
     bp_snapshot_free(s);
 }
 

@@ -236,6 +236,8 @@ static const sample samples[] = {
     { "governor-timeout", "300ms" },
     { "max-reply", "4MiB" },
     { "supervisor-depth", "5" },
+    { "top", "7" },
+    { "top-window", "40ms" },
     { "plan", "multi-round" },
     { "probe", "live" },
     { "expect-peers", "b@h,c@h" },
@@ -921,6 +923,10 @@ static void test_bad_numbers(void **state)
         { "cnode-pool", "+4", "expected a whole number" },
         { "cnode-pool", "99999999999999999999", "expected a whole number" },
         { "supervisor-depth", "33", "must be between 0 and 32" },
+        { "top", "51", "must be between 0 and 50" },
+        { "top", "-1", "expected a whole number" },
+        { "top", "abc", "expected a whole number" },
+        { "top-window", "0ms", "must be between" },
         { "expect-size", "0", "must be between 1 and 65536" },
         { "expect-size", "-1", "expected a whole number" },
         { "max-reply", "1x", "expected a size" },
@@ -1129,6 +1135,13 @@ static void test_validate(void **state)
     FRESH();
     set_ok(d, "governor-timeout", "1s");
     validate_fails(d, "--governor-timeout (1000ms) must be shorter than --timeout (1000ms)");
+    FRESH();
+    set_ok(d, "top", "5");
+    set_ok(d, "top-window", "501ms");
+    validate_fails(d, "--top-window (501ms) must be at most half of --timeout (1000ms)");
+    FRESH();
+    set_ok(d, "top-window", "900ms"); /* no --top: the window is not used, not checked */
+    validate_ok(d);
     set_ok(d, "timeout", "1001ms");
     validate_ok(d);
 
@@ -1245,7 +1258,7 @@ static void test_dist_transport(void **state)
     set_fails("tls-verify", "yes", "expected peer");
     set_ok(c, "plan", "multi-round");
     assert_string_equal(c->plan, "multi-round");
-    set_fails("plan", "two-round", "expected one-round or multi-round");
+    set_fails("plan", "two-round", "expected auto, one-round or multi-round");
     set_fails("tls-verify", "", NULL);
     set_ok(c, "tls-certfile", "/etc/dist/client.pem");
     char err[ERRLEN] = "";

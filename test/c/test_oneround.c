@@ -11,50 +11,60 @@
 #include "core/config.h"
 #include "dist/collect_int.h"
 #include "dist/oneround.h"
+#include "rpc_replies.h"
 
 /* How the scripted node answers the request, and what reached it. */
 typedef struct {
     enum { ANSWER, REFUSE, OTHER_NAME } mode;
     int rounds, requests, whereis; /* whereis: calls that would have made the atom on the node */
+    int top;                       /* --top 3: the reply carries the top answer too */
 } node_script;
 
-static void encode_export(ei_x_buff *x, const char *mod, const char *fun, long arity)
+/* {erl_eval, expr, [3, 100], {7, 100, 4096, Empty, Empty, Empty}}: --top's answer (oneround.erl.src, top/2). */
+static void encode_top_answer(ei_x_buff *x)
 {
-    erlang_fun f;
-    memset(&f, 0, sizeof f);
-    f.type = EI_FUN_EXPORT;
-    f.arity = arity;
-    snprintf(f.module, sizeof f.module, "%s", mod);
-    f.u.exprt.func = (char *)(uintptr_t)fun;
-    ei_x_encode_fun(x, &f);
+    ei_x_encode_tuple_header(x, 4);
+    ei_x_encode_atom(x, "erl_eval");
+    ei_x_encode_atom(x, "expr");
+    ei_x_encode_list_header(x, 2);
+    ei_x_encode_long(x, 3);
+    ei_x_encode_long(x, 100);
+    ei_x_encode_empty_list(x);
+    ei_x_encode_tuple_header(x, 6);
+    ei_x_encode_long(x, 7);
+    ei_x_encode_long(x, 100);
+    ei_x_encode_long(x, 4096);
+    for (int k = 0; k < 3; k++) {
+        ei_x_encode_tuple_header(x, 3);
+        ei_x_encode_empty_list(x);
+        ei_x_encode_empty_list(x);
+        ei_x_encode_empty_list(x);
+    }
 }
 
 /* {ok, 1, [Entries]}: whereis of a name the node has no atom for, the applications, the cgroup files. */
 static void encode_request_reply(node_script *ns, ei_x_buff *x)
 {
-    if (ns->mode == REFUSE) { /* {badrpc, {'EXIT', {undef, []}}}: no erl_eval */
-        ei_x_encode_tuple_header(x, 2);
-        ei_x_encode_atom(x, "badrpc");
-        ei_x_encode_tuple_header(x, 2);
-        ei_x_encode_atom(x, "EXIT");
-        ei_x_encode_tuple_header(x, 2);
-        ei_x_encode_atom(x, "undef");
-        ei_x_encode_empty_list(x);
+    if (ns->mode == REFUSE) { /* no erl_eval */
+        encode_badrpc_undef(x);
         return;
     }
     ei_x_encode_tuple_header(x, 3);
     ei_x_encode_atom(x, "ok");
     ei_x_encode_long(x, 1);
-    ei_x_encode_list_header(x, 3);
-    /* {erlang, whereis, [<<"typo_x">>], undefined} */
+    ei_x_encode_list_header(x, ns->top ? 4 : 3);
+    if (ns->top)
+        encode_top_answer(x);
+    /* {erlang, binary_to_existing_atom, [<<"typo_x">>, utf8], {badrpc, {'EXIT', {badarg, []}}}} */
     ei_x_encode_tuple_header(x, 4);
     ei_x_encode_atom(x, "erlang");
-    ei_x_encode_atom(x, "whereis");
-    ei_x_encode_list_header(x, 1);
+    ei_x_encode_atom(x, "binary_to_existing_atom");
+    ei_x_encode_list_header(x, 2);
     const char *name = ns->mode == OTHER_NAME ? "other" : "typo_x";
     ei_x_encode_binary(x, name, (long)strlen(name));
+    ei_x_encode_atom(x, "utf8");
     ei_x_encode_empty_list(x);
-    ei_x_encode_atom(x, "undefined");
+    encode_badrpc_exit(x, "badarg");
     /* {application, which_applications, [200], []}: [200] as the node encodes it, a string */
     ei_x_encode_tuple_header(x, 4);
     ei_x_encode_atom(x, "application");
@@ -66,7 +76,7 @@ static void encode_request_reply(node_script *ns, ei_x_buff *x)
     ei_x_encode_atom(x, "lists");
     ei_x_encode_atom(x, "map");
     ei_x_encode_list_header(x, 2);
-    encode_export(x, "file", "read_file", 1);
+    bp__encode_export(x, "file", "read_file", 1);
     ei_x_encode_list_header(x, BP__CGROUP_FILES);
     for (int i = 0; i < BP__CGROUP_FILES; i++) { /* as lists of integers, where ours are STRING_EXT */
         const char *p = bp__cgroup_paths[i];
@@ -114,6 +124,8 @@ static int scripted_call(void *ctx, bp_batch *b, int64_t deadline_ms)
             encode_request_reply(ns, &x);
         } else if (strcmp(r->fun, "zipwith") == 0) {
             encode_bifs(r, &x);
+        } else if (strcmp(r->fun, "binary_to_existing_atom") == 0) {
+            encode_badrpc_exit(&x, "badarg"); /* the node has no atom typo_x */
         } else {
             ns->whereis += strcmp(r->fun, "whereis") == 0;
             ei_x_encode_atom(&x, "undefined");
@@ -131,6 +143,8 @@ static bp_snapshot *probe(node_script *ns)
     char err[256];
     bp_config_defaults(cfg);
     assert_int_equal(bp_config_set(cfg, "governor", "typo_x", err, sizeof err), 0);
+    if (ns->top)
+        assert_int_equal(bp_config_set(cfg, "top", "3", err, sizeof err), 0);
     bp_snapshot *snap = bp_snapshot_new("n@h");
     ei_x_buff params;
     ei_x_new_with_version(&params);
@@ -167,6 +181,37 @@ static void test_one_round(void **state)
     bp_snapshot_free(s);
 }
 
+/* --top: the collector's own request call (erl_eval:expr/5, every part off but top) is answered by the
+   top answer of the one request: it never reaches the node, and the probe stays one round. */
+static void test_top_in_the_one_round(void **state)
+{
+    (void)state;
+    node_script ns = { .mode = ANSWER, .top = 1 };
+    bp_snapshot *s = probe(&ns);
+    assert_int_equal(s->round_trips, 1);
+    assert_int_equal(ns.rounds, 1);
+    assert_int_equal(ns.requests, 1);
+    assert_int_equal(s->plan_unused, 0);
+    assert_true(s->top.asked);
+    assert_null(s->top.unavailable);
+    assert_int_equal(s->top.processes, 7);
+    assert_int_equal(s->top.probe_memory, 4096);
+    bp_snapshot_free(s);
+}
+
+/* --top on a node that refuses the request: the top call goes to the node like every other, and is refused too. */
+static void test_top_refused(void **state)
+{
+    (void)state;
+    node_script ns = { .mode = REFUSE, .top = 1 };
+    bp_snapshot *s = probe(&ns);
+    assert_int_equal(s->round_trips, 2);
+    assert_int_equal(ns.requests, 2);
+    assert_non_null(s->top.unavailable);
+    assert_non_null(strstr(s->top.unavailable, "undef"));
+    bp_snapshot_free(s);
+}
+
 /* The node refuses the request: the calls it would have answered go to the node, one round more, and the report says why. */
 static void test_refused_falls_back(void **state)
 {
@@ -174,7 +219,7 @@ static void test_refused_falls_back(void **state)
     node_script ns = { .mode = REFUSE };
     bp_snapshot *s = probe(&ns);
     assert_int_equal(s->round_trips, 2);
-    assert_int_equal(ns.whereis, 1);
+    assert_int_equal(ns.whereis, 0); /* looked up as an existing atom: none, so no whereis */
     assert_string_equal(s->plan, "multi-round");
     assert_non_null(strstr(s->plan_reason, "refused the one-round request"));
     assert_int_equal(s->plan_unused, -1);
@@ -189,7 +234,7 @@ static void test_mismatch_costs_a_round(void **state)
     node_script ns = { .mode = OTHER_NAME };
     bp_snapshot *s = probe(&ns);
     assert_int_equal(s->round_trips, 2);
-    assert_int_equal(ns.whereis, 1);
+    assert_int_equal(ns.whereis, 0);
     assert_string_equal(s->plan, "one-round");
     assert_int_equal(s->plan_unused, 1);
     bp_snapshot_free(s);
@@ -239,6 +284,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_round),
         cmocka_unit_test(test_refused_falls_back),
+        cmocka_unit_test(test_top_in_the_one_round),
+        cmocka_unit_test(test_top_refused),
         cmocka_unit_test(test_mismatch_costs_a_round),
         cmocka_unit_test(test_same),
     };

@@ -26,6 +26,16 @@ static void tag(ei_x_buff *x, const char *t, int arity)
     ei_x_encode_atom(x, t);
 }
 
+/* The term x holds (x is freed). */
+static bp_term *decoded(ei_x_buff *x, bp_arena *a)
+{
+    bp_term *t = NULL;
+    size_t i = 0;
+    assert_int_equal(bp_term_decode((const unsigned char *)x->buff, (size_t)x->index, &i, 1, a, &t), 0);
+    ei_x_free(x);
+    return t;
+}
+
 /* {0, M, F, {Pids, Extra, Replies, Mode}} header; the caller encodes Pids, Extra, Replies, Mode. */
 static void batch_head(ei_x_buff *x, const char *m, const char *f)
 {
@@ -105,11 +115,7 @@ static bp_term *reply(bp_arena *a)
     ei_x_encode_long(&x, 1);
     ei_x_encode_empty_list(&x);
 
-    bp_term *t = NULL;
-    size_t i = 0;
-    assert_int_equal(bp_term_decode((const unsigned char *)x.buff, (size_t)x.index, &i, 1, a, &t), 0);
-    ei_x_free(&x);
-    return t;
+    return decoded(&x, a);
 }
 
 static void test_batches_flattened(void **state)
@@ -182,14 +188,10 @@ static void test_dangling_pids_refused(void **state)
     ei_x_encode_empty_list(&x);
     ei_x_encode_long(&x, 2);
     ei_x_encode_empty_list(&x);
-    bp_term *t = NULL;
-    size_t i = 0;
-    assert_int_equal(bp_term_decode((const unsigned char *)x.buff, (size_t)x.index, &i, 1, a, &t), 0);
     bp_or_answer *v = NULL;
     size_t n = 0;
-    assert_int_equal(bp_or_answers(t, a, &v, &n), -1);
+    assert_int_equal(bp_or_answers(decoded(&x, a), a, &v, &n), -1);
     assert_int_equal(n, 0);
-    ei_x_free(&x);
     bp_arena_free(a);
 }
 
@@ -220,13 +222,9 @@ static void test_get_state_ok_wrapped(void **state)
         ei_x_encode_empty_list(&x);
         ei_x_encode_long(&x, mode);
         ei_x_encode_empty_list(&x);
-        bp_term *t = NULL;
-        size_t i = 0;
-        assert_int_equal(bp_term_decode((const unsigned char *)x.buff, (size_t)x.index, &i, 1, a, &t), 0);
-        ei_x_free(&x);
         bp_or_answer *v = NULL;
         size_t n = 0;
-        assert_int_equal(bp_or_answers(t, a, &v, &n), 0);
+        assert_int_equal(bp_or_answers(decoded(&x, a), a, &v, &n), 0);
         assert_int_equal(n, 2);
         const bp_term *s0 = bp_or_answer_reply(&v[0], a), *s1 = bp_or_answer_reply(&v[1], a);
         if (mode == 3) { /* the state {stable, 1} */
@@ -241,6 +239,50 @@ static void test_get_state_ok_wrapped(void **state)
     bp_arena_free(a);
 }
 
+/* process_info's values as a tuple (mode 4): the items put back; a process gone, or a tuple of another size, as it came. */
+static void test_process_info_values(void **state)
+{
+    (void)state;
+    bp_arena *a = bp_arena_new(1 << 20);
+    ei_x_buff x;
+    ei_x_new_with_version(&x);
+    ei_x_encode_list_header(&x, 1);
+    batch_head(&x, "erlang", "process_info");
+    ei_x_encode_list_header(&x, 3);
+    for (int p = 1; p <= 3; p++)
+        pid(&x, p);
+    ei_x_encode_empty_list(&x);
+    ei_x_encode_list_header(&x, 1); /* Extra: [[current_function, status]] */
+    ei_x_encode_list_header(&x, 2);
+    ei_x_encode_atom(&x, "current_function");
+    ei_x_encode_atom(&x, "status");
+    ei_x_encode_empty_list(&x);
+    ei_x_encode_empty_list(&x);
+    ei_x_encode_list_header(&x, 3);
+    ei_x_encode_tuple_header(&x, 2); /* {{m, f, 0}, waiting} */
+    ei_x_encode_tuple_header(&x, 3);
+    ei_x_encode_atom(&x, "m");
+    ei_x_encode_atom(&x, "f");
+    ei_x_encode_long(&x, 0);
+    ei_x_encode_atom(&x, "waiting");
+    ei_x_encode_atom(&x, "undefined");
+    tag(&x, "odd", 1); /* {odd}: one value for two items */
+    ei_x_encode_empty_list(&x);
+    ei_x_encode_long(&x, 4);
+    ei_x_encode_empty_list(&x);
+    bp_or_answer *v = NULL;
+    size_t n = 0;
+    assert_int_equal(bp_or_answers(decoded(&x, a), a, &v, &n), 0);
+    assert_int_equal(n, 3);
+    const bp_term *r = bp_or_answer_reply(&v[0], a);
+    assert_true(r->type == BP_T_LIST && r->n == 2);
+    assert_true(bp_term_is_atom(bp_term_elem(bp_term_prop(r, "current_function"), 1), "f"));
+    assert_true(bp_term_is_atom(bp_term_prop(r, "status"), "waiting"));
+    assert_true(bp_term_is_atom(bp_or_answer_reply(&v[1], a), "undefined"));
+    assert_true(bp_term_is_tagged(bp_or_answer_reply(&v[2], a), "odd", 1));
+    bp_arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -248,6 +290,7 @@ int main(void)
         cmocka_unit_test(test_grouped_by_function),
         cmocka_unit_test(test_dangling_pids_refused),
         cmocka_unit_test(test_get_state_ok_wrapped),
+        cmocka_unit_test(test_process_info_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -108,7 +108,7 @@ static void json_top_level(void **state)
     /* keys in the documented order */
     static const char *const order[] = {"schema_version", "status", "probe", "node", "given_as", "timestamp",
                                         "uptime_seconds", "duration_ms", "round_trips", "plan", "plan_reason",
-                                        "plan_unused", "incomplete",
+                                        "plan_unused", "connect_rtt_ms", "incomplete",
                                         "checks", "metrics"};
     size_t i = 0;
     const char *key;

@@ -59,6 +59,8 @@ fault "delay 200 ms, --timeout 3s"
 hub v1 delay=200
 check_runs 3 3000 "0" --node "$N1"
 slower_than 400  # 200 ms a round trip: the fault is really there
+check_runs 1 3000 "0" --node "$N1" --plan auto --json
+expect_out '"plan": "one-round"' # --plan auto: a 200 ms connect, so the one round trip
 live_fast "$MAIN_PORT"
 serve_node_is "$MAIN_PORT" "$N1" healthy 3
 

@@ -9,7 +9,7 @@ GOVS=(--governor cost_guard,rollback_guard,backlog_valve)
 FULL=("${GOVS[@]}" --supervisor demo_sup --require-app demo --expect-peers "$N1,$N2,$N3" --json)
 
 test_case "all checks pass on a healthy node"
-check "$N1" "${FULL[@]}"
+check "$N1" "${FULL[@]}" --plan one-round
 expect_code 0
 expect_json .status healthy
 expect_json .node "$N1"

@@ -27,9 +27,10 @@ if [[ $user =~ ^[0-9]+(:[0-9]+)?$ && ${user%%:*} != 0 && ${user#*:} != 0 ]]; the
 else fail "USER '$user' is not numeric and non-root"; fi
 if grep -qE '^ENTRYPOINT \["/usr/local/bin/beamprobe"\]$' <<<"$final"; then ok "exec-form ENTRYPOINT"; else fail "ENTRYPOINT"; fi
 
-test_case "rootfs.sh stages the binary and exactly the libraries ldd lists"
+test_case "rootfs.sh stages the binary, exactly the libraries ldd lists, and libssl.so.3 with its own"
 "$C/rootfs.sh" "$BEAMPROBE" "$WORK/rootfs"
-want=$( (echo /usr/local/bin/beamprobe; ldd "$BEAMPROBE" | grep -oE '/[^ ]+') | sort -u)
+ssl=$(ldconfig -p | awk '$1 == "libssl.so.3" { print $NF; exit }')
+want=$( (echo /usr/local/bin/beamprobe; ldd "$BEAMPROBE" | grep -oE '/[^ ]+'; echo "$ssl"; ldd "$ssl" | grep -oE '/[^ ]+') | sort -u)
 got=$(cd "$WORK/rootfs" && find . -type f | sed 's#^\.##' | sort)
 if [[ $got == "$want" ]]; then ok "$(wc -l <<<"$got") files"; else fail "staged: $got; expected: $want"; fi
 
@@ -51,6 +52,14 @@ if [[ $(id -u) == 0 ]] && command -v unshare >/dev/null && command -v chroot >/d
   out=$(in_root /usr/local/bin/beamprobe check "$N1" --cookie-file /run/secrets/cookie --json 2>&1); rc=$?
   set -e
   if (( rc == 0 )) && [[ $(jq -r .status <<<"$out" 2>/dev/null) == healthy ]]; then ok "check $N1: healthy"
+  else fail "exit $rc: ${out:0:300}"; fi
+  # serve loads OpenSSL at start (c_src/cli/ssl_lazy.c) and reads its certificate with it: a bad one is its error
+  echo "not a certificate" >"$WORK/rootfs/run/secrets/bad.pem"
+  set +e
+  out=$(in_root /usr/local/bin/beamprobe serve --listen 127.0.0.1:0 --node "$N1" --cookie-file /run/secrets/cookie \
+    --tls-cert /run/secrets/bad.pem --tls-key /run/secrets/bad.pem 2>&1); rc=$?
+  set -e
+  if (( rc == 1 )) && [[ $out == *"cannot load the certificate"* ]]; then ok "OpenSSL loads in the root"
   else fail "exit $rc: ${out:0:300}"; fi
   set +e
   out=$(in_root /bin/sh -c true 2>&1); rc=$?

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # test_dashboard.sh: every query of deploy/grafana/beamprobe-dashboard.json parses and returns data in a real Prometheus scraping `beamprobe serve` over two demo nodes.
+# bp: deploy
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/serve_lib.sh"

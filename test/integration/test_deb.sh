@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make deb: lintian-clean (no errors, no warnings left unoverridden), the unpacked command runs, man page, completion and Depends present.
+# make deb: lintian-clean (no errors, no warnings left unoverridden), the unpacked command runs, man page, completion and Depends (libc6, libssl3) present.
 # bp: packaging
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -40,9 +40,11 @@ grep -q 'beamprobe' "$tmp/root/usr/share/bash-completion/completions/beamprobe" 
 head -1 "$tmp/root/usr/share/zsh/site-functions/_beamprobe" | grep -q '^#compdef beamprobe' || fail "zsh completion lacks #compdef"
 echo "ok: man page, bash and zsh completion, copyright and changelog inside"
 
-# Dependencies: libc6 from dpkg-shlibdeps (libm is in libc6), libcurl4 recommended (loaded with dlopen).
+# Dependencies: libc6 from dpkg-shlibdeps (libm is in libc6), libssl3 required and libcurl4 recommended (both loaded with dlopen).
 info=$(dpkg-deb -I "$deb")
 grep -Eq '^ Depends: .*libc6 \(>= [0-9.]+\)' <<<"$info" || fail "dpkg -I: no versioned libc6 in Depends: $info"
+# libssl3 is loaded with dlopen (c_src/cli/ssl_lazy.c), so dpkg-shlibdeps cannot see it: build-deb.sh adds it.
+grep -Eq '^ Depends: .*libssl3 \(>= 3\.[0-9.]+\)' <<<"$info" || fail "dpkg -I: no versioned libssl3 in Depends: $info"
 grep -q '^ Recommends: .*libcurl4' <<<"$info" || fail "dpkg -I: libcurl4 not recommended"
 grep -q 'dlopen' <<<"$info" || fail "the description does not say libcurl is loaded with dlopen"
 needed=$(objdump -p "$tmp/root/usr/bin/beamprobe" | awk '/NEEDED/ {print $2}' | sort | tr '\n' ' ')

@@ -160,7 +160,7 @@ expect_json .status healthy
 expect_json .node "$TLS1"
 
 test_case "mutual TLS with a client certificate"
-kcheck mtls "$MTLS1" --dist-tls "${CA[@]}" "${CLIENT[@]}" --json
+kcheck mtls "$MTLS1" --dist-tls "${CA[@]}" "${CLIENT[@]}" --json --plan one-round
 expect_code 0
 expect_json .status healthy
 expect_json .plan one-round   # the one-round request over TLS distribution

@@ -19,7 +19,9 @@ TARGETS=(logger application_controller inet_db auth erl_epmd code_server rex erl
          mnesia_locker mnesia_monitor harm_strict harm_hib harm_plain)
 before=$(procs "${TARGETS[@]}")
 for x in "${TARGETS[@]}"; do
-  check "$N1" --supervisor "$x" --json
+  check "$N1" --supervisor "$x" --json --plan multi-round
+  if [[ $CODE == 4 ]]; then ok "$x: exit 4 (multi-round plan)"; else fail "$x: multi-round exit $CODE, expected 4 (${ERR:0:200})"; fi
+  check "$N1" --supervisor "$x" --json --plan one-round
   if [[ $(jq -c '[.round_trips, .plan, .plan_unused]' <<<"$OUT") == '[1,"one-round",0]' ]]; then ok "$x: one round, every answer used"
   else fail "$x: $(jq -c '[.round_trips, .plan, .plan_unused, .plan_reason]' <<<"$OUT")"; fi
   if [[ $CODE == 4 ]]; then ok "$x: exit 4"; else fail "$x: exit $CODE, expected 4 (${ERR:0:200})"; fi
@@ -45,13 +47,15 @@ GOVS=(harm_plain harm_proclib harm_strict harm_hib cost_guard erl_signal_server 
 before=$(procs "${GOVS[@]}")
 runs=100
 [[ -n ${BP_SANITIZED:-} ]] && runs=30
+PLANS=(one-round multi-round) # every other probe by each plan
 for ((i = 0; i < runs; i++)); do
-  "$BEAMPROBE" check "$N1" --cookie-file "$COOKIE" --governor "$(IFS=,; echo "${GOVS[*]}")" >/dev/null 2>&1 || true
+  "$BEAMPROBE" check "$N1" --cookie-file "$COOKIE" --governor "$(IFS=,; echo "${GOVS[*]}")" --plan "${PLANS[i % 2]}" \
+    >/dev/null 2>&1 || true
 done
 after=$(procs "${GOVS[@]}")
 if [[ $before == "$after" && $before == *"<"* ]]; then ok "same pids after $runs probes"; else fail "changed:"$'\n'"$before"$'\n'"---"$'\n'"$after"; fi
 if empty "${GOVS[@]}"; then ok "every mailbox empty"; else fail "mailboxes: $after"; fi
-check "$N1" --governor "$(IFS=,; echo "${GOVS[*]}")" --json
+check "$N1" --governor "$(IFS=,; echo "${GOVS[*]}")" --json --plan one-round
 # the target asked exactly what the collector then judged safe to ask: every answer used, one round
 expect_json '[.round_trips, .plan, .plan_unused] | tostring' '[1,"one-round",0]'
 for g in harm_plain harm_proclib mnesia_locker; do
@@ -66,20 +70,22 @@ expect_json '.checks["governor:harm_hib"].status' pass
 expect_json '.checks["governor:cost_guard"].state' stable
 expect_json '.checks["governor:erl_signal_server"].kind' "gen_event"
 
-test_case "typo'd names, a new one per probe: no atom created on the target (the one-round plan names them as binaries)"
+test_case "typo'd names, a new one per probe: no atom created on the target (binaries, or looked up as existing atoms)"
 atoms() { check "$N2" --json; jq .metrics.atom_count <<<"$OUT"; }
 a0=$(atoms)
 runs=200
 [[ -n ${BP_SANITIZED:-} ]] && runs=50
 for ((i = 0; i < runs; i++)); do
   "$BEAMPROBE" check "$N2" --cookie-file "$COOKIE" --governor "typo_gov_$$_$i,global:typo_glob_$$_$i" \
-    --supervisor "typo_sup_$$_$i" --governors-under "typo_fam_$$_$i" >/dev/null 2>&1 || true
+    --supervisor "typo_sup_$$_$i" --governors-under "typo_fam_$$_$i" --plan "${PLANS[i % 2]}" >/dev/null 2>&1 || true
 done
 a1=$(atoms)
 if [[ $a0 == "$a1" ]]; then ok "atom_count $a0 before and after $runs probes with new names"; else fail "atom_count $a0 -> $a1"; fi
-check "$N2" --governor "typo_gov_$$_x" --json
+check "$N2" --governor "typo_gov_$$_x" --json --plan one-round
 expect_json '.checks["governor:typo_gov_'$$'_x"].reason' "not registered"
 expect_json .round_trips 1
+check "$N2" --governor "typo_gov_$$_x" --json --plan multi-round
+expect_json '.checks["governor:typo_gov_'$$'_x"].reason' "not registered"
 
 test_case "the whole demo check 1,000 times leaves processes, atoms, ETS tables and mailboxes as they were"
 DEMO=(--governor cost_guard,rollback_guard,backlog_valve --supervisor demo_sup,kernel_sup --require-app demo)

@@ -14,7 +14,7 @@ ceval "$N1" 'demo_harm:mnesia_start().' >/dev/null
 
 # one_round ARGS...: the probe takes one round trip, by the one-round plan, and every answer of the target was used
 one_round() {
-  check "$N1" --json "$@"
+  check "$N1" --json --plan one-round "$@"
   local got
   got=$(jq -c '[.round_trips, .plan, .plan_unused]' <<<"$OUT")
   if [[ $got == '[1,"one-round",0]' ]]; then ok "1 round trip: $*"; else fail "$*: [round_trips, plan, plan_unused] = $got (${OUT:0:300})"; fi
@@ -66,13 +66,35 @@ expect_json '.round_trips > 3' true
 probe check "$N1" --cookie-file "$COOKIE" "${ALL[@]}" --plan multi-round
 expect_in "$OUT" "round trips, multi-round plan)"
 
-test_case "a typo'd name creates no atom on the target"
-check "$N2" --json
-a0=$(jq .metrics.atom_count <<<"$OUT")
-for i in 1 2 3; do check "$N2" --governor "no_such_gov_$$_$i" --supervisor "no_such_sup_$$_$i" --governors-under "no_such_fam_$$_$i" --mnesia >/dev/null; done
-check "$N2" --json
-a1=$(jq .metrics.atom_count <<<"$OUT")
-if [[ $a0 == "$a1" ]]; then ok "atom_count $a0 unchanged"; else fail "atom_count $a0 -> $a1"; fi
+test_case "--plan auto on loopback: the TCP connect is fast, so the multi-round plan, and the same verdicts"
+check "$N1" --json "${ALL[@]}" --plan auto
+auto=$(jq -c '[.status, (.checks | to_entries | map({(.key): .value.status}) | add)]' <<<"$OUT")
+if [[ $auto == "$multi" ]]; then ok "same verdicts as both plans"; else fail "auto $auto, multi-round $multi"; fi
+# a loopback connect takes some 0.05 ms; a preempted one may take longer, and then auto must say so
+if [[ $(jq '.connect_rtt_ms < 0.5' <<<"$OUT") == true ]]; then
+  expect_json .plan multi-round
+  expect_json '.plan_reason | test("^auto: the TCP connect took [0-9.]+ ms, under 0.5 ms$")' true
+else
+  expect_json .plan one-round
+  expect_json '.plan_reason | test("^auto: the TCP connect took [0-9.]+ ms, at least 0.5 ms$")' true
+fi
+probe check "$N1" --cookie-file "$COOKIE" --governor cost_guard --plan auto
+if [[ $OUT != *"(multi-round plan:"* ]]; then ok "auto's choice is not reported as news in the text"; else fail "text: $OUT"; fi
+
+test_case "a typo'd name creates no atom on the target, with either plan"
+for plan in one-round multi-round; do
+  # the first probe may make the fixed atoms of --mnesia's questions once (mnesia is not running there)
+  check "$N2" --json --mnesia --plan "$plan" >/dev/null
+  check "$N2" --json
+  a0=$(jq .metrics.atom_count <<<"$OUT")
+  for i in 1 2 3; do
+    check "$N2" --governor "no_such_gov_${plan}_$$_$i,global:no_such_glob_${plan}_$$_$i" --supervisor "no_such_sup_${plan}_$$_$i" \
+      --governors-under "no_such_fam_${plan}_$$_$i" --mnesia --plan "$plan" >/dev/null
+  done
+  check "$N2" --json
+  a1=$(jq .metrics.atom_count <<<"$OUT")
+  if [[ $a0 == "$a1" ]]; then ok "$plan: atom_count $a0 unchanged"; else fail "$plan: atom_count $a0 -> $a1"; fi
+done
 
 test_case "a node that never evaluated code: one round, and not one module loaded by the probe"
 HOME="$DIR/home" erl -sname "${PLAIN%@*}" -noshell -detached
@@ -80,13 +102,13 @@ for _ in $(seq 50); do "$BEAMPROBE" check "$PLAIN" --cookie-file "$COOKIE" --pro
 # code:all_loaded/0 through rpc (erl_call -a): a remote call, nothing evaluated on the node
 modules() { erl_call -sname "${PLAIN%@*}" -c "$(cat "$COOKIE")" -a 'code all_loaded' | grep -oE '\{[a-z_0-9]+,' | sort | tr -d '\n'; }
 before=$(modules)
-check "$PLAIN" --json --governor no_such_gov --governors-under no_such_fam --mnesia --require-app kernel
+check "$PLAIN" --json --governor no_such_gov --governors-under no_such_fam --mnesia --require-app kernel --plan one-round
 expect_json '[.round_trips, .plan, .plan_unused] | tostring' '[1,"one-round",0]'
 after=$(modules)
 if [[ -n $before && $before == "$after" ]]; then ok "the same $(grep -o '{' <<<"$before" | wc -l) modules loaded"
 else fail "modules loaded by the probe: $(comm -13 <(tr ',' '\n' <<<"$before" | sort) <(tr ',' '\n' <<<"$after" | sort) | tr '\n' ' ')"; fi
 # asking a supervisor its state: the supervisor itself loads sys to answer the system message (either plan)
-check "$PLAIN" --json --supervisor kernel_sup
+check "$PLAIN" --json --supervisor kernel_sup --plan one-round
 expect_json '[.round_trips, .plan, .plan_unused, .checks["supervisor:kernel_sup"].status] | tostring' '[1,"one-round",0,"pass"]'
 new_modules=$(comm -13 <(tr ',' '\n' <<<"$after" | sort) <(modules | tr ',' '\n' | sort) | tr -d '\n')
 if [[ $new_modules == "" || $new_modules == "{sys" ]]; then ok "nothing but sys loaded: '$new_modules'"; else fail "loaded: $new_modules"; fi

@@ -87,7 +87,7 @@ case $hib in
   *) fail "demo's supervisors: $hib" ;;
 esac
 GOVS=(--governor cost_guard,rollback_guard,backlog_valve)
-check "$B" "${GOVS[@]}" --supervisor demo_sup --require-app demo,kernel,stdlib --expect-peers "$A,$C" --json
+check "$B" "${GOVS[@]}" --supervisor demo_sup --require-app demo,kernel,stdlib --expect-peers "$A,$C" --json --plan one-round
 expect_code 0
 expect_json .status healthy
 expect_json '.checks.identity.otp_release' "$REL"
@@ -102,7 +102,7 @@ expect_json '.plan' one-round
 expect_json '.plan_unused' 0
 check "$B" "${GOVS[@]}" --supervisor demo_sup --plan multi-round --json
 expect_code 0
-expect_json '.round_trips' 5   # woken by the probe above: whereis, proof, questions, then the nested level's proof and questions
+expect_json '.round_trips' 6   # woken by the probe above: the names' atoms, whereis, proof, questions, then the nested level's proof and questions
 expect_json '[.checks[].status] | unique | join(",")' pass
 
 test_case "OTP $REL: kernel's own supervisors, strictly (kernel_sup's on_load child is stopped by design)"
@@ -147,7 +147,7 @@ expect_json '.checks.mnesia.db_nodes | length' 2
 expect_json '.checks.mnesia.tables' 2
 # mnesia running and gproc absent, in the one-round request: mnesia's atoms and gproc's travel as
 # binaries, and a release's bare VM need not have them (test_oneround_safe.sh)
-check "$B" --mnesia --governor gproc:bp_tag,cost_guard --json
+check "$B" --mnesia --governor gproc:bp_tag,cost_guard --json --plan one-round
 expect_json '.round_trips' 1
 expect_json '.plan' one-round
 expect_json '.plan_unused' 0
@@ -200,7 +200,7 @@ TCOOKIE=$WORK/tls/cookie
 CA=(--tls-cafile "$PKI/ca.pem")
 CLIENT=(--tls-certfile "$PKI/client.pem" --tls-keyfile "$PKI/client.key")
 probe check --cookie-file "$TCOOKIE" "$TNEW" --dist-tls "${CA[@]}" "${CLIENT[@]}" --governor cost_guard \
-  --supervisor demo_sup --json
+  --supervisor demo_sup --json --plan one-round
 expect_code 0
 expect_json .status healthy
 expect_json '.checks.identity.otp_release' "$REL"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_rules.sh: the shipped Prometheus rules: promtool check and unit tests, runbook sections and links, test coverage per alert, generated operator objects in sync.
 # Needs no running node: only promtool (Debian package prometheus, scripts/install-deps.sh).
+# bp: deploy
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 

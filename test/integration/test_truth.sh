@@ -81,6 +81,11 @@ expect_in "$(jq -r '.checks["governors:tenant_sup"].flagged[0].governor' <<<"$OU
 expect_le "${#OUT}" 20000 "JSON report bytes for 2,000 governors"
 check "$N1" --governors-under tenant_sup --timeout 10s
 expect_in "$OUT" "2000 governors: 1999 stable, 1 refusing"
+# the one-round plan: 2,000 proofs and states fit the default --max-reply (process_info's values
+# without their keys and stack locations), so one round trip, and the same verdict
+check "$N1" --governors-under tenant_sup --json --timeout 10s --plan one-round
+expect_json '[.round_trips, .plan, .plan_unused] | tostring' '[1,"one-round",0]'
+expect_json '.checks["governors:tenant_sup"].states | tostring' '{"stable":1999,"refusing":1}'
 
 test_case "gen_server governors: the mode from a map key and from a record element"
 ceval "$N1" 'demo_truth:start_state_governors().' >/dev/null
