@@ -22,6 +22,7 @@
 -export([erl_live/0, erl_ready/0, erl_full/0, erl_health_live/0, erl_metrics/0,
          reply_string/0, reply_ints/0, reply_nils/0, reply_big/0]).
 -export([init/1, start_worker/0]).
+-export([percall/1, percall_block/2]).
 
 -define(GOVS, [cost_guard, rollback_guard, backlog_valve]).
 -define(FULL, #{governor => ?GOVS, supervisor => demo_sup, require_app => [demo]}).
@@ -764,3 +765,116 @@ csv(Csv, Part, Series) ->
     [[io:format(Csv, "~s,~s,~b,~.2f~n", [Part, Name, I, V]) || {I, V} <- number(lists:reverse(L))]
      || {Name, L} <- lists:sort(Series)],
     ok.
+
+%%% ================================================================ per call: two builds side by side
+
+%% `bench/bench_nif.sh percall`: the cost of one call of health(ready),
+%% health(live) and check(#{}) in two builds of beamprobe (before and after),
+%% each loaded in a node of its own, next to the plain Erlang they mostly
+%% stand for (erlang:memory() and statistics(run_queue)) and to the
+%% hand-written ready check (erl_ready/0) measured in the same node. Runs in
+%% a driver node: Rounds interleaved rounds, the two nodes' order alternating,
+%% each round one block per node (percall_block/2); a block runs every
+%% contender N times in a row (after 200 warm-up calls), the order rotating,
+%% and reports per contender the wall time per call and the reductions the
+%% caller was charged per call (process_info(self(), reductions) around the
+%% N calls, divided by N). Writes a markdown fragment to Md; halts 0 or 1.
+percall(#{nodes := Nodes, n := N, rounds := Rounds, md := Md, labels := Labels}) ->
+    try
+        Samples = [begin
+                       Order = case R rem 2 of 0 -> Nodes; 1 -> lists:reverse(Nodes) end,
+                       [{Node, R, rpc:call(Node, ?MODULE, percall_block, [N, R], infinity)} || Node <- Order]
+                   end || R <- lists:seq(1, Rounds)],
+        Flat = lists:append(Samples),
+        [error({block_failed, Node, Bad}) || {Node, _, Bad} <- Flat, not is_list(Bad)],
+        Keys = [K || {K, _} <- percall_contenders()],
+        Med = fun(Node, K, Pos) -> median([element(Pos, proplists:get_value(K, B)) || {Nd, _, B} <- Flat, Nd =:= Node]) end,
+        [Before, After] = Nodes,
+        %% the contender over plain Erlang in the same block (same node, same minutes), median over the rounds
+        Ratio = fun(Node, K, Pos) -> median([element(Pos, proplists:get_value(K, B)) / element(Pos, proplists:get_value(plain, B))
+                                             || {Nd, _, B} <- Flat, Nd =:= Node]) end,
+        Row = fun(K) ->
+                  [Ub, Ua] = [Med(Nd, K, 1) || Nd <- Nodes],
+                  [Rb, Ra] = [Med(Nd, K, 2) || Nd <- Nodes],
+                  [Pb, Pa] = [Ratio(Nd, K, 1) || Nd <- Nodes],
+                  [Qb, Qa] = [Ratio(Nd, K, 2) || Nd <- Nodes],
+                  row([percall_label(K), fmt_num(Ub), fmt_num(Ua), io_lib:format("~.2fx", [Ua / Ub]),
+                       fmt_num(Rb), fmt_num(Ra),
+                       io_lib:format("**~.1fx**", [Pb]), io_lib:format("**~.1fx**", [Pa]),
+                       io_lib:format("~.1fx", [Qb]), io_lib:format("~.1fx", [Qa])])
+              end,
+        Spread = fun(Node, K) ->
+                     L = [element(1, proplists:get_value(K, B)) || {Nd, _, B} <- Flat, Nd =:= Node],
+                     io_lib:format("~s..~s", [fmt_num(lists:min(L)), fmt_num(lists:max(L))])
+                 end,
+        [Lb, La] = Labels,
+        Md1 = [io_lib:format("~b interleaved rounds of ~b calls per contender and build (+200 warm-up calls each), "
+                             "the two nodes' order alternating, the contenders taking turns in chunks of 500 calls: "
+                             "before = ~s, after = ~s. Time and reductions: median over the rounds of each round's "
+                             "mean per call; x / plain: median over the rounds of that round's ratio.~n~n",
+                             [Rounds, N, Lb, La]),
+               "| call | before µs/call | after µs/call | after/before | before reductions/call | "
+               "after reductions/call | before / plain (time) | after / plain (time) | before / plain (reductions) | "
+               "after / plain (reductions) |\n",
+               "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+               [Row(K) || K <- Keys], "\n",
+               "Spread of the per-round means (µs/call, min..max over the rounds):\n\n",
+               "| call | before | after |\n|---|---:|---:|\n",
+               [row([percall_label(K), Spread(Before, K), Spread(After, K)]) || K <- Keys], "\n"],
+        ok = file:write_file(Md, unicode:characters_to_binary(Md1)),
+        erlang:halt(0)
+    catch C:R:St ->
+        io:format(standard_error, "bench_nif percall: ~p:~p~n~p~n", [C, R, St]),
+        erlang:halt(1)
+    end.
+
+percall_contenders() ->
+    [{health_ready, fun() -> beamprobe:health(ready) end},
+     {health_live, fun() -> beamprobe:health(live) end},
+     {check, fun() -> beamprobe:check(#{}) end},
+     {plain, fun() -> erlang:memory(), statistics(run_queue) end},
+     {erl_ready, fun erl_ready/0}].
+
+percall_label(health_ready) -> "`beamprobe:health(ready)`";
+percall_label(health_live) -> "`beamprobe:health(live)`";
+percall_label(check) -> "`beamprobe:check(#{})`";
+percall_label(plain) -> "plain: `erlang:memory(), statistics(run_queue)`";
+percall_label(erl_ready) -> "hand-written ready check (`bench_nif:erl_ready/0`)".
+
+%% One block in a benchmark node: [{Contender, {MicrosecondsPerCall, ReductionsPerCall}}].
+%% The N calls of each contender run in chunks of 500, the contenders taking turns
+%% chunk by chunk (the order rotating with the round), so that a change of load on
+%% this shared machine falls on every contender alike.
+percall_block(N, Round) ->
+    Cs = percall_contenders(),
+    {A, B} = lists:split(Round rem length(Cs), Cs),
+    Order = B ++ A,
+    [percall_loop(F, 200) || {_, F} <- Order],
+    Chunk = min(N, 500),
+    Acc = percall_chunks(Order, Chunk, N div Chunk, maps:from_list([{K, {0, 0}} || {K, _} <- Cs])),
+    Calls = Chunk * (N div Chunk),
+    [{K, {Ns / Calls / 1000, Rs / Calls}} || {K, _} <- Cs, {Ns, Rs} <- [maps:get(K, Acc)]].
+
+percall_chunks(_, _, 0, Acc) ->
+    Acc;
+percall_chunks(Order, Chunk, Left, Acc) ->
+    Acc1 = lists:foldl(fun({K, F}, M) ->
+                               {Ns, Rs} = percall_time(F, Chunk),
+                               maps:update_with(K, fun({A, B}) -> {A + Ns, B + Rs} end, M)
+                       end, Acc, Order),
+    percall_chunks(tl(Order) ++ [hd(Order)], Chunk, Left - 1, Acc1).
+
+%% Nanoseconds and reductions of N calls of F.
+percall_time(F, N) ->
+    {reductions, R0} = process_info(self(), reductions),
+    T0 = erlang:monotonic_time(nanosecond),
+    percall_loop(F, N),
+    T1 = erlang:monotonic_time(nanosecond),
+    {reductions, R1} = process_info(self(), reductions),
+    {T1 - T0, R1 - R0}.
+
+percall_loop(_, 0) -> ok;
+percall_loop(F, N) -> _ = F(), percall_loop(F, N - 1).
+
+median(L) ->
+    maps:get(median, stats(L)).

@@ -3,6 +3,9 @@
 # hand-written pure-Erlang health check; checks its scheduler hygiene; compares remote checks.
 #
 # Usage: bench/bench_nif.sh [N]        N calls per local contender (default 2000); about 45 s
+#        bench/bench_nif.sh percall [N]
+#                                      the cost of one call (time and reductions) of health(ready), health(live)
+#                                      and check(#{}) in two builds side by side, next to plain Erlang (below)
 #
 # The script starts one demo node as the remote target (test/fixtures/cluster.sh, with a temporary
 # cookie) and one benchmark node (demo application + beamprobe from a private copy of src/beamprobe.erl
@@ -36,6 +39,83 @@ EXTRA_PACKAGES=()
 
 # shellcheck source=bench/lib.sh
 . "$BENCH/lib.sh"
+
+# ---------- percall: two builds side by side ----------
+
+# bench/bench_nif.sh percall [N]: builds the NIF of BENCH_BASE (a git ref, default main: "before") from a
+# `git archive` of it in the temp dir, and uses this tree's priv/beamprobe_nif.so and src/beamprobe.erl
+# ("after", built if missing); starts one plain node per build (own temporary cookie through HOME), and a
+# driver node that runs bench_nif:percall/1 over them: BENCH_PERCALL_ROUNDS (5) interleaved rounds of N
+# (10000) calls per contender and build. Writes bench/results/nif-percall-DATE.md (BENCH_OUT). About
+# 2 s per 1000 calls and round while the "before" build costs ~1 ms per health call.
+percall_main() {
+  local n=${1:-10000} rounds=${BENCH_PERCALL_ROUNDS:-5} base=${BENCH_BASE:-main} out
+  out=${BENCH_OUT:-$ROOT/bench/results/nif-percall-$(date +%Y%m%d-%H%M%S).md}
+  [[ "$n" =~ ^[1-9][0-9]*$ && "$rounds" =~ ^[1-9][0-9]*$ ]] || die "N and BENCH_PERCALL_ROUNDS must be positive integers"
+  ensure_packages erl erlc
+  [[ -f "$NIF_SO" ]] || make -s -C "$ROOT/c_src" nif >&2 || die "build failed"
+  local base_rev
+  base_rev=$(git -C "$ROOT" rev-parse --short "$base") || die "no git ref $base"
+  cleanup_extra() { local p; for p in "${PC_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+  PC_PIDS=()
+  bench_tmp bench_nif_percall
+  say "building the NIF of $base ($base_rev) in $TMP/base"
+  mkdir -p "$TMP/base" "$TMP/home" "$TMP/ebin"
+  git -C "$ROOT" archive "$base" | tar -x -C "$TMP/base" || die "git archive $base failed"
+  make -s -C "$TMP/base/c_src" -j2 nif >&2 || die "cannot build the NIF of $base"
+  head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TMP/home/.erlang.cookie"
+  chmod 400 "$TMP/home/.erlang.cookie"
+  erlc -Wall -o "$TMP/ebin" "$BENCH/bench_nif.erl" || die "cannot compile bench/bench_nif.erl"
+  local which src so nodes=() prefix="bpnifpc$$"
+  for which in before after; do
+    if [[ $which == before ]]; then src="$TMP/base"; so="$TMP/base/priv/beamprobe_nif.so"; else src="$ROOT"; so="$NIF_SO"; fi
+    mkdir -p "$TMP/$which/beamprobe/ebin" "$TMP/$which/beamprobe/priv"
+    cp "$so" "$TMP/$which/beamprobe/priv/beamprobe_nif.so"
+    erlc -o "$TMP/$which/beamprobe/ebin" "$src/src/beamprobe.erl" || die "cannot compile $src/src/beamprobe.erl"
+    cp "$src/src/beamprobe.app.src" "$TMP/$which/beamprobe/ebin/beamprobe.app"
+    # each node halts on its own after BENCH_LIMIT_S, should both the trap and the driver fail
+    env HOME="$TMP/home" erl -sname "${prefix}_$which" -noshell -noinput -connect_all false -pa "$TMP/$which/beamprobe/ebin" "$TMP/ebin" \
+      -eval "spawn(fun() -> timer:sleep(${BENCH_LIMIT_S:-900} * 1000), halt(3) end)" >&2 &
+    PC_PIDS+=("$!")
+    nodes+=("'${prefix}_$which@$(hostname -s)'")
+  done
+  machine_facts
+  local load_before load_after frag="$TMP/percall.md" t0=$SECONDS
+  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  say "driver: $rounds rounds of $n calls per contender in ${nodes[*]}"
+  run_child env HOME="$TMP/home" erl -sname "${prefix}_ctl" -noshell -noinput -connect_all false -pa "$TMP/ebin" -eval "
+    Nodes = [${nodes[0]}, ${nodes[1]}],
+    Up = fun U(0) -> false; U(K) -> case lists:all(fun(Nd) -> net_adm:ping(Nd) =:= pong end, Nodes) of
+                                      true -> true; false -> timer:sleep(200), U(K - 1) end end,
+    true = Up(100),
+    bench_nif:percall(#{nodes => Nodes, n => $n, rounds => $rounds, md => \"$frag\",
+                        labels => [\"$base ($base_rev)\", \"this tree ($GIT_REV)\"]})." \
+    || die "the driver failed (see above)"
+  load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+  mkdir -p "$(dirname "$out")"
+  {
+    echo "# beamprobe NIF: the cost of one call, two builds side by side, $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo
+    echo "Command: \`BENCH_BASE=$base bench/bench_nif.sh percall $n\` (BENCH_PERCALL_ROUNDS=$rounds); $((SECONDS - t0)) s."
+    echo
+    machine_table "$OTP_VERSION (default flags: $(nproc) schedulers)" "| load average before / after | $load_before / $load_after |"
+    echo
+    echo "Two plain nodes (\`erl -sname ... -noshell\`, no application started), one per build, driven by a third"
+    echo "(\`bench/bench_nif.erl\`, percall/1). Time: wall time per call, the mean over a block of calls; the table"
+    echo "gives the median over the rounds. Reductions: the caller's \`process_info(self(), reductions)\` around"
+    echo "the block, per call (the NIFs charge their time with \`enif_consume_timeslice\`, 1% of a slice per 10 µs)."
+    echo
+    cat "$frag"
+  } >"$out"
+  cat "$frag"
+  say "results written to $out"
+}
+
+if [[ ${1:-} == percall ]]; then
+  shift
+  percall_main "$@"
+  exit 0
+fi
 
 N=${1:-2000}
 WARMUP=${BENCH_WARMUP:-50}
@@ -114,14 +194,9 @@ mv "$TMP/samples.csv" "$CSV"
   echo
   echo "Command: \`bench/bench_nif.sh $N\` (warm-up rounds $WARMUP, hygiene calls $HYGIENE_N, edge calls $EDGE_N, remote rounds $REMOTE_N); the benchmark node ran ${RUN_SECS} s, the whole script $SECONDS s."
   echo
-  echo "| machine | |"
-  echo "|---|---|"
-  echo "| CPUs (\`nproc\`) | $(nproc) |"
-  echo "| CPU model | $CPU_MODEL |"
-  echo "| kernel (\`uname -r\`) | $(uname -r) |"
-  echo "| Erlang/OTP | $OTP_VERSION (default flags: $(nproc) schedulers) |"
-  echo "| beamprobe | commit $GIT_REV; beamprobe_nif.so sha256 $NIF_SHA..., src/beamprobe.erl sha256 $ERL_SHA..., priv/beamprobe sha256 $BP_SHA... |"
-  echo "| load average before / after | $LOAD_BEFORE / $LOAD_AFTER |"
+  machine_table "$OTP_VERSION (default flags: $(nproc) schedulers)" \
+    "| beamprobe | commit $GIT_REV; beamprobe_nif.so sha256 $NIF_SHA..., src/beamprobe.erl sha256 $ERL_SHA..., priv/beamprobe sha256 $BP_SHA... |" \
+    "| load average before / after | $LOAD_BEFORE / $LOAD_AFTER |"
   echo
   echo "Benchmark node \`$BENCH_NODE\`: the demo application (demo_sup, 3 governors) and beamprobe, started with"
   echo "\`erl -sname $BENCH_NODE -noshell\` and nothing else. Remote target: \`$TARGET\`, a demo node of"

@@ -109,3 +109,17 @@ machine_facts() {
   GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
   git -C "$ROOT" diff --quiet HEAD -- c_src include 2>/dev/null || GIT_REV="$GIT_REV (c_src/include modified)"
 }
+
+# machine_table OTP_TEXT [ROW...]: the results files' machine table (after machine_facts): CPUs, CPU model,
+# kernel, Erlang/OTP as OTP_TEXT, then each ROW ("| name | value |") as given.
+machine_table() {
+  echo "| machine | |"
+  echo "|---|---|"
+  echo "| CPUs (\`nproc\`) | $(nproc) |"
+  echo "| CPU model | $CPU_MODEL |"
+  echo "| kernel (\`uname -r\`) | $(uname -r) |"
+  echo "| Erlang/OTP | $1 |"
+  shift
+  local row
+  for row in "$@"; do echo "$row"; done
+}

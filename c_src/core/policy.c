@@ -478,14 +478,14 @@ static void check_cluster_local(eval_ctx *x)
     }
 }
 
-static void init_report(bp_report *r, const bp_snapshot *snap, const bp_config *cfg)
+static void init_report(bp_report *r, const bp_snapshot *snap, const bp_config *cfg, bp_probe_kind kind)
 {
     static const char *const names[BP_LIMIT_KINDS] = {"processes", "ports", "atoms", "ets", "fds"};
     const bp_ratio th[BP_LIMIT_KINDS] = {cfg->thresholds.processes, cfg->thresholds.ports,
                                          cfg->thresholds.atoms, cfg->thresholds.ets, cfg->thresholds.fds};
     memset(r, 0, sizeof *r);
     r->snap = snap;
-    r->probe = cfg->probe;
+    r->probe = kind;
     r->thresholds = cfg->thresholds;
     r->memory_total = r->memory_limit = -1;
     r->memory_ratio = -1;
@@ -517,9 +517,14 @@ static int keep_governor_states(const bp_snapshot *snap, const bp_config *cfg, b
 
 int bp_evaluate(const bp_snapshot *snap, const bp_config *cfg, bp_report *out)
 {
+    return cfg ? bp_evaluate_as(snap, cfg, cfg->probe, out) : BP_EUSAGE;
+}
+
+int bp_evaluate_as(const bp_snapshot *snap, const bp_config *cfg, bp_probe_kind kind, bp_report *out)
+{
     if (!snap || !cfg || !out)
         return BP_EUSAGE;
-    init_report(out, snap, cfg);
+    init_report(out, snap, cfg, kind);
     eval_ctx x = {.snap = snap, .cfg = cfg, .r = out, .err = 0};
     x.cap = 8 + snap->n_supervisors + snap->n_governors + snap->n_families + snap->n_custom + cfg->supervisors.n +
             cfg->governors.n + cfg->check_mfas.n;
@@ -544,14 +549,14 @@ int bp_evaluate(const bp_snapshot *snap, const bp_config *cfg, bp_report *out)
     if (keep_governor_states(snap, cfg, out) != 0)
         return BP_ENOMEM;
     check_identity(&x);
-    if (cfg->probe == BP_PROBE_LIVE || cfg->probe == BP_PROBE_READY) {
+    if (kind == BP_PROBE_LIVE || kind == BP_PROBE_READY) {
         check_memory(&x);
         check_limits(&x);
         check_schedulers(&x);
     }
-    if (cfg->probe == BP_PROBE_STARTUP || cfg->probe == BP_PROBE_READY)
+    if (kind == BP_PROBE_STARTUP || kind == BP_PROBE_READY)
         check_applications(&x);
-    if (cfg->probe == BP_PROBE_READY) {
+    if (kind == BP_PROBE_READY) {
         check_membership(&x);
         check_cluster_local(&x);
         if (cfg->mnesia)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/json_util.h"
+#include "core/render_json.h"
 #include "core/textbuf.h"
 
 #define PROBLEM_CHECKS 2 /* failing checks listed per node in the text table */
@@ -401,14 +402,7 @@ static json_t *report_json(jctx *x, const bp_mesh_input *in)
 {
     if (!in || !in->report || !in->report->snap)
         return json_null();
-    char *text = bp_render_json(in->report, 0);
-    if (!text) {
-        x->oom = 1;
-        return json_null();
-    }
-    json_error_t err;
-    json_t *v = json_loads(text, JSON_DECODE_ANY, &err);
-    free(text);
+    json_t *v = bp_report_json(in->report);
     if (!v) {
         x->oom = 1;
         return json_null();

@@ -1,5 +1,5 @@
 /* render_json.c: renders a report as the versioned JSON document described in docs/SCHEMA.md. */
-#include "core/report.h"
+#include "core/render_json.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -340,7 +340,7 @@ static json_t *metrics_object(jctx *x, const bp_snapshot *s)
     return m;
 }
 
-char *bp_render_json(const bp_report *r, int pretty)
+json_t *bp_report_json(const bp_report *r)
 {
     if (!r || !r->snap)
         return NULL;
@@ -366,6 +366,15 @@ char *bp_render_json(const bp_report *r, int pretty)
     put(&x, doc, "metrics", metrics_object(&x, s));
     if (s->top.asked) /* --top only: the document is otherwise unchanged */
         put(&x, doc, "top", bp_render_top_json(&x.oom, &s->top));
+    if (x.oom) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
 
-    return bp_json_dump_doc(doc, x.oom, pretty);
+char *bp_render_json(const bp_report *r, int pretty)
+{
+    json_t *doc = bp_report_json(r);
+    return doc ? bp_json_dump_doc(doc, 0, pretty) : NULL;
 }

@@ -130,6 +130,8 @@ typedef struct bp_report {
  * A ratio threshold <= 0 disables that level (warn or fail).
  */
 int bp_evaluate(const bp_snapshot *snap, const bp_config *cfg, bp_report *out);
+/* The same as probe `kind` whatever cfg->probe says (a site judges one snapshot as all three kinds). */
+int bp_evaluate_as(const bp_snapshot *snap, const bp_config *cfg, bp_probe_kind kind, bp_report *out);
 
 /* "pass" / "warn" / "fail" */
 const char *bp_status_name(bp_status s);

@@ -46,6 +46,12 @@ int bp_site_is_probe_route(const bp_http_request *req)
     return r == R_LIVE || r == R_READY || r == R_STARTUP || r == R_HEALTH;
 }
 
+int bp_site_route_wants_report(const bp_http_request *req)
+{
+    route r = find_route(req);
+    return r != R_LIVE && r != R_READY && r != R_STARTUP;
+}
+
 static void fixed(bp_http_response *resp, int status, const char *body)
 {
     resp->status = status;
@@ -108,7 +114,7 @@ static int quorum_ok(bp_site *s, int kind)
     if (kind != BP_PROBE_READY || !s->cfg->ready_requires_quorum)
         return 1;
     bp__cluster *c = bp__site_cluster(s);
-    int q = c->quorum;
+    int q = c && c->quorum;
     bp__cluster_unref(c);
     return q;
 }
@@ -204,6 +210,10 @@ static void cluster_view(bp_site *s, bp_http_response *resp)
 {
     char *extra;
     bp__cluster *c = bp__site_cluster(s);
+    if (!c) {
+        fixed(resp, 500, "{\"error\":\"out of memory\"}\n");
+        return;
+    }
     if (discovery_gate(s, BP_PROBE_READY, "discovery_reason", &extra)) {
         cluster_gated(resp, c, extra);
         bp__cluster_unref(c);
@@ -229,6 +239,11 @@ static void verdict(bp_site *s, bp_http_response *resp, int kind, int full)
         return;
     }
     bp__view *v = bp__site_view(s, 0);
+    if (full && !v->health) { /* a one-off site made without the full report (bp_site_new_once) */
+        bp__view_unref(v);
+        fixed(resp, 500, "{\"error\":\"report not rendered\"}\n");
+        return;
+    }
     int stale;
     int age = view_age_ms(s, v, &stale);
     resp->status = v->ok[kind] && !stale && quorum_ok(s, kind) ? 200 : 503;
@@ -246,6 +261,10 @@ static void metrics(bp_site *s, bp_http_response *resp)
 {
     size_t n = s->targets.n;
     bp__metrics *m = bp__site_metrics(s);
+    if (!m) {
+        fixed(resp, 500, "{\"error\":\"out of memory\"}\n");
+        return;
+    }
     bp__site_views(s, s->req_views);
     for (size_t i = 0; i < n; i++) {
         const bp__view *v = s->req_views[i];

@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/json_util.h"
 #include "core/log.h"
+#include "core/render_json.h"
 #include "core/str.h"
 #include "notify/notify.h"
 
@@ -109,10 +110,9 @@ static bp__view *view_build(const bp_site *s, const char *node, bp_snapshot *sna
     for (int k = 0; k < BP__KINDS; k++) {
         bp_report r = { 0 };
         if (snap) {
-            const bp_config *c = &s->kind_cfg[k];
-            if (bp_evaluate(snap, c, &r) != 0)
+            if (bp_evaluate_as(snap, s->cfg, (bp_probe_kind)k, &r) != 0)
                 goto fail;
-            v->ok[k] = bp_report_exit_code(&r, c) == BP_EXIT_HEALTHY;
+            v->ok[k] = bp_report_exit_code(&r, s->cfg) == BP_EXIT_HEALTHY;
             if (k == BP_PROBE_READY) {
                 /* since when each status holds, and the transitions: before the report is rendered */
                 if (h && bp_history_observe(h, &r, snap->timestamp_ms > 0 ? snap->timestamp_ms : bp_wall_ms()) != 0)
@@ -126,11 +126,11 @@ static bp__view *view_build(const bp_site *s, const char *node, bp_snapshot *sna
         if (!v->body[k])
             goto fail;
     }
-    if (snap) {
-        char *full = bp_render_json(&v->ready, 0);
-        json_t *parsed = full ? json_loads(full, 0, NULL) : NULL;
-        free(full);
-        v->health = dump_open(parsed, &v->health_len);
+    if (snap && s->no_report) {
+        return v; /* a one-off answer that does not show the full report */
+    } else if (snap) {
+        json_t *doc = bp_report_json(&v->ready);
+        v->health = doc ? dump_open(doc, &v->health_len) : NULL;
     } else {
         json_t *o = json_object();
         json_object_set_new(o, "schema_version", json_integer(BP_SCHEMA_VERSION));
@@ -307,23 +307,25 @@ static void carry(bp_site *s, bp_site *prev)
     pthread_mutex_unlock(&prev->mu);
 }
 
-bp_site *bp_site_new_from(const bp_config *cfg, const char (*names)[BP_NAME_MAX], size_t n, const char *token,
-                          bp_site *prev)
+static bp_site *site_create(const bp_config *cfg, const char (*names)[BP_NAME_MAX], size_t n, const char *token,
+                            bp_site *prev, int lazy)
 {
     bp_site *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
+    s->lazy = lazy;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->build_mu, NULL);
     pthread_cond_init(&s->built, NULL);
-    s->kind_cfg = calloc(BP__KINDS, sizeof *s->kind_cfg);
-    if (!s->kind_cfg || bp_nodeset_add_all(&s->targets, names, n) != 0)
-        goto fail;
-    for (int k = 0; k < BP__KINDS; k++) {
-        s->kind_cfg[k] = *cfg;
-        s->kind_cfg[k].probe = (bp_probe_kind)k;
+    if (!lazy) { /* a one-off site borrows cfg: it lives no longer than its caller's configuration */
+        if (!(s->own_cfg = malloc(sizeof *s->own_cfg)))
+            goto fail;
+        *s->own_cfg = *cfg;
+        cfg = s->own_cfg;
     }
-    s->cfg = &s->kind_cfg[BP_PROBE_READY];
+    s->cfg = cfg;
+    if (bp_nodeset_add_all(&s->targets, names, n) != 0)
+        goto fail;
     size_t nt = s->targets.n;
     /* NOLINTBEGIN(bugprone-sizeof-expression): arrays of pointers, so sizeof one pointer is meant */
     s->views = calloc(nt + 1, sizeof *s->views);
@@ -343,7 +345,7 @@ bp_site *bp_site_new_from(const bp_config *cfg, const char (*names)[BP_NAME_MAX]
     for (size_t i = 0; i < nt; i++)
         if (!s->hist[i] && !(s->hist[i] = bp_history_new((size_t)cfg->history_size)))
             goto fail;
-    if (build_once(s) != 0 || (nt > 1 && builder_start(s) != 0))
+    if ((!lazy && build_once(s) != 0) || (nt > 1 && builder_start(s) != 0))
         goto fail;
     if (token) {
         SHA256((const unsigned char *)token, strlen(token), s->token_digest);
@@ -353,6 +355,25 @@ bp_site *bp_site_new_from(const bp_config *cfg, const char (*names)[BP_NAME_MAX]
 fail:
     bp_site_free(s);
     return NULL;
+}
+
+bp_site *bp_site_new_from(const bp_config *cfg, const char (*names)[BP_NAME_MAX], size_t n, const char *token,
+                          bp_site *prev)
+{
+    return site_create(cfg, names, n, token, prev, 0);
+}
+
+bp_site *bp_site_new_once(const bp_config *cfg, const char *node, const char *token, int full_report)
+{
+    char name[1][BP_NAME_MAX];
+    if (bp_strlcpy(name[0], node, sizeof name[0]) >= sizeof name[0])
+        return NULL;
+    bp_site *s = site_create(cfg, (const char (*)[BP_NAME_MAX])name, 1, token, NULL, 1);
+    if (s) {
+        s->quiet = 1;
+        s->no_report = !full_report; /* from the next view on: the first, of no snapshot, has its own */
+    }
+    return s;
 }
 
 void bp_site_free(bp_site *s)
@@ -382,7 +403,7 @@ void bp_site_free(bp_site *s)
     bp_prom_buf_free(&s->scratch);
     free(s->disc);
     bp_nodeset_free(&s->targets);
-    free(s->kind_cfg);
+    free(s->own_cfg);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->build_mu);
     pthread_cond_destroy(&s->built);
@@ -455,7 +476,7 @@ void bp_site_publish(bp_site *s, bp_snapshot *snap)
         pthread_cond_signal(&s->wake);
     pthread_mutex_unlock(&s->mu);
     bp__view_unref(old);
-    if (!s->has_builder)
+    if (!s->has_builder && !s->lazy)
         build_once(s); /* one target: before returning, as cheap as the publish itself */
 }
 
@@ -492,20 +513,36 @@ int bp__site_settle(bp_site *s, int timeout_ms)
     return rc;
 }
 
+/* A lazy site builds metrics and cluster view when a route first asks for them after a publish. */
+static void build_if_lazy(bp_site *s)
+{
+    if (!s->lazy)
+        return;
+    pthread_mutex_lock(&s->mu);
+    int stale = !s->metrics || s->built_gen != s->gen;
+    pthread_mutex_unlock(&s->mu);
+    if (stale)
+        (void)build_once(s); /* out of memory: NULL below */
+}
+
 bp__metrics *bp__site_metrics(bp_site *s)
 {
+    build_if_lazy(s);
     pthread_mutex_lock(&s->mu);
     bp__metrics *m = s->metrics;
-    atomic_fetch_add(&m->refs, 1);
+    if (m)
+        atomic_fetch_add(&m->refs, 1);
     pthread_mutex_unlock(&s->mu);
     return m;
 }
 
 bp__cluster *bp__site_cluster(bp_site *s)
 {
+    build_if_lazy(s);
     pthread_mutex_lock(&s->mu);
     bp__cluster *c = s->cluster;
-    atomic_fetch_add(&c->refs, 1);
+    if (c)
+        atomic_fetch_add(&c->refs, 1);
     pthread_mutex_unlock(&s->mu);
     return c;
 }

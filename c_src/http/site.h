@@ -51,6 +51,15 @@ bp_site *bp_site_new(const bp_config *cfg, const char (*names)[BP_NAME_MAX], siz
  */
 bp_site *bp_site_new_from(const bp_config *cfg, const char (*names)[BP_NAME_MAX], size_t n, const char *token,
                           bp_site *prev);
+/*
+ * A site for one answer about `node` (the NIF's one-off answers): quiet, no
+ * thread, and the aggregates (metrics text, cluster view) are built only if
+ * a route asks for them, not on every publish. With full_report 0 the full
+ * report's body (/health) is not rendered either, and /health answers 500:
+ * pass bp_site_route_wants_report of the one request. cfg is borrowed, not
+ * copied: it must outlive the site. NULL on OOM.
+ */
+bp_site *bp_site_new_once(const bp_config *cfg, const char *node, const char *token, int full_report);
 void bp_site_free(bp_site *s);
 
 /* The site's targets, in order (valid as long as the site). */
@@ -90,6 +99,9 @@ int bp_site_set_discovery(bp_site *s, const bp_discovery_status *st);
  * a second for 1024, most of it the cluster view's JSON).
  */
 void bp_site_publish(bp_site *s, bp_snapshot *snap);
+
+/* Whether req's route may need the full report (any route but live, ready and startup): for bp_site_new_once. */
+int bp_site_route_wants_report(const bp_http_request *req);
 
 /* Whether req asks for a verdict (live, ready, startup or the full report, any alias). */
 int bp_site_is_probe_route(const bp_http_request *req);

@@ -27,7 +27,7 @@ typedef struct {
     int ok[BP__KINDS];              /* verdict per probe kind (degraded passes unless --strict) */
     char *body[BP__KINDS];          /* probe bodies, JSON object left open for the age fields */
     size_t body_len[BP__KINDS];
-    char *health;                   /* the full report, JSON object left open */
+    char *health;                   /* the full report, JSON object left open (NULL: site's no_report) */
     size_t health_len;
     bp_snapshot *snap;              /* owned: the reports point into it */
     bp_report ready;                /* the readiness report (also behind /metrics) */
@@ -58,8 +58,8 @@ typedef struct {
  * of publishes costs one or two rebuilds.
  */
 struct bp_site {
-    bp_config *kind_cfg;            /* BP__KINDS copies of the configuration, .probe = kind */
-    const bp_config *cfg;           /* the settings the routes read: &kind_cfg[BP_PROBE_READY] */
+    bp_config *own_cfg;             /* the site's copy of the configuration (NULL: borrowed, one-off site) */
+    const bp_config *cfg;           /* the settings, judged as each kind by bp_evaluate_as */
     bp_nodeset targets;             /* fixed for the site's life; views[i] is targets.v[i]'s */
     pthread_mutex_t mu;             /* guards views[], last[], metrics, cluster and the builder state */
     bp__view **views;               /* one per target, never NULL */
@@ -77,6 +77,8 @@ struct bp_site {
     pthread_cond_t wake;            /* to the builder: a publish, or stopping */
     pthread_cond_t built;           /* from a rebuild: built_gen moved */
     int quiet;                      /* no state-change log records */
+    int lazy;                       /* one-off (bp_site_new_once): aggregates built on demand */
+    int no_report;                  /* one-off without the full report: views' `health` stays NULL */
     struct bp_notifier *notifier;   /* gets each report's changes (not owned), or NULL */
     bp_discovery_status *disc;      /* the discovery sources (guarded by `mu`), or NULL: none */
     int have_token;
@@ -107,7 +109,8 @@ const char *bp__page_headers(size_t *len);
 /* The current cluster view with a reference taken. */
 bp__cluster *bp__site_cluster(bp_site *s);
 void bp__metrics_unref(void *m);
-/* Current view of target i / the metrics, with a reference taken (under the lock). */
+/* Current view of target i / the metrics, with a reference taken (under the lock); the metrics (and the
+ * cluster view above) may be NULL only on a lazy site out of memory. */
 bp__view *bp__site_view(bp_site *s, size_t i);
 bp__metrics *bp__site_metrics(bp_site *s);
 /* Every current view into out[0..targets.n), with references taken, under one lock. */

@@ -153,7 +153,9 @@ static int setup(ErlNifEnv *env, void **priv_data, ErlNifResourceFlags flags, ER
     if (!p)
         return -1;
     memset(p, 0, sizeof *p);
-    if (open_types(env, p, flags) != 0 || !(p->jobs = bp_nif_jobs_new(max_jobs))) {
+    if (open_types(env, p, flags) != 0 || !(p->configs = bp_nif_config_cache_new())
+        || !(p->jobs = bp_nif_jobs_new(max_jobs))) {
+        bp_nif_config_cache_free(p->configs);
         enif_free(p);
         return -1;
     }
@@ -187,6 +189,7 @@ static void unload(ErlNifEnv *env, void *priv_data)
     (void)env;
     bp_nif_priv *p = priv_data;
     bp_nif_jobs_free(p->jobs);
+    bp_nif_config_cache_free(p->configs);
     enif_free(p);
 }
 

@@ -14,7 +14,7 @@
     X(ok) X(error) X(true) X(false) X(null) X(undefined) X(bad_option) X(calls) X(done) X(reply)       \
     X(timeout) X(live) X(ready) X(startup) X(full) X(map) X(json) X(text) X(enomem) X(badarg)          \
     X(block) X(spawn) X(not_running) X(already_running) X(eio) X(usage) X(busy) X(cancelled)  \
-    X(answered)
+    X(answered) X(interval) X(invalid)
 
 typedef struct {
 #define BP_NIF_ATOM_FIELD(a) ERL_NIF_TERM a;
@@ -24,19 +24,31 @@ typedef struct {
 
 extern bp_nif_atoms bp_atom;
 
-/* Per-module-instance data (enif_priv_data): the resource types and the jobs' threads. */
+typedef struct bp_nif_config_cache bp_nif_config_cache;
+
+/* Per-module-instance data (enif_priv_data): the resource types, the jobs' threads, the parsed options. */
 typedef struct {
     ErlNifResourceType *config;
     ErlNifResourceType *snapshot;
     ErlNifResourceType *agent;
     ErlNifResourceType *job;
     bp_nif_jobs *jobs;
+    bp_nif_config_cache *configs;
 } bp_nif_priv;
 
 /* A parsed option map: an immutable configuration. */
 typedef struct {
     bp_config cfg;
 } bp_nif_config;
+
+/* The config cache (nif_config_cache.c): NULL on OOM. */
+bp_nif_config_cache *bp_nif_config_cache_new(void);
+void bp_nif_config_cache_free(bp_nif_config_cache *c);
+/* The resource term of an option map identical to `opts` parsed before (its config in *cfg), or 0. */
+ERL_NIF_TERM bp_nif_config_cache_get(bp_nif_config_cache *c, ErlNifEnv *env, ERL_NIF_TERM opts,
+                                     const bp_config **cfg);
+/* Remember res (a valid configuration) as the parse of opts, evicting the oldest entry. */
+void bp_nif_config_cache_put(bp_nif_config_cache *c, ERL_NIF_TERM opts, bp_nif_config *res);
 
 /* A collected snapshot; `snap` is taken (set to NULL) when a site adopts it. */
 typedef struct {
@@ -79,6 +91,9 @@ bp_snapshot *bp_nif_take_snapshot(bp_nif_snapshot *r);
 /* A JSON text as an Erlang term: objects become maps with binary keys, strings binaries,
  * true/false/null atoms. 0 (not a term) if the text is not JSON. */
 ERL_NIF_TERM bp_nif_json_to_term(ErlNifEnv *env, const char *text);
+/* The same for a JSON value (not taken); reals as its text would give them (10 significant digits). */
+struct json_t;
+ERL_NIF_TERM bp_nif_json_value(ErlNifEnv *env, struct json_t *j);
 
 /* What a site answers to GET path: {Status, Body} (nif_report.c). */
 struct bp_site;

@@ -28,6 +28,7 @@
  */
 #define DIRTY_ABOVE (16 * 1024)
 #define FILE_MAX (256 * 1024)   /* a file read in C for the plan (cgroup, mountinfo) */
+#define FILE_START (16 * 1024)  /* its first buffer, doubled up to FILE_MAX */
 
 typedef struct {
     ErlNifEnv *env;
@@ -45,11 +46,23 @@ static int encode_file(ei_x_buff *out, const char *path)
     if (fd < 0)
         return ei_x_encode_tuple_header(out, 2) | ei_x_encode_atom(out, "error")
                | ei_x_encode_atom(out, errno == ENOENT ? "enoent" : errno == EACCES ? "eacces" : "eio");
-    char *buf = malloc(FILE_MAX);
-    size_t n = 0;
+    /* grown as needed: the files are a few KiB, and FILE_MAX at once would be mapped and unmapped every call */
+    size_t cap = FILE_START, n = 0;
+    char *buf = malloc(cap);
     ssize_t got = 1;
-    while (buf && n < FILE_MAX && (got = read(fd, buf + n, FILE_MAX - n)) > 0)
+    while (buf && n < FILE_MAX && (got = read(fd, buf + n, cap - n)) > 0) {
         n += (size_t)got;
+        if (n == cap && cap < FILE_MAX) {
+            char *more = realloc(buf, cap * 2);
+            if (!more) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = more;
+            cap *= 2;
+        }
+    }
     close(fd);
     int rc;
     if (!buf || got < 0 || n == FILE_MAX)
@@ -64,9 +77,10 @@ static int encode_file(ei_x_buff *out, const char *path)
 /*
  * lists:map(fun file:read_file/1, Paths), the plan's only file access, is
  * answered here: the container facts are read in C, not through the VM's
- * file server. Returns the reply binary, or 0 if r is some other call.
+ * file server. 1 with the reply (external term format) in *out, which the
+ * caller frees; 0 if r is some other call (or out of memory: Erlang runs it).
  */
-static ERL_NIF_TERM answer_in_c(ErlNifEnv *env, const bp_rpc *r)
+static int answer_in_c(const bp_rpc *r, ei_x_buff *out)
 {
     if (strcmp(r->mod, "lists") != 0 || strcmp(r->fun, "map") != 0 || r->argc != 2)
         return 0;
@@ -80,24 +94,53 @@ static ERL_NIF_TERM answer_in_c(ErlNifEnv *env, const bp_rpc *r)
     free_fun(&f);
     if (!is_read || ei_decode_list_header(in, &i, &n) < 0)
         return 0;
-    ei_x_buff out;
-    if (ei_x_new_with_version(&out) < 0)
+    if (ei_x_new_with_version(out) < 0)
         return 0;
-    ERL_NIF_TERM result = 0;
-    if (n > 0 && ei_x_encode_list_header(&out, n) < 0)
-        goto out;
+    if (n > 0 && ei_x_encode_list_header(out, n) < 0)
+        goto fail;
     for (int k = 0; k < n; k++) {
         char path[1100];
         if (ei_get_type(in, &i, &type, &size) < 0 || size >= (int)sizeof path || ei_decode_string(in, &i, path) < 0
-            || encode_file(&out, path) < 0)
-            goto out;
+            || encode_file(out, path) < 0)
+            goto fail;
     }
-    if (ei_x_encode_empty_list(&out) < 0)
-        goto out;
-    result = bp_nif_binary(env, out.buff, (size_t)out.index);
-out:
-    ei_x_free(&out);
-    return result;
+    if (ei_x_encode_empty_list(out) < 0)
+        goto fail;
+    return 1;
+fail:
+    ei_x_free(out);
+    return 0;
+}
+
+/*
+ * A round whose every call is answered in C (the cgroup files of round two)
+ * is answered right away, without a trip through Erlang and another replay:
+ * 1 when it was (replies set, or *rc = BP_ENOMEM), 0 when Erlang must run it.
+ * Deterministic, as the replay needs: such a round never reaches Erlang, so
+ * the rounds Erlang sends back are only the others.
+ */
+static int answer_round_in_c(bp_batch *b, int64_t max_reply, int *rc)
+{
+    size_t n = bp_batch_count(b);
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        const bp_rpc *r = bp_batch_get(b, i);
+        if (strcmp(r->mod, "lists") != 0 || strcmp(r->fun, "map") != 0)
+            return 0; /* cheap filter; answer_in_c decides */
+    }
+    *rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        ei_x_buff out;
+        if (!answer_in_c(bp_batch_get(b, i), &out))
+            return i == 0 ? 0 : (*rc = BP_ENOMEM, 1); /* a later call of the same shape failed: out of memory */
+        if (bp_batch_set_reply(b, i, (const unsigned char *)out.buff, (size_t)out.index, max_reply) == BP_ENOMEM)
+            *rc = BP_ENOMEM;
+        ei_x_free(&out);
+        if (*rc)
+            return 1;
+    }
+    return 1;
 }
 
 /* The round's calls for Erlang: {reply, Bin} (answered in C) or {block | spawn, M, F, Args}. */
@@ -106,9 +149,11 @@ static ERL_NIF_TERM export_calls(ErlNifEnv *env, bp_batch *b)
     ERL_NIF_TERM list = enif_make_list(env, 0);
     for (size_t i = bp_batch_count(b); i-- > 0;) {
         const bp_rpc *r = bp_batch_get(b, i);
-        ERL_NIF_TERM call = answer_in_c(env, r);
-        if (call) {
-            call = enif_make_tuple2(env, bp_atom.reply, call);
+        ei_x_buff out;
+        ERL_NIF_TERM call;
+        if (answer_in_c(r, &out)) {
+            call = enif_make_tuple2(env, bp_atom.reply, bp_nif_binary(env, out.buff, (size_t)out.index));
+            ei_x_free(&out);
         } else {
             /* the encoded arguments lack the version byte and the list's tail */
             size_t n = (size_t)r->args.index;
@@ -137,8 +182,11 @@ static int replay_call(void *ctx, bp_batch *b, int64_t deadline_ms)
     replay *x = ctx;
     ERL_NIF_TERM replies, head;
     unsigned len;
+    int rc = 0;
     if (x->need || x->bad)
         return BP_ETIMEDOUT; /* past the round Erlang must run: the rest is discarded */
+    if (answer_round_in_c(b, x->max_reply, &rc))
+        return rc;
     if (!enif_get_list_cell(x->env, x->rounds, &replies, &x->rounds)) {
         x->need = 1;
         x->calls = export_calls(x->env, b);
@@ -149,7 +197,6 @@ static int replay_call(void *ctx, bp_batch *b, int64_t deadline_ms)
         x->bad = 1;
         return BP_EIO;
     }
-    int rc = 0;
     for (size_t i = 0; enif_get_list_cell(x->env, replies, &head, &replies); i++) {
         ErlNifBinary bin;
         if (enif_inspect_binary(x->env, head, &bin)) {

@@ -73,7 +73,7 @@ static int apply_one(ErlNifEnv *env, bp_config *c, const bp_config_option *o, ER
 /* What beamprobe.erl needs to know of a configuration: its timings in ms. */
 static ERL_NIF_TERM settings(ErlNifEnv *env, const bp_config *c)
 {
-    ERL_NIF_TERM keys[] = { enif_make_atom(env, "timeout"), enif_make_atom(env, "interval") };
+    ERL_NIF_TERM keys[] = { bp_atom.timeout, bp_atom.interval };
     ERL_NIF_TERM vals[] = { enif_make_int(env, c->timeout_ms), enif_make_int(env, c->interval_ms) };
     ERL_NIF_TERM m;
     return enif_make_map_from_arrays(env, keys, vals, 2, &m) ? m : enif_make_new_map(env);
@@ -91,6 +91,11 @@ ERL_NIF_TERM bp_nif_config_new(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv
     (void)argc;
     if (!enif_is_map(env, argv[0]))
         return enif_make_badarg(env);
+    bp_nif_config_cache *cache = bp_nif_priv_of(env)->configs;
+    const bp_config *known;
+    ERL_NIF_TERM cached = bp_nif_config_cache_get(cache, env, argv[0], &known);
+    if (cached)
+        return enif_make_tuple3(env, bp_atom.ok, cached, settings(env, known));
     bp_nif_config *r = enif_alloc_resource(bp_nif_priv_of(env)->config, sizeof *r);
     if (!r)
         return bp_nif_error(env, bp_atom.enomem);
@@ -126,10 +131,11 @@ ERL_NIF_TERM bp_nif_config_new(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv
         char err[512];
         bp_config_finish(&r->cfg);
         if (bp_config_validate(&r->cfg, err, sizeof err) != 0)
-            result = bp_nif_error(env, enif_make_tuple2(env, enif_make_atom(env, "invalid"),
-                                                          bp_nif_binary(env, err, strlen(err))));
-        else
+            result = bp_nif_error(env, enif_make_tuple2(env, bp_atom.invalid, bp_nif_binary(env, err, strlen(err))));
+        else {
             result = enif_make_tuple3(env, bp_atom.ok, enif_make_resource(env, r), settings(env, &r->cfg));
+            bp_nif_config_cache_put(cache, argv[0], r);
+        }
     }
     enif_release_resource(r);
     return result;

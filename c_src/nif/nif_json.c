@@ -2,9 +2,19 @@
 #include "nif/nif.h"
 
 #include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_DEPTH 64
+
+/* A real as the renderers print it (10 significant digits, bp_json_dump_doc) and JSON reads it back. */
+static double as_printed(double d)
+{
+    char buf[40];
+    int n = snprintf(buf, sizeof buf, "%.10g", d);
+    return n > 0 && (size_t)n < sizeof buf ? strtod(buf, NULL) : d;
+}
 
 static ERL_NIF_TERM from_json(ErlNifEnv *env, json_t *j, int depth)
 {
@@ -48,7 +58,7 @@ static ERL_NIF_TERM from_json(ErlNifEnv *env, json_t *j, int depth)
     case JSON_INTEGER:
         return enif_make_int64(env, (ErlNifSInt64)json_integer_value(j));
     case JSON_REAL:
-        return enif_make_double(env, json_real_value(j));
+        return enif_make_double(env, as_printed(json_real_value(j)));
     case JSON_TRUE:
         return bp_atom.true;
     case JSON_FALSE:
@@ -57,6 +67,11 @@ static ERL_NIF_TERM from_json(ErlNifEnv *env, json_t *j, int depth)
         return bp_atom.null;
     }
     return 0;
+}
+
+ERL_NIF_TERM bp_nif_json_value(ErlNifEnv *env, json_t *j)
+{
+    return j ? from_json(env, j, 0) : 0;
 }
 
 ERL_NIF_TERM bp_nif_json_to_term(ErlNifEnv *env, const char *text)

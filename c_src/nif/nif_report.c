@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/render_json.h"
 #include "core/report.h"
 #include "core/token_file.h"
 #include "http/site.h"
@@ -31,15 +32,20 @@ ERL_NIF_TERM bp_nif_report(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
     }
     bp_report rep;
     char *out = NULL;
-    if (bp_evaluate(sr->snap, cfg, &rep) == 0)
-        out = as_map || as_json ? bp_render_json(&rep, 0) : bp_render_text(&rep);
-    if (!out)
-        result = bp_nif_error(env, bp_atom.enomem);
-    else if (as_map)
-        result = bp_nif_json_to_term(env, out);
-    else
+    json_t *doc = NULL;
+    int judged = bp_evaluate(sr->snap, cfg, &rep) == 0;
+    if (judged && as_map) /* the map straight from the document: no text printed and parsed again */
+        doc = bp_report_json(&rep);
+    else if (judged)
+        out = as_json ? bp_render_json(&rep, 0) : bp_render_text(&rep);
+    if (doc)
+        result = bp_nif_json_value(env, doc);
+    else if (out)
         result = bp_nif_binary(env, out, strlen(out));
+    else
+        result = bp_nif_error(env, bp_atom.enomem);
     enif_mutex_unlock(sr->mu);
+    json_decref(doc);
     free(out);
     bp_nif_consume(env, t0);
     return result ? result : bp_nif_error(env, bp_atom.enomem);
@@ -82,8 +88,9 @@ ERL_NIF_TERM bp_nif_site_answer(ErlNifEnv *env, bp_site *site, const char *path)
     return enif_make_tuple2(env, enif_make_int(env, resp.status), body);
 }
 
-/* A site of this snapshot's node for cfg, guarded by its auth_token_file; NULL with *err set. */
-static bp_site *one_off_site(ErlNifEnv *env, const bp_config *cfg, bp_snapshot *snap, ERL_NIF_TERM *err)
+/* A site of this snapshot's node for cfg, guarded by its auth_token_file, to answer req; NULL with *err set. */
+static bp_site *one_off_site(ErlNifEnv *env, const bp_config *cfg, bp_snapshot *snap, const bp_http_request *req,
+                             ERL_NIF_TERM *err)
 {
     char token[BP_TOKEN_MAX + 1], msg[256];
     int have_token = cfg->auth_token_file[0] != '\0'; /* read as strictly as serve reads it */
@@ -91,13 +98,12 @@ static bp_site *one_off_site(ErlNifEnv *env, const bp_config *cfg, bp_snapshot *
         *err = bp_nif_error(env, enif_make_tuple2(env, bp_atom.usage, bp_nif_binary(env, msg, strlen(msg))));
         return NULL;
     }
-    bp_site *site = bp_nif_site_for(cfg, bp_snapshot_target(snap), have_token ? token : NULL);
+    /* a one-off answer: quiet, and metrics or cluster view built only if the route asks */
+    bp_site *site = bp_site_new_once(cfg, bp_snapshot_target(snap), have_token ? token : NULL,
+                                     bp_site_route_wants_report(req));
     explicit_bzero(token, sizeof token);
-    if (!site) {
+    if (!site)
         *err = bp_nif_error(env, bp_atom.enomem);
-        return NULL;
-    }
-    bp_site_set_quiet(site, 1); /* a one-off answer: no state to report changes of */
     return site;
 }
 
@@ -154,13 +160,6 @@ ERL_NIF_TERM bp_nif_handle(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
     bp_snapshot *snap = bp_nif_take_snapshot(sr);
     if (!snap)
         return enif_make_badarg(env);
-    ERL_NIF_TERM err = 0;
-    bp_site *site = one_off_site(env, cfg, snap, &err);
-    if (!site) {
-        bp_snapshot_free(snap);
-        return err;
-    }
-    bp_site_publish(site, snap);
     const char *t = (const char *)target.data;
     const char *q = memchr(t, '?', target.size);
     bp_http_request req = {
@@ -170,6 +169,13 @@ ERL_NIF_TERM bp_nif_handle(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
         .authorization = auth.size ? (const char *)auth.data : NULL, .authorization_len = auth.size,
     };
     req.head = req.method_len == 4 && memcmp(req.method, "HEAD", 4) == 0;
+    ERL_NIF_TERM err = 0;
+    bp_site *site = one_off_site(env, cfg, snap, &req, &err);
+    if (!site) {
+        bp_snapshot_free(snap);
+        return err;
+    }
+    bp_site_publish(site, snap);
     bp_http_response resp;
     memset(&resp, 0, sizeof resp);
     bp_site_handle(site, &req, &resp);
@@ -202,12 +208,13 @@ ERL_NIF_TERM bp_nif_http(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
     bp_snapshot *snap = bp_nif_take_snapshot(sr);
     if (!snap)
         return enif_make_badarg(env);
-    bp_site *site = bp_nif_site_for(cfg, bp_snapshot_target(snap), NULL);
+    bp_http_request req = { .method = "GET", .method_len = 3, .path = path, .path_len = strlen(path) };
+    /* quiet; the aggregates and the full report rendered only if this path shows them */
+    bp_site *site = bp_site_new_once(cfg, bp_snapshot_target(snap), NULL, bp_site_route_wants_report(&req));
     if (!site) {
         bp_snapshot_free(snap);
         return bp_nif_error(env, bp_atom.enomem);
     }
-    bp_site_set_quiet(site, 1); /* a one-off answer: no state to report changes of */
     bp_site_publish(site, snap);
     ERL_NIF_TERM t = bp_nif_site_answer(env, site, path);
     bp_site_free(site);

@@ -468,6 +468,81 @@ static void test_discovery_gate(void **state)
     bp_site_free(t);
 }
 
+/* The text of an answer up to its first age field (ages differ between two answers by a millisecond). */
+static size_t before_age(const char *text)
+{
+    const char *a = strstr(text, "age_seconds");
+    return a ? (size_t)(a - text) : strlen(text);
+}
+
+/* Digits as 0: two sites observe their snapshots a few ms apart (the statuses' "since" times). */
+static void mask_digits(char *text)
+{
+    for (char *p = text; *p; p++)
+        if (*p >= '1' && *p <= '9')
+            *p = '0';
+}
+
+/*
+ * A one-off site (the NIF's) answers every route as a site of serve does,
+ * built only from what that route shows: the aggregates (metrics text,
+ * cluster view) once a route asks for them, the full report only when made
+ * to (bp_site_route_wants_report); it borrows its configuration.
+ */
+static void test_one_off_site(void **state)
+{
+    (void)state;
+    static bp_config c;
+    config(&c);
+    char target[1][BP_NAME_MAX] = { "app@host1" };
+    const char *paths[] = { "/health/live", "/readyz", "/health/startup", "/health", "/metrics", "/health/cluster",
+                            "/health/history", "/status", "/nowhere" };
+    for (int up = 0; up < 2; up++)
+        for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+            bp_http_request req = { .method = "GET", .method_len = 3, .path = paths[i],
+                                    .path_len = strlen(paths[i]) };
+            bp_site *serve = bp_site_new(&c, (const char (*)[BP_NAME_MAX])target, 1, NULL);
+            bp_site *once = bp_site_new_once(&c, "app@host1", NULL, bp_site_route_wants_report(&req));
+            assert_non_null(serve);
+            assert_non_null(once);
+            bp_site_set_quiet(serve, 1);
+            assert_null(once->own_cfg); /* borrowed */
+            assert_ptr_equal(once->cfg, &c);
+            bp_site_publish(serve, snap_of("app@host1", up));
+            bp_site_publish(once, snap_of("app@host1", up));
+            assert_null(once->metrics); /* not built by the publish */
+            assert_null(once->cluster);
+            answer a = get(serve, paths[i]), b = get(once, paths[i]);
+            assert_int_equal(a.status, b.status);
+            mask_digits(a.text);
+            mask_digits(b.text);
+            size_t n = before_age(a.text);
+            if (strcmp(paths[i], "/status") != 0) { /* the page shows the time of the request */
+                assert_int_equal(n, before_age(b.text));
+                if (memcmp(a.text, b.text, n) != 0)
+                    fail_msg("%s differs:\n%s\n%s", paths[i], a.text, b.text);
+            }
+            free(a.text);
+            free(b.text);
+            int aggregate = strcmp(paths[i], "/metrics") == 0 || strcmp(paths[i], "/health/cluster") == 0;
+            if (aggregate)
+                assert_non_null(once->metrics); /* built when asked */
+            bp_site_free(serve);
+            bp_site_free(once);
+        }
+    /* made without the full report, the site says so on /health rather than answer something else */
+    bp_site *once = bp_site_new_once(&c, "app@host1", NULL, 0);
+    assert_non_null(once);
+    bp_site_publish(once, snap_of("app@host1", 1));
+    answer a = get(once, "/health/ready");
+    assert_int_equal(a.status, 200);
+    free(a.text);
+    a = get(once, "/health");
+    assert_int_equal(a.status, 500);
+    free(a.text);
+    bp_site_free(once);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -477,6 +552,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_1024_targets, many_setup, many_teardown),
         cmocka_unit_test_setup_teardown(test_answer_cost, many_setup, many_teardown),
         cmocka_unit_test(test_reload_carries_views),
+        cmocka_unit_test(test_one_off_site),
     };
     return cmocka_run_group_tests_name("site", tests, NULL, NULL);
 }

@@ -597,3 +597,86 @@ repeated_calls_test_() ->
         After = erlang:memory(binary),
         ?assert(After - Before < 1024 * 1024)
     end}.
+
+%%% ------------------------------------------------------------ the config cache
+
+%% Parsed options are kept for maps identical to earlier ones (a few at a
+%% time): every call must still be judged by its own options, however they
+%% alternate, and more distinct maps than the cache holds evict the oldest.
+%% Each of 7 maps requires an application: 6 a missing one of its own, whose
+%% name the applications check of check/1 must give, the 7th kernel, which
+%% runs, so that check must pass. health(ready) must fail (503) exactly for
+%% the missing ones, with applications among the checks not passing (other
+%% checks, such as the run queue when 24 callers run at once, may fail too).
+options_alternate(I) when I rem 7 =:= 0 -> {#{require_app => [kernel]}, pass, <<"kernel">>};
+options_alternate(I) ->
+    App = list_to_atom("bp_missing_" ++ integer_to_list(I rem 7)),
+    {#{require_app => [App]}, fail, atom_to_binary(App)}.
+
+judged_by_own_options(I) ->
+    {Opts, Expect, Name} = options_alternate(I),
+    {S, Body} = beamprobe:health(ready, Opts),
+    #{<<"status">> := AppStatus, <<"reason">> := Reason} = maps:get(<<"applications">>, checks(beamprobe:check(Opts))),
+    AppsFail = lists:member(<<"applications">>, not_passing(Body)),
+    case Expect of
+        fail -> S =:= 503 andalso AppsFail andalso AppStatus =:= <<"fail">>
+                    andalso binary:match(Reason, <<"required: ", Name/binary>>) =/= nomatch;
+        pass -> not AppsFail andalso AppStatus =:= <<"pass">>
+    end.
+
+%% The checks_not_passing of a probe body (no JSON library in OTP 25).
+not_passing(Body) ->
+    {match, [List]} = re:run(Body, <<"\"checks_not_passing\":\\[([^\\]]*)\\]">>, [{capture, all_but_first, binary}]),
+    [binary:part(X, 1, byte_size(X) - 2) || X <- binary:split(List, <<",">>, [global]), X =/= <<>>].
+
+options_change_between_calls_test() ->
+    %% 7 maps in turn, then in another order: more than the cache's slots
+    Order = lists:seq(1, 21) ++ [I * 5 || I <- lists:seq(1, 21)],
+    ?assertEqual([], [I || I <- Order, not judged_by_own_options(I)]),
+    %% a map that is equal but not identical (1 vs 1.0) is its own entry, with its own verdict
+    ?assertMatch({200, _}, beamprobe:health(ready, #{memory_fail => 1})),
+    ?assertMatch({error, {bad_option, memory_fail}}, beamprobe:health(ready, #{memory_fail => -1})),
+    ?assertMatch({200, _}, beamprobe:health(ready, #{memory_fail => 1.0})).
+
+options_cache_concurrent_test_() ->
+    {timeout, 120, fun() ->
+        Self = self(),
+        Pids = [spawn_link(fun() ->
+                               Bad = [I || I <- lists:seq(P, P + 60), not judged_by_own_options(I)],
+                               Self ! {self(), Bad}
+                           end) || P <- lists:seq(1, 24)],
+        ?assertEqual([[] || _ <- Pids], [receive {P, Bad} -> Bad after 100000 -> timeout end || P <- Pids])
+    end}.
+
+%% Many calls with ever-changing options (the cache evicting all the time) and
+%% with the same options (the cache hit): the VM's memory and the OS process's
+%% resident size stay flat (the sanitizer run checks the C heap besides).
+cache_leaks_nothing_test_() ->
+    {timeout, 300, fun() ->
+        N = application:get_env(beamprobe, test_calls, 2000),
+        Run = fun(K) -> lists:foreach(fun(I) ->
+                                          {_, _} = beamprobe:health(ready, element(1, options_alternate(I))),
+                                          {_, _} = beamprobe:health(live),
+                                          #{} = beamprobe:check(#{})
+                                      end, lists:seq(1, K))
+              end,
+        Run(N), %% warm-up: allocator carriers and heaps grow to their working size
+        erlang:garbage_collect(),
+        {Total0, Rss0} = {erlang:memory(total), rss_kb()},
+        Run(N),
+        erlang:garbage_collect(),
+        {Total1, Rss1} = {erlang:memory(total), rss_kb()},
+        io:format(user, "  cache: ~b calls: VM memory ~w KiB, resident ~w KiB~n",
+                  [3 * N, (Total1 - Total0) div 1024, Rss1 - Rss0]),
+        %% a fixed 1.5 MiB of the VM's (the same for 1,000 or 6,000 rounds, and in the build before the
+        %% cache) stays under these; one config kept per call (214 KB) would take gigabytes, and at the
+        %% 30,000 calls of test_nif.sh a leak of 150 bytes a call would show in the VM's memory
+        ?assert(Total1 - Total0 < 4 * 1024 * 1024),
+        ?assert(Rss1 - Rss0 < 16 * 1024)
+    end}.
+
+rss_kb() ->
+    {ok, S} = file:read_file("/proc/self/status"),
+    [Kb] = [binary_to_integer(string:trim(hd(string:split(string:trim(V), " "))))
+            || <<"VmRSS:", V/binary>> <- binary:split(S, <<"\n">>, [global])],
+    Kb.
