@@ -10,7 +10,7 @@ strip --strip-unneeded "$dest/usr/local/bin/beamprobe" 2>/dev/null || true
 ldd_paths() { ldd "$1" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) { print $i; break } }'; }
 # OpenSSL is not linked: the command loads libssl.so.3 (and libcrypto.so.3) when it needs it (serve,
 # --dist-tls; c_src/cli/ssl_lazy.c), so it is staged with what ldd lists.
-ssl=$(ldconfig -p | awk '$1 == "libssl.so.3" { print $NF; exit }')
+ssl=$(ldconfig -p | awk '$1 == "libssl.so.3" && !found++ { print $NF }')
 [ -n "$ssl" ] || { echo "rootfs.sh: libssl.so.3 not found (install libssl3)" >&2; exit 1; }
 # Copied to the same paths, symlinks resolved.
 { ldd_paths "$bin"; echo "$ssl"; ldd_paths "$ssl"; } | sort -u | while read -r lib; do

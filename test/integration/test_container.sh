@@ -29,7 +29,7 @@ if grep -qE '^ENTRYPOINT \["/usr/local/bin/beamprobe"\]$' <<<"$final"; then ok "
 
 test_case "rootfs.sh stages the binary, exactly the libraries ldd lists, and libssl.so.3 with its own"
 "$C/rootfs.sh" "$BEAMPROBE" "$WORK/rootfs"
-ssl=$(ldconfig -p | awk '$1 == "libssl.so.3" { print $NF; exit }')
+ssl=$(ldconfig -p | awk '$1 == "libssl.so.3" && !found++ { print $NF }')
 want=$( (echo /usr/local/bin/beamprobe; ldd "$BEAMPROBE" | grep -oE '/[^ ]+'; echo "$ssl"; ldd "$ssl" | grep -oE '/[^ ]+') | sort -u)
 got=$(cd "$WORK/rootfs" && find . -type f | sed 's#^\.##' | sort)
 if [[ $got == "$want" ]]; then ok "$(wc -l <<<"$got") files"; else fail "staged: $got; expected: $want"; fi

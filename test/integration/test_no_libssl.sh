@@ -11,7 +11,7 @@ if [[ $(id -u) != 0 ]] || ! command -v unshare >/dev/null; then
   echo "  SKIP  libssl hidden in a mount namespace: needs root and unshare"
   exit 0
 fi
-SSL=$(ldconfig -p | awk '$1 == "libssl.so.3" { print $NF; exit }')
+SSL=$(ldconfig -p | awk '$1 == "libssl.so.3" && !found++ { print $NF }')
 [[ -n $SSL ]] || { echo "  FAIL  libssl.so.3 not in ldconfig -p (install libssl3)"; exit 1; }
 SSL_FILE=$(readlink -f "$SSL") # the mount point as /proc/self/mountinfo names it
 
