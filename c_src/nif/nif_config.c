@@ -16,10 +16,12 @@ static int scalar_text(ErlNifEnv *env, const bp_config_option *o, ERL_NIF_TERM v
             return enif_get_atom(env, v, buf, (unsigned)len, ERL_NIF_LATIN1) > 0;
         return 0;
     case BP_OPT_INT:
-        if (!enif_get_int64(env, v, &i))
-            return 0;
-        snprintf(buf, len, "%" PRId64, (int64_t)i);
-        return 1;
+        if (enif_get_int64(env, v, &i)) {
+            snprintf(buf, len, "%" PRId64, (int64_t)i);
+            return 1;
+        }
+        /* text as the CLI takes it (<<"3">>, "3"), as durations and sizes are: the parser judges it */
+        return enif_is_atom(env, v) || enif_is_number(env, v) ? 0 : bp_nif_text(env, v, buf, len);
     case BP_OPT_DURATION:
     case BP_OPT_BYTES:
     case BP_OPT_RATIO:

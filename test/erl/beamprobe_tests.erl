@@ -121,12 +121,17 @@ bad_options_test_() ->
      ?_assertEqual({error, {bad_option, port}}, beamprobe:start_server(#{port => 70000})),
      ?_assertEqual({error, {bad_option, vm_budget}}, beamprobe:start_server(#{vm_budget => 0}))].
 
-%% Integer options (the CLI's counts): an integer in range is taken, out of range is a bad
+%% Integer options (the CLI's counts): an integer in range is taken, and so is its text (a
+%% binary or string, as the CLI and durations take it); out of range or not a number is a bad
 %% option, another type is badarg.
 integer_options_test_() ->
-    [?_assertEqual(1, maps:get(<<"expected_size">>,
-                               maps:get(<<"membership">>, checks(beamprobe:check(#{expect_size => 1}))))),
+    Size = fun(R) -> maps:get(<<"expected_size">>, maps:get(<<"membership">>, checks(R))) end,
+    [?_assertEqual(1, Size(beamprobe:check(#{expect_size => 1}))),
+     ?_assertEqual(1, Size(beamprobe:check(#{expect_size => <<"1">>}))),
+     ?_assertEqual(1, Size(beamprobe:check(#{expect_size => "1"}))),
      ?_assertEqual({error, {bad_option, expect_size}}, beamprobe:check(#{expect_size => 0})),
+     ?_assertEqual({error, {bad_option, expect_size}}, beamprobe:check(#{expect_size => <<"one">>})),
+     ?_assertError(badarg, beamprobe:check(#{expect_size => one})),
      ?_assertError(badarg, beamprobe:check(#{expect_size => 1.5}))].
 
 %% The in-VM server: a port in use is an I/O error naming the address; stopping a server
@@ -634,9 +639,12 @@ options_change_between_calls_test() ->
     Order = lists:seq(1, 21) ++ [I * 5 || I <- lists:seq(1, 21)],
     ?assertEqual([], [I || I <- Order, not judged_by_own_options(I)]),
     %% a map that is equal but not identical (1 vs 1.0) is its own entry, with its own verdict
-    ?assertMatch({200, _}, beamprobe:health(ready, #{memory_fail => 1})),
+    %% (the memory check's: others, such as the run queue on a loaded machine, may fail)
+    MemoryPasses = fun(Opts) -> {_, Body} = beamprobe:health(ready, Opts),
+                                not lists:member(<<"memory">>, not_passing(Body)) end,
+    ?assert(MemoryPasses(#{memory_fail => 1})),
     ?assertMatch({error, {bad_option, memory_fail}}, beamprobe:health(ready, #{memory_fail => -1})),
-    ?assertMatch({200, _}, beamprobe:health(ready, #{memory_fail => 1.0})).
+    ?assert(MemoryPasses(#{memory_fail => 1.0})).
 
 options_cache_concurrent_test_() ->
     {timeout, 120, fun() ->
