@@ -8,8 +8,8 @@ failed=()
 for t in "$here"/test_*.sh; do
   # A test marked "# bp: packaging" checks what make install/deb and deploy/ build from priv/beamprobe,
   # never $BEAMPROBE: the sanitized pass would run the very same thing again. One marked "# bp: deploy"
-  # checks deploy/'s rules and dashboards with a real Prometheus; the serve it scrapes runs sanitized
-  # in test_serve.sh and the others.
+  # checks deploy/'s rules, dashboard and alert routing with a real Prometheus and Alertmanager; the
+  # serve they use runs sanitized in test_serve.sh, test_notify.sh and the others.
   if [[ -n ${BP_SANITIZED:-} ]] && grep -qxE '# bp: (packaging|deploy)' "$t"; then
     echo "== $(basename "$t") skipped in the sanitized pass ($(grep -oxE '# bp: (packaging|deploy)' "$t" | cut -c7-), run above)"
     continue

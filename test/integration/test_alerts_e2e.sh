@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # test_alerts_e2e.sh: real faults in a 3-node cluster (governor refusing, required app stopped, real partition, node killed) reach a webhook receiver through a real Alertmanager, from serve --alertmanager and from Prometheus's shipped rules, and resolve when healed; a target removed by SIGHUP has its alerts resolved.
+# bp: deploy
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/serve_lib.sh"
