@@ -509,13 +509,13 @@ static void take_family_children(bp__collector *c, bp_batch *b, size_t ji)
     bp__fact_ok(&f->fact);
 }
 
-/* gproc:select's [{Key, Pid}]: every name {n, l, {Tag, Key}} is a member named {Tag, Key}. */
 /* The pid of a gproc:select entry {Key, Pid}, or NULL for any other shape. */
 static const bp_term *gproc_entry_pid(const bp_term *kv)
 {
     return kv->type == BP_T_TUPLE && kv->n == 2 && kv->items[1].type == BP_T_PID ? &kv->items[1] : NULL;
 }
 
+/* gproc:select's [{Key, Pid}]: every name {n, l, {Tag, Key}} is a member named {Tag, Key}. */
 static void take_gproc(bp__collector *c, bp_batch *b, size_t ji)
 {
     bp_govfamily_snap *f = c->jobs[ji].fam;
