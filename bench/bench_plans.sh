@@ -6,7 +6,8 @@
 #   1. The full check (3 governors, demo_sup walked, --require-app, --expect-size), N probes per
 #      plan, interleaved: round trips, mean wall time, and the target node's CPU (utime+stime of
 #      its BEAM from /proc, 10 ms ticks, so averaged over the N probes).
-#   2. --governors-under a simple_one_for_one family of 2,000 gen_statems: one probe per plan.
+#   2. --governors-under a simple_one_for_one family of 2,000 gen_statems: one probe per plan, then the
+#      one-round plan under --max-reply 600KiB..1MiB (where its reply stops fitting one round).
 #   3. The full check through bench/delay_proxy.py (BENCH_DELAY_MS one-way, default 5 ms),
 #      BENCH_DELAY_REPS probes per plan (default 15): median duration_ms.
 set -euo pipefail
@@ -46,6 +47,11 @@ ceval "$N1" '[supervisor:start_child(tenant_sup, [T]) || T <- lists:seq(4, 2000)
 for plan in "${PLANS[@]}"; do
   c0=$(cpu); check "$N1" --json --governors-under tenant_sup --timeout 10s --plan "$plan"; c1=$(cpu)
   echo "$plan: $(jq .round_trips <<<"$OUT") round trips, wall $MS ms, target CPU $(( (c1 - c0) * 1000 / tck )) ms, members $(jq '.checks["governors:tenant_sup"].members' <<<"$OUT"), plan_unused $(jq .plan_unused <<<"$OUT")"
+done
+# the one-round reply's size, bounded from both sides: the smallest --max-reply that still takes one round
+for mr in 600KiB 700KiB 800KiB 900KiB 1MiB; do
+  check "$N1" --json --governors-under tenant_sup --timeout 10s --plan one-round --max-reply "$mr"
+  echo "one-round, --max-reply $mr: $(jq .round_trips <<<"$OUT") round trips"
 done
 
 echo "## 3. full check, ${DELAY_MS} ms one-way delay (bench/delay_proxy.py), $DELAY_REPS probes per plan"
