@@ -4,6 +4,22 @@
 
 #include <ei.h>
 
+#include "dist/session.h"
+
+/* Answer every call of batch b (one round of a scripted node) with what encode writes after the
+   version byte. Include cmocka.h first. */
+typedef void scripted_encode_fn(void *ctx, const bp_rpc *r, ei_x_buff *x);
+static inline void answer_batch(bp_batch *b, scripted_encode_fn *encode, void *ctx)
+{
+    for (size_t i = 0; i < bp_batch_count(b); i++) {
+        ei_x_buff x;
+        ei_x_new_with_version(&x);
+        encode(ctx, bp_batch_get(b, i), &x);
+        assert_int_equal(bp_batch_set_reply(b, i, (const unsigned char *)x.buff, (size_t)x.index, 1 << 20), 0);
+        ei_x_free(&x);
+    }
+}
+
 /* {badrpc, {'EXIT', {Reason, []}}}: what rpc answers when the call raised error:Reason. */
 static inline void encode_badrpc_exit(ei_x_buff *x, const char *reason)
 {

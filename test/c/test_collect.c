@@ -176,10 +176,10 @@ static int encode_proc_reply(node_script *ns, const bp_rpc *r, ei_x_buff *x)
     return 1;
 }
 
-/* Encode one reply (version byte included) into x by the call's module and function. */
-static void encode_reply(node_script *ns, const bp_rpc *r, ei_x_buff *x)
+/* Encode one reply into x (after its version byte) by the call's module and function. */
+static void encode_reply(void *ctx, const bp_rpc *r, ei_x_buff *x)
 {
-    ei_x_encode_version(x);
+    node_script *ns = ctx;
     if (encode_proc_reply(ns, r, x))
         return;
     if (strcmp(r->mod, "gproc") == 0 && ns->gproc == 1) { /* [{k1, strict}, {k2, hib_gov}, {k3, nopid}] */
@@ -263,13 +263,7 @@ static int scripted_call(void *ctx, bp_batch *b, int64_t deadline_ms)
     (void)deadline_ms;
     node_script *ns = ctx;
     ns->rounds++;
-    for (size_t i = 0; i < bp_batch_count(b); i++) {
-        ei_x_buff x;
-        ei_x_new(&x);
-        encode_reply(ns, bp_batch_get(b, i), &x);
-        assert_int_equal(bp_batch_set_reply(b, i, (const unsigned char *)x.buff, (size_t)x.index, 1 << 20), 0);
-        ei_x_free(&x);
-    }
+    answer_batch(b, encode_reply, ns);
     return 0;
 }
 

@@ -110,29 +110,27 @@ static void encode_bifs(const bp_rpc *r, ei_x_buff *x)
     ei_x_encode_empty_list(x);
 }
 
+static void encode_reply(void *ctx, const bp_rpc *r, ei_x_buff *x)
+{
+    node_script *ns = ctx;
+    if (strcmp(r->mod, "erl_eval") == 0) {
+        ns->requests++;
+        encode_request_reply(ns, x);
+    } else if (strcmp(r->fun, "zipwith") == 0) {
+        encode_bifs(r, x);
+    } else if (strcmp(r->fun, "binary_to_existing_atom") == 0) {
+        encode_badrpc_exit(x, "badarg"); /* the node has no atom typo_x */
+    } else {
+        ns->whereis += strcmp(r->fun, "whereis") == 0;
+        ei_x_encode_atom(x, "undefined");
+    }
+}
+
 static int scripted_call(void *ctx, bp_batch *b, int64_t deadline_ms)
 {
     (void)deadline_ms;
-    node_script *ns = ctx;
-    ns->rounds++;
-    for (size_t i = 0; i < bp_batch_count(b); i++) {
-        const bp_rpc *r = bp_batch_get(b, i);
-        ei_x_buff x;
-        ei_x_new_with_version(&x);
-        if (strcmp(r->mod, "erl_eval") == 0) {
-            ns->requests++;
-            encode_request_reply(ns, &x);
-        } else if (strcmp(r->fun, "zipwith") == 0) {
-            encode_bifs(r, &x);
-        } else if (strcmp(r->fun, "binary_to_existing_atom") == 0) {
-            encode_badrpc_exit(&x, "badarg"); /* the node has no atom typo_x */
-        } else {
-            ns->whereis += strcmp(r->fun, "whereis") == 0;
-            ei_x_encode_atom(&x, "undefined");
-        }
-        assert_int_equal(bp_batch_set_reply(b, i, (const unsigned char *)x.buff, (size_t)x.index, 0), 0);
-        ei_x_free(&x);
-    }
+    ((node_script *)ctx)->rounds++;
+    answer_batch(b, encode_reply, ctx);
     return 0;
 }
 
