@@ -8,6 +8,7 @@
 # in build-fuzz/corpus/<target>/, where libFuzzer adds what it finds; crash, leak and timeout
 # inputs land in build-fuzz/artifacts/<target>/, the log in build-fuzz/logs/<target>.log.
 # Prints the executions of each target (libFuzzer's stat::number_of_executed_units) and the total.
+# test/fuzz/<target>.options: more libFuzzer options for one target (read after the defaults).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -37,6 +38,15 @@ for t in "${targets[@]}"; do
   opts=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 -max_len=4096
         -print_final_stats=1 -detect_leaks=1 -artifact_prefix="$artifacts")
   [[ -f test/fuzz/$t.dict ]] && opts+=(-dict=test/fuzz/"$t".dict)
+  if [[ -f test/fuzz/$t.options ]]; then read -ra more <test/fuzz/"$t".options; opts+=("${more[@]}"); fi
+  # replies' seeds are healthy nodes' answers to the collector's calls in order: when the calls
+  # change, the seeds stop lining up (the fuzzer would then mostly see timeouts): record them again
+  if [[ $t == replies ]] && ! FUZZ_REPLIES_EXPECT_HEALTHY=1 "$bin" test/fuzz/corpus/replies/* >"$log" 2>&1; then
+    grep -m1 -A3 'not healthy' "$log" >&2 || true
+    echo "fuzz: the replies seeds no longer match the collector's calls: run test/fuzz/record_corpus.sh 25 27" >&2
+    failed+=("$t")
+    continue
+  fi
   rc=0
   "$bin" "${opts[@]}" "$corpus" >"$log" 2>&1 || rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

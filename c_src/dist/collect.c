@@ -695,23 +695,24 @@ static int session_call(void *ctx, bp_batch *b, int64_t deadline_ms)
     return bp_session_call(ctx, b, deadline_ms);
 }
 
-/*
- * The one-round plan (oneround.h) in front of the session, unless the plan (plan.h) is
- * multi-round: then (and when the node refuses the one request) a round per step.
- */
 int bp_collect(bp_session *s, const bp_config *cfg, int64_t deadline_ms, bp_snapshot *snap)
 {
     bp_collect_exec ex = { .call = session_call, .ctx = s, .self_name = bp_session_self_name(s) };
     if (bp_snapshot_set_node(snap, bp_session_peer_name(s)) != 0) /* the name the node states */
         return BP_ENOMEM;
-    char why[128];
     snap->rtt_us = bp_session_rtt_us(s);
+    return bp_collect_planned(&ex, cfg, deadline_ms, snap);
+}
+
+int bp_collect_planned(const bp_collect_exec *ex, const bp_config *cfg, int64_t deadline_ms, bp_snapshot *snap)
+{
+    char why[128];
     snap->plan_auto = strcmp(cfg->plan, "auto") == 0;
     bp_plan plan = bp_plan_choose(cfg->plan, snap->rtt_us, why, sizeof why);
     snap->plan_reason = why[0] ? bp_arena_strdup(snap->arena, why) : NULL;
     if (plan == BP_PLAN_MULTI_ROUND) {
         snap->plan = "multi-round";
-        return bp_collect_with(&ex, cfg, deadline_ms, snap);
+        return bp_collect_with(ex, cfg, deadline_ms, snap);
     }
     /* the target stops asking what may wait once 4/5 of the time left is spent: the rest is
        for the reply and for a round of what it left out */
@@ -720,12 +721,12 @@ int bp_collect(bp_session *s, const bp_config *cfg, int64_t deadline_ms, bp_snap
     if (ei_x_new_with_version(&params) < 0)
         return BP_ENOMEM;
     bp_oneround *o = bp__oneround_params(cfg, left > 0 ? left * 4 / 5 : 0, &params) == 0
-                         ? bp_oneround_new(&ex, (const unsigned char *)params.buff, (size_t)params.index, snap)
+                         ? bp_oneround_new(ex, (const unsigned char *)params.buff, (size_t)params.index, snap)
                          : NULL;
     ei_x_free(&params);
     if (!o)
         return BP_ENOMEM;
-    bp_collect_exec one = { .call = bp_oneround_call, .ctx = o, .self_name = ex.self_name, .counts_rounds = 1 };
+    bp_collect_exec one = { .call = bp_oneround_call, .ctx = o, .self_name = ex->self_name, .counts_rounds = 1 };
     int rc = bp_collect_with(&one, cfg, deadline_ms, snap);
     bp_oneround_finish(o);
     bp_oneround_free(o);

@@ -37,6 +37,13 @@ typedef struct {
 int bp_collect_with(const bp_collect_exec *ex, const bp_config *cfg, int64_t deadline_ms, bp_snapshot *snap);
 
 /*
+ * bp_collect's plan over `ex`: the one-round request (dist/oneround.h) in front of ex, unless
+ * --plan (dist/plan.h, judged by snap->rtt_us) says multi-round; then, and when the node
+ * refuses the one request, bp_collect_with over ex, a round per step.
+ */
+int bp_collect_planned(const bp_collect_exec *ex, const bp_config *cfg, int64_t deadline_ms, bp_snapshot *snap);
+
+/*
  * Take a C-node name from the pool and open a session to `node` before the
  * deadline. On success *s and *lock_fd must later go to bp_session_close and
  * bp_nameslot_release. On failure returns a BP_E* code with err set.
