@@ -4,6 +4,7 @@
 #include "beamprobe.h"
 #include "core/cgroup.h"
 #include "dist/collect_int.h"
+#include "dist/deflate.h"
 #include "dist/oneround.h"
 
 /* Job kinds of oneround.erl.src (jobs/3). */
@@ -137,12 +138,33 @@ static int encode_params(const bp_config *cfg, int64_t budget_ms, int only_top, 
     return 0;
 }
 
+/*
+ * The parameters compressed as term_to_binary(_, [compressed]) would (dist/deflate.h): 17 KB for
+ * a plain probe, 70 KB with every feature, most of it the procedures' abstract code, become 3 and
+ * 9 KB. Sent whole they exceed TCP's initial window (10 segments, 14.5 KB on a 1500-byte MTU):
+ * on a fresh connection the request would cost one or two round trips more than its one.
+ */
+static int compressed_params(const bp_config *cfg, int64_t budget_ms, int only_top, ei_x_buff *x)
+{
+    ei_x_buff raw;
+    if (ei_x_new(&raw) < 0)
+        return BP_ENOMEM;
+    int rc = encode_params(cfg, budget_ms, only_top, &raw);
+    if (rc == 0) {
+        rc = bp_deflate_term((const unsigned char *)raw.buff, (size_t)raw.index, x);
+        if (rc == 1) /* not worth it */
+            rc = ei_x_append_buf(x, raw.buff, raw.index) < 0 ? BP_ENOMEM : 0;
+    }
+    ei_x_free(&raw);
+    return rc;
+}
+
 int bp__oneround_params(const bp_config *cfg, int64_t budget_ms, ei_x_buff *x)
 {
-    return encode_params(cfg, budget_ms, 0, x);
+    return compressed_params(cfg, budget_ms, 0, x);
 }
 
 int bp__oneround_top_params(const bp_config *cfg, int64_t budget_ms, ei_x_buff *x)
 {
-    return encode_params(cfg, budget_ms, 1, x);
+    return compressed_params(cfg, budget_ms, 1, x);
 }

@@ -59,8 +59,16 @@ fault "delay 200 ms, --timeout 3s"
 hub v1 delay=200
 check_runs 3 3000 "0" --node "$N1"
 slower_than 400  # 200 ms a round trip: the fault is really there
-check_runs 1 3000 "0" --node "$N1" --plan auto --json
+PLAIN=$MEDIAN
+check_runs 3 3000 "0" --node "$N1" --plan auto --json --governor cost_guard,rollback_guard,backlog_valve \
+  --supervisor demo_sup --require-app demo
 expect_out '"plan": "one-round"' # --plan auto: a 200 ms connect, so the one round trip
+# the full check's request (55 KB of parameters, 7 KB compressed) fits TCP's initial window: no
+# round trip more than the plain probe's one (it cost two before the parameters were compressed)
+row "full check (one request) within 100 ms of the plain probe" "$MEDIAN against $PLAIN ms" "-" \
+  "$((MEDIAN - PLAIN < 100 ? 0 : 1))"
+check_runs 1 3000 "0" --node "$N1" --plan auto --json
+expect_out '"plan": "multi-round"' # ...but a plain probe takes one round in either plan: the smaller request
 live_fast "$MAIN_PORT"
 serve_node_is "$MAIN_PORT" "$N1" healthy 3
 
