@@ -82,6 +82,8 @@ extern const char *const bp__cgroup_paths[BP__CGROUP_FILES];
 int bp__oneround_params(const bp_config *cfg, int64_t budget_ms, ei_x_buff *x);
 /* The same request with every feature off but --top: the collector's own --top call (collect_top.c). */
 int bp__oneround_top_params(const bp_config *cfg, int64_t budget_ms, ei_x_buff *x);
+/* bp__oneround_params uncompressed (test_deflate.c, bench/bench_deflate.c). */
+int bp__oneround_params_raw(const bp_config *cfg, int64_t budget_ms, ei_x_buff *x);
 
 /* --top: plan the one call of round one into b (c->top_at), then take its reply (collect_top.c). */
 int bp__top_plan(bp__collector *c, bp_batch *b);

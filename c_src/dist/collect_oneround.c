@@ -168,3 +168,8 @@ int bp__oneround_top_params(const bp_config *cfg, int64_t budget_ms, ei_x_buff *
 {
     return compressed_params(cfg, budget_ms, 1, x);
 }
+
+int bp__oneround_params_raw(const bp_config *cfg, int64_t budget_ms, ei_x_buff *x)
+{
+    return encode_params(cfg, budget_ms, 0, x);
+}

@@ -7,9 +7,10 @@
 #include "beamprobe.h"
 
 #define WINDOW 32768u /* distances stay under it */
-#define HASH_BITS 15
-#define MAX_CHAIN 16  /* earlier positions tried per match: the parse is greedy, short chains do */
+#define HASH_BITS 13
+#define MAX_CHAIN 8   /* earlier positions tried per match: the parse is greedy, short chains do */
 #define MIN_MATCH 3
+#define MAX_INSERT 16 /* the positions inside a match up to this long join the chains (zlib's fast levels do so too) */
 #define MAX_MATCH 258
 #define ETF_COMPRESSED 80
 #define ETF_HEAD 5    /* the tag and the term's size before the zlib stream */
@@ -35,26 +36,32 @@ static void put_bits(bitwriter *w, uint32_t v, unsigned n)
     }
 }
 
-/* Huffman codes go most significant bit first. */
-static void put_code(bitwriter *w, uint32_t code, unsigned n)
+/* The fixed literal/length code (RFC 1951, 3.2.6), each code bit-reversed as it is written. */
+typedef struct {
+    uint16_t code[288];
+    uint8_t bits[288];
+} fixed_codes;
+
+static uint32_t reversed(uint32_t code, unsigned n)
 {
     uint32_t r = 0;
     for (unsigned i = 0; i < n; i++, code >>= 1)
         r = r << 1 | (code & 1);
-    put_bits(w, r, n);
+    return r;
 }
 
-/* Symbol s of the fixed literal/length code (RFC 1951, 3.2.6). */
-static void put_symbol(bitwriter *w, unsigned s)
+static void make_codes(fixed_codes *f)
 {
-    if (s < 144)
-        put_code(w, 0x30 + s, 8);
-    else if (s < 256)
-        put_code(w, 0x190 + s - 144, 9);
-    else if (s < 280)
-        put_code(w, s - 256, 7);
-    else
-        put_code(w, 0xc0 + s - 280, 8);
+    for (unsigned s = 0; s < 288; s++) {
+        unsigned code = s < 144 ? 0x30 + s : s < 256 ? 0x190 + s - 144 : s < 280 ? s - 256 : 0xc0 + s - 280;
+        f->bits[s] = (uint8_t)(s < 144 ? 8 : s < 256 ? 9 : s < 280 ? 7 : 8);
+        f->code[s] = (uint16_t)reversed(code, f->bits[s]);
+    }
+}
+
+static void put_symbol(bitwriter *w, const fixed_codes *f, unsigned s)
+{
+    put_bits(w, f->code[s], f->bits[s]);
 }
 
 static const uint16_t len_base[29] = { 3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
@@ -73,12 +80,12 @@ static unsigned code_of(const uint16_t *base, unsigned n, unsigned v)
     return i;
 }
 
-static void put_match(bitwriter *w, unsigned len, unsigned dist)
+static void put_match(bitwriter *w, const fixed_codes *f, unsigned len, unsigned dist)
 {
     unsigned l = code_of(len_base, 29, len), d = code_of(dist_base, 30, dist);
-    put_symbol(w, 257 + l);
+    put_symbol(w, f, 257 + l);
     put_bits(w, len - len_base[l], len_extra[l]);
-    put_code(w, d, 5);
+    put_bits(w, reversed(d, 5), 5); /* distance codes: 5 bits each */
     put_bits(w, dist - dist_base[d], dist_extra[d]);
 }
 
@@ -119,6 +126,24 @@ static void insert(chains *c, const unsigned char *t, size_t len, size_t pos)
     c->head[h] = (int32_t)pos;
 }
 
+/* How many bytes a and b have in common, up to max: 8 at a time where the byte order allows. */
+static unsigned common(const unsigned char *a, const unsigned char *b, unsigned max)
+{
+    unsigned l = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; l + 8 <= max; l += 8) {
+        uint64_t x, y;
+        memcpy(&x, a + l, 8);
+        memcpy(&y, b + l, 8);
+        if (x != y)
+            return l + (unsigned)__builtin_ctzll(x ^ y) / 8;
+    }
+#endif
+    while (l < max && a[l] == b[l])
+        l++;
+    return l;
+}
+
 /* The longest earlier match of t[pos..] (its length, 0 if under MIN_MATCH, and distance). */
 static unsigned longest(const chains *c, const unsigned char *t, size_t len, size_t pos, unsigned *dist)
 {
@@ -129,9 +154,7 @@ static unsigned longest(const chains *c, const unsigned char *t, size_t len, siz
     for (int k = 0; cand >= 0 && pos - (size_t)cand < WINDOW && k < MAX_CHAIN; k++) {
         const unsigned char *a = t + cand, *b = t + pos;
         if (a[best] == b[best]) {
-            unsigned l = 0;
-            while (l < max && a[l] == b[l])
-                l++;
+            unsigned l = common(a, b, max);
             if (l > best) {
                 best = l;
                 *dist = (unsigned)(pos - (size_t)cand);
@@ -154,6 +177,8 @@ int bp_deflate_term(const unsigned char *term, size_t len, ei_x_buff *x)
     if (!c || !w.out)
         goto out;
     memset(c->head, 0xff, sizeof c->head); /* -1: no earlier position */
+    fixed_codes codes;
+    make_codes(&codes);
     put_bits(&w, 0x78, 8); /* zlib: deflate, 32 KiB window; check bits: 0x7801 % 31 == 0 */
     put_bits(&w, 0x01, 8);
     put_bits(&w, 1, 1); /* the last block */
@@ -162,15 +187,15 @@ int bp_deflate_term(const unsigned char *term, size_t len, ei_x_buff *x)
         unsigned dist = 0, m = longest(c, term, len, pos, &dist);
         insert(c, term, len, pos);
         if (m) {
-            put_match(&w, m, dist);
-            for (size_t i = pos + 1; i < pos + m; i++)
+            put_match(&w, &codes, m, dist);
+            for (size_t i = pos + 1; m <= MAX_INSERT && i < pos + m; i++) /* a long match's inside: rarely a better start */
                 insert(c, term, len, i);
             pos += m;
         } else {
-            put_symbol(&w, term[pos++]);
+            put_symbol(&w, &codes, term[pos++]);
         }
     }
-    put_symbol(&w, 256); /* end of block */
+    put_symbol(&w, &codes, 256); /* end of block */
     put_bits(&w, 0, (8 - w.n) & 7);
     uint32_t sum = bp_adler32(1, term, len);
     put_bits(&w, sum >> 24, 8);
