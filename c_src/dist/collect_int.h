@@ -76,8 +76,8 @@ extern const char *const bp__cgroup_paths[BP__CGROUP_FILES];
 
 /*
  * The parameters of the one-round request (c_src/dist/oneround.erl.src) for cfg, with budget_ms for
- * the calls that may wait, as term_to_binary(_, [compressed]) output into x (collect_oneround.c; left
- * uncompressed when that would not be smaller). 0 or BP_ENOMEM.
+ * the calls that may wait, as term_to_binary output into x (collect_oneround.c), compressed when
+ * over 12 KiB. 0 or BP_ENOMEM.
  */
 int bp__oneround_params(const bp_config *cfg, int64_t budget_ms, ei_x_buff *x);
 /* The same request with every feature off but --top: the collector's own --top call (collect_top.c). */

@@ -139,10 +139,18 @@ static int encode_params(const bp_config *cfg, int64_t budget_ms, int only_top, 
 }
 
 /*
+ * Parameters up to this size go as they are: with the request's expression and the message's
+ * framing they fit TCP's initial window (10 segments of 1448 bytes on a 1500-byte MTU), and the
+ * node is spared inflating them (about 7 us a KB on the benchmark machine, docs/BENCHMARKS.md).
+ */
+#define RAW_MAX 12288
+
+/*
  * The parameters compressed as term_to_binary(_, [compressed]) would (dist/deflate.h): 17 KB for
- * a plain probe, 70 KB with every feature, most of it the procedures' abstract code, become 3 and
- * 9 KB. Sent whole they exceed TCP's initial window (10 segments, 14.5 KB on a 1500-byte MTU):
- * on a fresh connection the request would cost one or two round trips more than its one.
+ * a plain probe, 57 KB for a full check, most of it the procedures' abstract code, become 3 and
+ * 9 KB. Sent whole they exceed TCP's initial window: on a fresh connection (and on serve's kept
+ * one after an idle interval, which restarts the window) the request would cost one or two round
+ * trips more than its one.
  */
 static int compressed_params(const bp_config *cfg, int64_t budget_ms, int only_top, ei_x_buff *x)
 {
@@ -151,8 +159,8 @@ static int compressed_params(const bp_config *cfg, int64_t budget_ms, int only_t
         return BP_ENOMEM;
     int rc = encode_params(cfg, budget_ms, only_top, &raw);
     if (rc == 0) {
-        rc = bp_deflate_term((const unsigned char *)raw.buff, (size_t)raw.index, x);
-        if (rc == 1) /* not worth it */
+        rc = raw.index <= RAW_MAX ? 1 : bp_deflate_term((const unsigned char *)raw.buff, (size_t)raw.index, x);
+        if (rc == 1) /* small enough, or not worth it */
             rc = ei_x_append_buf(x, raw.buff, raw.index) < 0 ? BP_ENOMEM : 0;
     }
     ei_x_free(&raw);

@@ -221,6 +221,28 @@ static void test_request_parameters(void **state)
     free(cfg);
 }
 
+/* Small parameters (a startup probe's) go as they are: they fit the window, and the node need not inflate them. */
+static void test_small_parameters_as_they_are(void **state)
+{
+    (void)state;
+    bp_config *cfg = malloc(sizeof *cfg);
+    char err[256];
+    assert_non_null(cfg);
+    bp_config_defaults(cfg);
+    assert_int_equal(bp_config_set(cfg, "probe", "startup", err, sizeof err), 0);
+    ei_x_buff x, raw;
+    ei_x_new_with_version(&x);
+    ei_x_new_with_version(&raw);
+    assert_int_equal(bp__oneround_params(cfg, 1000, &x), 0);
+    assert_int_equal(bp__oneround_params_raw(cfg, 1000, &raw), 0);
+    assert_int_equal(x.index, raw.index);
+    assert_memory_equal(x.buff, raw.buff, (size_t)x.index);
+    assert_true(x.index < 12288);
+    ei_x_free(&x);
+    ei_x_free(&raw);
+    free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +250,7 @@ int main(void)
         cmocka_unit_test(test_round_trips),
         cmocka_unit_test(test_not_worth_it),
         cmocka_unit_test(test_request_parameters),
+        cmocka_unit_test(test_small_parameters_as_they_are),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
