@@ -9,7 +9,8 @@
 # and plan (one-round, multi-round, auto), BENCH_REPS probes (default 5), interleaved: the median wall
 # time (process start included) and the round trips after the handshake the report counts.
 # BENCH_COMPARE=PATH also runs a second beamprobe binary (an older build) in the same loop. Then
-# bench/bench_deflate.c: the request's parameters' sizes and what compressing them costs the probe.
+# bench/bench_deflate.c: the request's parameters' sizes and what compressing them costs the probe;
+# bench/inflate_cost.escript: what decoding them costs a node, compressed and not.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=$ROOT/bench
@@ -99,5 +100,12 @@ cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I"$ROOT/c_src" -I"$ROOT/inc
   echo "The one-round request's parameters, compressed (\`bench/bench_deflate.c\`, the probe's CPU):"
   echo
   "$WORK/bench_deflate" 20
+  echo
+  echo "What decoding them costs a node (\`bench/inflate_cost.escript\`, OTP $OTP_VERSION; samples of \`build/oneround_samples\`:"
+  echo "0 a plain probe, 2 a startup probe, 3 every feature):"
+  echo
+  mkdir -p "$WORK/samples"
+  "$ROOT/build/oneround_samples" "$WORK/samples"
+  "$BENCH/inflate_cost.escript" "$WORK/samples/params_0.bin" "$WORK/samples/params_2.bin" "$WORK/samples/params_3.bin"
 } | tee -a "$OUT"
 say "results: $OUT"

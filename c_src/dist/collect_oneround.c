@@ -140,8 +140,8 @@ static int encode_params(const bp_config *cfg, int64_t budget_ms, int only_top, 
 
 /*
  * Parameters up to this size go as they are: with the request's expression and the message's
- * framing they fit TCP's initial window (10 segments of 1448 bytes on a 1500-byte MTU), and the
- * node is spared inflating them (about 7 us a KB on the benchmark machine, docs/BENCHMARKS.md).
+ * framing they fit TCP's initial window (10 segments of 1448 bytes on a 1500-byte MTU): nothing
+ * to gain, and both sides are spared the work (bench/bench_link.sh measures it).
  */
 #define RAW_MAX 12288
 
