@@ -336,9 +336,8 @@ static const bp_config_option options[] = {
       .def = "auto",
       .help = "one-round: one request the node evaluates (erl_eval) answers every check; multi-round: a "
               "round per step (also the fallback when the node refuses the one request); auto: one-round "
-              "when the TCP connect to the node takes 0.5 ms or more and the checks need more than one "
-              "round (governors, supervisors, mnesia), else multi-round (on a fast link faster, and "
-              "cheaper for the node)" },
+              "when the TCP connect to the node takes 0.5 ms or more, else multi-round (on a fast link "
+              "faster, and cheaper for the node)" },
     { .name = "supervisor-depth", .kind = BP_OPT_INT, .offset = OFF(supervisor_depth),
       .min = 0, .max = 32, .subcommands = SUB_NODE, .group = G_LIMITS, .metavar = "N",
       .def = "3", .help = "nested supervisor levels walked below each --supervisor (0..32)" },

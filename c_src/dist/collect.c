@@ -704,19 +704,11 @@ int bp_collect(bp_session *s, const bp_config *cfg, int64_t deadline_ms, bp_snap
     return bp_collect_planned(&ex, cfg, deadline_ms, snap);
 }
 
-/* Whether the multi-round plan asks everything in its first round: nothing waits on an earlier
-   reply (no process to look up and prove, no mnesia to find loaded first). */
-static int one_round_anyway(const bp_config *cfg)
-{
-    return cfg->probe != BP_PROBE_READY
-           || (cfg->governors.n + cfg->governor_families.n + cfg->supervisors.n == 0 && !cfg->mnesia);
-}
-
 int bp_collect_planned(const bp_collect_exec *ex, const bp_config *cfg, int64_t deadline_ms, bp_snapshot *snap)
 {
-    char why[160];
+    char why[128];
     snap->plan_auto = strcmp(cfg->plan, "auto") == 0;
-    bp_plan plan = bp_plan_choose(cfg->plan, snap->rtt_us, one_round_anyway(cfg), why, sizeof why);
+    bp_plan plan = bp_plan_choose(cfg->plan, snap->rtt_us, why, sizeof why);
     snap->plan_reason = why[0] ? bp_arena_strdup(snap->arena, why) : NULL;
     if (plan == BP_PLAN_MULTI_ROUND) {
         snap->plan = "multi-round";

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-bp_plan bp_plan_choose(const char *plan, int64_t rtt_us, int multi_is_one_round, char *why, size_t whylen)
+bp_plan bp_plan_choose(const char *plan, int64_t rtt_us, char *why, size_t whylen)
 {
     if (whylen)
         why[0] = '\0';
@@ -14,17 +14,12 @@ bp_plan bp_plan_choose(const char *plan, int64_t rtt_us, int multi_is_one_round,
     }
     if (strcmp(plan, "auto") != 0)
         return BP_PLAN_ONE_ROUND;
-    if (rtt_us < 0 && !multi_is_one_round) {
+    if (rtt_us < 0) {
         snprintf(why, whylen, "auto: round trip not measured");
         return BP_PLAN_ONE_ROUND;
     }
-    if (rtt_us < 0) {
-        snprintf(why, whylen, "auto: these checks take one round either way");
-        return BP_PLAN_MULTI_ROUND;
-    }
     int fast = rtt_us < BP_PLAN_AUTO_RTT_US;
-    snprintf(why, whylen, "auto: the TCP connect took %.2f ms, %s %.1f ms%s", (double)rtt_us / 1000.0,
-             fast ? "under" : "at least", BP_PLAN_AUTO_RTT_US / 1000.0,
-             !fast && multi_is_one_round ? ", but these checks take one round either way" : "");
-    return fast || multi_is_one_round ? BP_PLAN_MULTI_ROUND : BP_PLAN_ONE_ROUND;
+    snprintf(why, whylen, "auto: the TCP connect took %.2f ms, %s %.1f ms", (double)rtt_us / 1000.0,
+             fast ? "under" : "at least", BP_PLAN_AUTO_RTT_US / 1000.0);
+    return fast ? BP_PLAN_MULTI_ROUND : BP_PLAN_ONE_ROUND;
 }

@@ -16,13 +16,9 @@ typedef enum { BP_PLAN_ONE_ROUND, BP_PLAN_MULTI_ROUND } bp_plan;
 
 /*
  * The plan for `--plan plan` ("one-round", "multi-round" or "auto") with the network's round
- * trip rtt_us (the TCP connect's time) (-1: not measured, which auto takes as a remote node).
- * multi_is_one_round: the multi-round plan asks these checks in a single round too (nothing
- * waits on an earlier reply: no governor, supervisor or mnesia); auto then takes it on any
- * link: as fast, and the node runs compiled calls instead of interpreting the request (and
- * inflating its 3 KB). *why (NULL when there is nothing to say) tells why; with auto it names
- * the measured time.
+ * trip rtt_us (the TCP connect's time) (-1: not measured, which auto takes as a remote node). *why (NULL when
+ * there is nothing to say) tells why; with auto it names the measured time.
  */
-bp_plan bp_plan_choose(const char *plan, int64_t rtt_us, int multi_is_one_round, char *why, size_t whylen);
+bp_plan bp_plan_choose(const char *plan, int64_t rtt_us, char *why, size_t whylen);
 
 #endif
