@@ -46,10 +46,15 @@ void bp_sources_free(bp_sources *s)
         bp_nodeset_free(&s->v[i].nodes);
 }
 
-/* Whether a and b hold the same names in the same order. */
+/* Whether a and b hold the same names in the same order (the bytes after each name's NUL are not set). */
 static int same_nodes(const bp_nodeset *a, const bp_nodeset *b)
 {
-    return a->n == b->n && (a->n == 0 || memcmp(a->v, b->v, a->n * sizeof a->v[0]) == 0);
+    if (a->n != b->n)
+        return 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->v[i], b->v[i]) != 0)
+            return 0;
+    return 1;
 }
 
 int bp_source_record(bp_source *src, int rc, bp_nodeset *found, const char *why, int64_t now_ms,
