@@ -160,11 +160,16 @@ static void handle(void *ctx, const bp_http_request *req, bp_http_response *resp
     pthread_rwlock_unlock(&a->lock);
 }
 
+/* Whether two lists hold the same entries in the same order. */
+static int same_list(const bp_namelist *a, const bp_namelist *b)
+{
+    return bp_names_equal((const char (*)[BP_NAME_MAX])a->v, a->n, (const char (*)[BP_NAME_MAX])b->v, b->n);
+}
+
 /* Whether c's notification settings differ from the running ones (those change only on restart). */
 static int notify_changed(const bp_config *c, const bp_config *run)
 {
-    return memcmp(&c->alertmanagers, &run->alertmanagers, sizeof c->alertmanagers) != 0
-           || memcmp(&c->notify_webhooks, &run->notify_webhooks, sizeof c->notify_webhooks) != 0
+    return !same_list(&c->alertmanagers, &run->alertmanagers) || !same_list(&c->notify_webhooks, &run->notify_webhooks)
            || strcmp(c->alertmanager_ca_file, run->alertmanager_ca_file) != 0
            || strcmp(c->alertmanager_token_file, run->alertmanager_token_file) != 0
            || strcmp(c->notify_secret_file, run->notify_secret_file) != 0

@@ -40,6 +40,16 @@ static int reserve_one(bp_nodeset *s)
     return 0;
 }
 
+int bp_names_equal(const char (*a)[BP_NAME_MAX], size_t na, const char (*b)[BP_NAME_MAX], size_t nb)
+{
+    if (na != nb)
+        return 0;
+    for (size_t i = 0; i < na; i++)
+        if (strcmp(a[i], b[i]) != 0)
+            return 0;
+    return 1;
+}
+
 int bp_nodeset_add(bp_nodeset *s, const char *name)
 {
     size_t len = strnlen(name, BP_NAME_MAX);

@@ -41,6 +41,8 @@ int bp_nodeset_add_all(bp_nodeset *s, const char (*names)[BP_NAME_MAX], size_t n
 
 /* Whether name is in s. */
 int bp_nodeset_has(const bp_nodeset *s, const char *name);
+/* Whether names a[0..na) and b[0..nb) are the same in the same order (compared as text: the bytes past each NUL do not count). */
+int bp_names_equal(const char (*a)[BP_NAME_MAX], size_t na, const char (*b)[BP_NAME_MAX], size_t nb);
 
 /* Remove name, keeping the order of the others: 1 if it was there, else 0. */
 int bp_nodeset_remove(bp_nodeset *s, const char *name);

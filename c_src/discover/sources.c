@@ -46,22 +46,12 @@ void bp_sources_free(bp_sources *s)
         bp_nodeset_free(&s->v[i].nodes);
 }
 
-/* Whether a and b hold the same names in the same order (the bytes after each name's NUL are not set). */
-static int same_nodes(const bp_nodeset *a, const bp_nodeset *b)
-{
-    if (a->n != b->n)
-        return 0;
-    for (size_t i = 0; i < a->n; i++)
-        if (strcmp(a->v[i], b->v[i]) != 0)
-            return 0;
-    return 1;
-}
-
 int bp_source_record(bp_source *src, int rc, bp_nodeset *found, const char *why, int64_t now_ms,
                      int64_t wall_ms, int rediscover_ms)
 {
     if (rc == 0) {
-        int changed = !src->st.have || !same_nodes(&src->nodes, found);
+        int changed = !src->st.have || !bp_names_equal((const char (*)[BP_NAME_MAX])src->nodes.v, src->nodes.n,
+                                                       (const char (*)[BP_NAME_MAX])found->v, found->n);
         bp_nodeset tmp = src->nodes;
         src->nodes = *found; /* moved */
         *found = tmp;

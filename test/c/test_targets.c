@@ -79,6 +79,16 @@ static void test_nodeset_small_cap_and_names(void **state)
     assert_int_equal(bp_nodeset_limit(&s), 3); /* the cap survives free */
 }
 
+/* Names in a fresh, zeroed list (static: one at a time). */
+static bp_namelist *in_set(const char *const *names, size_t n)
+{
+    static bp_namelist l;
+    memset(&l, 0, sizeof l);
+    for (size_t i = 0; i < n; i++)
+        snprintf(l.v[l.n++], BP_NAME_MAX, "%s", names[i]);
+    return &l;
+}
+
 static void test_nodeset_order_and_merge(void **state)
 {
     (void)state;
@@ -105,6 +115,12 @@ static void test_nodeset_order_and_merge(void **state)
     bp_nodeset t = { .max = 4 };
     assert_int_equal(bp_nodeset_add_all(&t, (const char (*)[BP_NAME_MAX])s.v, s.n), BP_ETOOBIG);
     assert_int_equal(t.n, 4);
+    /* equal as text, whatever the slots hold past each name; order and count count */
+    memset(l->v[0] + strlen(l->v[0]) + 1, 'x', 8);
+    assert_true(bp_names_equal((const char (*)[BP_NAME_MAX])l->v, 5, (const char (*)[BP_NAME_MAX])in_set(in, 5)->v, 5));
+    assert_false(bp_names_equal((const char (*)[BP_NAME_MAX])l->v, 4, (const char (*)[BP_NAME_MAX])l->v, 5));
+    assert_false(bp_names_equal((const char (*)[BP_NAME_MAX])s.v, 5, (const char (*)[BP_NAME_MAX])l->v, 5)); /* sorted */
+    assert_true(bp_names_equal(NULL, 0, NULL, 0));
     bp_nodeset_free(&s);
     bp_nodeset_free(&t);
     free(l);
