@@ -33,13 +33,7 @@ REPS=${BENCH_REPS:-5}
 OUT=${1:-$ROOT/bench/results/link-$(date -u +%Y%m%d-%H%M%S).md}
 "$ROOT/test/fixtures/demo/build.sh" >/dev/null
 
-NS_PREFIX="bpln$$"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/bp-link.XXXXXX")
-chmod 755 "$WORK"
-NS_MADE=()
-trap 'net_down; rm -rf "$WORK"' EXIT
-mkdir -p "$WORK/home"
-(umask 277 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/cookie" && cp "$WORK/cookie" "$WORK/home/.erlang.cookie")
+ns_workspace "bpln$$" link
 net_up 1
 node_start 1
 nodes_ready 1

@@ -24,6 +24,19 @@ ns_probe_supported() {
   return $rc
 }
 
+# ns_workspace PREFIX TAG: the run's names (NS_PREFIX=PREFIX), a temporary WORK directory with a
+# fresh cookie (WORK/cookie, and WORK/home/.erlang.cookie for the nodes), and an EXIT trap that
+# deletes the namespaces, everything in them, and WORK, whatever happens.
+ns_workspace() {
+  NS_PREFIX=$1
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/bp-$2.XXXXXX")
+  chmod 755 "$WORK"
+  NS_MADE=()
+  trap 'net_down; rm -rf "$WORK"' EXIT
+  mkdir -p "$WORK/home"
+  (umask 277 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/cookie" && cp "$WORK/cookie" "$WORK/home/.erlang.cookie")
+}
+
 in_ns() { local ns=$1; shift; ip netns exec "$NS_PREFIX$ns" "$@"; }
 
 # leaf NAME IP: a namespace with loopback and eth0 (IP/24) linked to the hub as vNAME.

@@ -30,13 +30,7 @@ DISCOVER=$ROOT/build/test_discover
 make -s -C "$ROOT/c_src" "$DISCOVER" >/dev/null
 "$ROOT/test/fixtures/demo/build.sh" >/dev/null
 
-NS_PREFIX="bpch$$"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/bp-chaos.XXXXXX")
-chmod 755 "$WORK"
-NS_MADE=()
-trap 'net_down; rm -rf "$WORK"' EXIT
-mkdir -p "$WORK/home"
-(umask 277 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/cookie" && cp "$WORK/cookie" "$WORK/home/.erlang.cookie")
+ns_workspace "bpch$$" chaos
 T0=$SECONDS
 
 net_up 3
